@@ -1,0 +1,107 @@
+//! Exit codes: one per kind of result, so timers and CI can act on them.
+
+use std::process::ExitCode;
+
+use gokeep::{goenv::EnvError, scan::ScanError};
+
+use super::Printer;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success, nothing found
+  1  findings (verify found problems, a check failed)
+  2  usage or configuration error (bad flag, bad policy file)
+  3  I/O or environment error (unreadable cache, invalid Go environment)
+  4  a cache directory does not exist";
+
+/// How a command that ran to the end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    Findings,
+}
+
+/// Every way gokeep can end, with its process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Findings = 1,
+    Usage = 2,
+    Environment = 3,
+    MissingCache = 4,
+}
+
+impl Exit {
+    fn of_error(err: &anyhow::Error) -> Exit {
+        for cause in err.chain() {
+            if let Some(e) = cause.downcast_ref::<ScanError>() {
+                return match e {
+                    ScanError::Missing { .. } => Exit::MissingCache,
+                    ScanError::Threads { .. } => Exit::Usage,
+                    _ => Exit::Environment,
+                };
+            }
+            if cause.downcast_ref::<EnvError>().is_some() {
+                return Exit::Environment;
+            }
+            if let Some(e) = cause.downcast_ref::<UsageError>() {
+                let _ = e;
+                return Exit::Usage;
+            }
+        }
+        Exit::Environment
+    }
+}
+
+/// A mistake in how gokeep was called that clap could not catch.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().filter_map(|c| c.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Turns a command's result into the process exit code, printing the error.
+pub fn finish(result: anyhow::Result<Outcome>, printer: &Printer) -> ExitCode {
+    let exit = match result {
+        Ok(Outcome::Clean) => Exit::Success,
+        Ok(Outcome::Findings) => Exit::Findings,
+        // `gokeep status | head` is not a failure.
+        Err(e) if is_broken_pipe(&e) => Exit::Success,
+        Err(e) => {
+            printer.error(&e);
+            Exit::of_error(&e)
+        }
+    };
+    ExitCode::from(exit as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn missing_cache_has_its_own_code() {
+        let e = anyhow::Error::new(ScanError::Missing {
+            kind: gokeep::scan::CacheKind::ModCache,
+            path: PathBuf::from("/nope"),
+        });
+        assert_eq!(Exit::of_error(&e), Exit::MissingCache);
+    }
+
+    #[test]
+    fn context_does_not_hide_the_kind() {
+        let e = anyhow::Error::new(UsageError("bad".into())).context("while reading policy");
+        assert_eq!(Exit::of_error(&e), Exit::Usage);
+        let io = anyhow::Error::new(std::io::Error::other("disk"));
+        assert_eq!(Exit::of_error(&io), Exit::Environment);
+    }
+
+    #[test]
+    fn broken_pipe_is_success() {
+        let e = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)).context("writing");
+        assert!(is_broken_pipe(&e));
+    }
+}

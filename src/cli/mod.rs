@@ -1,0 +1,65 @@
+//! The binary side: argument parsing, one function per subcommand, rendering
+//! and exit codes. Logic lives in the library.
+
+mod env;
+mod exit;
+mod printer;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::Outcome;
+pub use printer::Printer;
+
+/// Keeps Go's module cache (GOMODCACHE) and build cache (GOCACHE) healthy.
+#[derive(Debug, Parser)]
+#[command(name = "gokeep", version, about, after_help = exit::EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but errors (for timers and scripts).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Module cache to use instead of the resolved GOMODCACHE.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub modcache: Option<PathBuf>,
+    /// Build cache to use instead of the resolved GOCACHE.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub gocache: Option<PathBuf>,
+    /// Worker threads for scanning and hashing (default: one per core).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the effective Go environment and where each value came from.
+    Env(env::Args),
+    /// Show what the Go caches hold: sizes, categories, largest modules, ages.
+    #[command(visible_alias = "du")]
+    Status(status::Args),
+}
+
+/// Parses arguments, runs one subcommand and maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(&cli.global);
+    let result = match &cli.command {
+        Command::Env(args) => env::run(args, &cli.global, &printer),
+        Command::Status(args) => status::run(args, &cli.global, &printer),
+    };
+    exit::finish(result, &printer)
+}

@@ -1,0 +1,87 @@
+//! Where output goes and how it looks: data on stdout, status and warnings
+//! on stderr, nothing but errors with `--quiet`. Commands never decide that.
+
+use std::io::{IsTerminal, Write};
+
+use humansize::{BINARY, format_size};
+use serde::Serialize;
+
+use gokeep::timestamp::Timestamp;
+
+use super::GlobalArgs;
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub json: bool,
+    pub quiet: bool,
+    /// Progress bars only when stderr is a terminal and not quiet.
+    pub progress: bool,
+}
+
+impl Printer {
+    pub fn new(g: &GlobalArgs) -> Self {
+        Self { json: g.json, quiet: g.quiet, progress: !g.quiet && std::io::stderr().is_terminal() }
+    }
+
+    /// Writes the command's data to stdout.
+    pub fn out(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// Writes `value` as pretty JSON on stdout.
+    pub fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        let mut s = serde_json::to_string_pretty(value)?;
+        s.push('\n');
+        Ok(self.out(&s)?)
+    }
+
+    /// A status or warning line on stderr, unless quiet.
+    pub fn note(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    pub fn error(&self, err: &anyhow::Error) {
+        eprintln!("gokeep: error: {err:#}");
+    }
+}
+
+pub fn size(bytes: u64) -> String {
+    format_size(bytes, BINARY)
+}
+
+/// "3 days", "5 hours", "just now": how long ago `t` was.
+pub fn age(t: Option<Timestamp>, now: Timestamp) -> String {
+    let Some(t) = t else { return "never".into() };
+    let secs = t.age_secs(now);
+    if secs < 0 {
+        return "in the future".into();
+    }
+    let (n, unit) = match secs {
+        0..60 => return "just now".into(),
+        60..3600 => (secs / 60, "minute"),
+        3600..86_400 => (secs / 3600, "hour"),
+        86_400..2_592_000 => (secs / 86_400, "day"),
+        2_592_000..31_536_000 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_naturally() {
+        let now = Timestamp(1_000_000_000);
+        assert_eq!(age(Some(Timestamp(now.0 - 3 * 86_400)), now), "3 days ago");
+        assert_eq!(age(Some(Timestamp(now.0 - 3600)), now), "1 hour ago");
+        assert_eq!(age(Some(now), now), "just now");
+        assert_eq!(age(None, now), "never");
+        assert_eq!(age(Some(Timestamp(now.0 + 10)), now), "in the future");
+    }
+}

@@ -1,0 +1,161 @@
+//! `gokeep status` (alias `du`): what the caches hold.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use gokeep::goenv::GoEnv;
+use gokeep::report::{self, CacheReport};
+use gokeep::scan::{self, ScanError, ScanOptions};
+use gokeep::timestamp::Timestamp;
+
+use super::printer::{age, size};
+use super::{GlobalArgs, Outcome, Printer};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many modules and versions to list.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+}
+
+/// The `--json` document. Bump `schema_version` on any incompatible change.
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    schema_version: u32,
+    generated_at: Timestamp,
+    caches: &'a [CacheReport],
+}
+
+/// Resolves the two cache roots: flags first, then the Go environment.
+/// GOCACHE=off yields `None`.
+pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    let modcache = match &global.modcache {
+        Some(p) => p.clone(),
+        None => env.modcache_dir().context("resolving GOMODCACHE (use --modcache DIR to choose one)")?,
+    };
+    let gocache = match &global.gocache {
+        Some(p) => Some(p.clone()),
+        None => match env.gocache_dir() {
+            Ok(p) => Some(p),
+            Err(gokeep::goenv::EnvError::CacheOff) => None,
+            Err(e) => return Err(e).context("resolving GOCACHE (use --gocache DIR to choose one)"),
+        },
+    };
+    Ok((modcache, gocache))
+}
+
+pub fn scan_options(global: &GlobalArgs) -> ScanOptions {
+    ScanOptions { threads: global.threads.map(usize::from), ..ScanOptions::default() }
+}
+
+pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = GoEnv::from_process();
+    let (modcache, gocache) = cache_roots(global, &env)?;
+    let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &scan_options(global));
+    let now = Timestamp::now();
+    let mut reports = Vec::new();
+    let mut missing: Option<ScanError> = None;
+    for result in [inventory.modcache, inventory.gocache].into_iter().flatten() {
+        match result {
+            Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
+            Err(e @ ScanError::Missing { .. }) => {
+                if missing.is_some() || !reports.is_empty() {
+                    printer.note(&format!("gokeep: {e}"));
+                }
+                missing.get_or_insert(e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if printer.json {
+        printer.json(&StatusJson { schema_version: 1, generated_at: now, caches: &reports })?;
+    } else if !printer.quiet {
+        printer.out(&render(&reports, now))?;
+    }
+    for r in &reports {
+        for w in &r.warnings {
+            printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
+        }
+    }
+    match missing {
+        Some(e) => Err(e.into()),
+        None => Ok(Outcome::Clean),
+    }
+}
+
+fn render(reports: &[CacheReport], now: Timestamp) -> String {
+    let mut s = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "{} {}", r.kind, r.root.display());
+        let _ = writeln!(
+            s,
+            "  {} on disk ({} apparent), {} files, {} {}",
+            size(r.disk_bytes),
+            size(r.apparent_bytes),
+            r.files,
+            r.items,
+            match r.kind {
+                scan::CacheKind::ModCache => "module versions",
+                scan::CacheKind::BuildCache => "cache entries",
+            }
+        );
+        let _ = writeln!(s, "\n  {:<12} {:>12} {:>12} {:>9}", "category", "on disk", "apparent", "files");
+        for c in &r.categories {
+            let _ = writeln!(
+                s,
+                "  {:<12} {:>12} {:>12} {:>9}",
+                c.category.name(),
+                size(c.disk_bytes),
+                size(c.apparent_bytes),
+                c.files
+            );
+        }
+        if !r.top_modules.is_empty() {
+            let _ = writeln!(s, "\n  largest modules");
+            for m in &r.top_modules {
+                let _ = writeln!(
+                    s,
+                    "  {:>12}  {:<50} {:>3} version{}  used {}",
+                    size(m.disk_bytes),
+                    m.module,
+                    m.versions,
+                    if m.versions == 1 { " " } else { "s" },
+                    age(m.last_used, now)
+                );
+            }
+        }
+        if !r.least_recently_used.is_empty() {
+            let _ = writeln!(s, "\n  least recently used");
+            for v in &r.least_recently_used {
+                let _ = writeln!(
+                    s,
+                    "  {:>12}  {:<50} used {}",
+                    size(v.disk_bytes),
+                    format!("{}@{}", v.module, v.version),
+                    age(v.last_used, now)
+                );
+            }
+        }
+        let _ = writeln!(s, "\n  untouched for");
+        for b in &r.age {
+            let _ = writeln!(
+                s,
+                "  > {:>2} days  {:>12}  {} {}",
+                b.older_than_days,
+                size(b.disk_bytes),
+                b.items,
+                match r.kind {
+                    scan::CacheKind::ModCache => "versions",
+                    scan::CacheKind::BuildCache => "entries",
+                }
+            );
+        }
+    }
+    s
+}

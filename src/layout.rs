@@ -1,0 +1,668 @@
+//! Go's on-disk naming, as pure functions: module path and version escaping,
+//! semantic-version ordering, and what any path inside GOMODCACHE or GOCACHE
+//! *is*.
+//!
+//! Nothing here touches the disk. The rules come from
+//! `golang.org/x/mod/module` (escaping), `golang.org/x/mod/semver` (ordering),
+//! `cmd/go/internal/modfetch/cache.go` and `fetch.go` (module cache names) and
+//! `cmd/go/internal/cache/cache.go` (build cache names).
+
+use std::cmp::Ordering;
+use std::path::{Component, Path};
+
+use serde::Serialize;
+
+/// The module path of the toolchains that `GOTOOLCHAIN` switching downloads.
+pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
+
+/// Escapes a module path or version for the file system: every upper-case
+/// letter becomes `!` followed by its lower-case form, so that case-insensitive
+/// file systems keep `example.com/Org` and `example.com/org` apart.
+#[must_use]
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('!');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reverses [`escape`]. Returns `None` for names Go would never have written:
+/// an upper-case letter, or a `!` not followed by a lower-case letter.
+#[must_use]
+pub fn unescape(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut bang = false;
+    for c in s.chars() {
+        if bang {
+            if !c.is_ascii_lowercase() {
+                return None;
+            }
+            out.push(c.to_ascii_uppercase());
+            bang = false;
+        } else if c == '!' {
+            bang = true;
+        } else if c.is_ascii_uppercase() {
+            return None;
+        } else {
+            out.push(c);
+        }
+    }
+    (!bang).then_some(out)
+}
+
+/// A parsed semantic version as Go's `semver` package reads it
+/// (`v1`, `v1.2` are shorthands for `v1.0.0`, `v1.2.0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Semver<'a> {
+    pub major: u64,
+    pub minor: u64,
+    pub patch: u64,
+    pub prerelease: &'a str,
+    pub build: &'a str,
+}
+
+/// Parses `v`-prefixed semantic versions; `None` when Go would call it invalid.
+#[must_use]
+pub fn parse_semver(v: &str) -> Option<Semver<'_>> {
+    let rest = v.strip_prefix('v')?;
+    let (core, build) = match rest.find('+') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, ""),
+    };
+    let (nums, prerelease) = match core.find('-') {
+        Some(i) => (&core[..i], &core[i + 1..]),
+        None => (core, ""),
+    };
+    let parts: Vec<&str> = nums.split('.').collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    // Go accepts the v1 / v1.2 shorthands only without pre-release or build.
+    if parts.len() < 3 && (!prerelease.is_empty() || !build.is_empty()) {
+        return None;
+    }
+    let num = |s: &str| -> Option<u64> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let ident_ok = |s: &str, numeric_leading_zero_ok: bool| {
+        !s.is_empty()
+            && s.split('.').all(|id| {
+                !id.is_empty()
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && (numeric_leading_zero_ok
+                        || !(id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit())))
+            })
+    };
+    if core.contains('-') && !ident_ok(prerelease, false) {
+        return None;
+    }
+    if rest.contains('+') && !ident_ok(build, true) {
+        return None;
+    }
+    Some(Semver {
+        major: num(parts[0])?,
+        minor: parts.get(1).map_or(Some(0), |s| num(s))?,
+        patch: parts.get(2).map_or(Some(0), |s| num(s))?,
+        prerelease,
+        build,
+    })
+}
+
+/// Orders versions the way `semver.Compare` does: invalid versions sort
+/// before all valid ones (and equal to each other), build metadata (such as
+/// `+incompatible`) is ignored, pre-releases (and so pseudo-versions) sort
+/// before their release.
+#[must_use]
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    match (parse_semver(a), parse_semver(b)) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => (x.major, x.minor, x.patch)
+            .cmp(&(y.major, y.minor, y.patch))
+            .then_with(|| compare_prerelease(x.prerelease, y.prerelease)),
+    }
+}
+
+fn compare_prerelease(a: &str, b: &str) -> Ordering {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        (false, false) => {}
+    }
+    let mut xs = a.split('.');
+    let mut ys = b.split('.');
+    loop {
+        match (xs.next(), ys.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let xn = x.bytes().all(|c| c.is_ascii_digit());
+                let yn = y.bytes().all(|c| c.is_ascii_digit());
+                let ord = match (xn, yn) {
+                    (true, true) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
+                    (true, false) => Ordering::Less,
+                    (false, true) => Ordering::Greater,
+                    (false, false) => x.cmp(y),
+                };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+        }
+    }
+}
+
+/// True for Go pseudo-versions (`v0.0.0-20191109021931-daa7c04131f5` and the
+/// `vX.Y.Z-pre.0.yyyymmddhhmmss-abcdef` / `vX.Y.(Z+1)-0.yyyymmddhhmmss-abcdef` forms).
+#[must_use]
+pub fn is_pseudo_version(v: &str) -> bool {
+    let Some(sv) = parse_semver(v) else { return false };
+    let pre = sv.prerelease;
+    let mut parts = pre.rsplitn(3, |c| c == '-' || c == '.');
+    let rev = parts.next().unwrap_or("");
+    let time = parts.next().unwrap_or("");
+    time.len() == 14
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && rev.len() >= 12
+        && rev.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// The files cmd/go keeps per module version in `cache/download/<module>/@v/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadFile {
+    Zip,
+    Ziphash,
+    Info,
+    Mod,
+    Lock,
+    Partial,
+    /// `<version>.<suffix><random>.tmp`, written then renamed by `tempFile`.
+    Temp,
+}
+
+impl DownloadFile {
+    /// The suffix cmd/go appends to `<escaped version>.`; `None` for temp files.
+    #[must_use]
+    pub fn suffix(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Zip => "zip",
+            Self::Ziphash => "ziphash",
+            Self::Info => "info",
+            Self::Mod => "mod",
+            Self::Lock => "lock",
+            Self::Partial => "partial",
+            Self::Temp => return None,
+        })
+    }
+}
+
+/// What a path relative to GOMODCACHE is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModPath {
+    /// GOMODCACHE itself, `cache/`, `cache/download/`, `cache/vcs/`, or a
+    /// directory on the way to a module (`example.com/`, `cache/download/example.com/`).
+    Structure,
+    /// `cache/download/<module>/@v/` itself.
+    VersionDir { module: String },
+    /// `cache/download/<module>/@v/list`.
+    VersionList { module: String },
+    /// `cache/download/<module>/@v/<version>.<suffix>`.
+    Download { module: String, version: String, file: DownloadFile },
+    /// `<module>@<version>/`, the extracted tree's root.
+    ExtractedRoot { module: String, version: String },
+    /// Anything below an extracted tree's root.
+    ExtractedFile { module: String, version: String },
+    /// `<module>@<version>.tmp-<random>` (and below): pre-Go-1.16 extraction leftovers.
+    ExtractTemp { module: String, version: String },
+    /// `cache/download/sumdb/...`: the checksum-database client cache.
+    Sumdb,
+    /// `cache/vcs/...`: bare repositories for `GOPROXY=direct`.
+    Vcs,
+    /// `cache/lock`: the side lock taken while writing go.sum.
+    SideLock,
+    /// Something cmd/go does not write.
+    Unknown,
+}
+
+impl ModPath {
+    /// The module version this path belongs to, if any.
+    #[must_use]
+    pub fn module_version(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Download { module, version, .. }
+            | Self::ExtractedRoot { module, version }
+            | Self::ExtractedFile { module, version }
+            | Self::ExtractTemp { module, version } => Some((module, version)),
+            _ => None,
+        }
+    }
+}
+
+fn components(rel: &Path) -> Option<Vec<&str>> {
+    rel.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Classifies a path relative to GOMODCACHE. `is_dir` tells directories
+/// from files where the name alone cannot (`example.com/` vs a stray file).
+#[must_use]
+pub fn classify_modcache(rel: &Path, is_dir: bool) -> ModPath {
+    let Some(c) = components(rel) else { return ModPath::Unknown };
+    match c.as_slice() {
+        [] => ModPath::Structure,
+        ["cache"] | ["cache", "download"] | ["cache", "vcs"] if is_dir => ModPath::Structure,
+        ["cache", "lock"] if !is_dir => ModPath::SideLock,
+        ["cache", "download", "sumdb", ..] => ModPath::Sumdb,
+        ["cache", "vcs", _, ..] => ModPath::Vcs,
+        ["cache", "download", rest @ ..] => classify_download(rest, is_dir),
+        ["cache", ..] => ModPath::Unknown,
+        _ => classify_extracted(&c, is_dir),
+    }
+}
+
+fn classify_download(rest: &[&str], is_dir: bool) -> ModPath {
+    let Some(at_v) = rest.iter().position(|s| *s == "@v") else {
+        // Directories on the way to `@v`; a file here is not cmd/go's.
+        return if is_dir && rest.iter().all(|s| unescape(s).is_some()) {
+            ModPath::Structure
+        } else {
+            ModPath::Unknown
+        };
+    };
+    let Some(module) = (at_v > 0).then(|| unescape(&rest[..at_v].join("/"))).flatten() else {
+        return ModPath::Unknown;
+    };
+    match &rest[at_v + 1..] {
+        [] if is_dir => ModPath::VersionDir { module },
+        ["list"] if !is_dir => ModPath::VersionList { module },
+        [name] if !is_dir => classify_download_file(module, name),
+        _ => ModPath::Unknown,
+    }
+}
+
+fn classify_download_file(module: String, name: &str) -> ModPath {
+    if let Some(stem) = name.strip_suffix(".tmp") {
+        // `<version>.<suffix><digits>.tmp`
+        let stem = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+        for suffix in ["zip", "ziphash", "info", "mod"] {
+            if let Some(v) = stem.strip_suffix(suffix).and_then(|s| s.strip_suffix('.')) {
+                if let Some(version) = unescape(v) {
+                    return ModPath::Download { module, version, file: DownloadFile::Temp };
+                }
+            }
+        }
+        return ModPath::Unknown;
+    }
+    let Some((v, suffix)) = name.rsplit_once('.') else { return ModPath::Unknown };
+    let file = match suffix {
+        "zip" => DownloadFile::Zip,
+        "ziphash" => DownloadFile::Ziphash,
+        "info" => DownloadFile::Info,
+        "mod" => DownloadFile::Mod,
+        "lock" => DownloadFile::Lock,
+        "partial" => DownloadFile::Partial,
+        _ => return ModPath::Unknown,
+    };
+    match unescape(v) {
+        Some(version) if !version.is_empty() => ModPath::Download { module, version, file },
+        _ => ModPath::Unknown,
+    }
+}
+
+fn classify_extracted(c: &[&str], is_dir: bool) -> ModPath {
+    let Some(i) = c.iter().position(|s| s.contains('@')) else {
+        return if is_dir && c.iter().all(|s| unescape(s).is_some()) { ModPath::Structure } else { ModPath::Unknown };
+    };
+    let (last, ver) = c[i].split_once('@').expect("contains @");
+    let mut prefix: Vec<&str> = c[..i].to_vec();
+    prefix.push(last);
+    let Some(module) = unescape(&prefix.join("/")).filter(|_| !last.is_empty()) else {
+        return ModPath::Unknown;
+    };
+    if let Some((v, _random)) = ver.split_once(".tmp-") {
+        return match unescape(v) {
+            Some(version) => ModPath::ExtractTemp { module, version },
+            None => ModPath::Unknown,
+        };
+    }
+    let Some(version) = unescape(ver).filter(|v| !v.is_empty()) else { return ModPath::Unknown };
+    if i + 1 == c.len() {
+        if is_dir { ModPath::ExtractedRoot { module, version } } else { ModPath::Unknown }
+    } else {
+        ModPath::ExtractedFile { module, version }
+    }
+}
+
+/// What a path relative to GOCACHE is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildPath {
+    /// GOCACHE itself or one of its `00`..`ff` shard directories.
+    Structure,
+    /// `<xx>/<64 hex>-a`: an action (index) entry.
+    Action { id: String },
+    /// `<xx>/<64 hex>-d`: an output (data) blob named by its SHA-256.
+    Output { id: String },
+    /// `README`, `trim.txt`, `testexpire.txt`: cmd/go's own bookkeeping, never removed.
+    Bookkeeping,
+    /// `log.txt`: the optional access log.
+    Log,
+    /// `fuzz/...`: the fuzzing corpus cache.
+    Fuzz,
+    /// Something cmd/go does not write.
+    Unknown,
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Classifies a path relative to GOCACHE.
+#[must_use]
+pub fn classify_gocache(rel: &Path, is_dir: bool) -> BuildPath {
+    let Some(c) = components(rel) else { return BuildPath::Unknown };
+    match c.as_slice() {
+        [] => BuildPath::Structure,
+        ["fuzz", ..] => BuildPath::Fuzz,
+        ["README" | "trim.txt" | "testexpire.txt"] if !is_dir => BuildPath::Bookkeeping,
+        ["log.txt"] if !is_dir => BuildPath::Log,
+        [shard] if is_dir && is_hex(shard, 2) => BuildPath::Structure,
+        [shard, name] if !is_dir && is_hex(shard, 2) => {
+            let entry = |suffix: &str| {
+                name.strip_suffix(suffix).filter(|id| is_hex(id, 64) && id.starts_with(shard)).map(str::to_owned)
+            };
+            if let Some(id) = entry("-a") {
+                BuildPath::Action { id }
+            } else if let Some(id) = entry("-d") {
+                BuildPath::Output { id }
+            } else {
+                BuildPath::Unknown
+            }
+        }
+        _ => BuildPath::Unknown,
+    }
+}
+
+/// The report categories every byte of a cache is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Module zips and their `.ziphash`.
+    Zips,
+    /// Extracted module trees.
+    Extracted,
+    /// `.info`, `.mod`, `list`, `.lock` files and the download tree's directories.
+    Metadata,
+    /// `cache/download/sumdb`.
+    Sumdb,
+    /// `cache/vcs`.
+    Vcs,
+    /// `golang.org/toolchain` downloads and trees.
+    Toolchains,
+    /// `.partial` markers, temp downloads, `.tmp-` extraction dirs.
+    Debris,
+    /// GOCACHE action and output entries.
+    BuildCache,
+    /// GOCACHE `fuzz/`.
+    Fuzz,
+    /// Directories on the way to modules, bookkeeping files, and anything
+    /// cmd/go did not write.
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Self::Zips,
+        Self::Extracted,
+        Self::Metadata,
+        Self::Sumdb,
+        Self::Vcs,
+        Self::Toolchains,
+        Self::Debris,
+        Self::BuildCache,
+        Self::Fuzz,
+        Self::Other,
+    ];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Zips => "zips",
+            Self::Extracted => "extracted",
+            Self::Metadata => "metadata",
+            Self::Sumdb => "sumdb",
+            Self::Vcs => "vcs",
+            Self::Toolchains => "toolchains",
+            Self::Debris => "debris",
+            Self::BuildCache => "build_cache",
+            Self::Fuzz => "fuzz",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl ModPath {
+    /// The report category of this path.
+    #[must_use]
+    pub fn category(&self) -> Category {
+        if self.module_version().is_some_and(|(m, _)| m == TOOLCHAIN_MODULE)
+            && !matches!(
+                self,
+                Self::Download { file: DownloadFile::Partial | DownloadFile::Temp, .. } | Self::ExtractTemp { .. }
+            )
+        {
+            return Category::Toolchains;
+        }
+        match self {
+            Self::Download { file: DownloadFile::Zip | DownloadFile::Ziphash, .. } => Category::Zips,
+            Self::Download { file: DownloadFile::Info | DownloadFile::Mod | DownloadFile::Lock, .. }
+            | Self::VersionDir { .. }
+            | Self::VersionList { .. }
+            | Self::SideLock => Category::Metadata,
+            Self::Download { file: DownloadFile::Partial | DownloadFile::Temp, .. } | Self::ExtractTemp { .. } => {
+                Category::Debris
+            }
+            Self::ExtractedRoot { .. } | Self::ExtractedFile { .. } => Category::Extracted,
+            Self::Sumdb => Category::Sumdb,
+            Self::Vcs => Category::Vcs,
+            Self::Structure | Self::Unknown => Category::Other,
+        }
+    }
+}
+
+impl BuildPath {
+    /// The report category of this path.
+    #[must_use]
+    pub fn category(&self) -> Category {
+        match self {
+            Self::Action { .. } | Self::Output { .. } => Category::BuildCache,
+            Self::Fuzz => Category::Fuzz,
+            Self::Log => Category::Debris,
+            Self::Structure | Self::Bookkeeping | Self::Unknown => Category::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn m(p: &str, dir: bool) -> ModPath {
+        classify_modcache(&PathBuf::from(p), dir)
+    }
+    fn dl(module: &str, version: &str, file: DownloadFile) -> ModPath {
+        ModPath::Download { module: module.into(), version: version.into(), file }
+    }
+
+    #[test]
+    fn escape_round_trips_upper_case_paths() {
+        assert_eq!(escape("example.com/Org/Lib"), "example.com/!org/!lib");
+        assert_eq!(unescape("example.com/!org/!lib").as_deref(), Some("example.com/Org/Lib"));
+        assert_eq!(escape("v1.0.0-RC1"), "v1.0.0-!r!c1");
+    }
+
+    #[test]
+    fn unescape_rejects_names_go_never_writes() {
+        assert_eq!(unescape("example.com/Org"), None);
+        assert_eq!(unescape("example.com/!"), None);
+        assert_eq!(unescape("example.com/!1"), None);
+    }
+
+    #[test]
+    fn semver_order_matches_go() {
+        let mut vs = vec![
+            "v1.10.0",
+            "v1.2.0",
+            "v2.0.0+incompatible",
+            "v1.2.0-rc.1",
+            "v0.0.0-20191109021931-daa7c04131f5",
+            "v1.2.0-rc.10",
+            "v1.2.0-rc.2",
+            "v1.2.0-beta",
+            "bogus",
+            "v1.2.1-0.20200101000000-abcdefabcdef",
+        ];
+        vs.sort_by(|a, b| compare_versions(a, b));
+        assert_eq!(
+            vs,
+            [
+                "bogus",
+                "v0.0.0-20191109021931-daa7c04131f5",
+                "v1.2.0-beta",
+                "v1.2.0-rc.1",
+                "v1.2.0-rc.2",
+                "v1.2.0-rc.10",
+                "v1.2.0",
+                "v1.2.1-0.20200101000000-abcdefabcdef",
+                "v1.10.0",
+                "v2.0.0+incompatible",
+            ]
+        );
+        assert_eq!(compare_versions("v1", "v1.0.0"), Ordering::Equal);
+        assert_eq!(parse_semver("v01.0.0"), None);
+        assert_eq!(parse_semver("v1.0.0-01"), None);
+    }
+
+    #[test]
+    fn pseudo_versions_are_recognised() {
+        assert!(is_pseudo_version("v0.0.0-20191109021931-daa7c04131f5"));
+        assert!(is_pseudo_version("v1.2.4-0.20191109021931-daa7c04131f5"));
+        assert!(is_pseudo_version("v1.2.3-pre.0.20191109021931-daa7c04131f5+incompatible"));
+        assert!(!is_pseudo_version("v1.2.3"));
+        assert!(!is_pseudo_version("v1.2.3-rc.1"));
+    }
+
+    #[test]
+    fn download_files_are_classified() {
+        let base = "cache/download/example.com/!org/!lib/@v/";
+        let module = "example.com/Org/Lib";
+        for (suffix, file) in [
+            ("zip", DownloadFile::Zip),
+            ("ziphash", DownloadFile::Ziphash),
+            ("info", DownloadFile::Info),
+            ("mod", DownloadFile::Mod),
+            ("lock", DownloadFile::Lock),
+            ("partial", DownloadFile::Partial),
+        ] {
+            assert_eq!(m(&format!("{base}v1.0.0-!r!c1.{suffix}"), false), dl(module, "v1.0.0-RC1", file));
+        }
+        assert_eq!(m(&format!("{base}list"), false), ModPath::VersionList { module: module.into() });
+        assert_eq!(m(base, true), ModPath::VersionDir { module: module.into() });
+        assert_eq!(m(&format!("{base}v1.0.0.zip123456789.tmp"), false), dl(module, "v1.0.0", DownloadFile::Temp));
+        assert_eq!(m(&format!("{base}v1.0.0.info42.tmp"), false), dl(module, "v1.0.0", DownloadFile::Temp));
+        assert_eq!(m(&format!("{base}v1.0.0.exe"), false), ModPath::Unknown);
+        assert_eq!(m("cache/download/example.com/!org", true), ModPath::Structure);
+        assert_eq!(m("cache/download/example.com/stray.txt", false), ModPath::Unknown);
+    }
+
+    #[test]
+    fn extracted_trees_and_nested_modules_are_told_apart() {
+        assert_eq!(
+            m("example.com/a@v1.0.0", true),
+            ModPath::ExtractedRoot { module: "example.com/a".into(), version: "v1.0.0".into() }
+        );
+        assert_eq!(
+            m("example.com/a/b@v1.0.0", true),
+            ModPath::ExtractedRoot { module: "example.com/a/b".into(), version: "v1.0.0".into() }
+        );
+        assert_eq!(
+            m("example.com/a@v1.0.0/b/b.go", false),
+            ModPath::ExtractedFile { module: "example.com/a".into(), version: "v1.0.0".into() }
+        );
+        assert_eq!(
+            m("example.com/!org/!lib@v1.2.3/x@y/z.go", false),
+            ModPath::ExtractedFile { module: "example.com/Org/Lib".into(), version: "v1.2.3".into() }
+        );
+        assert_eq!(
+            m("example.com/a@v1.0.0.tmp-12345", true),
+            ModPath::ExtractTemp { module: "example.com/a".into(), version: "v1.0.0".into() }
+        );
+        assert_eq!(m("example.com", true), ModPath::Structure);
+        assert_eq!(m("example.com/README", false), ModPath::Unknown);
+        assert_eq!(m("example.com/Bad@v1.0.0", true), ModPath::Unknown);
+    }
+
+    #[test]
+    fn cache_side_paths_are_classified() {
+        assert_eq!(m("", true), ModPath::Structure);
+        assert_eq!(m("cache", true), ModPath::Structure);
+        assert_eq!(m("cache/lock", false), ModPath::SideLock);
+        assert_eq!(m("cache/download/sumdb/sum.golang.org/lookup/x@v1", false), ModPath::Sumdb);
+        assert_eq!(m("cache/vcs/0123abcd", true), ModPath::Vcs);
+        assert_eq!(m("cache/vcs/0123abcd.lock", false), ModPath::Vcs);
+        assert_eq!(m("cache/other", false), ModPath::Unknown);
+    }
+
+    #[test]
+    fn toolchains_have_their_own_category() {
+        let tree = m("golang.org/toolchain@v0.0.1-go1.26.8.linux-amd64/bin/go", false);
+        assert_eq!(tree.category(), Category::Toolchains);
+        let zip = m("cache/download/golang.org/toolchain/@v/v0.0.1-go1.26.8.linux-amd64.zip", false);
+        assert_eq!(zip.category(), Category::Toolchains);
+        let partial = m("cache/download/golang.org/toolchain/@v/v0.0.1-go1.26.8.linux-amd64.partial", false);
+        assert_eq!(partial.category(), Category::Debris);
+    }
+
+    #[test]
+    fn categories_of_module_paths() {
+        assert_eq!(m("cache/download/x.org/m/@v/v1.0.0.zip", false).category(), Category::Zips);
+        assert_eq!(m("cache/download/x.org/m/@v/v1.0.0.mod", false).category(), Category::Metadata);
+        assert_eq!(m("cache/download/x.org/m/@v/v1.0.0.partial", false).category(), Category::Debris);
+        assert_eq!(m("x.org/m@v1.0.0/m.go", false).category(), Category::Extracted);
+    }
+
+    #[test]
+    fn build_cache_paths_are_classified() {
+        let id = format!("ab{}", "0".repeat(62));
+        let g = |p: &str, d| classify_gocache(&PathBuf::from(p), d);
+        assert_eq!(g(&format!("ab/{id}-a"), false), BuildPath::Action { id: id.clone() });
+        assert_eq!(g(&format!("ab/{id}-d"), false), BuildPath::Output { id: id.clone() });
+        assert_eq!(g(&format!("cd/{id}-d"), false), BuildPath::Unknown, "shard must match the id");
+        assert_eq!(g("ab", true), BuildPath::Structure);
+        assert_eq!(g("README", false), BuildPath::Bookkeeping);
+        assert_eq!(g("trim.txt", false), BuildPath::Bookkeeping);
+        assert_eq!(g("testexpire.txt", false), BuildPath::Bookkeeping);
+        assert_eq!(g("log.txt", false), BuildPath::Log);
+        assert_eq!(g("fuzz/example.com/m/FuzzX/abc", false), BuildPath::Fuzz);
+        assert_eq!(g("zz", true), BuildPath::Unknown);
+        assert_eq!(g(&format!("ab/{id}-a").to_uppercase(), false), BuildPath::Unknown);
+    }
+}

@@ -1,0 +1,10 @@
+//! gokeep's library core: it resolves the Go environment, scans, verifies and
+//! prunes Go's module and build caches, and edits go.mod/go.work. It returns
+//! data and typed errors; it never prints and never exits. The `gokeep`
+//! binary renders what it returns.
+
+pub mod goenv;
+pub mod layout;
+pub mod report;
+pub mod scan;
+pub mod timestamp;

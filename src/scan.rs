@@ -1,0 +1,502 @@
+//! Parallel walk of GOMODCACHE and GOCACHE into an [`Inventory`].
+//!
+//! ## Units
+//! The walk recurses in parallel (rayon) through the directories *between*
+//! the units Go itself manages: an extracted `<module>@<version>/` tree, a
+//! `cache/download/<module>/@v/` directory, `cache/download/sumdb/`, a
+//! `cache/vcs/<hash>` repository, a GOCACHE shard or `fuzz/`. Each unit is then
+//! walked sequentially with walkdir and summed without classifying every file,
+//! which keeps the per-file cost at one `lstat`.
+//!
+//! ## Memory
+//! Nothing is kept per file: sizes and times are summed per module version
+//! and per category, so memory grows with the number of module versions.
+//!
+//! ## Safety
+//! Symbolic links are counted as themselves and never followed; directories
+//! on another file system are skipped (unless asked) and reported; a file with
+//! several hard links is counted once, by `(dev, inode)`. Unreadable entries
+//! become warnings and the walk goes on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::{self, Metadata};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use walkdir::WalkDir;
+
+use crate::layout::{self, BuildPath, Category, DownloadFile, ModPath};
+use crate::timestamp::Timestamp;
+
+/// Why a cache could not be scanned at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{kind} directory {path} does not exist")]
+    Missing { kind: CacheKind, path: PathBuf },
+    #[error("{kind} path {path} is not a directory")]
+    NotADirectory { kind: CacheKind, path: PathBuf },
+    #[error("cannot read {kind} directory {path}: {source}")]
+    Unreadable { kind: CacheKind, path: PathBuf, source: std::io::Error },
+    #[error("cannot start {threads} scan threads: {message}")]
+    Threads { threads: usize, message: String },
+}
+
+/// Which of Go's two caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheKind {
+    ModCache,
+    BuildCache,
+}
+
+impl std::fmt::Display for CacheKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ModCache => "GOMODCACHE",
+            Self::BuildCache => "GOCACHE",
+        })
+    }
+}
+
+/// How to walk.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    /// Worker threads; `None` uses one per core.
+    pub threads: Option<usize>,
+    /// Stay on the file system of the cache root (default), like `du -x`.
+    pub one_file_system: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self { threads: None, one_file_system: true }
+    }
+}
+
+/// Sizes and times summed over a set of files and directories.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Sum of `st_size` (what `du -sb` counts).
+    pub apparent_bytes: u64,
+    /// Sum of `st_blocks × 512` (what `du -sB1` counts).
+    pub disk_bytes: u64,
+    /// Regular files, symbolic links and other non-directories.
+    pub files: u64,
+    pub dirs: u64,
+    /// File times only: reading a directory updates its atime, so
+    /// directory times would say "used" for every scan.
+    pub oldest_mtime: Option<Timestamp>,
+    pub newest_mtime: Option<Timestamp>,
+    pub oldest_atime: Option<Timestamp>,
+    pub newest_atime: Option<Timestamp>,
+}
+
+fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) | (None, x) => x,
+    }
+}
+
+fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    a.max(b)
+}
+
+impl Stats {
+    /// Counts one entry from its (not followed) metadata.
+    pub fn add_entry(&mut self, md: &Metadata) {
+        self.apparent_bytes += md.len();
+        self.disk_bytes += md.blocks() * 512;
+        if md.is_dir() {
+            self.dirs += 1;
+        } else {
+            self.files += 1;
+            let mtime = Some(Timestamp(md.mtime()));
+            let atime = Some(Timestamp(md.atime()));
+            self.oldest_mtime = min_opt(self.oldest_mtime, mtime);
+            self.newest_mtime = max_opt(self.newest_mtime, mtime);
+            self.oldest_atime = min_opt(self.oldest_atime, atime);
+            self.newest_atime = max_opt(self.newest_atime, atime);
+        }
+    }
+
+    /// The last time anything here was read or written, as far as the file
+    /// system records it.
+    #[must_use]
+    pub fn last_used(&self) -> Option<Timestamp> {
+        max_opt(self.newest_atime, self.newest_mtime)
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files == 0 && self.dirs == 0
+    }
+}
+
+impl std::ops::AddAssign<&Stats> for Stats {
+    fn add_assign(&mut self, o: &Stats) {
+        self.apparent_bytes += o.apparent_bytes;
+        self.disk_bytes += o.disk_bytes;
+        self.files += o.files;
+        self.dirs += o.dirs;
+        self.oldest_mtime = min_opt(self.oldest_mtime, o.oldest_mtime);
+        self.newest_mtime = max_opt(self.newest_mtime, o.newest_mtime);
+        self.oldest_atime = min_opt(self.oldest_atime, o.oldest_atime);
+        self.newest_atime = max_opt(self.newest_atime, o.newest_atime);
+    }
+}
+
+/// Everything the module cache holds for one `module@version`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VersionRecord {
+    /// Unescaped module path (`example.com/Org/Lib`).
+    pub module: String,
+    /// Unescaped version.
+    pub version: String,
+    /// The extracted `<module>@<version>/` tree, if present.
+    pub extracted: Option<Stats>,
+    /// Every `cache/download/<module>/@v/<version>.*` file.
+    pub download: Stats,
+    /// Which download files exist (`.tmp` files once, however many).
+    pub download_files: BTreeSet<DownloadFile>,
+    /// Pre-Go-1.16 `<module>@<version>.tmp-*` extraction leftovers.
+    pub extract_temp: Option<Stats>,
+}
+
+impl VersionRecord {
+    /// Extracted tree + download files + leftovers.
+    #[must_use]
+    pub fn total(&self) -> Stats {
+        let mut t = self.download;
+        if let Some(e) = &self.extracted {
+            t += e;
+        }
+        if let Some(e) = &self.extract_temp {
+            t += e;
+        }
+        t
+    }
+
+    #[must_use]
+    pub fn has(&self, f: DownloadFile) -> bool {
+        self.download_files.contains(&f)
+    }
+
+    #[must_use]
+    pub fn is_toolchain(&self) -> bool {
+        self.module == layout::TOOLCHAIN_MODULE
+    }
+}
+
+/// Something the walk could not read; the rest of the cache was still counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanWarning {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// What one cache holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheInventory {
+    pub kind: CacheKind,
+    /// The canonical root that was walked.
+    pub root: PathBuf,
+    pub total: Stats,
+    /// Every counted byte is in exactly one category.
+    pub categories: BTreeMap<Category, Stats>,
+    /// Module cache: one record per module version, sorted by module path
+    /// then semantic version. Empty for the build cache.
+    pub versions: Vec<VersionRecord>,
+    /// Build cache: action and output entries bucketed by the UTC day
+    /// (days since the Unix epoch) of their mtime, which Go refreshes on use.
+    pub build_entries_by_day: BTreeMap<i64, Stats>,
+    pub warnings: Vec<ScanWarning>,
+}
+
+/// Both caches, each scanned if it could be.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub modcache: Option<Result<CacheInventory, ScanError>>,
+    pub gocache: Option<Result<CacheInventory, ScanError>>,
+}
+
+#[derive(Default)]
+struct Acc {
+    total: Stats,
+    categories: HashMap<Category, Stats>,
+    versions: HashMap<(String, String), VersionRecord>,
+    by_day: BTreeMap<i64, Stats>,
+    warnings: Vec<ScanWarning>,
+}
+
+impl Acc {
+    fn merge(self, other: Acc) -> Acc {
+        let (mut big, small) = if self.versions.len() >= other.versions.len() { (self, other) } else { (other, self) };
+        big.total += &small.total;
+        for (c, s) in small.categories {
+            *big.categories.entry(c).or_default() += &s;
+        }
+        for (k, v) in small.versions {
+            let r = big.versions.entry(k).or_default();
+            merge_record(r, v);
+        }
+        for (d, s) in small.by_day {
+            *big.by_day.entry(d).or_default() += &s;
+        }
+        big.warnings.extend(small.warnings);
+        big
+    }
+
+    fn add(&mut self, category: Category, s: &Stats) {
+        self.total += s;
+        *self.categories.entry(category).or_default() += s;
+    }
+
+    fn version(&mut self, module: &str, version: &str) -> &mut VersionRecord {
+        self.versions.entry((module.to_owned(), version.to_owned())).or_insert_with(|| VersionRecord {
+            module: module.to_owned(),
+            version: version.to_owned(),
+            ..VersionRecord::default()
+        })
+    }
+
+    fn warn(&mut self, path: &Path, message: impl std::fmt::Display) {
+        self.warnings.push(ScanWarning { path: path.to_owned(), message: message.to_string() });
+    }
+}
+
+fn add_opt(slot: &mut Option<Stats>, s: Option<Stats>) {
+    if let Some(s) = s {
+        *slot.get_or_insert_with(Stats::default) += &s;
+    }
+}
+
+fn merge_record(into: &mut VersionRecord, from: VersionRecord) {
+    if into.module.is_empty() {
+        into.module = from.module;
+        into.version = from.version;
+    }
+    add_opt(&mut into.extracted, from.extracted);
+    add_opt(&mut into.extract_temp, from.extract_temp);
+    into.download += &from.download;
+    into.download_files.extend(from.download_files);
+}
+
+struct Walker {
+    root: PathBuf,
+    root_dev: u64,
+    one_file_system: bool,
+    /// Only files with more than one link go in here, so it stays small.
+    seen_links: Mutex<HashSet<(u64, u64)>>,
+}
+
+impl Walker {
+    /// False when this entry was already counted through another hard link.
+    fn first_sighting(&self, md: &Metadata) -> bool {
+        if md.is_dir() || md.nlink() < 2 {
+            return true;
+        }
+        self.seen_links.lock().expect("hard-link set poisoned").insert((md.dev(), md.ino()))
+    }
+
+    fn crosses_fs(&self, md: &Metadata) -> bool {
+        self.one_file_system && md.is_dir() && md.dev() != self.root_dev
+    }
+
+    fn rel<'a>(&self, p: &'a Path) -> &'a Path {
+        p.strip_prefix(&self.root).unwrap_or(p)
+    }
+
+    /// Sums a whole unit sequentially; directories below it on another file
+    /// system are skipped with a warning.
+    fn sum_tree(&self, dir: &Path, acc: &mut Acc) -> Stats {
+        let mut s = Stats::default();
+        let mut it = WalkDir::new(dir).follow_links(false).into_iter();
+        while let Some(entry) = it.next() {
+            match entry {
+                Ok(e) => match e.metadata() {
+                    Ok(md) => {
+                        if self.crosses_fs(&md) {
+                            acc.warn(e.path(), "on another file system; not counted");
+                            if e.file_type().is_dir() {
+                                it.skip_current_dir();
+                            }
+                            continue;
+                        }
+                        if self.first_sighting(&md) {
+                            s.add_entry(&md);
+                        }
+                    }
+                    Err(err) => acc.warn(e.path(), err),
+                },
+                Err(err) => {
+                    let path = err.path().map_or_else(|| dir.to_owned(), Path::to_owned);
+                    acc.warn(&path, err.io_error().map_or_else(|| err.to_string(), ToString::to_string));
+                }
+            }
+        }
+        s
+    }
+
+    /// Lists a directory: `(path, metadata)` of each child, warnings for the rest.
+    fn children(&self, dir: &Path, acc: &mut Acc) -> Vec<(PathBuf, Metadata)> {
+        let rd = match fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                acc.warn(dir, e);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for entry in rd {
+            match entry.and_then(|e| {
+                let md = e.metadata()?;
+                Ok((e.path(), md))
+            }) {
+                Ok((p, md)) if self.crosses_fs(&md) => acc.warn(&p, "on another file system; not counted"),
+                Ok(pm) => out.push(pm),
+                Err(e) => acc.warn(dir, e),
+            }
+        }
+        out
+    }
+
+    fn modcache_dir(&self, dir: &Path, md: &Metadata) -> Acc {
+        let mut acc = Acc::default();
+        let class = layout::classify_modcache(self.rel(dir), true);
+        let is_unit = matches!(
+            class,
+            ModPath::ExtractedRoot { .. } | ModPath::ExtractTemp { .. } | ModPath::Sumdb | ModPath::Vcs
+        );
+        if is_unit {
+            let s = self.sum_tree(dir, &mut acc);
+            acc.add(class.category(), &s);
+            match class {
+                ModPath::ExtractedRoot { module, version } => {
+                    add_opt(&mut acc.version(&module, &version).extracted, Some(s));
+                }
+                ModPath::ExtractTemp { module, version } => {
+                    add_opt(&mut acc.version(&module, &version).extract_temp, Some(s));
+                }
+                _ => {}
+            }
+            return acc;
+        }
+        let mut own = Stats::default();
+        own.add_entry(md);
+        acc.add(class.category(), &own);
+        let children = self.children(dir, &mut acc);
+        let (dirs, files): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, m)| m.is_dir());
+        for (path, m) in files {
+            self.modcache_file(&path, &m, &mut acc);
+        }
+        dirs.into_par_iter().map(|(p, m)| self.modcache_dir(&p, &m)).reduce(Acc::default, Acc::merge).merge(acc)
+    }
+
+    fn modcache_file(&self, path: &Path, md: &Metadata, acc: &mut Acc) {
+        if !self.first_sighting(md) {
+            return;
+        }
+        let mut s = Stats::default();
+        s.add_entry(md);
+        let class = layout::classify_modcache(self.rel(path), false);
+        acc.add(class.category(), &s);
+        if let ModPath::Download { module, version, file } = class {
+            let r = acc.version(&module, &version);
+            r.download += &s;
+            r.download_files.insert(file);
+        }
+    }
+
+    fn gocache_dir(&self, dir: &Path, md: &Metadata) -> Acc {
+        let mut acc = Acc::default();
+        let class = layout::classify_gocache(self.rel(dir), true);
+        if class == BuildPath::Fuzz || class == BuildPath::Unknown {
+            let s = self.sum_tree(dir, &mut acc);
+            acc.add(class.category(), &s);
+            return acc;
+        }
+        let mut own = Stats::default();
+        own.add_entry(md);
+        acc.add(class.category(), &own);
+        let children = self.children(dir, &mut acc);
+        let (dirs, files): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, m)| m.is_dir());
+        for (path, m) in files {
+            if !self.first_sighting(&m) {
+                continue;
+            }
+            let mut s = Stats::default();
+            s.add_entry(&m);
+            let class = layout::classify_gocache(self.rel(&path), false);
+            if matches!(class, BuildPath::Action { .. } | BuildPath::Output { .. }) {
+                *acc.by_day.entry(m.mtime().div_euclid(86_400)).or_default() += &s;
+            }
+            acc.add(class.category(), &s);
+        }
+        dirs.into_par_iter().map(|(p, m)| self.gocache_dir(&p, &m)).reduce(Acc::default, Acc::merge).merge(acc)
+    }
+}
+
+fn open_root(kind: CacheKind, path: &Path) -> Result<(PathBuf, Metadata), ScanError> {
+    let root = fs::canonicalize(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ScanError::Missing { kind, path: path.to_owned() },
+        _ => ScanError::Unreadable { kind, path: path.to_owned(), source: e },
+    })?;
+    let md = fs::symlink_metadata(&root).map_err(|e| ScanError::Unreadable { kind, path: root.clone(), source: e })?;
+    if !md.is_dir() {
+        return Err(ScanError::NotADirectory { kind, path: path.to_owned() });
+    }
+    fs::read_dir(&root).map_err(|e| ScanError::Unreadable { kind, path: root.clone(), source: e })?;
+    Ok((root, md))
+}
+
+/// Scans one cache. The root is canonicalised once; nothing below it is
+/// followed through a symbolic link.
+pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<CacheInventory, ScanError> {
+    let (root, md) = open_root(kind, path)?;
+    let walker = Walker {
+        root: root.clone(),
+        root_dev: md.dev(),
+        one_file_system: opts.one_file_system,
+        seen_links: Mutex::new(HashSet::new()),
+    };
+    let run = || match kind {
+        CacheKind::ModCache => walker.modcache_dir(&root, &md),
+        CacheKind::BuildCache => walker.gocache_dir(&root, &md),
+    };
+    let acc = match opts.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| ScanError::Threads { threads: n, message: e.to_string() })?
+            .install(run),
+        None => run(),
+    };
+    let mut versions: Vec<VersionRecord> = acc.versions.into_values().collect();
+    versions.sort_by(|a, b| a.module.cmp(&b.module).then_with(|| layout::compare_versions(&a.version, &b.version)));
+    let mut warnings = acc.warnings;
+    warnings.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(CacheInventory {
+        kind,
+        root,
+        total: acc.total,
+        categories: acc.categories.into_iter().collect(),
+        versions,
+        build_entries_by_day: acc.by_day,
+        warnings,
+    })
+}
+
+/// Scans both caches in parallel; `None` for a cache that is not in use
+/// (GOCACHE=off) or was not asked for.
+#[must_use]
+pub fn scan(modcache: Option<&Path>, gocache: Option<&Path>, opts: &ScanOptions) -> Inventory {
+    let (m, g) = rayon::join(
+        || modcache.map(|p| scan_cache(CacheKind::ModCache, p, opts)),
+        || gocache.map(|p| scan_cache(CacheKind::BuildCache, p, opts)),
+    );
+    Inventory { modcache: m, gocache: g }
+}
