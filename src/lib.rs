@@ -5,6 +5,9 @@
 
 pub mod goenv;
 pub mod layout;
+pub mod policy;
+pub mod prune;
 pub mod report;
 pub mod scan;
 pub mod timestamp;
+pub mod verify;

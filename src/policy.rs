@@ -1,0 +1,1 @@
+//! TOML prune policies (being written).

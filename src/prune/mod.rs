@@ -1,0 +1,73 @@
+//! Removing things from Go's caches: a pure [`plan`] step that decides, and a
+//! safe [`execute`] step that deletes. Everything in gokeep that deletes
+//! (prune, verify --fix) builds a [`Plan`] and hands it to the executor.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::layout::DownloadFile;
+use crate::timestamp::Timestamp;
+
+/// One thing to remove, in Go's own units.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// The extracted tree and every `cache/download/<module>/@v/<version>.*`
+    /// file except the `.lock`; `@v/list` is rewritten afterwards.
+    ModuleVersion { module: String, version: String },
+    /// Only the extracted `<module>@<version>/` tree (Go re-extracts it from the zip).
+    ExtractedTree { module: String, version: String },
+    /// Some of the version's download files (never `.lock`).
+    DownloadFiles { module: String, version: String, files: Vec<DownloadFile> },
+    /// A pre-Go-1.16 `<module>@<version>.tmp-*` extraction directory.
+    ExtractTemp { module: String, version: String, dir: PathBuf },
+    /// `cache/vcs/<hash>` and its `.info` (not its `.lock`).
+    VcsRepo { hash: String },
+    /// `cache/download/sumdb`.
+    Sumdb,
+    /// GOCACHE action/output entries whose mtime is before `cutoff`
+    /// (and never within the last hour, whatever the cutoff).
+    BuildEntriesBefore { cutoff: Timestamp },
+    /// GOCACHE `fuzz/`.
+    FuzzCache,
+}
+
+/// Why a target is in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Reason {
+    MaxAge { max_age_secs: u64 },
+    MaxSize { max_size_bytes: u64 },
+    NotARoot,
+    KeepLatest { keep_latest: usize },
+    ToolchainsKeepLatest { keep_latest: usize },
+    ZipsOnlyAfter { after_secs: u64 },
+    VcsMaxAge { max_age_secs: u64 },
+    UnusedSinceMark { mark: Timestamp },
+    Corrupted { finding: String },
+    Debris,
+    All,
+    Sumdb,
+    GocacheMaxAge { max_age_secs: u64 },
+    GocacheMaxSize { max_size_bytes: u64 },
+    Fuzz,
+}
+
+/// One planned removal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanItem {
+    pub target: Target,
+    pub reason: Reason,
+    pub apparent_bytes: u64,
+    pub disk_bytes: u64,
+    pub last_used: Option<Timestamp>,
+}
+
+/// Everything a run will remove, decided before anything is touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub modcache: Option<PathBuf>,
+    pub gocache: Option<PathBuf>,
+    pub items: Vec<PlanItem>,
+}

@@ -1,0 +1,1 @@
+//! Verification of Go caches against every witness (being written).
