@@ -4,6 +4,7 @@
 //! binary renders what it returns.
 
 pub mod goenv;
+pub mod gosum;
 pub mod layout;
 pub mod policy;
 pub mod prune;
