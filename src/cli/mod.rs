@@ -4,6 +4,7 @@
 mod env;
 mod exit;
 mod generate;
+mod metrics;
 mod printer;
 mod status;
 
