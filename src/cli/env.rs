@@ -53,7 +53,10 @@ fn render(env: &GoEnv) -> String {
 
 /// Bare values in the order asked, as `go env KEY...` prints them.
 fn render_values(env: &GoEnv, keys: &[String]) -> String {
-    keys.iter().map(|k| format!("{}\n", env.get(k).unwrap_or(""))).collect()
+    keys.iter().fold(String::new(), |mut s, k| {
+        let _ = writeln!(s, "{}", env.get(k).unwrap_or(""));
+        s
+    })
 }
 
 /// Single-quotes a value for POSIX shells, as `go env` does.
