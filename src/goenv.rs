@@ -933,6 +933,16 @@ mod tests {
     }
 
     #[test]
+    fn user_file_goroot_locates_go_env_before_the_environment_does() {
+        let file = Path::new("/h/.config/go/env");
+        let e = env(&[("GOROOT", "/env/go"), ("PATH", "")]);
+        let found = locate_goroot(&e, Some(("/file/go/", file)), HostOs::Unix).unwrap();
+        assert_eq!(found, Goroot { path: "/file/go".into(), source: Source::GoenvFile { path: file.into() } });
+        let from_env = locate_goroot(&e, Some(("", file)), HostOs::Unix).unwrap();
+        assert_eq!(from_env, Goroot { path: "/env/go".into(), source: Source::Env });
+    }
+
+    #[test]
     fn every_key_is_resolved_and_sources_render() {
         let e = resolve(&inputs(&[("HOME", "/h")], ""));
         assert_eq!(e.vars.keys().map(String::as_str).collect::<Vec<_>>(), KEYS);

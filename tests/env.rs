@@ -306,3 +306,17 @@ fn unknown_key_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GONOTAVAR"));
 }
+
+#[test]
+fn goroot_is_found_through_a_symlinked_go_on_path_like_go() {
+    let s = Scenario::new();
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(go_bin_dir().join("go"), bin.join("go")).unwrap();
+    let s = s.set("PATH", &format!("{}:/usr/bin:/bin", bin.display()));
+    let doc = s.assert_agrees("go reached through a symlink on PATH");
+    assert_eq!(source(&doc, "GOROOT"), serde_json::json!({"kind": "go_on_path", "path": bin.join("go")}));
+    let goroot = doc["vars"]["GOROOT"]["value"].as_str().unwrap().to_owned();
+    let explicit = Scenario::new().set("GOROOT", &goroot);
+    assert_eq!(source(&explicit.assert_agrees("GOROOT set in env"), "GOROOT"), serde_json::json!({"kind": "env"}));
+}
