@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# bench/verify.sh: `gokeep verify` against `go mod verify` on the same module
+# cache, in the same run, plus gokeep's hashing throughput against the
+# machine's SHA-256 limit (2 cores x single-core SHA-256, measured here).
+#
+# Fixture (generated once, cached under $BENCH_DIR/verify, reused while its
+# parameters stay the same): gen_proxy.py writes a file:// GOPROXY with
+# VERIFY_MODULES x VERIFY_VERSIONS module versions (major-version scheme, so
+# every version is its own module path and all of them are in the consumer's
+# build list: `go mod verify` checks every one), then real `go mod download
+# all` downloads and extracts them into a hermetic GOMODCACHE.
+#
+# Measurement: hot page cache (one untimed run of each tool first), ROUNDS
+# (default 3) rounds alternating which tool goes first, median wall time.
+#
+# Usage: bench/verify.sh [--prepare-only] [--rounds N]
+# Environment: BENCH_DIR (default /tmp/gokeep-bench), ROUNDS, GOKEEP_BIN (skip
+# the cargo release build), CARGO_TARGET_DIR, VERIFY_MODULES (130),
+# VERIFY_VERSIONS (4), VERIFY_FILES (60 small files per version),
+# VERIFY_FILE_SIZE (3k), VERIFY_LARGE_FILES (2), VERIFY_LARGE_SIZE (640k).
+# Exit: 0 measured, 2 usage/setup error, 4 gokeep has no `verify` yet.
+set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PREPARE_ONLY=0
+while (($#)); do
+    case $1 in
+    --prepare-only) PREPARE_ONLY=1 ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --rounds=*) ROUNDS=${1#*=} ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (try --help)" ;;
+    esac
+    shift
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+
+MODULES=${VERIFY_MODULES:-130}
+VERSIONS=${VERIFY_VERSIONS:-4}
+FILES=${VERIFY_FILES:-60}
+FILE_SIZE=${VERIFY_FILE_SIZE:-3k}
+LARGE_FILES=${VERIFY_LARGE_FILES:-2}
+LARGE_SIZE=${VERIFY_LARGE_SIZE:-640k}
+MIN_VERSIONS=500
+MIN_BYTES=1000000000
+
+require_tools go python3 find awk sort
+ensure_gnu_time
+
+FIX=$BENCH_DIR/verify
+GEN=$FIX/gen
+WORLD=$FIX/world
+MODCACHE=$WORLD/gopath/pkg/mod
+KEY="v1 gen=$(generator_id) modules=$MODULES versions=$VERSIONS files=$FILES file_size=$FILE_SIZE large=$LARGE_FILES x $LARGE_SIZE $(go version)"
+
+# --- fixture -----------------------------------------------------------------
+if fixture_ready "$FIX" "$KEY"; then
+    log "reusing fixture $FIX"
+else
+    mkdir -p "$FIX"
+    disk_check "$FIX" $((4 * MIN_BYTES))
+    log "generating $MODULES x $VERSIONS module versions under $GEN"
+    rm -f "$FIX/.complete"
+    rm_tree "$WORLD"
+    python3 "$BENCH_LIB_DIR/gen_proxy.py" --out "$GEN" --modules "$MODULES" --versions "$VERSIONS" \
+        --scheme major --files-per-version "$FILES" --file-size "$FILE_SIZE" \
+        --large-files "$LARGE_FILES" --large-size "$LARGE_SIZE" --seed 4
+    log "go mod download all (real go fills the module cache)"
+    run_go "$WORLD" "$GEN/proxy" "$GEN/consumer" -- go mod download all ||
+        die "go mod download all failed"
+    fixture_done "$FIX" "$KEY"
+fi
+
+mapfile -t GO_ENV < <(go_env "$WORLD" "$GEN/proxy")
+versions=$(find "$MODCACHE/cache/download" -name '*.ziphash' | wc -l)
+zip_bytes=$(find "$MODCACHE/cache/download" -type f -name '*.zip' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')
+tree_bytes=$(find "$MODCACHE" -path "$MODCACHE/cache" -prune -o -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')
+tree_files=$(find "$MODCACHE" -path "$MODCACHE/cache" -prune -o -type f -print | wc -l)
+io_bytes=$((zip_bytes + tree_bytes))
+# Every file's content is hashed twice: once read out of the zip (inflated),
+# once from the extracted tree. That is the SHA-256 input.
+sha_bytes=$((2 * tree_bytes))
+
+log "cache: $versions module versions, zips $(human "$zip_bytes"), trees $(human "$tree_bytes") in $tree_files files"
+((versions >= MIN_VERSIONS)) || log "WARNING: only $versions module versions (acceptance wants >= $MIN_VERSIONS)"
+((io_bytes >= MIN_BYTES)) || log "WARNING: zips+trees are $(human "$io_bytes") (acceptance wants >= 1 GB)"
+
+if ((PREPARE_ONLY)); then
+    log "fixture ready: GOMODCACHE=$MODCACHE consumer=$GEN/consumer"
+    exit 0
+fi
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/gokeep-bench-verify.XXXXXX")
+trap 'rm -rf "$OUT"' EXIT
+
+# --- single-core SHA-256 ------------------------------------------------------
+sha256_single_core() {
+    local bps
+    if command -v openssl >/dev/null 2>&1; then
+        bps=$(openssl speed -evp sha256 -bytes 65536 -seconds 3 2>/dev/null |
+            awk '$1 == "sha256" { v = $2; sub(/k$/, "", v); printf "%d\n", v * 1000 }')
+        if [[ -n $bps && $bps -gt 0 ]]; then
+            echo "$bps openssl-speed"
+            return
+        fi
+    fi
+    # Fallback: sha256sum over 1 GiB in the page cache.
+    local f=$OUT/sha-input
+    head -c $((1 << 30)) /dev/urandom >"$f"
+    sha256sum "$f" >/dev/null
+    local t0 t1
+    t0=$(date +%s%N)
+    sha256sum "$f" >/dev/null
+    t1=$(date +%s%N)
+    rm -f "$f"
+    awk -v n=$((1 << 30)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%d sha256sum\n", n / ((b - a) / 1e9) }'
+}
+
+# --- tools under test ----------------------------------------------------------
+GOKEEP_OK=1
+build_gokeep
+if ! has_subcommand verify; then
+    GOKEEP_OK=0
+fi
+gokeep_verify() {
+    # Run from a directory that is not a module, so only the cache is checked
+    # (go mod verify does not read go.sum either).
+    (cd "$FIX" && env -i "${GO_ENV[@]}" "$GOKEEP" verify --modcache "$MODCACHE")
+}
+gokeep_cmd=(env -i "${GO_ENV[@]}" "$GOKEEP" verify --modcache "$MODCACHE" --quiet)
+go_cmd=(env -i "${GO_ENV[@]}" go mod verify)
+
+log "warm-up: go mod verify (untimed; fills the page cache)"
+if ! (cd "$GEN/consumer" && "${go_cmd[@]}") >"$OUT/go-warm.out" 2>&1; then
+    cat "$OUT/go-warm.out" >&2
+    die "go mod verify fails on the clean fixture"
+fi
+if ((GOKEEP_OK)); then
+    log "warm-up: gokeep verify (untimed)"
+    rc=0
+    gokeep_verify >"$OUT/gk-warm.out" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        log "NOTE: gokeep verify exited $rc on a cache go mod verify accepts; its output:"
+        head -n 40 "$OUT/gk-warm.out" >&2
+    fi
+fi
+
+log "single-core SHA-256 throughput"
+read -r sha_bps sha_how < <(sha256_single_core)
+limit_bps=$((2 * sha_bps))
+
+declare -a T_GK=() T_GO=() RSS_GK=() RSS_GO=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((r = 1; r <= ROUNDS; r++)); do
+    order=(go gokeep)
+    ((r % 2)) && order=(gokeep go)
+    for tool in "${order[@]}"; do
+        if [[ $tool == go ]]; then
+            (cd "$GEN/consumer" && timed "$OUT/go.$r" "${go_cmd[@]}") || {
+                cat "$OUT/go.$r.out" >&2
+                die "go mod verify failed in round $r"
+            }
+            T_GO+=("$(cat "$OUT/go.$r.wall")")
+            RSS_GO+=("$(cat "$OUT/go.$r.rss")")
+            log "round $r: go mod verify      $(cat "$OUT/go.$r.wall") s"
+        elif ((GOKEEP_OK)); then
+            rc=0
+            (cd "$FIX" && timed "$OUT/gk.$r" "${gokeep_cmd[@]}") || rc=$?
+            ((rc <= 1)) || {
+                cat "$OUT/gk.$r.out" >&2
+                die "gokeep verify failed (exit $rc) in round $r"
+            }
+            T_GK+=("$(cat "$OUT/gk.$r.wall")")
+            RSS_GK+=("$(cat "$OUT/gk.$r.rss")")
+            log "round $r: gokeep verify      $(cat "$OUT/gk.$r.wall") s (exit $rc)"
+        fi
+    done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+go_med=$(median "${T_GO[@]}")
+echo
+echo "== bench/verify.sh: gokeep verify vs go mod verify =="
+machine_line
+echo "load average before/after: $load_before / $load_after"
+echo "cache: $versions module versions ($versions in go mod verify's build list), $tree_files files in trees"
+echo "       zips $(human "$zip_bytes") + trees $(human "$tree_bytes") = $(human "$io_bytes") apparent"
+echo "rounds: $ROUNDS (hot page cache, median wall time)"
+printf 'go mod verify:  median %6.3f s  (runs: %s)  max RSS %s\n' "$go_med" "${T_GO[*]}" "$(kib_to_mb "$(max_of "${RSS_GO[@]}")")"
+sha_line=$(printf 'SHA-256 single core (%s): %s/s; limit 2 x single core = %s/s' "$sha_how" "$(human "$sha_bps")" "$(human "$limit_bps")")
+
+if ((!GOKEEP_OK)); then
+    echo "$sha_line"
+    echo
+    echo "gokeep at $GOKEEP has no 'verify' subcommand yet:"
+    echo "  it has not landed on this branch. Merge the branch that adds it (git -C $REPO log --oneline),"
+    echo "  then run bench/verify.sh again; the fixture above is kept in $FIX and reused."
+    exit 4
+fi
+
+gk_med=$(median "${T_GK[@]}")
+speedup=$(ratio "$go_med" "$gk_med")
+printf 'gokeep verify:  median %6.3f s  (runs: %s)  max RSS %s\n' "$gk_med" "${T_GK[*]}" "$(kib_to_mb "$(max_of "${RSS_GK[@]}")")"
+echo "speed-up: ${speedup}x faster than go mod verify   (target >= 2x: $(verdict "$speedup" 2))"
+echo "$sha_line"
+sha_tput=$(awk -v b="$sha_bytes" -v t="$gk_med" 'BEGIN { printf "%d\n", b / t }')
+io_tput=$(awk -v b="$io_bytes" -v t="$gk_med" 'BEGIN { printf "%d\n", b / t }')
+sha_frac=$(awk -v a="$sha_tput" -v l="$limit_bps" 'BEGIN { printf "%.2f\n", a / l }')
+io_frac=$(awk -v a="$io_tput" -v l="$limit_bps" 'BEGIN { printf "%.2f\n", a / l }')
+echo "gokeep hashing throughput (SHA-256 input = zip contents inflated + trees = $(human "$sha_bytes")):"
+echo "  $(human "$sha_tput")/s = $(awk -v f="$sha_frac" 'BEGIN { printf "%.0f", f * 100 }') % of the limit   (target >= 80 %: $(verdict "$sha_frac" 0.8))"
+echo "gokeep read throughput (zips + trees apparent = $(human "$io_bytes")):"
+echo "  $(human "$io_tput")/s = $(awk -v f="$io_frac" 'BEGIN { printf "%.0f", f * 100 }') % of the limit"
+if [[ $(cat "$OUT/gk.1.rc") != 0 ]]; then
+    echo "NOTE: gokeep verify reported findings (exit $(cat "$OUT/gk.1.rc")) on a cache go mod verify accepts:"
+    head -n 20 "$OUT/gk.1.out"
+fi
