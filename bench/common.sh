@@ -8,7 +8,7 @@
 #     GOTOOLCHAIN=local; GOENV=off; no network)
 #   - build_gokeep: release build of gokeep (respects CARGO_TARGET_DIR)
 #   - has_subcommand: whether the built gokeep knows a subcommand yet
-#   - time_cmd: wall seconds + max RSS of one command (GNU /usr/bin/time -v)
+#   - time_cmd / timed: wall seconds, CPU seconds and max RSS of one command (GNU time)
 #   - median, ratio, human-readable sizes
 #   - fixture stamps: a generated fixture is reused when its parameters match
 #
@@ -129,24 +129,26 @@ has_flag() {
 
 # --- timing ------------------------------------------------------------------
 
-# time_cmd OUT_PREFIX CMD...: runs CMD under GNU time; writes wall seconds to
-# OUT_PREFIX.wall, max RSS (KiB) to OUT_PREFIX.rss, exit status to
-# OUT_PREFIX.rc, stdout+stderr of CMD to OUT_PREFIX.out. Returns CMD's status.
+# time_cmd OUT_PREFIX CMD...: runs CMD under GNU time; writes max RSS (KiB)
+# to OUT_PREFIX.rss, CPU seconds (user + sys, children included) to
+# OUT_PREFIX.cpu, exit status to OUT_PREFIX.rc, stdout+stderr of CMD to
+# OUT_PREFIX.out. Returns CMD's status.
 time_cmd() {
     local out=$1
     shift
     local rc=0
-    /usr/bin/time -f '%e %M' -o "$out.time" "$@" >"$out.out" 2>&1 || rc=$?
-    # GNU time prefixes "Command exited with non-zero status N" on failure.
-    local last
-    last=$(tail -n 1 "$out.time")
-    # %e has only 10 ms resolution; use our own clock for wall time.
-    echo "${last##* }" >"$out.rss"
+    /usr/bin/time -f '%M %U %S' -o "$out.time" "$@" >"$out.out" 2>&1 || rc=$?
+    # GNU time prefixes "Command exited with non-zero status N" on failure,
+    # so read the last line. Wall time comes from our own clock (timed).
+    local rss user sys
+    read -r rss user sys < <(tail -n 1 "$out.time")
+    echo "$rss" >"$out.rss"
+    awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f\n", u + s }' >"$out.cpu"
     echo "$rc" >"$out.rc"
     return "$rc"
 }
 
-# timed OUT_PREFIX CMD...: like time_cmd, with a nanosecond wall clock.
+# timed OUT_PREFIX CMD...: time_cmd plus wall seconds (ns clock) in OUT_PREFIX.wall.
 timed() {
     local out=$1
     shift

@@ -33,7 +33,7 @@ Go's "!" escaping (bench.example/!org<k>/!mod<i>), as cmd/go does.
 
 Each version's zip holds go.mod, doc.go, a LICENSE, --files-per-version small
 generated .go files of about --file-size bytes (compressible Go source, valid
-`package modN`), and --large-files larger files of --large-size bytes that
+`package modN`, or spread over --subdirs internal/p<j> packages), and --large-files larger files of --large-size bytes that
 alternate between a Go byte-table source file (compressible) and a
 testdata/*.bin blob (incompressible, like real test fixtures).
 
@@ -170,7 +170,13 @@ def build_files(path, version, i, k, args):
         ),
     ]
     for j in range(args.files_per_version):
-        files.append((f"file{j:04d}.go", small_go_file(rng, pkg, j, args.file_size)))
+        if args.subdirs:
+            # Spread over sub-packages, as real modules nest their packages.
+            sub = f"p{j % args.subdirs}"
+            name, subpkg = f"internal/{sub}/file{j:04d}.go", sub
+        else:
+            name, subpkg = f"file{j:04d}.go", pkg
+        files.append((name, small_go_file(rng, subpkg, j, args.file_size)))
     for j in range(args.large_files):
         if j % 2 == 0:
             files.append((f"testdata/blob{j}.bin", rng.randbytes(args.large_size)))
@@ -243,6 +249,7 @@ def main(argv=None):
     p.add_argument("--scheme", choices=("major", "minor"), default="major", help="version scheme (see above)")
     p.add_argument("--files-per-version", type=int, default=60, help="small .go files per version (default 60)")
     p.add_argument("--file-size", type=parse_size, default=3072, help="bytes per small .go file (default 3k)")
+    p.add_argument("--subdirs", type=int, default=0, help="spread small files over N internal/p<j> packages")
     p.add_argument("--large-files", type=int, default=2, help="larger files per version (default 2)")
     p.add_argument("--large-size", type=parse_size, default=parse_size("600k"), help="bytes per larger file")
     p.add_argument(

@@ -16,7 +16,7 @@
 # Usage: bench/prune.sh [--prepare-only] [--rounds N]
 # Environment: BENCH_DIR (default /tmp/gokeep-bench), ROUNDS, GOKEEP_BIN (skip
 # the cargo release build), CARGO_TARGET_DIR, PRUNE_MODULES (100),
-# PRUNE_VERSIONS (10), PRUNE_FILES (110), PRUNE_FILE_SIZE (1k).
+# PRUNE_VERSIONS (10), PRUNE_FILES (110), PRUNE_FILE_SIZE (1k), PRUNE_SUBDIRS (8).
 # Exit: 0 measured, 2 usage/setup error, 4 gokeep has no `prune --all` yet.
 set -euo pipefail
 # shellcheck source=bench/common.sh
@@ -39,6 +39,7 @@ MODULES=${PRUNE_MODULES:-100}
 VERSIONS=${PRUNE_VERSIONS:-10}
 FILES=${PRUNE_FILES:-110}
 FILE_SIZE=${PRUNE_FILE_SIZE:-1k}
+SUBDIRS=${PRUNE_SUBDIRS:-8}
 MIN_FILES=100000
 
 require_tools go python3 find awk sort cp xargs
@@ -49,7 +50,7 @@ GEN=$FIX/gen
 WORLD=$FIX/world
 MODCACHE=$WORLD/gopath/pkg/mod
 COPIES=$FIX/copies
-KEY="v1 gen=$(generator_id) modules=$MODULES versions=$VERSIONS files=$FILES file_size=$FILE_SIZE $(go version)"
+KEY="v1 gen=$(generator_id) modules=$MODULES versions=$VERSIONS files=$FILES file_size=$FILE_SIZE subdirs=$SUBDIRS $(go version)"
 
 # --- fixture -----------------------------------------------------------------
 if fixture_ready "$FIX" "$KEY"; then
@@ -62,7 +63,7 @@ else
     rm_tree "$COPIES"
     log "generating $MODULES modules x $VERSIONS versions x $FILES files under $GEN"
     python3 "$BENCH_LIB_DIR/gen_proxy.py" --out "$GEN" --modules "$MODULES" --versions "$VERSIONS" \
-        --scheme minor --files-per-version "$FILES" --file-size "$FILE_SIZE" --large-files 0 --seed 5
+        --scheme minor --files-per-version "$FILES" --file-size "$FILE_SIZE" --subdirs "$SUBDIRS" --large-files 0 --seed 5
     log "go mod download of every version (real go fills the module cache)"
     mkdir -p "$FIX/empty"
     mapfile -t envs < <(go_env "$WORLD" "$GEN/proxy")
@@ -124,7 +125,7 @@ left_behind() {
     if [[ -e $1 ]]; then find "$1" -mindepth 1 ! -type d | wc -l; else echo 0; fi
 }
 
-declare -a T_GK=() T_GO=() RSS_GK=() RSS_GO=() LEFT_GK=() LEFT_GO=()
+declare -a T_GK=() T_GO=() C_GK=() C_GO=() RSS_GK=() RSS_GO=() LEFT_GK=() LEFT_GO=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do
     log "round $r: copying the cache twice (not timed)"
@@ -139,6 +140,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             }
             T_GO+=("$(cat "$OUT/go.$r.wall")")
             RSS_GO+=("$(cat "$OUT/go.$r.rss")")
+            C_GO+=("$(cat "$OUT/go.$r.cpu")")
             LEFT_GO+=("$(left_behind "$GO_COPY")")
             log "round $r: go clean -modcache      $(cat "$OUT/go.$r.wall") s"
         else
@@ -148,6 +150,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             }
             T_GK+=("$(cat "$OUT/gk.$r.wall")")
             RSS_GK+=("$(cat "$OUT/gk.$r.rss")")
+            C_GK+=("$(cat "$OUT/gk.$r.cpu")")
             LEFT_GK+=("$(left_behind "$GK_COPY")")
             log "round $r: gokeep prune --all      $(cat "$OUT/gk.$r.wall") s"
         fi
@@ -164,8 +167,9 @@ machine_line
 echo "load average before/after: $load_before / $load_after"
 echo "cache: $versions module versions, $files files, $dirs dirs, $(human "$bytes") apparent, $(human "$disk") on disk"
 echo "rounds: $ROUNDS (fresh cp -a copies each round, copy not timed, median wall time)"
-printf 'go clean -modcache:      median %6.3f s  (runs: %s)  max RSS %s  files left: %s\n' \
-    "$go_med" "${T_GO[*]}" "$(kib_to_mb "$(max_of "${RSS_GO[@]}")")" "${LEFT_GO[*]}"
-printf 'gokeep prune --all --yes: median %6.3f s  (runs: %s)  max RSS %s  files left: %s\n' \
-    "$gk_med" "${T_GK[*]}" "$(kib_to_mb "$(max_of "${RSS_GK[@]}")")" "${LEFT_GK[*]}"
-echo "speed-up: ${speedup}x faster than go clean -modcache   (target >= 1.5x: $(verdict "$speedup" 1.5))"
+printf 'go clean -modcache:       median %6.3f s wall  (runs: %s)  CPU %s s  max RSS %s  files left: %s\n' \
+    "$go_med" "${T_GO[*]}" "$(median "${C_GO[@]}")" "$(kib_to_mb "$(max_of "${RSS_GO[@]}")")" "${LEFT_GO[*]}"
+printf 'gokeep prune --all --yes: median %6.3f s wall  (runs: %s)  CPU %s s  max RSS %s  files left: %s\n' \
+    "$gk_med" "${T_GK[*]}" "$(median "${C_GK[@]}")" "$(kib_to_mb "$(max_of "${RSS_GK[@]}")")" "${LEFT_GK[*]}"
+echo "speed-up: ${speedup}x faster than go clean -modcache (wall)   (target >= 1.5x: $(verdict "$speedup" 1.5))"
+echo "          $(ratio "$(median "${C_GO[@]}")" "$(median "${C_GK[@]}")")x less CPU (user+sys)"
