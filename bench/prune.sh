@@ -128,8 +128,10 @@ left_behind() {
 declare -a T_GK=() T_GO=() C_GK=() C_GO=() RSS_GK=() RSS_GO=() LEFT_GK=() LEFT_GO=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do
-    log "round $r: copying the cache twice (not timed)"
+    log "round $r: copying the cache twice and syncing (not timed)"
+    t0=$(date +%s)
     fresh_copies
+    log "round $r: copies ready in $(($(date +%s) - t0)) s"
     order=(go gokeep)
     ((r % 2)) && order=(gokeep go)
     for tool in "${order[@]}"; do

@@ -123,12 +123,17 @@ build_gokeep
 if ! has_subcommand verify; then
     GOKEEP_OK=0
 fi
+# Only the cache is checked, as go mod verify does (it never reads go.sum):
+# gokeep runs from a directory that is not a module, and with --no-project
+# where gokeep has it.
+GK_ARGS=(verify --modcache "$MODCACHE")
+if ((GOKEEP_OK)) && has_flag verify --no-project; then
+    GK_ARGS+=(--no-project)
+fi
 gokeep_verify() {
-    # Run from a directory that is not a module, so only the cache is checked
-    # (go mod verify does not read go.sum either).
-    (cd "$FIX" && env -i "${GO_ENV[@]}" "$GOKEEP" verify --modcache "$MODCACHE")
+    (cd "$FIX" && env -i "${GO_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}")
 }
-gokeep_cmd=(env -i "${GO_ENV[@]}" "$GOKEEP" verify --modcache "$MODCACHE" --quiet)
+gokeep_cmd=(env -i "${GO_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}" --quiet)
 go_cmd=(env -i "${GO_ENV[@]}" go mod verify)
 
 log "warm-up: go mod verify (untimed; fills the page cache)"
