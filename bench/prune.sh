@@ -16,7 +16,7 @@
 # Usage: bench/prune.sh [--prepare-only] [--rounds N]
 # Environment: BENCH_DIR (default /tmp/gokeep-bench), ROUNDS, GOKEEP_BIN (skip
 # the cargo release build), CARGO_TARGET_DIR, PRUNE_MODULES (100),
-# PRUNE_VERSIONS (10), PRUNE_FILES (110), PRUNE_FILE_SIZE (1k), PRUNE_SUBDIRS (8).
+# PRUNE_VERSIONS (10), PRUNE_FILES (95), PRUNE_FILE_SIZE (1k), PRUNE_SUBDIRS (8).
 # Exit: 0 measured, 2 usage/setup error, 4 gokeep has no `prune --all` yet.
 set -euo pipefail
 # shellcheck source=bench/common.sh
@@ -37,7 +37,7 @@ done
 
 MODULES=${PRUNE_MODULES:-100}
 VERSIONS=${PRUNE_VERSIONS:-10}
-FILES=${PRUNE_FILES:-110}
+FILES=${PRUNE_FILES:-95}
 FILE_SIZE=${PRUNE_FILE_SIZE:-1k}
 SUBDIRS=${PRUNE_SUBDIRS:-8}
 MIN_FILES=100000
@@ -115,8 +115,12 @@ go_cmd=(env -i "${GO_ENV[@]}" go clean -modcache)
 fresh_copies() {
     rm_tree "$COPIES"
     mkdir -p "$COPIES/gokeep/world/home" "$COPIES/go/world/home"
-    cp -a "$MODCACHE" "$GK_COPY"
-    cp -a "$MODCACHE" "$GO_COPY"
+    # Two cores, two copies: in parallel. Then flush them to disk, so both
+    # tools delete files that are on disk, as in a real cache.
+    cp -a "$MODCACHE" "$GK_COPY" &
+    local p1=$!
+    cp -a "$MODCACHE" "$GO_COPY" || die "cp -a failed"
+    wait "$p1" || die "cp -a failed"
     sync
 }
 
@@ -124,6 +128,14 @@ fresh_copies() {
 left_behind() {
     if [[ -e $1 ]]; then find "$1" -mindepth 1 ! -type d | wc -l; else echo 0; fi
 }
+
+# left_kinds DIR: what is left, counted by file name suffix ("42 .lock, 3 list").
+left_kinds() {
+    [[ -e $1 ]] || return 0
+    find "$1" -mindepth 1 ! -type d -printf '%f\n' | sed -E 's/^[^.]*$/&/; s/.*(\.[^.]+)$/\1/' |
+        sort | uniq -c | sort -rn | head -n 5 | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }'
+}
+KINDS_GK="" KINDS_GO=""
 
 declare -a T_GK=() T_GO=() C_GK=() C_GO=() RSS_GK=() RSS_GO=() LEFT_GK=() LEFT_GO=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -144,6 +156,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             RSS_GO+=("$(cat "$OUT/go.$r.rss")")
             C_GO+=("$(cat "$OUT/go.$r.cpu")")
             LEFT_GO+=("$(left_behind "$GO_COPY")")
+            ((r == 1)) && KINDS_GO=$(left_kinds "$GO_COPY")
             log "round $r: go clean -modcache      $(cat "$OUT/go.$r.wall") s"
         else
             (cd "$FIX/empty" && timed "$OUT/gk.$r" "${gokeep_cmd[@]}") || {
@@ -154,6 +167,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
             RSS_GK+=("$(cat "$OUT/gk.$r.rss")")
             C_GK+=("$(cat "$OUT/gk.$r.cpu")")
             LEFT_GK+=("$(left_behind "$GK_COPY")")
+            ((r == 1)) && KINDS_GK=$(left_kinds "$GK_COPY")
             log "round $r: gokeep prune --all      $(cat "$OUT/gk.$r.wall") s"
         fi
     done
@@ -173,5 +187,7 @@ printf 'go clean -modcache:       median %6.3f s wall  (runs: %s)  CPU %s s  max
     "$go_med" "${T_GO[*]}" "$(median "${C_GO[@]}")" "$(kib_to_mb "$(max_of "${RSS_GO[@]}")")" "${LEFT_GO[*]}"
 printf 'gokeep prune --all --yes: median %6.3f s wall  (runs: %s)  CPU %s s  max RSS %s  files left: %s\n' \
     "$gk_med" "${T_GK[*]}" "$(median "${C_GK[@]}")" "$(kib_to_mb "$(max_of "${RSS_GK[@]}")")" "${LEFT_GK[*]}"
+[[ -n $KINDS_GO ]] && echo "  go left (round 1): $KINDS_GO"
+[[ -n $KINDS_GK ]] && echo "  gokeep left (round 1): $KINDS_GK"
 echo "speed-up: ${speedup}x faster than go clean -modcache (wall)   (target >= 1.5x: $(verdict "$speedup" 1.5))"
 echo "          $(ratio "$(median "${C_GO[@]}")" "$(median "${C_GK[@]}")")x less CPU (user+sys)"

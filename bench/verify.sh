@@ -219,9 +219,9 @@ io_tput=$(awk -v b="$io_bytes" -v t="$gk_med" 'BEGIN { printf "%d\n", b / t }')
 sha_frac=$(awk -v a="$sha_tput" -v l="$limit_bps" 'BEGIN { printf "%.2f\n", a / l }')
 io_frac=$(awk -v a="$io_tput" -v l="$limit_bps" 'BEGIN { printf "%.2f\n", a / l }')
 echo "gokeep hashing throughput (SHA-256 input = zip contents inflated + trees = $(human "$sha_bytes")):"
-echo "  $(human "$sha_tput")/s = $(awk -v f="$sha_frac" 'BEGIN { printf "%.0f", f * 100 }') % of the limit   (target >= 80 %: $(verdict "$sha_frac" 0.8))"
+echo "  $(human "$sha_tput")/s = $(awk -v f="$sha_frac" 'BEGIN { printf "%.1f", f * 100 }') % of the limit   (target >= 80 %: $(verdict "$sha_frac" 0.8))"
 echo "gokeep read throughput (zips + trees apparent = $(human "$io_bytes")):"
-echo "  $(human "$io_tput")/s = $(awk -v f="$io_frac" 'BEGIN { printf "%.0f", f * 100 }') % of the limit"
+echo "  $(human "$io_tput")/s = $(awk -v f="$io_frac" 'BEGIN { printf "%.1f", f * 100 }') % of the limit"
 if [[ $(cat "$OUT/gk.1.rc") != 0 ]]; then
     echo "NOTE: gokeep verify reported findings (exit $(cat "$OUT/gk.1.rc")) on a cache go mod verify accepts:"
     head -n 20 "$OUT/gk.1.out"
