@@ -541,3 +541,43 @@ pub fn scan(modcache: Option<&Path>, gocache: Option<&Path>, opts: &ScanOptions)
     );
     Inventory { modcache: m, gocache: g }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, bytes: usize) {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, vec![b'x'; bytes]).unwrap();
+    }
+
+    #[test]
+    fn prune_units_are_recorded_per_file_kind_temp_dir_and_vcs_repo() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let at_v = "cache/download/example.com/!a/@v";
+        write(root, &format!("{at_v}/v1.0.0.zip"), 5);
+        write(root, &format!("{at_v}/v1.0.0.mod"), 3);
+        write(root, &format!("{at_v}/v1.0.0.lock"), 0);
+        write(root, &format!("{at_v}/v1.0.0.zip123.tmp"), 7);
+        write(root, "example.com/!a@v1.0.0/a.go", 11);
+        write(root, "example.com/!a@v1.0.0.tmp-999/a.go", 13);
+        write(root, "cache/vcs/abcd/HEAD", 17);
+        write(root, "cache/vcs/abcd.info", 19);
+        write(root, "cache/vcs/abcd.lock", 0);
+        let inv = scan_cache(CacheKind::ModCache, root, &ScanOptions::default()).unwrap();
+        let [v] = inv.versions.as_slice() else { panic!("{:?}", inv.versions) };
+        assert_eq!((v.module.as_str(), v.version.as_str()), ("example.com/A", "v1.0.0"));
+        let bytes = |f| v.download_by_file.get(&f).map(|s: &Stats| s.apparent_bytes);
+        assert_eq!(bytes(DownloadFile::Zip), Some(5));
+        assert_eq!(bytes(DownloadFile::Mod), Some(3));
+        assert_eq!(bytes(DownloadFile::Temp), Some(7));
+        assert_eq!(bytes(DownloadFile::Lock), Some(0));
+        assert_eq!(v.download.apparent_bytes, 15);
+        assert_eq!(v.extract_temp_dirs.iter().collect::<Vec<_>>(), [Path::new("example.com/!a@v1.0.0.tmp-999")]);
+        let repo = &inv.vcs_repos["abcd"];
+        assert_eq!((repo.files, repo.dirs), (3, 1), "HEAD, .info, .lock and the repository dir");
+        assert_eq!(inv.vcs_repos.len(), 1);
+    }
+}

@@ -110,7 +110,9 @@ pub struct PlanInput<'a> {
     /// From verify: what to remove and the kind of finding (used only with
     /// `remove_corrupted`).
     pub corrupted: &'a [(Target, String)],
-    /// `--unused-since-mark`: when `gokeep mark` ran.
+    /// `--unused-since-mark`: the wall-clock time `gokeep mark` ran (not the
+    /// past time it stamped into atimes, which must be earlier). Always read
+    /// from atime, so refuse the flag when `age_source` is `Mtime`.
     pub mark: Option<Timestamp>,
     pub age_source: AgeSource,
 }
