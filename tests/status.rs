@@ -114,17 +114,17 @@ fn per_version_and_per_module_bytes_equal_du_of_extracted_dir_plus_download_file
             .find(|r| r.module == m.path && r.version == m.version)
             .unwrap_or_else(|| panic!("{} not in the inventory", m.id()));
         let extracted = rec.extracted.unwrap_or_else(|| panic!("{} has no extracted tree", m.id()));
-        let (du_apparent, du_disk) = du(&fx.modcache().join(m.extracted_rel()));
-        assert_eq!(extracted.apparent_bytes, du_apparent, "{} extracted vs du -sb", m.id());
-        assert_eq!(extracted.disk_bytes, du_disk, "{} extracted vs du -sB1", m.id());
-        let (dl_apparent, dl_disk) = download_file_bytes(&fx, m);
-        assert_eq!(rec.download.apparent_bytes, dl_apparent, "{} download files", m.id());
-        assert_eq!(rec.download.disk_bytes, dl_disk, "{} download files on disk", m.id());
+        let (tree_apparent, tree_disk) = du(&fx.modcache().join(m.extracted_rel()));
+        assert_eq!(extracted.apparent_bytes, tree_apparent, "{} extracted vs du -sb", m.id());
+        assert_eq!(extracted.disk_bytes, tree_disk, "{} extracted vs du -sB1", m.id());
+        let (files_apparent, files_disk) = download_file_bytes(&fx, m);
+        assert_eq!(rec.download.apparent_bytes, files_apparent, "{} download files", m.id());
+        assert_eq!(rec.download.disk_bytes, files_disk, "{} download files on disk", m.id());
         let total = rec.total();
-        assert_eq!(total.apparent_bytes, du_apparent + dl_apparent, "{}", m.id());
+        assert_eq!(total.apparent_bytes, tree_apparent + files_apparent, "{}", m.id());
         let e = expected_by_module.entry(&m.path).or_default();
-        e.0 += du_apparent + dl_apparent;
-        e.1 += du_disk + dl_disk;
+        e.0 += tree_apparent + files_apparent;
+        e.1 += tree_disk + files_disk;
         e.2 += 1;
     }
     assert_eq!(inv.versions.len(), fx.published.len(), "no version counted that go did not download");
