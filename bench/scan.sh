@@ -29,10 +29,15 @@ fi
 
 if [[ ! -f $BENCH_DIR/.complete-$FILES ]]; then
     echo "generating ~$FILES files under $BENCH_DIR ..." >&2
-    if [[ -d $BENCH_DIR ]]; then
-        chmod -R u+w "$BENCH_DIR"
-        rm -rf "$BENCH_DIR"
-    fi
+    # Only this script's fixture: BENCH_DIR also holds verify.sh's and
+    # prune.sh's fixtures.
+    for d in "$MODCACHE" "$GOCACHE_DIR"; do
+        if [[ -d $d ]]; then
+            chmod -R u+w "$d"
+            rm -rf "$d"
+        fi
+    done
+    rm -f "$BENCH_DIR"/.complete-*
     mkdir -p "$MODCACHE" "$GOCACHE_DIR"
     python3 - "$MODCACHE" "$GOCACHE_DIR" "$FILES" <<'PY'
 import hashlib, json, os, random, sys
