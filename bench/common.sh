@@ -217,3 +217,14 @@ fixture_done() { printf '%s' "$2" >"$1/.complete"; }
 # generator_id: changes whenever gen_proxy.py changes, so fixtures made by an
 # older generator are regenerated rather than silently reused.
 generator_id() { sha256sum "$BENCH_LIB_DIR/gen_proxy.py" | cut -c1-12; }
+
+# round_ratios A_TIMES B_TIMES: per-round A/B ratios (same round = same
+# machine conditions), space separated; A_TIMES and B_TIMES are array names.
+round_ratios() {
+    local -n _a=$1 _b=$2
+    local i out=()
+    for i in "${!_a[@]}"; do
+        [[ -n ${_b[$i]:-} ]] && out+=("$(ratio "${_a[$i]}" "${_b[$i]}")")
+    done
+    echo "${out[*]}"
+}

@@ -189,5 +189,8 @@ printf 'gokeep prune --all --yes: median %6.3f s wall  (runs: %s)  CPU %s s  max
     "$gk_med" "${T_GK[*]}" "$(median "${C_GK[@]}")" "$(kib_to_mb "$(max_of "${RSS_GK[@]}")")" "${LEFT_GK[*]}"
 [[ -n $KINDS_GO ]] && echo "  go left (round 1): $KINDS_GO"
 [[ -n $KINDS_GK ]] && echo "  gokeep left (round 1): $KINDS_GK"
+per_round=$(round_ratios T_GO T_GK)
+# shellcheck disable=SC2086
+echo "per-round speed-ups (same conditions within a round): $per_round; median $(median $per_round)x"
 echo "speed-up: ${speedup}x faster than go clean -modcache (wall)   (target >= 1.5x: $(verdict "$speedup" 1.5))"
 echo "          $(ratio "$(median "${C_GO[@]}")" "$(median "${C_GK[@]}")")x less CPU (user+sys)"
