@@ -209,9 +209,17 @@ machine_line() {
 
 # --- fixtures ----------------------------------------------------------------
 
-# fixture_ready DIR KEY: true when DIR was completed with the same KEY (the
-# generation parameters); fixture_done DIR KEY marks it complete.
-fixture_ready() { [[ -f $1/.complete && $(cat "$1/.complete") == "$2" ]]; }
+# fixture_ready DIR KEY [PATH...]: true when DIR was completed with the same
+# KEY (the generation parameters) and every PATH still exists;
+# fixture_done DIR KEY marks it complete.
+fixture_ready() {
+    local dir=$1 key=$2 p
+    shift 2
+    [[ -f $dir/.complete && $(cat "$dir/.complete") == "$key" ]] || return 1
+    for p in "$@"; do
+        [[ -e $p ]] || return 1
+    done
+}
 fixture_done() { printf '%s' "$2" >"$1/.complete"; }
 
 # generator_id: changes whenever gen_proxy.py changes, so fixtures made by an

@@ -53,7 +53,7 @@ COPIES=$FIX/copies
 KEY="v1 gen=$(generator_id) modules=$MODULES versions=$VERSIONS files=$FILES file_size=$FILE_SIZE subdirs=$SUBDIRS $(go version)"
 
 # --- fixture -----------------------------------------------------------------
-if fixture_ready "$FIX" "$KEY"; then
+if fixture_ready "$FIX" "$KEY" "$MODCACHE/cache/download" "$GEN/proxy"; then
     log "reusing fixture $FIX"
 else
     mkdir -p "$FIX"

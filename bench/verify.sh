@@ -55,7 +55,7 @@ MODCACHE=$WORLD/gopath/pkg/mod
 KEY="v1 gen=$(generator_id) modules=$MODULES versions=$VERSIONS files=$FILES file_size=$FILE_SIZE large=$LARGE_FILES x $LARGE_SIZE $(go version)"
 
 # --- fixture -----------------------------------------------------------------
-if fixture_ready "$FIX" "$KEY"; then
+if fixture_ready "$FIX" "$KEY" "$MODCACHE/cache/download" "$GEN/consumer/go.sum"; then
     log "reusing fixture $FIX"
 else
     mkdir -p "$FIX"
