@@ -1,1 +1,2 @@
-//! Verification of Go caches against every witness (being written).
+//! Verification of Go's caches against every witness gokeep can find.
+pub mod dirhash;
