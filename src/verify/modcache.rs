@@ -1,0 +1,589 @@
+//! Checks every module version in GOMODCACHE against the witnesses the
+//! cache itself holds: the zip, `.ziphash`, the extracted tree, the `.mod`
+//! file and the checksum database's cached record.
+//!
+//! ## What counts as the reference
+//! `.ziphash` is what cmd/go compares go.sum with (`checkMod` in
+//! `modfetch/fetch.go`) and what `go mod verify` compares the zip and the
+//! tree with (`modcmd/verify.go`). gokeep does the same, and adds the cases
+//! `go mod verify` cannot tell apart: when zip and tree agree with each
+//! other but not with `.ziphash`, the `.ziphash` is what is wrong.
+//!
+//! ## What is skipped, like cmd/go
+//! - A tree with a `.partial` marker is incomplete by definition
+//!   (`DownloadDir`): it is reported as a leftover, not hashed.
+//! - Toolchain modules (`golang.org/toolchain`) are modified by cmd/go after
+//!   extraction (execute bits, `go.mod` copies), so their trees are not
+//!   compared with `.ziphash`; their zips are.
+//!
+//! A `.ziphash` is read the way cmd/go reads it: surrounding white space is
+//! trimmed (a trailing newline is accepted), and anything that is not 47
+//! bytes without NUL starting with `h1:` is malformed (`isValidSum`).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::dirhash::{self, TreeHash};
+use super::finding::{Finding, FindingKind as K};
+use super::sumdb::{self, SumdbRecord};
+use crate::layout::{DownloadFile, escape};
+use crate::prune::Target;
+use crate::scan::VersionRecord;
+
+/// The file names of one module version in the cache.
+#[derive(Debug, Clone)]
+pub struct VersionPaths {
+    pub download_dir: PathBuf,
+    pub dir: PathBuf,
+    esc_version: String,
+}
+
+impl VersionPaths {
+    #[must_use]
+    pub fn new(modcache: &Path, module: &str, version: &str) -> Self {
+        let esc_module = escape(module);
+        let esc_version = escape(version);
+        VersionPaths {
+            download_dir: modcache.join("cache/download").join(&esc_module).join("@v"),
+            dir: modcache.join(format!("{esc_module}@{esc_version}")),
+            esc_version,
+        }
+    }
+
+    #[must_use]
+    pub fn file(&self, suffix: &str) -> PathBuf {
+        self.download_dir.join(format!("{}.{suffix}", self.esc_version))
+    }
+
+    /// `<version>.<suffix><digits>.tmp` files.
+    #[must_use]
+    pub fn temp_files(&self) -> Vec<PathBuf> {
+        let prefix = format!("{}.", self.esc_version);
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&self.download_dir) {
+            for e in rd.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if let Some(rest) = name.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) {
+                    let stem = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+                    if ["zip", "ziphash", "info", "mod"].contains(&stem) {
+                        out.push(e.path());
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// `<module>@<version>.tmp-*` directories.
+    #[must_use]
+    pub fn extract_temps(&self) -> Vec<PathBuf> {
+        let (Some(parent), Some(base)) = (self.dir.parent(), self.dir.file_name()) else { return Vec::new() };
+        let prefix = format!("{}.tmp-", base.to_string_lossy());
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(parent) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    out.push(e.path());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// `.ziphash` as cmd/go reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "value", rename_all = "snake_case")]
+pub enum Ziphash {
+    Missing,
+    /// Not a valid sum; the value is a printable rendering of what is there.
+    Malformed(String),
+    Valid(String),
+}
+
+/// Reads `.ziphash` with cmd/go's rules (`bytes.TrimSpace`, `isValidSum`, `h1:`).
+#[must_use]
+pub fn parse_ziphash(data: &[u8]) -> Ziphash {
+    let t = data.trim_ascii();
+    if t.len() == 47 && !t.contains(&0) && t.starts_with(b"h1:") && t.is_ascii() {
+        Ziphash::Valid(String::from_utf8_lossy(t).into_owned())
+    } else {
+        Ziphash::Malformed(t.escape_ascii().to_string().chars().take(120).collect())
+    }
+}
+
+fn read_ziphash(path: &Path) -> Result<Ziphash, std::io::Error> {
+    match std::fs::read(path) {
+        Ok(d) => Ok(parse_ziphash(&d)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ziphash::Missing),
+        Err(e) => Err(e),
+    }
+}
+
+/// Everything learnt about one module version; kept so that go.sum lines
+/// and `gokeep explain` can be compared with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionCheck {
+    pub module: String,
+    pub version: String,
+    pub ziphash: Ziphash,
+    /// The zip's `h1:` as computed now.
+    pub zip_h1: Option<String>,
+    /// The tree's `h1:` as computed now (not for toolchains or `.partial` trees).
+    pub dir_h1: Option<String>,
+    /// The `h1:` of the `.mod` file, as the `/go.mod` go.sum line records it.
+    pub mod_h1: Option<String>,
+    pub sumdb: Vec<SumdbRecord>,
+    pub findings: Vec<Finding>,
+}
+
+impl VersionCheck {
+    /// The hash go.sum's `h1:` line is compared with: `.ziphash` when valid
+    /// (what cmd/go uses), else the zip's or the tree's computed hash.
+    #[must_use]
+    pub fn zip_reference(&self) -> Option<&str> {
+        match &self.ziphash {
+            Ziphash::Valid(h) => Some(h),
+            _ => self.zip_h1.as_deref().or(self.dir_h1.as_deref()),
+        }
+    }
+}
+
+fn tree_targets(module: &str, version: &str) -> Vec<Target> {
+    vec![Target::ExtractedTree { module: module.to_owned(), version: version.to_owned() }]
+}
+
+fn download_targets(module: &str, version: &str, files: &[DownloadFile]) -> Target {
+    Target::DownloadFiles { module: module.to_owned(), version: version.to_owned(), files: files.to_vec() }
+}
+
+/// Zip, `.ziphash` and tree: what cmd/go re-downloads and re-verifies from go.sum.
+fn redownload_targets(module: &str, version: &str) -> Vec<Target> {
+    vec![
+        download_targets(module, version, &[DownloadFile::Zip, DownloadFile::Ziphash]),
+        Target::ExtractedTree { module: module.to_owned(), version: version.to_owned() },
+    ]
+}
+
+const REDOWNLOAD: &str = "remove the zip, .ziphash and extracted tree; go re-downloads and re-verifies them against go.sum";
+
+/// Checks one version. Never fails: unreadable files become findings.
+#[must_use]
+pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> VersionCheck {
+    let (m, v) = (rec.module.as_str(), rec.version.as_str());
+    let p = VersionPaths::new(modcache, m, v);
+    let mut findings = Vec::new();
+    let zip_path = p.file("zip");
+    let ziphash_path = p.file("ziphash");
+    let prefix = format!("{m}@{v}");
+
+    let ziphash = match read_ziphash(&ziphash_path) {
+        Ok(z) => z,
+        Err(e) => {
+            findings.push(
+                Finding::new(K::ZiphashMalformed, format!("cannot read .ziphash: {e}"))
+                    .module(m, v)
+                    .path(&ziphash_path),
+            );
+            Ziphash::Malformed(String::new())
+        }
+    };
+    let has_zip = rec.has(DownloadFile::Zip);
+    let partial = rec.has(DownloadFile::Partial);
+    let has_dir = rec.extracted.is_some();
+
+    // The zip.
+    let mut zip_tree: Option<TreeHash> = None;
+    if has_zip {
+        match dirhash::hash_zip(&zip_path) {
+            Ok(z) => {
+                let bad: Vec<&str> = z
+                    .tree
+                    .files
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .filter(|n| !n.strip_prefix(&prefix).is_some_and(|r| r.starts_with('/')) || n.contains("/../"))
+                    .collect();
+                if !bad.is_empty() {
+                    findings.push(
+                        Finding::new(
+                            K::ZipUnexpectedFile,
+                            format!("zip has files outside {prefix}/: {}", bad.join(", ")),
+                        )
+                        .module(m, v)
+                        .path(&zip_path)
+                        .fix(REDOWNLOAD, redownload_targets(m, v)),
+                    );
+                }
+                if !z.duplicates.is_empty() {
+                    findings.push(
+                        Finding::new(K::ZipUnreadable, "zip lists the same file name more than once")
+                            .module(m, v)
+                            .path(&zip_path)
+                            .fix(REDOWNLOAD, redownload_targets(m, v)),
+                    );
+                }
+                zip_tree = Some(z.tree);
+            }
+            Err(e) => findings.push(
+                Finding::new(K::ZipUnreadable, e.to_string())
+                    .module(m, v)
+                    .path(&zip_path)
+                    .fix(REDOWNLOAD, redownload_targets(m, v)),
+            ),
+        }
+    }
+    let zip_h1 = zip_tree.as_ref().and_then(|t| t.h1.clone());
+
+    // The tree.
+    let mut dir_tree: Option<TreeHash> = None;
+    if has_dir && partial {
+        findings.push(
+            Finding::new(K::Partial, "extraction was interrupted (.partial marker); go re-extracts on next use")
+                .module(m, v)
+                .path(p.file("partial"))
+                .path(&p.dir)
+                .fix("remove the incomplete tree and its .partial marker", tree_targets(m, v)),
+        );
+    } else if partial {
+        findings.push(
+            Finding::new(K::Partial, "leftover .partial marker without a tree")
+                .module(m, v)
+                .path(p.file("partial"))
+                .fix("remove the .partial marker", vec![download_targets(m, v, &[DownloadFile::Partial])]),
+        );
+    } else if has_dir && !rec.is_toolchain() {
+        match dirhash::hash_dir(&p.dir, &prefix) {
+            Ok(t) => dir_tree = Some(t),
+            Err(e) => findings.push(
+                Finding::new(K::DirUnreadable, e.to_string())
+                    .module(m, v)
+                    .path(&p.dir)
+                    .fix("remove the extracted tree; go re-extracts it from the zip", tree_targets(m, v)),
+            ),
+        }
+    }
+    let dir_h1 = dir_tree.as_ref().and_then(|t| t.h1.clone());
+    let tree_diff = match (&dir_tree, &zip_tree) {
+        (Some(d), Some(z)) => Some(dirhash::diff(d, z, &prefix)),
+        _ => None,
+    };
+
+    // Compare with `.ziphash`.
+    match &ziphash {
+        Ziphash::Valid(h) => {
+            let zip_bad = zip_tree.is_some() && zip_h1.as_deref() != Some(h);
+            let dir_bad = dir_tree.is_some() && dir_h1.as_deref() != Some(h);
+            let agree = zip_h1.is_some() && zip_h1 == dir_h1;
+            if zip_bad && dir_bad && agree {
+                findings.push(
+                    Finding::new(K::ZiphashWrong, "zip and extracted tree agree with each other but not with .ziphash")
+                        .module(m, v)
+                        .path(&ziphash_path)
+                        .hashes(Some(h), zip_h1.as_deref())
+                        .fix(REDOWNLOAD, redownload_targets(m, v)),
+                );
+            } else {
+                if zip_bad {
+                    findings.push(
+                        Finding::new(K::ZipModified, "zip has been modified since it was downloaded")
+                            .module(m, v)
+                            .path(&zip_path)
+                            .hashes(Some(h), zip_h1.as_deref())
+                            .fix(REDOWNLOAD, redownload_targets(m, v)),
+                    );
+                }
+                if dir_bad {
+                    let mut f = Finding::new(K::DirModified, dir_detail(tree_diff.as_ref(), dir_tree.as_ref()))
+                        .module(m, v)
+                        .path(&p.dir)
+                        .hashes(Some(h), dir_h1.as_deref());
+                    f.diff.clone_from(&tree_diff);
+                    f = if zip_bad || !has_zip {
+                        f.fix(REDOWNLOAD, redownload_targets(m, v))
+                    } else {
+                        f.fix("remove the extracted tree; go re-extracts it from the verified zip", tree_targets(m, v))
+                    };
+                    findings.push(f);
+                }
+            }
+        }
+        Ziphash::Missing | Ziphash::Malformed(_) if has_zip || (has_dir && !partial) => {
+            let (kind, what) = match &ziphash {
+                Ziphash::Missing => (K::ZiphashMissing, "missing".to_owned()),
+                Ziphash::Malformed(s) => (K::ZiphashMalformed, format!("malformed ({s:?})")),
+                Ziphash::Valid(_) => unreachable!(),
+            };
+            if kind == K::ZiphashMissing && !has_zip {
+                findings.push(
+                    Finding::new(
+                        K::ExtractedWithoutDownload,
+                        "extracted tree has neither zip nor .ziphash; go treats it as incomplete",
+                    )
+                    .module(m, v)
+                    .path(&p.dir)
+                    .hashes(None, dir_h1.as_deref())
+                    .fix("remove the tree; go downloads and re-verifies it", tree_targets(m, v)),
+                );
+            } else {
+                let mut f = Finding::new(kind, format!(".ziphash is {what}: the zip and tree cannot be checked"))
+                    .module(m, v)
+                    .path(&ziphash_path)
+                    .hashes(None, zip_h1.as_deref());
+                f = if has_zip && zip_tree.is_some() {
+                    f.fix(
+                        "remove .ziphash and the extracted tree; go re-hashes the zip against go.sum and re-extracts it",
+                        vec![
+                            download_targets(m, v, &[DownloadFile::Ziphash]),
+                            Target::ExtractedTree { module: m.to_owned(), version: v.to_owned() },
+                        ],
+                    )
+                } else {
+                    f.fix(REDOWNLOAD, redownload_targets(m, v))
+                };
+                findings.push(f);
+                if let Some(d) = tree_diff.as_ref().filter(|d| !d.is_empty() || dir_h1 != zip_h1) {
+                    let mut f = Finding::new(K::DirModified, dir_detail(Some(d), dir_tree.as_ref()))
+                        .module(m, v)
+                        .path(&p.dir)
+                        .hashes(zip_h1.as_deref(), dir_h1.as_deref())
+                        .fix("remove the extracted tree; go re-extracts it from the zip", tree_targets(m, v));
+                    f.diff = Some(d.clone());
+                    findings.push(f);
+                }
+            }
+        }
+        _ => {}
+    }
+
+    // The `.mod` file against the go.mod in the zip (or the tree).
+    let mod_path = p.file("mod");
+    let mut mod_h1 = None;
+    if rec.has(DownloadFile::Mod) {
+        match std::fs::read(&mod_path) {
+            Ok(data) => {
+                mod_h1 = Some(dirhash::hash_go_mod(&data));
+                let inner = zip_tree.as_ref().or(dir_tree.as_ref()).map(|t| t.file(&format!("{prefix}/go.mod")));
+                if let Some(inner) = inner {
+                    let have: [u8; 32] = Sha256::digest(&data).into();
+                    let (want, what) = match inner {
+                        Some(f) => (f.sha256, "the go.mod inside the module"),
+                        None => (
+                            Some(Sha256::digest(legacy_go_mod(m).as_bytes()).into()),
+                            "`module <path>`, which go writes for modules without go.mod",
+                        ),
+                    };
+                    if want.is_some_and(|w| w != have) && !rec.is_toolchain() {
+                        findings.push(
+                            Finding::new(K::ModMismatch, format!("downloaded .mod differs from {what}"))
+                                .module(m, v)
+                                .path(&mod_path)
+                                .fix(
+                                    "remove the version's download files; go re-downloads them",
+                                    vec![Target::ModuleVersion { module: m.to_owned(), version: v.to_owned() }],
+                                ),
+                        );
+                    }
+                }
+            }
+            Err(e) => findings.push(
+                Finding::new(K::ModMismatch, format!("cannot read .mod: {e}")).module(m, v).path(&mod_path),
+            ),
+        }
+    }
+
+    // The checksum database, as a third witness.
+    let records = sumdb::lookup(modcache, dbs, m, v);
+    let zip_ref = match &ziphash {
+        Ziphash::Valid(h) => Some(h.clone()),
+        _ => zip_h1.clone(),
+    };
+    for r in &records {
+        if let (Some(want), Some(have)) = (&r.zip, &zip_ref) {
+            if want != have {
+                findings.push(
+                    Finding::new(K::SumdbMismatch, format!("{} records a different hash for the module zip", r.db))
+                        .module(m, v)
+                        .path(&r.path)
+                        .path(&ziphash_path)
+                        .hashes(Some(want), Some(have))
+                        .fix(REDOWNLOAD, redownload_targets(m, v)),
+                );
+            }
+        }
+        if let (Some(want), Some(have)) = (&r.go_mod, &mod_h1) {
+            if want != have {
+                findings.push(
+                    Finding::new(K::SumdbMismatch, format!("{} records a different hash for go.mod", r.db))
+                        .module(m, v)
+                        .path(&r.path)
+                        .path(&mod_path)
+                        .hashes(Some(want), Some(have))
+                        .fix(
+                            "remove the version's download files; go re-downloads them",
+                            vec![Target::ModuleVersion { module: m.to_owned(), version: v.to_owned() }],
+                        ),
+                );
+            }
+        }
+    }
+
+    // Leftovers.
+    if rec.has(DownloadFile::Temp) {
+        let temps = p.temp_files();
+        let mut f = Finding::new(K::TempFile, "temporary download files left by an interrupted go command")
+            .module(m, v)
+            .fix("remove the temporary files", vec![download_targets(m, v, &[DownloadFile::Temp])]);
+        f.paths = temps;
+        findings.push(f);
+    }
+    if rec.extract_temp.is_some() {
+        for dir in p.extract_temps() {
+            findings.push(
+                Finding::new(K::ExtractTemp, "extraction directory left by Go before 1.16")
+                    .module(m, v)
+                    .path(&dir)
+                    .fix(
+                        "remove the directory",
+                        vec![Target::ExtractTemp { module: m.to_owned(), version: v.to_owned(), dir: dir.clone() }],
+                    ),
+            );
+        }
+    }
+    if has_zip && !(rec.has(DownloadFile::Info) && rec.has(DownloadFile::Mod)) {
+        let missing: Vec<&str> = [(DownloadFile::Info, ".info"), (DownloadFile::Mod, ".mod")]
+            .iter()
+            .filter(|(f, _)| !rec.has(*f))
+            .map(|(_, n)| *n)
+            .collect();
+        findings.push(
+            Finding::new(K::IncompleteDownload, format!("zip without {}", missing.join(" and ")))
+                .module(m, v)
+                .path(&zip_path),
+        );
+    }
+
+    VersionCheck { module: m.to_owned(), version: v.to_owned(), ziphash, zip_h1, dir_h1, mod_h1, sumdb: records, findings }
+}
+
+/// The go.mod cmd/go synthesises for a module without one (`LegacyGoMod`).
+#[must_use]
+pub fn legacy_go_mod(module: &str) -> String {
+    // modfile.AutoQuote quotes only paths with spaces or quotes, which
+    // module paths cannot contain.
+    format!("module {module}\n")
+}
+
+fn dir_detail(diff: Option<&dirhash::TreeDiff>, tree: Option<&TreeHash>) -> String {
+    let mut parts = Vec::new();
+    if let Some(d) = diff {
+        let list = |v: &[String]| {
+            let mut s = v.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            if v.len() > 5 {
+                s.push_str(&format!(" and {} more", v.len() - 5));
+            }
+            s
+        };
+        if !d.modified.is_empty() {
+            parts.push(format!("modified: {}", list(&d.modified)));
+        }
+        if !d.added.is_empty() {
+            parts.push(format!("added: {}", list(&d.added)));
+        }
+        if !d.removed.is_empty() {
+            parts.push(format!("removed: {}", list(&d.removed)));
+        }
+    }
+    if tree.is_some_and(|t| t.h1.is_none()) && parts.is_empty() {
+        parts.push("holds symbolic links or special files, which go never extracts".to_owned());
+    }
+    if parts.is_empty() {
+        "extracted tree has been modified since it was extracted".to_owned()
+    } else {
+        format!("extracted tree has been modified ({})", parts.join("; "))
+    }
+}
+
+/// Every version's check, in the inventory's order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModcacheCheck {
+    pub root: PathBuf,
+    pub versions_checked: usize,
+    /// Versions the checksum database cache has a record for.
+    pub sumdb_records: usize,
+    pub sumdb_databases: Vec<String>,
+    #[serde(skip)]
+    pub versions: Vec<VersionCheck>,
+}
+
+impl ModcacheCheck {
+    #[must_use]
+    pub fn get(&self, module: &str, version: &str) -> Option<&VersionCheck> {
+        self.versions
+            .binary_search_by(|c| (c.module.as_str(), c.version.as_str()).cmp(&(module, version)))
+            .ok()
+            .map(|i| &self.versions[i])
+    }
+
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.versions.iter().flat_map(|v| v.findings.iter())
+    }
+}
+
+/// Checks every version, in parallel; `progress` is called once per version.
+#[must_use]
+pub fn check_modcache(modcache: &Path, versions: &[VersionRecord], progress: &(dyn Fn() + Sync)) -> ModcacheCheck {
+    let dbs = sumdb::databases(modcache);
+    let mut checks: Vec<VersionCheck> = versions
+        .par_iter()
+        .with_max_len(1)
+        .map(|rec| {
+            let c = check_version(modcache, rec, &dbs);
+            progress();
+            c
+        })
+        .collect();
+    checks.sort_by(|a, b| (a.module.as_str(), a.version.as_str()).cmp(&(b.module.as_str(), b.version.as_str())));
+    ModcacheCheck {
+        root: modcache.to_owned(),
+        versions_checked: checks.len(),
+        sumdb_records: checks.iter().filter(|c| !c.sumdb.is_empty()).count(),
+        sumdb_databases: dbs,
+        versions: checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ziphash_is_read_like_cmd_go() {
+        let h = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
+        assert_eq!(parse_ziphash(h.as_bytes()), Ziphash::Valid(h.into()));
+        // TrimSpace: a trailing newline is accepted.
+        assert_eq!(parse_ziphash(format!("{h}\n").as_bytes()), Ziphash::Valid(h.into()));
+        // isValidSum: NUL bytes from a torn write, wrong length, binary garbage.
+        let mut torn = h.as_bytes().to_vec();
+        torn[10] = 0;
+        assert!(matches!(parse_ziphash(&torn), Ziphash::Malformed(_)));
+        assert!(matches!(parse_ziphash(&h.as_bytes()[..40]), Ziphash::Malformed(_)));
+        assert!(matches!(parse_ziphash(&[0xff; 47]), Ziphash::Malformed(_)));
+        assert!(matches!(parse_ziphash(b""), Ziphash::Malformed(_)));
+        // A 47-byte value without h1: is what checkMod calls an unexpected ziphash.
+        assert!(matches!(parse_ziphash(format!("h2:{}", &h[3..]).as_bytes()), Ziphash::Malformed(_)));
+    }
+
+    #[test]
+    fn paths_are_escaped_like_cmd_go() {
+        let p = VersionPaths::new(Path::new("/m"), "example.com/Foo/bar", "v1.0.0-RC");
+        assert_eq!(p.file("zip"), Path::new("/m/cache/download/example.com/!foo/bar/@v/v1.0.0-!r!c.zip"));
+        assert_eq!(p.dir, Path::new("/m/example.com/!foo/bar@v1.0.0-!r!c"));
+    }
+}
