@@ -170,7 +170,7 @@ fn compare_prerelease(a: &str, b: &str) -> Ordering {
 pub fn is_pseudo_version(v: &str) -> bool {
     let Some(sv) = parse_semver(v) else { return false };
     let pre = sv.prerelease;
-    let mut parts = pre.rsplitn(3, |c| c == '-' || c == '.');
+    let mut parts = pre.rsplitn(3, ['-', '.']);
     let rev = parts.next().unwrap_or("");
     let time = parts.next().unwrap_or("");
     time.len() == 14
@@ -268,7 +268,7 @@ pub fn classify_modcache(rel: &Path, is_dir: bool) -> ModPath {
     let Some(c) = components(rel) else { return ModPath::Unknown };
     match c.as_slice() {
         [] => ModPath::Structure,
-        ["cache"] | ["cache", "download"] | ["cache", "vcs"] if is_dir => ModPath::Structure,
+        ["cache"] | ["cache", "download" | "vcs"] if is_dir => ModPath::Structure,
         ["cache", "lock"] if !is_dir => ModPath::SideLock,
         ["cache", "download", "sumdb", ..] => ModPath::Sumdb,
         ["cache", "vcs", _, ..] => ModPath::Vcs,
@@ -303,10 +303,8 @@ fn classify_download_file(module: String, name: &str) -> ModPath {
         // `<version>.<suffix><digits>.tmp`
         let stem = stem.trim_end_matches(|c: char| c.is_ascii_digit());
         for suffix in ["zip", "ziphash", "info", "mod"] {
-            if let Some(v) = stem.strip_suffix(suffix).and_then(|s| s.strip_suffix('.')) {
-                if let Some(version) = unescape(v) {
-                    return ModPath::Download { module, version, file: DownloadFile::Temp };
-                }
+            if let Some(version) = stem.strip_suffix(suffix).and_then(|s| s.strip_suffix('.')).and_then(unescape) {
+                return ModPath::Download { module, version, file: DownloadFile::Temp };
             }
         }
         return ModPath::Unknown;
