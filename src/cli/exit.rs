@@ -16,6 +16,7 @@ Exit codes:
 
 /// How a command that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code, reason = "Findings is produced by checking commands")]
 pub enum Outcome {
     Clean,
     Findings,

@@ -3,6 +3,8 @@
 
 mod env;
 mod exit;
+mod generate;
+mod metrics;
 mod printer;
 mod status;
 
@@ -51,6 +53,9 @@ pub enum Command {
     /// Show what the Go caches hold: sizes, categories, largest modules, ages.
     #[command(visible_alias = "du")]
     Status(status::Args),
+    /// Generate shell completions or man pages from these definitions.
+    #[command(hide = true)]
+    Generate(generate::Args),
 }
 
 /// Parses arguments, runs one subcommand and maps the result to an exit code.
@@ -60,6 +65,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
+        Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)
 }

@@ -11,6 +11,7 @@ use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
+use super::metrics;
 use super::printer::{age, size};
 use super::{GlobalArgs, Outcome, Printer};
 
@@ -19,6 +20,10 @@ pub struct Args {
     /// How many modules and versions to list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// Also write Prometheus textfile-collector metrics to FILE (atomically;
+    /// `-` for stdout instead of the report).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
@@ -70,6 +75,14 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             Err(e) => return Err(e.into()),
         }
     }
+    if let Some(path) = &args.metrics {
+        let text = metrics::render(&reports, now);
+        if path.as_os_str() == "-" {
+            printer.out(&text)?;
+            return finish(missing);
+        }
+        metrics::write_atomically(path, &text)?;
+    }
     if printer.json {
         printer.json(&StatusJson { schema_version: 1, generated_at: now, caches: &reports })?;
     } else if !printer.quiet {
@@ -80,6 +93,10 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
         }
     }
+    finish(missing)
+}
+
+fn finish(missing: Option<ScanError>) -> anyhow::Result<Outcome> {
     match missing {
         Some(e) => Err(e.into()),
         None => Ok(Outcome::Clean),

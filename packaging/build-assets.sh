@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the release binary, then generates man pages and shell completions
+# from its clap definitions into target/assets/ (what [package.metadata.deb]
+# ships). Usage: packaging/build-assets.sh && cargo deb --no-build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked
+bin=target/release/gokeep
+out=target/assets
+rm -rf "$out" && mkdir -p "$out/man" "$out/completions"
+"$bin" generate man "$out/man"
+"$bin" generate completions bash >"$out/completions/gokeep.bash"
+"$bin" generate completions zsh >"$out/completions/_gokeep"
+"$bin" generate completions fish >"$out/completions/gokeep.fish"
+echo "assets in $out"

@@ -1,0 +1,125 @@
+//! Prometheus textfile-collector output for `status --metrics`, so a timer
+//! can feed `node_exporter`. Written atomically: the collector may read at
+//! any moment.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+
+use gokeep::report::CacheReport;
+use gokeep::scan::CacheKind;
+use gokeep::timestamp::Timestamp;
+
+fn cache_label(kind: CacheKind) -> &'static str {
+    match kind {
+        CacheKind::ModCache => "modcache",
+        CacheKind::BuildCache => "gocache",
+    }
+}
+
+/// Renders the metrics in the text exposition format.
+pub fn render(reports: &[CacheReport], now: Timestamp) -> String {
+    let mut s = String::new();
+    let mut family = |name: &str, help: &str, samples: &mut dyn Iterator<Item = (String, u64)>| {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (labels, v) in samples {
+            let _ = writeln!(s, "{name}{{{labels}}} {v}");
+        }
+    };
+    family(
+        "gokeep_cache_bytes",
+        "Size of the cache; size=\"disk\" counts allocated blocks, size=\"apparent\" file lengths.",
+        &mut reports.iter().flat_map(|r| {
+            let c = cache_label(r.kind);
+            [
+                (format!("cache=\"{c}\",size=\"disk\""), r.disk_bytes),
+                (format!("cache=\"{c}\",size=\"apparent\""), r.apparent_bytes),
+            ]
+        }),
+    );
+    family(
+        "gokeep_cache_files",
+        "Files in the cache.",
+        &mut reports.iter().map(|r| (format!("cache=\"{}\"", cache_label(r.kind)), r.files)),
+    );
+    family(
+        "gokeep_cache_items",
+        "Module versions (modcache) or action and output entries (gocache).",
+        &mut reports.iter().map(|r| (format!("cache=\"{}\"", cache_label(r.kind)), r.items)),
+    );
+    family(
+        "gokeep_cache_category_bytes",
+        "On-disk bytes per category.",
+        &mut reports.iter().flat_map(|r| {
+            r.categories.iter().map(|c| {
+                (format!("cache=\"{}\",category=\"{}\"", cache_label(r.kind), c.category.name()), c.disk_bytes)
+            })
+        }),
+    );
+    family(
+        "gokeep_cache_untouched_bytes",
+        "On-disk bytes not used for longer than older_than_days.",
+        &mut reports.iter().flat_map(|r| {
+            r.age.iter().map(|b| {
+                (format!("cache=\"{}\",older_than_days=\"{}\"", cache_label(r.kind), b.older_than_days), b.disk_bytes)
+            })
+        }),
+    );
+    family(
+        "gokeep_scan_warnings",
+        "Entries the scan could not read.",
+        &mut reports.iter().map(|r| (format!("cache=\"{}\"", cache_label(r.kind)), r.warnings.len() as u64)),
+    );
+    let _ = writeln!(
+        s,
+        "# HELP gokeep_scan_timestamp_seconds When the scan ran.\n# TYPE gokeep_scan_timestamp_seconds gauge\ngokeep_scan_timestamp_seconds {}",
+        now.0
+    );
+    s
+}
+
+/// Writes `text` to `path` through a temp file in the same directory and a rename.
+pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a temp file in {}", dir.display()))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_belongs_to_a_declared_gauge() {
+        let text = render(&[], Timestamp(1_700_000_000));
+        let mut declared = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').unwrap();
+                assert_eq!(kind, "gauge");
+                declared.push(name.to_owned());
+            } else if !line.starts_with('#') {
+                let name = line.split(['{', ' ']).next().unwrap();
+                assert!(declared.iter().any(|d| d == name), "undeclared sample {line}");
+            }
+        }
+        assert!(text.ends_with("gokeep_scan_timestamp_seconds 1700000000\n"));
+    }
+
+    #[test]
+    fn write_replaces_the_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gokeep.prom");
+        std::fs::write(&path, "old contents that are longer than the new ones").unwrap();
+        write_atomically(&path, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+}
