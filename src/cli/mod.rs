@@ -3,10 +3,12 @@
 
 mod env;
 mod exit;
+mod explain;
 mod generate;
 mod metrics;
 mod printer;
 mod status;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +55,10 @@ pub enum Command {
     /// Show what the Go caches hold: sizes, categories, largest modules, ages.
     #[command(visible_alias = "du")]
     Status(status::Args),
+    /// Verify the module cache (and go.sum, GOCACHE) against every witness; --fix repairs.
+    Verify(verify::Args),
+    /// Decode a "checksum mismatch" error from go and say which witness is wrong.
+    Explain(explain::Args),
     /// Generate shell completions or man pages from these definitions.
     #[command(hide = true)]
     Generate(generate::Args),
@@ -65,6 +71,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
+        Command::Verify(args) => verify::run(args, &cli.global, &printer),
+        Command::Explain(args) => explain::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)

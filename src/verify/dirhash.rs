@@ -252,8 +252,8 @@ pub fn hash_zip(path: &Path) -> Result<ZipHash, HashError> {
     let file = File::open(path).map_err(|source| HashError::Io { path: path.to_owned(), source })?;
     let len = file.metadata().map_err(|source| HashError::Io { path: path.to_owned(), source })?.len();
     let reader = SharedFile { file: Arc::new(file), pos: 0, len };
-    let archive = zip::ZipArchive::new(reader)
-        .map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
+    let archive =
+        zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
     let duplicates = if archive.metadata().has_duplicate_names() {
         // The map keeps one entry per name: the duplicates are gone from it,
         // so they can only be named as "present more than once".

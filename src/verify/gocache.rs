@@ -109,7 +109,8 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
                     Ok(d) => d,
                     Err(err) => {
                         findings.push(
-                            Finding::new(K::BuildActionMalformed, format!("cannot read action entry: {err}")).path(&path),
+                            Finding::new(K::BuildActionMalformed, format!("cannot read action entry: {err}"))
+                                .path(&path),
                         );
                         continue;
                     }

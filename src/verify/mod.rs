@@ -11,6 +11,7 @@ pub mod sumdb;
 pub use finding::{Finding, FindingKind, Severity, Tally};
 pub mod explain;
 pub mod gocache;
+pub mod online;
 pub mod project;
 
 use std::collections::BTreeMap;

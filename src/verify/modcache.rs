@@ -163,15 +163,14 @@ fn download_targets(module: &str, version: &str, files: &[DownloadFile]) -> Targ
     Target::DownloadFiles { module: module.to_owned(), version: version.to_owned(), files: files.to_vec() }
 }
 
-/// Zip, `.ziphash` and tree: what cmd/go re-downloads and re-verifies from go.sum.
+/// The whole version: one item, so the executor handles zip, `.ziphash`
+/// and tree under one hold of the version lock, in its crash-safe order.
 fn redownload_targets(module: &str, version: &str) -> Vec<Target> {
-    vec![
-        download_targets(module, version, &[DownloadFile::Zip, DownloadFile::Ziphash]),
-        Target::ExtractedTree { module: module.to_owned(), version: version.to_owned() },
-    ]
+    vec![Target::ModuleVersion { module: module.to_owned(), version: version.to_owned() }]
 }
 
-const REDOWNLOAD: &str = "remove the zip, .ziphash and extracted tree; go re-downloads and re-verifies them against go.sum";
+const REDOWNLOAD: &str =
+    "remove the version (zip, .ziphash, tree, .info, .mod); go re-downloads it and re-verifies it against go.sum";
 
 /// Checks one version. Never fails: unreadable files become findings.
 #[must_use]
@@ -336,17 +335,7 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
                     .module(m, v)
                     .path(&ziphash_path)
                     .hashes(None, zip_h1.as_deref());
-                f = if has_zip && zip_tree.is_some() {
-                    f.fix(
-                        "remove .ziphash and the extracted tree; go re-hashes the zip against go.sum and re-extracts it",
-                        vec![
-                            download_targets(m, v, &[DownloadFile::Ziphash]),
-                            Target::ExtractedTree { module: m.to_owned(), version: v.to_owned() },
-                        ],
-                    )
-                } else {
-                    f.fix(REDOWNLOAD, redownload_targets(m, v))
-                };
+                f = f.fix(REDOWNLOAD, redownload_targets(m, v));
                 findings.push(f);
                 if let Some(d) = tree_diff.as_ref().filter(|d| !d.is_empty() || dir_h1 != zip_h1) {
                     let mut f = Finding::new(K::DirModified, dir_detail(Some(d), dir_tree.as_ref()))
@@ -392,9 +381,8 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
                     }
                 }
             }
-            Err(e) => findings.push(
-                Finding::new(K::ModMismatch, format!("cannot read .mod: {e}")).module(m, v).path(&mod_path),
-            ),
+            Err(e) => findings
+                .push(Finding::new(K::ModMismatch, format!("cannot read .mod: {e}")).module(m, v).path(&mod_path)),
         }
     }
 
@@ -469,7 +457,49 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
         );
     }
 
-    VersionCheck { module: m.to_owned(), version: v.to_owned(), ziphash, zip_h1, dir_h1, mod_h1, sumdb: records, findings }
+    VersionCheck {
+        module: m.to_owned(),
+        version: v.to_owned(),
+        ziphash,
+        zip_h1,
+        dir_h1,
+        mod_h1,
+        sumdb: records,
+        findings,
+    }
+}
+
+/// A [`VersionRecord`] for one version, from a few `lstat`s instead of a
+/// scan: which download files exist and whether the tree does. `None` when
+/// the cache holds nothing for it.
+#[must_use]
+pub fn record_for(modcache: &Path, module: &str, version: &str) -> Option<VersionRecord> {
+    let p = VersionPaths::new(modcache, module, version);
+    let mut rec = VersionRecord { module: module.to_owned(), version: version.to_owned(), ..VersionRecord::default() };
+    for f in [
+        DownloadFile::Zip,
+        DownloadFile::Ziphash,
+        DownloadFile::Info,
+        DownloadFile::Mod,
+        DownloadFile::Lock,
+        DownloadFile::Partial,
+    ] {
+        if let Some(s) = f.suffix() {
+            if std::fs::symlink_metadata(p.file(s)).is_ok_and(|m| m.is_file()) {
+                rec.download_files.insert(f);
+            }
+        }
+    }
+    if !p.temp_files().is_empty() {
+        rec.download_files.insert(DownloadFile::Temp);
+    }
+    if std::fs::symlink_metadata(&p.dir).is_ok_and(|m| m.is_dir()) {
+        rec.extracted = Some(crate::scan::Stats::default());
+    }
+    if !p.extract_temps().is_empty() {
+        rec.extract_temp = Some(crate::scan::Stats::default());
+    }
+    (!rec.download_files.is_empty() || rec.extracted.is_some()).then_some(rec)
 }
 
 /// The go.mod cmd/go synthesises for a module without one (`LegacyGoMod`).

@@ -190,6 +190,48 @@ pub fn check_sum(sum: &GoSum, cache: &ModcacheCheck) -> Vec<Finding> {
     findings
 }
 
+/// Drops the lines of `module` whose hash disagrees with the cache from
+/// `sum_file` (written atomically), so that cmd/go records them again from
+/// the checksum database. Only for modules a user names explicitly.
+/// Returns the removed lines.
+pub fn remove_mismatching_lines(
+    sum_file: &Path,
+    module: &str,
+    cache: &ModcacheCheck,
+) -> Result<Vec<String>, ProjectError> {
+    use std::io::Write as _;
+    let io = |source| ProjectError::Io { path: sum_file.to_owned(), source };
+    let text = std::fs::read_to_string(sum_file).map_err(io)?;
+    let sum = GoSum::parse(sum_file, &text);
+    let bad: Vec<usize> = check_sum(&sum, cache)
+        .iter()
+        .filter(|f| matches!(f.kind, K::GoSumMismatch | K::GoSumGoModMismatch) && f.module.as_deref() == Some(module))
+        .filter_map(|f| {
+            let v = f.version.as_deref()?;
+            let kind = if f.kind == K::GoSumMismatch { SumKind::Zip } else { SumKind::GoMod };
+            sum.lines.iter().find(|l| l.module == module && l.version == v && l.kind == kind).map(|l| l.line)
+        })
+        .collect();
+    if bad.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut kept = String::with_capacity(text.len());
+    let mut removed = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if bad.contains(&(i + 1)) {
+            removed.push(line.trim_end().to_owned());
+        } else {
+            kept.push_str(line);
+        }
+    }
+    let dir = sum_file.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(kept.as_bytes()).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(sum_file).map_err(|e| io(e.error))?;
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
