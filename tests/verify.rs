@@ -346,6 +346,7 @@ fn fix_yes_repairs_every_fault_and_go_builds_again() {
     assert_eq!(code, 1, "findings were present");
     assert_eq!(v["fix"]["applied"], true, "{:#}", v["fix"]);
     assert!(v["fix"]["removal"]["failures"].as_array().unwrap().is_empty(), "{:#}", v["fix"]);
+    assert_eq!(v["fix"]["removal"]["skipped"], serde_json::json!([]), "{:#}", v["fix"]);
 
     let (ok, flags) = go_mod_verify_flags(&fx);
     assert!(ok, "go mod verify still flags {flags:?}");

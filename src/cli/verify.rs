@@ -363,7 +363,14 @@ fn render(r: &VerifyReport) -> String {
     if r.findings.is_empty() {
         s.push_str("\nAll verified: no problems found.\n");
     } else {
-        let _ = writeln!(s, "\n{} errors, {} warnings, {} notes", t.errors, t.warnings, t.infos);
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let _ = writeln!(
+            s,
+            "\n{}, {}, {}",
+            plural(t.errors, "error"),
+            plural(t.warnings, "warning"),
+            plural(t.infos, "note")
+        );
     }
     s
 }

@@ -108,9 +108,7 @@ fn summarize(files: &[FileHash]) -> Option<String> {
     for f in files {
         let sum = f.sha256?;
         line.clear();
-        for b in sum {
-            let _ = write!(line, "{b:02x}");
-        }
+        line.push_str(&to_hex(&sum));
         line.push_str("  ");
         line.push_str(&f.name);
         line.push('\n');
@@ -162,6 +160,16 @@ pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
     let mut f = File::open(path).map_err(io)?;
     sha256_reader(&mut f).map_err(io)
+}
+
+/// Lower-case hex, as `%x` prints it.
+#[must_use]
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 /// `HashDir(dir, prefix)`: every non-directory entry below `dir`, named
@@ -310,40 +318,40 @@ impl TreeDiff {
 #[must_use]
 pub fn diff(tree: &TreeHash, zip: &TreeHash, prefix: &str) -> TreeDiff {
     let strip = |n: &str| n.strip_prefix(prefix).and_then(|n| n.strip_prefix('/')).unwrap_or(n).to_owned();
-    let mut d = TreeDiff::default();
+    let mut out = TreeDiff::default();
     let (mut i, mut j) = (0, 0);
     let zfiles: Vec<&FileHash> = zip.files.iter().filter(|f| !f.name.ends_with('/')).collect();
     while i < tree.files.len() || j < zfiles.len() {
         match (tree.files.get(i), zfiles.get(j)) {
             (Some(a), Some(b)) => match a.name.as_bytes().cmp(b.name.as_bytes()) {
                 std::cmp::Ordering::Less => {
-                    d.added.push(strip(&a.name));
+                    out.added.push(strip(&a.name));
                     i += 1;
                 }
                 std::cmp::Ordering::Greater => {
-                    d.removed.push(strip(&b.name));
+                    out.removed.push(strip(&b.name));
                     j += 1;
                 }
                 std::cmp::Ordering::Equal => {
                     if a.sha256.is_none() || a.sha256 != b.sha256 {
-                        d.modified.push(strip(&a.name));
+                        out.modified.push(strip(&a.name));
                     }
                     i += 1;
                     j += 1;
                 }
             },
             (Some(a), None) => {
-                d.added.push(strip(&a.name));
+                out.added.push(strip(&a.name));
                 i += 1;
             }
             (None, Some(b)) => {
-                d.removed.push(strip(&b.name));
+                out.removed.push(strip(&b.name));
                 j += 1;
             }
             (None, None) => break,
         }
     }
-    d
+    out
 }
 
 #[cfg(test)]
@@ -352,7 +360,7 @@ mod tests {
     use std::io::Write;
 
     fn sha_hex(data: &[u8]) -> String {
-        Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&Sha256::digest(data))
     }
 
     #[test]

@@ -199,10 +199,7 @@ fn witness(name: &str, path: Option<PathBuf>, hash: Option<String>, m: &Mismatch
     }
 }
 
-/// Lines up the witnesses for `m` and decides. `check` is the cache's view
-/// of the version (from [`super::modcache::check_version`]), if it holds it.
-#[must_use]
-pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> Explanation {
+fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> (Vec<Witness>, Vec<String>) {
     let p = VersionPaths::new(modcache, &m.module, &m.version);
     let mut ws = Vec::new();
     let mut cache_hashes: Vec<String> = Vec::new();
@@ -290,9 +287,40 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
         ws.push(w);
     }
 
+    (ws, cache_hashes)
+}
+
+/// What the witnesses say, reduced to the questions the verdict needs.
+// Independent yes/no observations, not a state machine.
+#[allow(clippy::struct_excessive_bools)]
+struct Facts {
+    id: String,
+    cache_inconsistent: bool,
+    cache_value: Option<String>,
+    stray: Vec<String>,
+    indep_says_recorded: bool,
+    indep_says_downloaded: bool,
+    sumdb_says_downloaded: bool,
+    is_sumdb_variant: bool,
+}
+
+fn facts(m: &Mismatch, ws: &[Witness], cache_hashes: &[String]) -> Facts {
     let id = format!("{}@{}{}", m.module, m.version, if m.go_mod { "/go.mod" } else { "" });
-    let cache_inconsistent = cache_hashes.windows(2).any(|w| w[0] != w[1]);
+    // The cache's copies that produce `downloaded` (.ziphash and zip, or
+    // .mod) disagreeing with each other, or any cache copy backing the
+    // recorded hash, mean the cache is what is wrong. A tree that agrees with
+    // neither is a separate problem, mentioned but not the verdict.
+    let zip_pair_inconsistent = !m.go_mod && cache_hashes.len() >= 2 && cache_hashes[0] != cache_hashes[1];
+    let cache_names = ["cached", "extracted tree", "go.mod in the extracted tree"];
+    let is_cache = |w: &Witness| cache_names.iter().any(|n| w.name.starts_with(n));
+    let cache_backs_recorded = ws.iter().filter(|w| is_cache(w)).any(|w| w.agrees_with_recorded);
+    let cache_inconsistent = zip_pair_inconsistent || cache_backs_recorded;
     let cache_value = cache_hashes.first().cloned();
+    let stray: Vec<String> = ws
+        .iter()
+        .filter(|w| is_cache(w) && w.hash.is_some() && !w.agrees_with_downloaded && !w.agrees_with_recorded)
+        .map(|w| w.name.clone())
+        .collect();
     let independent: Vec<&Witness> = ws
         .iter()
         .filter(|w| w.name.starts_with("checksum database") || w.name == "module proxy")
@@ -304,7 +332,23 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
         independent.iter().any(|w| w.name.starts_with("checksum database") && w.agrees_with_downloaded);
     let is_sumdb_variant = matches!(m.against, Against::Sumdb { .. });
 
-    let (verdict, confidence, summary, advice, fix) = if !ext.replaces.is_empty() {
+    Facts {
+        id,
+        cache_inconsistent,
+        cache_value,
+        stray,
+        indep_says_recorded,
+        indep_says_downloaded,
+        sumdb_says_downloaded,
+        is_sumdb_variant,
+    }
+}
+
+/// The verdict, its confidence, summary, advice and whether removing the
+/// cache's copy is the fix.
+fn decide(m: &Mismatch, ext: &External, f: &Facts) -> (Verdict, Confidence, String, String, bool) {
+    let id = &f.id;
+    if !ext.replaces.is_empty() {
         (
             Verdict::LocalReplace,
             Confidence::Confirmed,
@@ -317,7 +361,7 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
                 .into(),
             false,
         )
-    } else if cache_inconsistent {
+    } else if f.cache_inconsistent {
         (
             Verdict::CacheCorrupted,
             Confidence::Confirmed,
@@ -325,8 +369,8 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
             "remove the cache's copy (`gokeep explain --fix` or `gokeep verify --fix`); go downloads it again and checks it against go.sum".into(),
             true,
         )
-    } else if is_sumdb_variant {
-        if indep_says_downloaded && !sumdb_says_downloaded {
+    } else if f.is_sumdb_variant {
+        if f.indep_says_downloaded && !f.sumdb_says_downloaded {
             (
                 Verdict::UpstreamChanged,
                 Confidence::Confirmed,
@@ -349,7 +393,7 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
                 false,
             )
         }
-    } else if indep_says_recorded && !indep_says_downloaded {
+    } else if f.indep_says_recorded && !f.indep_says_downloaded {
         (
             Verdict::CacheCorrupted,
             Confidence::Confirmed,
@@ -359,7 +403,7 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
             "remove the cache's copy (`--fix`); go downloads it again and checks it against go.sum".into(),
             true,
         )
-    } else if sumdb_says_downloaded {
+    } else if f.sumdb_says_downloaded {
         (
             Verdict::GoSumWrong,
             Confidence::Confirmed,
@@ -367,7 +411,7 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
             "look at go.sum's history (`git log -p go.sum`); restore the line from the checksum database with `go mod tidy` after removing it, or `gokeep verify --fix --update-go-sum MODULE`".into(),
             false,
         )
-    } else if indep_says_downloaded {
+    } else if f.indep_says_downloaded {
         (
             Verdict::UpstreamChanged,
             Confidence::Likely,
@@ -375,7 +419,7 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
             "look at go.sum's history; if the tag moved, do not accept the new bits for a public module: ask the author or use another version".into(),
             false,
         )
-    } else if cache_value.as_deref() == Some(m.downloaded.as_str()) {
+    } else if f.cache_value.as_deref() == Some(m.downloaded.as_str()) {
         (
             Verdict::GoSumWrong,
             Confidence::Likely,
@@ -394,6 +438,21 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
             "run with --online to compare with the module proxy".into(),
             false,
         )
+    }
+}
+
+/// Lines up the witnesses for `m` and decides. `check` is the cache's view
+/// of the version (from [`super::modcache::check_version`]), if it holds it.
+#[must_use]
+pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> Explanation {
+    let (ws, cache_hashes) = gather(m, modcache, check, ext);
+    let f = facts(m, &ws, &cache_hashes);
+    let (verdict, confidence, summary, advice, fix) = decide(m, ext, &f);
+    let stray = &f.stray;
+    let summary = if stray.is_empty() || verdict == Verdict::CacheCorrupted {
+        summary
+    } else {
+        format!("{summary}. Separately, the {} agrees with neither hash: run `gokeep verify`", stray.join(" and the "))
     };
     Explanation {
         mismatch: m.clone(),

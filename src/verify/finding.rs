@@ -82,7 +82,7 @@ impl FindingKind {
         }
     }
 
-    /// The snake_case name used in JSON and text.
+    /// The `snake_case` name used in JSON and text.
     #[must_use]
     pub fn name(self) -> &'static str {
         use FindingKind as K;

@@ -46,7 +46,7 @@ pub fn parse_action(data: &[u8], action_id: &str) -> Result<ActionEntry, &'stati
     {
         return Err("invalid header");
     }
-    let hex = |s: &[u8]| s.iter().all(|b| b.is_ascii_hexdigit());
+    let hex = |s: &[u8]| s.iter().all(u8::is_ascii_hexdigit);
     let eid = &data[3..3 + h];
     let eout = &data[4 + h..4 + 2 * h];
     if !hex(eid) {
@@ -84,12 +84,16 @@ fn is_hex_name(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// One shard's findings, the outputs its actions name (id, size, action
+/// path) and how many actions it holds.
+type ShardResult = (Vec<Finding>, Vec<(String, u64, PathBuf)>, usize);
+
 /// Checks every action entry and every output an action entry names.
 pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<GocacheCheck, std::io::Error> {
     std::fs::read_dir(root)?;
     let shards: Vec<PathBuf> = (0..=255u8).map(|i| root.join(format!("{i:02x}"))).filter(|p| p.is_dir()).collect();
     // Pass 1: action entries.
-    let per_shard: Vec<(Vec<Finding>, Vec<(String, u64, PathBuf)>, usize)> = shards
+    let per_shard: Vec<ShardResult> = shards
         .par_iter()
         .map(|shard| {
             let mut findings = Vec::new();
@@ -157,7 +161,7 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
             }
             match sha256_file(&path) {
                 Ok(sum) => {
-                    let hex: String = sum.iter().map(|b| format!("{b:02x}")).collect();
+                    let hex = super::dirhash::to_hex(&sum);
                     if hex == *id {
                         (true, None)
                     } else {

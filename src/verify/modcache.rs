@@ -20,6 +20,7 @@
 //! trimmed (a trailing newline is accepted), and anything that is not 47
 //! bytes without NUL starting with `h1:` is malformed (`isValidSum`).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -172,34 +173,42 @@ fn redownload_targets(module: &str, version: &str) -> Vec<Target> {
 const REDOWNLOAD: &str =
     "remove the version (zip, .ziphash, tree, .info, .mod); go re-downloads it and re-verifies it against go.sum";
 
-/// Checks one version. Never fails: unreadable files become findings.
-#[must_use]
-pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> VersionCheck {
-    let (m, v) = (rec.module.as_str(), rec.version.as_str());
-    let p = VersionPaths::new(modcache, m, v);
-    let mut findings = Vec::new();
-    let zip_path = p.file("zip");
-    let ziphash_path = p.file("ziphash");
-    let prefix = format!("{m}@{v}");
+/// One version being checked: its names and what was found so far.
+struct Checker<'a> {
+    rec: &'a VersionRecord,
+    paths: VersionPaths,
+    /// `<module>@<version>`, the dirhash prefix.
+    prefix: String,
+    findings: Vec<Finding>,
+}
 
-    let ziphash = match read_ziphash(&ziphash_path) {
-        Ok(z) => z,
-        Err(e) => {
-            findings.push(
-                Finding::new(K::ZiphashMalformed, format!("cannot read .ziphash: {e}"))
-                    .module(m, v)
-                    .path(&ziphash_path),
-            );
-            Ziphash::Malformed(String::new())
+impl Checker<'_> {
+    fn finding(&self, kind: K, detail: impl Into<String>) -> Finding {
+        Finding::new(kind, detail).module(&self.rec.module, &self.rec.version)
+    }
+
+    fn whole(&self) -> Vec<Target> {
+        redownload_targets(&self.rec.module, &self.rec.version)
+    }
+
+    fn tree(&self) -> Vec<Target> {
+        tree_targets(&self.rec.module, &self.rec.version)
+    }
+
+    fn read_ziphash(&mut self) -> Ziphash {
+        let path = self.paths.file("ziphash");
+        match read_ziphash(&path) {
+            Ok(z) => z,
+            Err(e) => {
+                let f = self.finding(K::ZiphashMalformed, format!("cannot read .ziphash: {e}")).path(&path);
+                self.findings.push(f);
+                Ziphash::Malformed(String::new())
+            }
         }
-    };
-    let has_zip = rec.has(DownloadFile::Zip);
-    let partial = rec.has(DownloadFile::Partial);
-    let has_dir = rec.extracted.is_some();
+    }
 
-    // The zip.
-    let mut zip_tree: Option<TreeHash> = None;
-    if has_zip {
+    fn hash_zip(&mut self) -> Option<TreeHash> {
+        let zip_path = self.paths.file("zip");
         match dirhash::hash_zip(&zip_path) {
             Ok(z) => {
                 let bad: Vec<&str> = z
@@ -207,265 +216,275 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
                     .files
                     .iter()
                     .map(|f| f.name.as_str())
-                    .filter(|n| !n.strip_prefix(&prefix).is_some_and(|r| r.starts_with('/')) || n.contains("/../"))
+                    .filter(|n| !n.strip_prefix(&self.prefix).is_some_and(|r| r.starts_with('/')) || n.contains("/../"))
                     .collect();
                 if !bad.is_empty() {
-                    findings.push(
-                        Finding::new(
-                            K::ZipUnexpectedFile,
-                            format!("zip has files outside {prefix}/: {}", bad.join(", ")),
-                        )
-                        .module(m, v)
-                        .path(&zip_path)
-                        .fix(REDOWNLOAD, redownload_targets(m, v)),
-                    );
+                    let detail = format!("zip has files outside {}/: {}", self.prefix, bad.join(", "));
+                    let f = self.finding(K::ZipUnexpectedFile, detail).path(&zip_path).fix(REDOWNLOAD, self.whole());
+                    self.findings.push(f);
                 }
                 if !z.duplicates.is_empty() {
-                    findings.push(
-                        Finding::new(K::ZipUnreadable, "zip lists the same file name more than once")
-                            .module(m, v)
-                            .path(&zip_path)
-                            .fix(REDOWNLOAD, redownload_targets(m, v)),
-                    );
+                    let f = self
+                        .finding(K::ZipUnreadable, "zip lists the same file name more than once")
+                        .path(&zip_path)
+                        .fix(REDOWNLOAD, self.whole());
+                    self.findings.push(f);
                 }
-                zip_tree = Some(z.tree);
+                Some(z.tree)
             }
-            Err(e) => findings.push(
-                Finding::new(K::ZipUnreadable, e.to_string())
-                    .module(m, v)
-                    .path(&zip_path)
-                    .fix(REDOWNLOAD, redownload_targets(m, v)),
-            ),
+            Err(e) => {
+                let f = self.finding(K::ZipUnreadable, e.to_string()).path(&zip_path).fix(REDOWNLOAD, self.whole());
+                self.findings.push(f);
+                None
+            }
         }
     }
-    let zip_h1 = zip_tree.as_ref().and_then(|t| t.h1.clone());
 
-    // The tree.
-    let mut dir_tree: Option<TreeHash> = None;
-    if has_dir && partial {
-        findings.push(
-            Finding::new(K::Partial, "extraction was interrupted (.partial marker); go re-extracts on next use")
-                .module(m, v)
-                .path(p.file("partial"))
-                .path(&p.dir)
-                .fix("remove the incomplete tree and its .partial marker", tree_targets(m, v)),
-        );
-    } else if partial {
-        findings.push(
-            Finding::new(K::Partial, "leftover .partial marker without a tree")
-                .module(m, v)
-                .path(p.file("partial"))
-                .fix("remove the .partial marker", vec![download_targets(m, v, &[DownloadFile::Partial])]),
-        );
-    } else if has_dir && !rec.is_toolchain() {
-        match dirhash::hash_dir(&p.dir, &prefix) {
-            Ok(t) => dir_tree = Some(t),
-            Err(e) => findings.push(
-                Finding::new(K::DirUnreadable, e.to_string())
-                    .module(m, v)
-                    .path(&p.dir)
-                    .fix("remove the extracted tree; go re-extracts it from the zip", tree_targets(m, v)),
-            ),
-        }
-    }
-    let dir_h1 = dir_tree.as_ref().and_then(|t| t.h1.clone());
-    let tree_diff = match (&dir_tree, &zip_tree) {
-        (Some(d), Some(z)) => Some(dirhash::diff(d, z, &prefix)),
-        _ => None,
-    };
-
-    // Compare with `.ziphash`.
-    match &ziphash {
-        Ziphash::Valid(h) => {
-            let zip_bad = zip_tree.is_some() && zip_h1.as_deref() != Some(h);
-            let dir_bad = dir_tree.is_some() && dir_h1.as_deref() != Some(h);
-            let agree = zip_h1.is_some() && zip_h1 == dir_h1;
-            if zip_bad && dir_bad && agree {
-                findings.push(
-                    Finding::new(K::ZiphashWrong, "zip and extracted tree agree with each other but not with .ziphash")
-                        .module(m, v)
-                        .path(&ziphash_path)
-                        .hashes(Some(h), zip_h1.as_deref())
-                        .fix(REDOWNLOAD, redownload_targets(m, v)),
-                );
+    /// Hashes the tree unless it is incomplete (`.partial`) or a toolchain.
+    fn hash_tree(&mut self) -> Option<TreeHash> {
+        let (rec, dir) = (self.rec, self.paths.dir.clone());
+        let has_dir = rec.extracted.is_some();
+        if rec.has(DownloadFile::Partial) {
+            let f = if has_dir {
+                self.finding(K::Partial, "extraction was interrupted (.partial marker); go re-extracts on next use")
+                    .path(self.paths.file("partial"))
+                    .path(&dir)
+                    .fix("remove the incomplete tree and its .partial marker", self.tree())
             } else {
-                if zip_bad {
-                    findings.push(
-                        Finding::new(K::ZipModified, "zip has been modified since it was downloaded")
-                            .module(m, v)
-                            .path(&zip_path)
-                            .hashes(Some(h), zip_h1.as_deref())
-                            .fix(REDOWNLOAD, redownload_targets(m, v)),
-                    );
-                }
-                if dir_bad {
-                    let mut f = Finding::new(K::DirModified, dir_detail(tree_diff.as_ref(), dir_tree.as_ref()))
-                        .module(m, v)
-                        .path(&p.dir)
-                        .hashes(Some(h), dir_h1.as_deref());
-                    f.diff.clone_from(&tree_diff);
-                    f = if zip_bad || !has_zip {
-                        f.fix(REDOWNLOAD, redownload_targets(m, v))
-                    } else {
-                        f.fix("remove the extracted tree; go re-extracts it from the verified zip", tree_targets(m, v))
-                    };
-                    findings.push(f);
-                }
+                let target = download_targets(&rec.module, &rec.version, &[DownloadFile::Partial]);
+                self.finding(K::Partial, "leftover .partial marker without a tree")
+                    .path(self.paths.file("partial"))
+                    .fix("remove the .partial marker", vec![target])
+            };
+            self.findings.push(f);
+            return None;
+        }
+        if !has_dir || rec.is_toolchain() {
+            return None;
+        }
+        match dirhash::hash_dir(&dir, &self.prefix) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let f = self
+                    .finding(K::DirUnreadable, e.to_string())
+                    .path(&dir)
+                    .fix("remove the extracted tree; go re-extracts it from the zip", self.tree());
+                self.findings.push(f);
+                None
             }
         }
-        Ziphash::Missing | Ziphash::Malformed(_) if has_zip || (has_dir && !partial) => {
-            let (kind, what) = match &ziphash {
-                Ziphash::Missing => (K::ZiphashMissing, "missing".to_owned()),
-                Ziphash::Malformed(s) => (K::ZiphashMalformed, format!("malformed ({s:?})")),
-                Ziphash::Valid(_) => unreachable!(),
+    }
+
+    /// Zip and tree against a valid `.ziphash`.
+    fn compare_valid(&mut self, h: &str, zip: Option<&TreeHash>, dir: Option<&TreeHash>) {
+        let zip_h1 = zip.and_then(|t| t.h1.as_deref());
+        let dir_h1 = dir.and_then(|t| t.h1.as_deref());
+        let zip_bad = zip.is_some() && zip_h1 != Some(h);
+        let dir_bad = dir.is_some() && dir_h1 != Some(h);
+        if zip_bad && dir_bad && zip_h1.is_some() && zip_h1 == dir_h1 {
+            let f = self
+                .finding(K::ZiphashWrong, "zip and extracted tree agree with each other but not with .ziphash")
+                .path(self.paths.file("ziphash"))
+                .hashes(Some(h), zip_h1)
+                .fix(REDOWNLOAD, self.whole());
+            self.findings.push(f);
+            return;
+        }
+        if zip_bad {
+            let f = self
+                .finding(K::ZipModified, "zip has been modified since it was downloaded")
+                .path(self.paths.file("zip"))
+                .hashes(Some(h), zip_h1)
+                .fix(REDOWNLOAD, self.whole());
+            self.findings.push(f);
+        }
+        if let Some(d) = dir.filter(|_| dir_bad) {
+            let diff = zip.map(|z| dirhash::diff(d, z, &self.prefix));
+            let mut f = self
+                .finding(K::DirModified, dir_detail(diff.as_ref(), Some(d)))
+                .path(&self.paths.dir)
+                .hashes(Some(h), dir_h1);
+            f.diff = diff;
+            f = if zip_bad || zip.is_none() {
+                f.fix(REDOWNLOAD, self.whole())
+            } else {
+                f.fix("remove the extracted tree; go re-extracts it from the verified zip", self.tree())
             };
-            if kind == K::ZiphashMissing && !has_zip {
-                findings.push(
-                    Finding::new(
+            self.findings.push(f);
+        }
+    }
+
+    /// A missing or malformed `.ziphash`: nothing to compare with, so zip and
+    /// tree are compared with each other.
+    fn compare_without(&mut self, ziphash: &Ziphash, zip: Option<&TreeHash>, dir: Option<&TreeHash>) {
+        let has_zip = self.rec.has(DownloadFile::Zip);
+        let zip_h1 = zip.and_then(|t| t.h1.as_deref());
+        let dir_h1 = dir.and_then(|t| t.h1.as_deref());
+        let what = match ziphash {
+            Ziphash::Valid(_) => return,
+            Ziphash::Missing if !has_zip => {
+                let f = self
+                    .finding(
                         K::ExtractedWithoutDownload,
                         "extracted tree has neither zip nor .ziphash; go treats it as incomplete",
                     )
-                    .module(m, v)
-                    .path(&p.dir)
-                    .hashes(None, dir_h1.as_deref())
-                    .fix("remove the tree; go downloads and re-verifies it", tree_targets(m, v)),
-                );
-            } else {
-                let mut f = Finding::new(kind, format!(".ziphash is {what}: the zip and tree cannot be checked"))
-                    .module(m, v)
-                    .path(&ziphash_path)
-                    .hashes(None, zip_h1.as_deref());
-                f = f.fix(REDOWNLOAD, redownload_targets(m, v));
-                findings.push(f);
-                if let Some(d) = tree_diff.as_ref().filter(|d| !d.is_empty() || dir_h1 != zip_h1) {
-                    let mut f = Finding::new(K::DirModified, dir_detail(Some(d), dir_tree.as_ref()))
-                        .module(m, v)
-                        .path(&p.dir)
-                        .hashes(zip_h1.as_deref(), dir_h1.as_deref())
-                        .fix("remove the extracted tree; go re-extracts it from the zip", tree_targets(m, v));
-                    f.diff = Some(d.clone());
-                    findings.push(f);
+                    .path(&self.paths.dir)
+                    .hashes(None, dir_h1)
+                    .fix("remove the tree; go downloads and re-verifies it", self.tree());
+                self.findings.push(f);
+                return;
+            }
+            Ziphash::Missing => (K::ZiphashMissing, "missing".to_owned()),
+            Ziphash::Malformed(s) => (K::ZiphashMalformed, format!("malformed ({s:?})")),
+        };
+        let f = self
+            .finding(what.0, format!(".ziphash is {}: the zip and tree cannot be checked", what.1))
+            .path(self.paths.file("ziphash"))
+            .hashes(None, zip_h1)
+            .fix(REDOWNLOAD, self.whole());
+        self.findings.push(f);
+        if let (Some(d), Some(z)) = (dir, zip) {
+            let diff = dirhash::diff(d, z, &self.prefix);
+            if !diff.is_empty() || dir_h1 != zip_h1 {
+                let mut f = self
+                    .finding(K::DirModified, dir_detail(Some(&diff), Some(d)))
+                    .path(&self.paths.dir)
+                    .hashes(zip_h1, dir_h1)
+                    .fix("remove the extracted tree; go re-extracts it from the zip", self.tree());
+                f.diff = Some(diff);
+                self.findings.push(f);
+            }
+        }
+    }
+
+    /// The `.mod` file against the go.mod in the zip (or the tree); returns its `h1:`.
+    fn check_mod(&mut self, inside: Option<&TreeHash>) -> Option<String> {
+        let mod_path = self.paths.file("mod");
+        if !self.rec.has(DownloadFile::Mod) {
+            return None;
+        }
+        let data = match std::fs::read(&mod_path) {
+            Ok(d) => d,
+            Err(e) => {
+                let f = self.finding(K::ModMismatch, format!("cannot read .mod: {e}")).path(&mod_path);
+                self.findings.push(f);
+                return None;
+            }
+        };
+        let inner = inside.map(|t| t.file(&format!("{}/go.mod", self.prefix)));
+        if let Some(inner) = inner.filter(|_| !self.rec.is_toolchain()) {
+            let have: [u8; 32] = Sha256::digest(&data).into();
+            let (want, what) = match inner {
+                Some(f) => (f.sha256, "the go.mod inside the module"),
+                None => (
+                    Some(Sha256::digest(legacy_go_mod(&self.rec.module).as_bytes()).into()),
+                    "`module <path>`, which go writes for modules without go.mod",
+                ),
+            };
+            if want.is_some_and(|w| w != have) {
+                let f = self
+                    .finding(K::ModMismatch, format!("downloaded .mod differs from {what}"))
+                    .path(&mod_path)
+                    .fix("remove the version's download files; go re-downloads them", self.whole());
+                self.findings.push(f);
+            }
+        }
+        Some(dirhash::hash_go_mod(&data))
+    }
+
+    /// The checksum database's cached records against the zip and `.mod` hashes.
+    fn check_sumdb(&mut self, records: &[SumdbRecord], zip_ref: Option<&str>, mod_h1: Option<&str>) {
+        for r in records {
+            let pairs = [
+                (r.zip.as_deref(), zip_ref, "the module zip", self.paths.file("ziphash")),
+                (r.go_mod.as_deref(), mod_h1, "go.mod", self.paths.file("mod")),
+            ];
+            for (want, have, what, local) in pairs {
+                if let (Some(want), Some(have)) = (want, have)
+                    && want != have
+                {
+                    let f = self
+                        .finding(K::SumdbMismatch, format!("{} records a different hash for {what}", r.db))
+                        .path(&r.path)
+                        .path(local)
+                        .hashes(Some(want), Some(have))
+                        .fix(REDOWNLOAD, self.whole());
+                    self.findings.push(f);
                 }
             }
         }
+    }
+
+    fn check_leftovers(&mut self) {
+        let rec = self.rec;
+        let (m, v) = (rec.module.as_str(), rec.version.as_str());
+        if rec.has(DownloadFile::Temp) {
+            let mut f = self
+                .finding(K::TempFile, "temporary download files left by an interrupted go command")
+                .fix("remove the temporary files", vec![download_targets(m, v, &[DownloadFile::Temp])]);
+            f.paths = self.paths.temp_files();
+            self.findings.push(f);
+        }
+        if rec.extract_temp.is_some() {
+            for dir in self.paths.extract_temps() {
+                let target = Target::ExtractTemp { module: m.to_owned(), version: v.to_owned(), dir: dir.clone() };
+                let f = self
+                    .finding(K::ExtractTemp, "extraction directory left by Go before 1.16")
+                    .path(&dir)
+                    .fix("remove the directory", vec![target]);
+                self.findings.push(f);
+            }
+        }
+        if rec.has(DownloadFile::Zip) && !(rec.has(DownloadFile::Info) && rec.has(DownloadFile::Mod)) {
+            let missing: Vec<&str> = [(DownloadFile::Info, ".info"), (DownloadFile::Mod, ".mod")]
+                .iter()
+                .filter(|(f, _)| !rec.has(*f))
+                .map(|(_, n)| *n)
+                .collect();
+            let f = self
+                .finding(K::IncompleteDownload, format!("zip without {}", missing.join(" and ")))
+                .path(self.paths.file("zip"));
+            self.findings.push(f);
+        }
+    }
+}
+
+/// Checks one version. Never fails: unreadable files become findings.
+#[must_use]
+pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> VersionCheck {
+    let mut c = Checker {
+        rec,
+        paths: VersionPaths::new(modcache, &rec.module, &rec.version),
+        prefix: format!("{}@{}", rec.module, rec.version),
+        findings: Vec::new(),
+    };
+    let ziphash = c.read_ziphash();
+    let zip = if rec.has(DownloadFile::Zip) { c.hash_zip() } else { None };
+    let tree = c.hash_tree();
+    match &ziphash {
+        Ziphash::Valid(h) => c.compare_valid(h, zip.as_ref(), tree.as_ref()),
+        other if rec.has(DownloadFile::Zip) || tree.is_some() => c.compare_without(other, zip.as_ref(), tree.as_ref()),
         _ => {}
     }
-
-    // The `.mod` file against the go.mod in the zip (or the tree).
-    let mod_path = p.file("mod");
-    let mut mod_h1 = None;
-    if rec.has(DownloadFile::Mod) {
-        match std::fs::read(&mod_path) {
-            Ok(data) => {
-                mod_h1 = Some(dirhash::hash_go_mod(&data));
-                let inner = zip_tree.as_ref().or(dir_tree.as_ref()).map(|t| t.file(&format!("{prefix}/go.mod")));
-                if let Some(inner) = inner {
-                    let have: [u8; 32] = Sha256::digest(&data).into();
-                    let (want, what) = match inner {
-                        Some(f) => (f.sha256, "the go.mod inside the module"),
-                        None => (
-                            Some(Sha256::digest(legacy_go_mod(m).as_bytes()).into()),
-                            "`module <path>`, which go writes for modules without go.mod",
-                        ),
-                    };
-                    if want.is_some_and(|w| w != have) && !rec.is_toolchain() {
-                        findings.push(
-                            Finding::new(K::ModMismatch, format!("downloaded .mod differs from {what}"))
-                                .module(m, v)
-                                .path(&mod_path)
-                                .fix(
-                                    "remove the version's download files; go re-downloads them",
-                                    vec![Target::ModuleVersion { module: m.to_owned(), version: v.to_owned() }],
-                                ),
-                        );
-                    }
-                }
-            }
-            Err(e) => findings
-                .push(Finding::new(K::ModMismatch, format!("cannot read .mod: {e}")).module(m, v).path(&mod_path)),
-        }
-    }
-
-    // The checksum database, as a third witness.
-    let records = sumdb::lookup(modcache, dbs, m, v);
+    let mod_h1 = c.check_mod(zip.as_ref().or(tree.as_ref()));
+    let zip_h1 = zip.as_ref().and_then(|t| t.h1.clone());
+    let dir_h1 = tree.as_ref().and_then(|t| t.h1.clone());
     let zip_ref = match &ziphash {
         Ziphash::Valid(h) => Some(h.clone()),
         _ => zip_h1.clone(),
     };
-    for r in &records {
-        if let (Some(want), Some(have)) = (&r.zip, &zip_ref) {
-            if want != have {
-                findings.push(
-                    Finding::new(K::SumdbMismatch, format!("{} records a different hash for the module zip", r.db))
-                        .module(m, v)
-                        .path(&r.path)
-                        .path(&ziphash_path)
-                        .hashes(Some(want), Some(have))
-                        .fix(REDOWNLOAD, redownload_targets(m, v)),
-                );
-            }
-        }
-        if let (Some(want), Some(have)) = (&r.go_mod, &mod_h1) {
-            if want != have {
-                findings.push(
-                    Finding::new(K::SumdbMismatch, format!("{} records a different hash for go.mod", r.db))
-                        .module(m, v)
-                        .path(&r.path)
-                        .path(&mod_path)
-                        .hashes(Some(want), Some(have))
-                        .fix(
-                            "remove the version's download files; go re-downloads them",
-                            vec![Target::ModuleVersion { module: m.to_owned(), version: v.to_owned() }],
-                        ),
-                );
-            }
-        }
-    }
-
-    // Leftovers.
-    if rec.has(DownloadFile::Temp) {
-        let temps = p.temp_files();
-        let mut f = Finding::new(K::TempFile, "temporary download files left by an interrupted go command")
-            .module(m, v)
-            .fix("remove the temporary files", vec![download_targets(m, v, &[DownloadFile::Temp])]);
-        f.paths = temps;
-        findings.push(f);
-    }
-    if rec.extract_temp.is_some() {
-        for dir in p.extract_temps() {
-            findings.push(
-                Finding::new(K::ExtractTemp, "extraction directory left by Go before 1.16")
-                    .module(m, v)
-                    .path(&dir)
-                    .fix(
-                        "remove the directory",
-                        vec![Target::ExtractTemp { module: m.to_owned(), version: v.to_owned(), dir: dir.clone() }],
-                    ),
-            );
-        }
-    }
-    if has_zip && !(rec.has(DownloadFile::Info) && rec.has(DownloadFile::Mod)) {
-        let missing: Vec<&str> = [(DownloadFile::Info, ".info"), (DownloadFile::Mod, ".mod")]
-            .iter()
-            .filter(|(f, _)| !rec.has(*f))
-            .map(|(_, n)| *n)
-            .collect();
-        findings.push(
-            Finding::new(K::IncompleteDownload, format!("zip without {}", missing.join(" and ")))
-                .module(m, v)
-                .path(&zip_path),
-        );
-    }
-
+    let records = sumdb::lookup(modcache, dbs, &rec.module, &rec.version);
+    c.check_sumdb(&records, zip_ref.as_deref(), mod_h1.as_deref());
+    c.check_leftovers();
     VersionCheck {
-        module: m.to_owned(),
-        version: v.to_owned(),
+        module: rec.module.clone(),
+        version: rec.version.clone(),
         ziphash,
         zip_h1,
         dir_h1,
         mod_h1,
         sumdb: records,
-        findings,
+        findings: c.findings,
     }
 }
 
@@ -484,10 +503,10 @@ pub fn record_for(modcache: &Path, module: &str, version: &str) -> Option<Versio
         DownloadFile::Lock,
         DownloadFile::Partial,
     ] {
-        if let Some(s) = f.suffix() {
-            if std::fs::symlink_metadata(p.file(s)).is_ok_and(|m| m.is_file()) {
-                rec.download_files.insert(f);
-            }
+        if let Some(s) = f.suffix()
+            && std::fs::symlink_metadata(p.file(s)).is_ok_and(|m| m.is_file())
+        {
+            rec.download_files.insert(f);
         }
     }
     if !p.temp_files().is_empty() {
@@ -516,7 +535,7 @@ fn dir_detail(diff: Option<&dirhash::TreeDiff>, tree: Option<&TreeHash>) -> Stri
         let list = |v: &[String]| {
             let mut s = v.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
             if v.len() > 5 {
-                s.push_str(&format!(" and {} more", v.len() - 5));
+                let _ = write!(s, " and {} more", v.len() - 5);
             }
             s
         };

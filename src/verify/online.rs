@@ -76,7 +76,6 @@ pub fn proxy_hash(
 }
 
 /// Asks the checksum database (`https://<db>/lookup/...`) for the version.
-#[must_use]
 pub fn sumdb_hash(db: &str, module: &str, version: &str, go_mod: bool) -> (String, Result<String, String>) {
     let url = format!("https://{db}/lookup/{}@{}", escape(module), escape(version));
     let r = (|| {
