@@ -244,3 +244,48 @@ mod tests {
         assert_eq!(unused, vec![Target::ModuleVersion { module: "example.com/m".into(), version: "v1.0.0".into() }]);
     }
 }
+
+/// What [`refresh_build_entries`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Refresh {
+    pub entries: u64,
+    pub failures: Vec<Failure>,
+}
+
+/// Sets the mtime of every GOCACHE action and output entry to `now`, so
+/// that cmd/go's trim (entries unused for 5 days) counts from now: a build
+/// cache baked into an image then survives the image's first 5 days instead
+/// of being mostly deleted by the first build after that. The price: Go can
+/// no longer tell which of these entries it really used, so they all stay
+/// for 5 more days, used or not.
+#[must_use]
+pub fn refresh_build_entries(root: &CacheRoot, now: Timestamp) -> Refresh {
+    let t = FileTime::from_unix_time(now.0, 0);
+    (0..=255u8)
+        .into_par_iter()
+        .map(|i| {
+            let mut r = Refresh::default();
+            let shard = root.path().join(format!("{i:02x}"));
+            let Ok(rd) = fs::read_dir(&shard) else { return r };
+            for e in rd.filter_map(Result::ok) {
+                let p = e.path();
+                let Ok(rel) = p.strip_prefix(root.path()) else { continue };
+                let is_entry = matches!(
+                    layout::classify_gocache(rel, false),
+                    layout::BuildPath::Action { .. } | layout::BuildPath::Output { .. }
+                );
+                if is_entry && e.file_type().is_ok_and(|ft| ft.is_file()) {
+                    match filetime::set_file_mtime(&p, t) {
+                        Ok(()) => r.entries += 1,
+                        Err(err) => r.failures.push(Failure { path: p, message: err.to_string() }),
+                    }
+                }
+            }
+            r
+        })
+        .reduce(Refresh::default, |mut a, b| {
+            a.entries += b.entries;
+            a.failures.extend(b.failures);
+            a
+        })
+}
