@@ -162,8 +162,13 @@ pub struct VersionRecord {
     pub download: Stats,
     /// Which download files exist (`.tmp` files once, however many).
     pub download_files: BTreeSet<DownloadFile>,
+    /// `download` split by kind of file, so that a plan removing only some
+    /// of them (debris) can say how many bytes that frees.
+    pub download_by_file: BTreeMap<DownloadFile, Stats>,
     /// Pre-Go-1.16 `<module>@<version>.tmp-*` extraction leftovers.
     pub extract_temp: Option<Stats>,
+    /// Those leftover directories, relative to the cache root.
+    pub extract_temp_dirs: BTreeSet<PathBuf>,
 }
 
 impl VersionRecord {
@@ -213,6 +218,9 @@ pub struct CacheInventory {
     /// Build cache: action and output entries bucketed by the UTC day
     /// (days since the Unix epoch) of their mtime, which Go refreshes on use.
     pub build_entries_by_day: BTreeMap<i64, Stats>,
+    /// Module cache: each `cache/vcs/<hash>` repository with its `<hash>.info`
+    /// and `<hash>.lock`, by hash, so that repositories can age out one by one.
+    pub vcs_repos: BTreeMap<String, Stats>,
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -229,6 +237,7 @@ struct Acc {
     categories: HashMap<Category, Stats>,
     versions: HashMap<(String, String), VersionRecord>,
     by_day: BTreeMap<i64, Stats>,
+    vcs: BTreeMap<String, Stats>,
     warnings: Vec<ScanWarning>,
 }
 
@@ -245,6 +254,9 @@ impl Acc {
         }
         for (d, s) in small.by_day {
             *big.by_day.entry(d).or_default() += &s;
+        }
+        for (h, s) in small.vcs {
+            *big.vcs.entry(h).or_default() += &s;
         }
         big.warnings.extend(small.warnings);
         big
@@ -283,6 +295,17 @@ fn merge_record(into: &mut VersionRecord, from: VersionRecord) {
     add_opt(&mut into.extract_temp, from.extract_temp);
     into.download += &from.download;
     into.download_files.extend(from.download_files);
+    for (f, s) in from.download_by_file {
+        *into.download_by_file.entry(f).or_default() += &s;
+    }
+    into.extract_temp_dirs.extend(from.extract_temp_dirs);
+}
+
+/// The repository hash of a `cache/vcs/<hash>[.info|.lock]` path.
+fn vcs_hash(rel: &Path) -> Option<String> {
+    let name = rel.strip_prefix("cache/vcs").ok()?.components().next()?.as_os_str().to_str()?;
+    let hash = name.strip_suffix(".info").or_else(|| name.strip_suffix(".lock")).unwrap_or(name);
+    Some(hash.to_owned())
 }
 
 struct Walker {
@@ -379,7 +402,15 @@ impl Walker {
                     add_opt(&mut acc.version(&module, &version).extracted, Some(s));
                 }
                 ModPath::ExtractTemp { module, version } => {
-                    add_opt(&mut acc.version(&module, &version).extract_temp, Some(s));
+                    let rel = self.rel(dir).to_owned();
+                    let r = acc.version(&module, &version);
+                    add_opt(&mut r.extract_temp, Some(s));
+                    r.extract_temp_dirs.insert(rel);
+                }
+                ModPath::Vcs => {
+                    if let Some(hash) = vcs_hash(self.rel(dir)) {
+                        *acc.vcs.entry(hash).or_default() += &s;
+                    }
                 }
                 _ => {}
             }
@@ -404,10 +435,19 @@ impl Walker {
         s.add_entry(md);
         let class = layout::classify_modcache(self.rel(path), false);
         acc.add(class.category(), &s);
-        if let ModPath::Download { module, version, file } = class {
-            let r = acc.version(&module, &version);
-            r.download += &s;
-            r.download_files.insert(file);
+        match class {
+            ModPath::Download { module, version, file } => {
+                let r = acc.version(&module, &version);
+                r.download += &s;
+                r.download_files.insert(file);
+                *r.download_by_file.entry(file).or_default() += &s;
+            }
+            ModPath::Vcs => {
+                if let Some(hash) = vcs_hash(self.rel(path)) {
+                    *acc.vcs.entry(hash).or_default() += &s;
+                }
+            }
+            _ => {}
         }
     }
 
@@ -486,6 +526,7 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
         categories: acc.categories.into_iter().collect(),
         versions,
         build_entries_by_day: acc.by_day,
+        vcs_repos: acc.vcs,
         warnings,
     })
 }

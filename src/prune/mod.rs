@@ -2,6 +2,10 @@
 //! safe [`execute`] step that deletes. Everything in gokeep that deletes
 //! (prune, verify --fix) builds a [`Plan`] and hands it to the executor.
 
+pub mod atime;
+pub mod plan;
+pub mod roots;
+
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -31,6 +35,10 @@ pub enum Target {
     BuildEntriesBefore { cutoff: Timestamp },
     /// GOCACHE `fuzz/`.
     FuzzCache,
+    /// Not a removal: what `go clean -testcache` does (write now into
+    /// GOCACHE/testexpire.txt under its lock, only if it is later than the
+    /// stored time), so cached test results are ignored.
+    ExpireTestResults,
 }
 
 /// Why a target is in the plan.
@@ -52,6 +60,7 @@ pub enum Reason {
     GocacheMaxAge { max_age_secs: u64 },
     GocacheMaxSize { max_size_bytes: u64 },
     Fuzz,
+    Testcache,
 }
 
 /// One planned removal.

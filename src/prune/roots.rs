@@ -1,0 +1,387 @@
+//! GC roots: the module versions a set of projects needs, read from their
+//! go.mod, go.sum, go.work and go.work.sum, so that pruning never removes
+//! them.
+//!
+//! A version counts as needed when it appears anywhere in those files: every
+//! go.sum line (zip hash or `/go.mod` hash: module graph loading reads the
+//! `.mod` of versions whose code is never built), every `require` and
+//! versioned `replace` target, and the toolchain a `toolchain` or `go` line
+//! would make `go` switch to (`golang.org/toolchain@v0.0.1-goX.Y.Z.GOOS-GOARCH`
+//! for this machine). go.work `use` directories are followed recursively.
+//! The go.mod parsing is deliberately simple (tokens, blocks, comments);
+//! over-approximating is safe here, missing a version is not.
+//!
+//! Project globs: `~` is the home directory and `*`, `?`, `[..]` match within
+//! one path element (Go's `path.Match`); hidden directories only match a
+//! pattern that starts with `.`. Every entry must name at least one project
+//! (a directory holding go.mod or go.work), because with `only_roots` a typo
+//! would otherwise remove everything.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::gosum::GoSum;
+use crate::layout::TOOLCHAIN_MODULE;
+use crate::policy::{BadPattern, path_match};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RootsError {
+    #[error("project {} does not exist", path.display())]
+    MissingProject { path: PathBuf },
+    #[error("project {} has no go.mod or go.work", path.display())]
+    NotAProject { path: PathBuf },
+    #[error("roots.projects entry {glob:?} matches no directory with a go.mod or go.work")]
+    NoProjects { glob: String },
+    #[error("roots.projects entry {glob:?} is not a valid pattern")]
+    BadGlob { glob: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} uses {}, which has no go.mod", go_work.display(), dir.display())]
+    MissingUse { go_work: PathBuf, dir: PathBuf },
+}
+
+fn is_project(dir: &Path) -> bool {
+    dir.join("go.mod").is_file() || dir.join("go.work").is_file()
+}
+
+fn has_meta(s: &str) -> bool {
+    s.contains(['*', '?', '[', '\\'])
+}
+
+fn expand_home(glob: &str, home: &Path) -> PathBuf {
+    if glob == "~" {
+        home.to_owned()
+    } else if let Some(rest) = glob.strip_prefix("~/") {
+        home.join(rest)
+    } else {
+        PathBuf::from(glob)
+    }
+}
+
+/// Expands `[roots] projects` entries into project directories, sorted and
+/// without duplicates.
+pub fn expand_projects(globs: &[String], home: &Path) -> Result<Vec<PathBuf>, RootsError> {
+    let mut out = BTreeSet::new();
+    for glob in globs {
+        let path = expand_home(glob, home);
+        let text = path.to_string_lossy().into_owned();
+        if !has_meta(&text) {
+            if !path.exists() {
+                return Err(RootsError::MissingProject { path });
+            }
+            if !is_project(&path) {
+                return Err(RootsError::NotAProject { path });
+            }
+            out.insert(path);
+            continue;
+        }
+        let mut found = vec![PathBuf::new()];
+        for comp in path.components() {
+            let comp = comp.as_os_str().to_string_lossy().into_owned();
+            if !has_meta(&comp) {
+                for f in &mut found {
+                    f.push(&comp);
+                }
+                continue;
+            }
+            path_match(&comp, "").map_err(|BadPattern| RootsError::BadGlob { glob: glob.clone() })?;
+            let mut next = Vec::new();
+            for dir in &found {
+                let Ok(rd) = std::fs::read_dir(dir) else { continue };
+                let mut names: Vec<String> =
+                    rd.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).collect();
+                names.sort();
+                for name in names {
+                    if name.starts_with('.') && !comp.starts_with('.') {
+                        continue;
+                    }
+                    if path_match(&comp, &name) == Ok(true) && dir.join(&name).is_dir() {
+                        next.push(dir.join(&name));
+                    }
+                }
+            }
+            found = next;
+        }
+        let before = out.len();
+        out.extend(found.into_iter().filter(|p| is_project(p)));
+        if out.len() == before {
+            return Err(RootsError::NoProjects { glob: glob.clone() });
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Every `(module, version)` the projects need. A project directory that does
+/// not exist, or a go.work `use` without a go.mod, is an error naming it.
+pub fn collect_roots(projects: &[PathBuf]) -> Result<BTreeSet<(String, String)>, RootsError> {
+    let mut roots = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    for p in projects {
+        if !p.is_dir() {
+            return Err(RootsError::MissingProject { path: p.clone() });
+        }
+        collect_dir(p, &mut roots, &mut seen)?;
+    }
+    Ok(roots)
+}
+
+fn read_opt(path: &Path) -> Result<Option<String>, RootsError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(RootsError::Read { path: path.to_owned(), source }),
+    }
+}
+
+fn collect_dir(
+    dir: &Path,
+    roots: &mut BTreeSet<(String, String)>,
+    seen: &mut BTreeSet<PathBuf>,
+) -> Result<(), RootsError> {
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    if !seen.insert(key) {
+        return Ok(());
+    }
+    for sum in ["go.sum", "go.work.sum"] {
+        let path = dir.join(sum);
+        if let Some(text) = read_opt(&path)? {
+            roots.extend(GoSum::parse(&path, &text).lines.into_iter().map(|l| (l.module, l.version)));
+        }
+    }
+    if let Some(text) = read_opt(&dir.join("go.mod"))? {
+        roots.extend(mod_file_versions(&text).versions);
+    }
+    let work = dir.join("go.work");
+    if let Some(text) = read_opt(&work)? {
+        let parsed = mod_file_versions(&text);
+        roots.extend(parsed.versions);
+        for u in parsed.uses {
+            let used = dir.join(&u);
+            if !used.join("go.mod").is_file() {
+                return Err(RootsError::MissingUse { go_work: work.clone(), dir: used });
+            }
+            collect_dir(&used, roots, seen)?;
+        }
+    }
+    Ok(())
+}
+
+/// What a go.mod or go.work names.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ModFileVersions {
+    versions: BTreeSet<(String, String)>,
+    uses: Vec<String>,
+}
+
+/// Splits a line into tokens, honouring Go string quotes and dropping `//` comments.
+fn tokens(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let Some(&c) = chars.peek() else { break };
+        let mut tok = String::new();
+        if c == '"' || c == '`' {
+            chars.next();
+            while let Some(d) = chars.next() {
+                if d == c {
+                    break;
+                }
+                if d == '\\' && c == '"' {
+                    if let Some(e) = chars.next() {
+                        tok.push(e);
+                    }
+                    continue;
+                }
+                tok.push(d);
+            }
+        } else {
+            while let Some(&d) = chars.peek() {
+                if d.is_whitespace() {
+                    break;
+                }
+                tok.push(d);
+                chars.next();
+                if tok == "//" {
+                    return out;
+                }
+            }
+            if tok.starts_with("//") {
+                break;
+            }
+        }
+        out.push(tok);
+    }
+    out
+}
+
+/// `golang.org/toolchain` version for a Go release on this machine, if the
+/// release is exact (`1.22.1`, `1.23rc1`; a language version like `1.22`
+/// makes `go` query the network, so it names no cached toolchain).
+fn toolchain_version(go: &str) -> Option<String> {
+    let v = go.strip_prefix("go").unwrap_or(go);
+    let exact = v.matches('.').count() == 2 || v.contains("rc") || v.contains("beta");
+    if !exact || !v.starts_with("1.") {
+        return None;
+    }
+    let goos = match std::env::consts::OS {
+        "macos" => "darwin",
+        os => os,
+    };
+    let goarch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64",
+        "loongarch64" => "loong64",
+        arch => arch,
+    };
+    Some(format!("v0.0.1-go{v}.{goos}-{goarch}"))
+}
+
+fn mod_file_versions(text: &str) -> ModFileVersions {
+    let mut out = ModFileVersions::default();
+    let mut block: Option<String> = None;
+    for line in text.lines() {
+        let mut toks = tokens(line);
+        if toks.is_empty() {
+            continue;
+        }
+        let verb = if let Some(b) = &block {
+            if toks == [")"] {
+                block = None;
+                continue;
+            }
+            b.clone()
+        } else {
+            let verb = toks.remove(0);
+            if toks == ["("] {
+                block = Some(verb);
+                continue;
+            }
+            verb
+        };
+        match (verb.as_str(), toks.as_slice()) {
+            ("require", [path, version, ..]) => {
+                out.versions.insert((path.clone(), version.clone()));
+            }
+            ("replace", rest) => {
+                if let Some(arrow) = rest.iter().position(|t| t == "=>") {
+                    if let [path, version] = &rest[arrow + 1..] {
+                        out.versions.insert((path.clone(), version.clone()));
+                    }
+                }
+            }
+            ("use", [dir, ..]) => out.uses.push(dir.clone()),
+            ("toolchain" | "go", [v]) => {
+                if let Some(tv) = toolchain_version(v) {
+                    out.versions.insert((TOOLCHAIN_MODULE.to_owned(), tv));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn pairs(v: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+        v.iter().map(|(m, v)| ((*m).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn go_mod_requires_blocks_replaces_and_comments() {
+        let text = r#"module example.com/me // the module
+
+go 1.22
+
+require example.com/a v1.0.0
+require (
+	example.com/b v1.2.3 // indirect
+	"example.com/q" v0.1.0
+	// example.com/commented v9.9.9
+)
+exclude example.com/a v0.9.0
+replace example.com/c => example.com/d v2.0.0+incompatible
+replace (
+	example.com/e v1.0.0 => ../e
+	example.com/f => example.com/g v0.0.0-20200101000000-abcdefabcdef
+)
+"#;
+        let got = mod_file_versions(text);
+        assert_eq!(
+            got.versions,
+            pairs(&[
+                ("example.com/a", "v1.0.0"),
+                ("example.com/b", "v1.2.3"),
+                ("example.com/q", "v0.1.0"),
+                ("example.com/d", "v2.0.0+incompatible"),
+                ("example.com/g", "v0.0.0-20200101000000-abcdefabcdef"),
+            ])
+        );
+    }
+
+    #[test]
+    fn exact_go_and_toolchain_lines_name_a_toolchain() {
+        let got = mod_file_versions("module m\ngo 1.22.1\ntoolchain go1.23rc1\n");
+        let tcs: Vec<_> = got.versions.iter().map(|(_, v)| v.clone()).collect();
+        assert_eq!(tcs.len(), 2);
+        assert!(tcs.iter().all(|v| v.starts_with("v0.0.1-go1.2")), "{tcs:?}");
+        assert!(mod_file_versions("module m\ngo 1.22\n").versions.is_empty());
+    }
+
+    #[test]
+    fn go_work_uses_are_followed_with_their_sums() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("ws");
+        fs::create_dir_all(ws.join("a")).unwrap();
+        fs::write(ws.join("go.work"), "go 1.22\nuse (\n\t./a\n)\nuse ./a\n").unwrap();
+        fs::write(ws.join("go.work.sum"), "example.com/w v1.0.0 h1:x=\n").unwrap();
+        fs::write(ws.join("a/go.mod"), "module a\nrequire example.com/r v1.1.0\n").unwrap();
+        fs::write(ws.join("a/go.sum"), "example.com/s v0.2.0/go.mod h1:y=\n").unwrap();
+        let roots = collect_roots(std::slice::from_ref(&ws)).unwrap();
+        assert_eq!(
+            roots,
+            pairs(&[("example.com/r", "v1.1.0"), ("example.com/s", "v0.2.0"), ("example.com/w", "v1.0.0")])
+        );
+    }
+
+    #[test]
+    fn missing_project_and_use_dirs_are_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let gone = tmp.path().join("gone");
+        let e = collect_roots(std::slice::from_ref(&gone)).unwrap_err();
+        assert_eq!(e.to_string(), format!("project {} does not exist", gone.display()));
+        fs::write(tmp.path().join("go.work"), "use ./nope\n").unwrap();
+        let e = collect_roots(&[tmp.path().to_owned()]).unwrap_err();
+        assert!(matches!(e, RootsError::MissingUse { .. }), "{e}");
+    }
+
+    #[test]
+    fn globs_expand_home_and_keep_only_projects() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        for d in ["src/a", "src/b", "src/notgo", "src/.hidden"] {
+            fs::create_dir_all(home.join(d)).unwrap();
+        }
+        fs::write(home.join("src/a/go.mod"), "module a\n").unwrap();
+        fs::write(home.join("src/b/go.work"), "go 1.22\n").unwrap();
+        fs::write(home.join("src/.hidden/go.mod"), "module h\n").unwrap();
+        let got = expand_projects(&["~/src/*".into(), "~/src/a".into()], home).unwrap();
+        assert_eq!(got, [home.join("src/a"), home.join("src/b")]);
+        let e = expand_projects(&["~/src/x*".into()], home).unwrap_err();
+        assert!(matches!(e, RootsError::NoProjects { .. }), "{e}");
+        let e = expand_projects(&["~/src/notgo".into()], home).unwrap_err();
+        assert!(matches!(e, RootsError::NotAProject { .. }), "{e}");
+        let e = expand_projects(&["~/nowhere".into()], home).unwrap_err();
+        assert!(matches!(e, RootsError::MissingProject { .. }), "{e}");
+        let e = expand_projects(&["~/src/[".into()], home).unwrap_err();
+        assert!(matches!(e, RootsError::BadGlob { .. }), "{e}");
+    }
+}
