@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use gokeep::prune::{ExecError, safety::Refusal};
+use gokeep::policy::PolicyError;
+use gokeep::prune::{ExecError, roots::RootsError, safety::Refusal};
 use gokeep::{goenv::EnvError, scan::ScanError};
 
 use super::Printer;
@@ -51,6 +52,15 @@ impl Exit {
                     ScanError::Missing { .. } => Exit::MissingCache,
                     ScanError::Threads { .. } => Exit::Usage,
                     _ => Exit::Environment,
+                };
+            }
+            if cause.downcast_ref::<PolicyError>().is_some() {
+                return Exit::Usage;
+            }
+            if let Some(e) = cause.downcast_ref::<RootsError>() {
+                return match e {
+                    RootsError::Read { .. } => Exit::Environment,
+                    _ => Exit::Usage,
                 };
             }
             if let Some(e) = cause.downcast_ref::<Refusal>() {

@@ -5,11 +5,13 @@ use anyhow::Context;
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
+use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::mark::{self, MarkRecord};
 use gokeep::prune::safety;
 use gokeep::timestamp::Timestamp;
 
+use super::exit::UsageError;
 use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
@@ -36,7 +38,10 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     let env = GoEnv::from_process();
     let (modcache, _) = cache_roots(global, &env)?;
     let root = safety::recognise_modcache(&modcache)?;
-    // NOATIME-CHECK
+    let (source, why) = age_source_for(root.path());
+    if source == AgeSource::Mtime {
+        return Err(UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into());
+    }
     let now = Timestamp::now();
     let m = mark::mark(&root, now);
     let saved = mark::save(&m.record).context("recording the mark")?;

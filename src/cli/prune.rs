@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+
 use std::time::Instant;
 
 use serde::Serialize;
@@ -12,8 +13,11 @@ use gokeep::goenv::GoEnv;
 use gokeep::prune::execute::{self, ExecOptions, Removal};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::safety::{self, CacheRoot};
-use gokeep::prune::{Plan, PlanItem, Reason, Target, mark};
-use gokeep::scan::{self, CacheInventory};
+use gokeep::policy::{FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, parse_duration, parse_size};
+use gokeep::prune::atime::{AgeSource, age_source_for};
+use gokeep::prune::plan::{self, PlanInput};
+use gokeep::prune::{Plan, PlanItem, Reason, Target, mark, roots};
+use gokeep::scan;
 use gokeep::timestamp::Timestamp;
 
 use super::exit::UsageError;
@@ -84,6 +88,9 @@ struct PruneJson<'a> {
     plan: PlanJson<'a>,
     /// Absent on a dry run or when nothing was planned.
     result: Option<&'a Removal>,
+    /// With `[gocache] refresh_kept`: build-cache entries whose mtime was set to now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refreshed_build_entries: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -95,28 +102,63 @@ struct PlanJson<'a> {
 }
 
 fn needs_modcache(t: &Target) -> bool {
-    !matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache)
+    !matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
 }
 
 fn command_line() -> String {
     std::env::args().skip(1).collect::<Vec<_>>().join(" ")
 }
 
+/// The policy the flags and `--policy` file add up to.
+fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
+    let base = match &args.policy {
+        Some(p) => Policy::from_file(p)?,
+        None => Policy::default(),
+    };
+    let flag = |flag: &str, message: String| PolicyError::Flag { flag: flag.into(), message };
+    let overrides = Overrides {
+        max_age: args.max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--max-age", m))?,
+        max_size: args.max_size.as_deref().map(parse_size).transpose().map_err(|m| flag("--max-size", m))?,
+        keep: args.keep.clone(),
+        roots: args.roots.clone(),
+        only_roots: args.only_roots,
+        corrupted: args.corrupted,
+        debris: args.debris,
+        all: args.all,
+    };
+    let mut policy = base.with_overrides(&overrides)?;
+    if let Some(a) = &args.gocache_max_age {
+        policy.gocache.max_age = Some(parse_duration(a).map_err(|m| flag("--gocache-max-age", m))?);
+    }
+    Ok(policy)
+}
+
+fn wants_modcache(p: &Policy) -> bool {
+    let m = &p.modcache;
+    m.max_age.is_some()
+        || m.max_size.is_some()
+        || m.remove_corrupted
+        || m.remove_debris
+        || m.zips_only_after.is_some()
+        || m.vcs_max_age.is_some()
+        || m.sumdb == SumdbMode::Remove
+        || m.toolchains_keep_latest.is_some()
+        || m.all
+        || p.roots.only_roots
+}
+
+fn wants_gocache(p: &Policy) -> bool {
+    let g = &p.gocache;
+    g.max_age.is_some() || g.max_size.is_some() || g.fuzz == FuzzMode::Remove || g.testcache == TestcacheMode::Expire || g.refresh_kept
+}
+
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let now = Timestamp::now();
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
-    let wants_gocache = args.gocache_max_age.is_some() || args.policy.is_some();
-    let wants_modcache = args.all
-        || args.unused_since_mark
-        || args.max_age.is_some()
-        || args.max_size.is_some()
-        || args.only_roots
-        || args.corrupted
-        || args.debris
-        || args.policy.is_some();
-    if !wants_gocache && !wants_modcache {
+    let policy = resolve_policy(args)?;
+    let wants_mod = wants_modcache(&policy) || args.unused_since_mark;
+    let wants_build = wants_gocache(&policy);
+    if !wants_mod && !wants_build {
         return Err(UsageError(
             "nothing to prune: give --policy FILE or a rule (--max-age, --max-size, --only-roots, --corrupted, \
              --debris, --all, --unused-since-mark, --gocache-max-age)"
@@ -124,16 +166,42 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         )
         .into());
     }
+    let env = GoEnv::from_process();
+    let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognise the roots before anything else looks at them: a refused root
     // is not even scanned.
-    let mod_root = if wants_modcache { Some(safety::recognise_modcache(&modcache)?) } else { None };
-    let build_root = match (&gocache, wants_gocache) {
-        (Some(g), true) => Some(safety::recognise_gocache(g)?),
-        (None, true) if args.gocache_max_age.is_some() => {
+    let mod_root = if wants_mod { Some(safety::recognise_modcache(&modcache)?) } else { None };
+    let build_root = match &gocache {
+        Some(g) if wants_build => Some(safety::recognise_gocache(g)?),
+        None if wants_build && args.policy.is_none() => {
             return Err(UsageError("--gocache-max-age: Go's build cache is off (GOCACHE=off)".into()).into());
         }
         _ => None,
     };
+    let (age_source, age_note) = match &mod_root {
+        Some(r) => age_source_for(r.path()),
+        None => (AgeSource::Atime, String::new()),
+    };
+    let mark_time = match (&mod_root, args.unused_since_mark) {
+        (Some(root), true) => {
+            if age_source == AgeSource::Mtime {
+                return Err(UsageError(format!("--unused-since-mark: {age_note}; reads leave no trace there")).into());
+            }
+            let m = mark::load(root.path())?.ok_or_else(|| {
+                UsageError(format!("--unused-since-mark: {} has no mark; run `gokeep mark` first", root.path().display()))
+            })?;
+            Some(m.marked_at)
+        }
+        _ => None,
+    };
+    let roots = if policy.roots.projects.is_empty() {
+        None
+    } else {
+        let home = env.get("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+        let projects = roots::expand_projects(&policy.roots.projects, &home)?;
+        Some(roots::collect_roots(&projects)?)
+    };
+
     let inventory = scan::scan(
         mod_root.as_ref().map(CacheRoot::path),
         build_root.as_ref().map(CacheRoot::path),
@@ -146,7 +214,25 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
         }
     }
-    let plan = make_plan(args, mod_root.as_ref(), build_root.as_ref(), mod_inv.as_ref(), build_inv.as_ref(), now)?;
+    if mod_inv.is_some() && age_source == AgeSource::Mtime && (policy.modcache.max_age.is_some() || policy.modcache.max_size.is_some()) {
+        printer.note(&format!("gokeep: {age_note}"));
+    }
+    let mut plan = plan::plan(&PlanInput {
+        modcache: mod_inv.as_ref(),
+        gocache: build_inv.as_ref(),
+        policy: &policy,
+        now,
+        roots: roots.as_ref(),
+        corrupted: &[],
+        mark: mark_time,
+        age_source,
+    });
+    if !plan.items.iter().any(|i| needs_modcache(&i.target)) {
+        plan.modcache = None;
+    }
+    if !plan.items.iter().any(|i| !needs_modcache(&i.target)) {
+        plan.gocache = None;
+    }
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
@@ -162,12 +248,17 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
                 gocache: plan.gocache.as_deref(),
                 plan: plan_json,
                 result: None,
+                refreshed_build_entries: None,
             })?;
         } else if !printer.quiet {
             printer.out(&render_plan(&plan, now))?;
             if args.dry_run {
                 printer.note("gokeep: dry run: nothing was deleted");
             }
+        }
+        if !args.dry_run {
+            refresh_kept(&policy, build_root.as_ref(), printer);
+            journal_run(&plan, &Removal::default(), now, started.elapsed(), printer);
         }
         return Ok(Outcome::Clean);
     }
@@ -197,24 +288,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let refreshed = refresh_kept(&policy, build_root.as_ref(), printer);
     let elapsed = started.elapsed();
-    let entry = JournalEntry {
-        time: now,
-        command: command_line(),
-        modcache: plan.modcache.clone(),
-        gocache: plan.gocache.clone(),
-        items: plan.items.len() as u64,
-        files: removal.files,
-        dirs: removal.dirs,
-        apparent_bytes: removal.apparent_bytes,
-        disk_bytes: removal.disk_bytes,
-        duration_ms: elapsed.as_millis() as u64,
-        failures: removal.failures.len() as u64,
-        skipped: removal.skipped.len() as u64,
-    };
-    if let Err(e) = journal::append(&entry) {
-        printer.note(&format!("gokeep: warning: not journaled: {e}"));
-    }
+    journal_run(&plan, &removal, now, elapsed, printer);
 
     if printer.json {
         printer.json(&PruneJson {
@@ -224,6 +300,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             gocache: plan.gocache.as_deref(),
             plan: plan_json,
             result: Some(&removal),
+            refreshed_build_entries: refreshed,
         })?;
     } else {
         printer.note(&format!(
@@ -248,93 +325,43 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
 }
 
+/// One journal line per run that was not a dry run; failing to write it is only a warning.
+fn journal_run(plan: &Plan, removal: &Removal, now: Timestamp, elapsed: std::time::Duration, printer: &Printer) {
+    let entry = JournalEntry {
+        time: now,
+        command: command_line(),
+        modcache: plan.modcache.clone(),
+        gocache: plan.gocache.clone(),
+        items: plan.items.len() as u64,
+        files: removal.files,
+        dirs: removal.dirs,
+        apparent_bytes: removal.apparent_bytes,
+        disk_bytes: removal.disk_bytes,
+        duration_ms: elapsed.as_millis() as u64,
+        failures: removal.failures.len() as u64,
+        skipped: removal.skipped.len() as u64,
+    };
+    if let Err(e) = journal::append(&entry) {
+        printer.note(&format!("gokeep: warning: not journaled: {e}"));
+    }
+}
+
+/// `[gocache] refresh_kept`: after pruning, what is left counts as used now.
+fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) -> Option<u64> {
+    let root = root.filter(|_| policy.gocache.refresh_kept)?;
+    let r = mark::refresh_build_entries(root, Timestamp::now());
+    for f in &r.failures {
+        printer.note(&format!("gokeep: warning: not refreshed: {}: {}", f.path.display(), f.message));
+    }
+    Some(r.entries)
+}
+
 fn confirm(plan: &Plan, disk: u64) -> anyhow::Result<bool> {
     eprint!("gokeep: remove {} items ({})? [y/N] ", plan.items.len(), size(disk));
     std::io::stderr().flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-/// Builds the plan from the flags.
-fn make_plan(
-    args: &Args,
-    mod_root: Option<&CacheRoot>,
-    build_root: Option<&CacheRoot>,
-    mod_inv: Option<&CacheInventory>,
-    _build_inv: Option<&CacheInventory>,
-    now: Timestamp,
-) -> anyhow::Result<Plan> {
-    let mut items = Vec::new();
-    if let (Some(root), Some(inv)) = (mod_root, mod_inv) {
-        if args.all {
-            items.extend(all_items(root, inv));
-        } else if args.unused_since_mark {
-            let m = mark::load(root.path())?.ok_or_else(|| {
-                UsageError(format!("--unused-since-mark: {} has no mark; run `gokeep mark` first", root.path().display()))
-            })?;
-            items.extend(mark::unused_since(inv, &m));
-        }
-    }
-    if let (Some(_), Some(max_age)) = (build_root, &args.gocache_max_age) {
-        let age = humantime::parse_duration(max_age)
-            .map_err(|e| UsageError(format!("--gocache-max-age {max_age:?}: {e}")))?;
-        items.push(PlanItem {
-            target: Target::BuildEntriesBefore { cutoff: Timestamp(now.0 - age.as_secs() as i64) },
-            reason: Reason::GocacheMaxAge { max_age_secs: age.as_secs() },
-            apparent_bytes: 0,
-            disk_bytes: 0,
-            last_used: None,
-        });
-    }
-    let needs_mod = items.iter().any(|i| needs_modcache(&i.target));
-    Ok(Plan {
-        modcache: needs_mod.then(|| mod_root.map(|r| r.path().to_owned())).flatten(),
-        gocache: build_root.map(|r| r.path().to_owned()),
-        items,
-    })
-}
-
-/// `--all`: every module version, the sumdb cache and the VCS repositories.
-fn all_items(root: &CacheRoot, inv: &CacheInventory) -> Vec<PlanItem> {
-    let mut items: Vec<PlanItem> = inv
-        .versions
-        .iter()
-        .map(|v| {
-            let t = v.total();
-            PlanItem {
-                target: Target::ModuleVersion { module: v.module.clone(), version: v.version.clone() },
-                reason: Reason::All,
-                apparent_bytes: t.apparent_bytes,
-                disk_bytes: t.disk_bytes,
-                last_used: t.last_used(),
-            }
-        })
-        .collect();
-    if root.path().join("cache/download/sumdb").exists() {
-        items.push(PlanItem {
-            target: Target::Sumdb,
-            reason: Reason::All,
-            apparent_bytes: 0,
-            disk_bytes: 0,
-            last_used: None,
-        });
-    }
-    if let Ok(rd) = std::fs::read_dir(root.path().join("cache/vcs")) {
-        for e in rd.filter_map(Result::ok) {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.len() == 64 && e.file_type().is_ok_and(|t| t.is_dir()) {
-                items.push(PlanItem {
-                    target: Target::VcsRepo { hash: name },
-                    reason: Reason::All,
-                    apparent_bytes: 0,
-                    disk_bytes: 0,
-                    last_used: None,
-                });
-            }
-        }
-    }
-    items
 }
 
 fn describe(t: &Target) -> String {
@@ -350,6 +377,7 @@ fn describe(t: &Target) -> String {
         Target::Sumdb => "cache/download/sumdb".into(),
         Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
         Target::FuzzCache => "build cache fuzz/".into(),
+        Target::ExpireTestResults => "cached test results (as go clean -testcache)".into(),
     }
 }
 
@@ -371,6 +399,7 @@ fn rule(r: &Reason) -> String {
         Reason::GocacheMaxAge { max_age_secs } => format!("gocache max_age {}", days(*max_age_secs)),
         Reason::GocacheMaxSize { max_size_bytes } => format!("gocache max_size {}", size(*max_size_bytes)),
         Reason::Fuzz => "fuzz".into(),
+        Reason::Testcache => "testcache".into(),
     }
 }
 

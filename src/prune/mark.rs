@@ -7,11 +7,11 @@
 //! files, `.lock` included) to a stamp two days in the past, leaving mtimes
 //! alone. Linux's default `relatime` updates a file's atime on the next read
 //! when the atime is more than a day old, so every file a build reads after
-//! the mark gets a fresh atime; `strictatime` always does. A version whose
-//! files all still carry an atime at or before the stamp was not read by
-//! anything since the mark ([`unused_since`]). The `.mod` file counts: a
-//! version whose go.mod was read for the module graph is needed even if its
-//! code was not compiled.
+//! the mark gets a fresh atime; `strictatime` always does. A version none
+//! of whose files has an atime or mtime after the mark was neither read nor
+//! written since (the `unused_since_mark` rule of [`super::plan`]). The
+//! `.mod` file counts: a version whose go.mod was read for the module graph
+//! is needed even if its code was not compiled.
 //!
 //! On a `noatime` mount reads leave no trace, so marking is refused there
 //! (the caller checks the mount; [`crate::prune`]'s age source says which).
@@ -32,13 +32,11 @@ use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
 use crate::layout::{self, ModPath};
-use crate::scan::CacheInventory;
 use crate::timestamp::Timestamp;
 
 use super::execute::Failure;
 use super::journal::{self, JournalError};
 use super::safety::CacheRoot;
-use super::{PlanItem, Reason, Target};
 
 /// How far in the past the stamp is: more than relatime's one day, so any read refreshes it.
 pub const STAMP_AGE_SECS: i64 = 2 * 86_400;
@@ -184,65 +182,6 @@ pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
 /// The current mark of the (canonical) `root`, if any.
 pub fn load(root: &Path) -> Result<Option<MarkRecord>, MarkError> {
     Ok(read_marks(&marks_path()?)?.marks.remove(root))
-}
-
-/// Plan items for every module version nothing has read since `mark`: its
-/// newest file atime is at or before the stamp.
-#[must_use]
-pub fn unused_since(inv: &CacheInventory, mark: &MarkRecord) -> Vec<PlanItem> {
-    inv.versions
-        .iter()
-        .filter_map(|v| {
-            let total = v.total();
-            let newest = total.newest_atime?;
-            (newest <= mark.stamp).then(|| PlanItem {
-                target: Target::ModuleVersion { module: v.module.clone(), version: v.version.clone() },
-                reason: Reason::UnusedSinceMark { mark: mark.marked_at },
-                apparent_bytes: total.apparent_bytes,
-                disk_bytes: total.disk_bytes,
-                last_used: total.newest_atime,
-            })
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scan::{CacheKind, ScanOptions, scan_cache};
-    use std::os::unix::fs::MetadataExt;
-
-    #[test]
-    fn mark_sets_atimes_not_mtimes_and_reads_after_it_count_as_use() {
-        let t = tempfile::tempdir().unwrap();
-        let root = fs::canonicalize(t.path()).unwrap();
-        for v in ["v1.0.0", "v1.1.0"] {
-            let at_v = root.join("cache/download/example.com/m/@v");
-            fs::create_dir_all(&at_v).unwrap();
-            fs::write(at_v.join(format!("{v}.mod")), "module example.com/m\n").unwrap();
-            fs::write(at_v.join(format!("{v}.lock")), "").unwrap();
-            let tree = root.join(format!("example.com/m@{v}"));
-            fs::create_dir_all(&tree).unwrap();
-            fs::write(tree.join("m.go"), "package m\n").unwrap();
-        }
-        fs::create_dir_all(root.join("cache/download/sumdb/sum.golang.org")).unwrap();
-        fs::write(root.join("cache/download/sumdb/sum.golang.org/x"), "x").unwrap();
-        let cache = crate::prune::safety::recognise_modcache(&root).unwrap();
-        let now = Timestamp::now();
-        let mtime_before = fs::metadata(root.join("example.com/m@v1.0.0/m.go")).unwrap().mtime();
-        let m = mark(&cache, now);
-        assert!(m.failures.is_empty());
-        assert_eq!((m.record.versions, m.record.files), (2, 6));
-        let md = fs::metadata(root.join("example.com/m@v1.0.0/m.go")).unwrap();
-        assert_eq!(md.atime(), now.0 - STAMP_AGE_SECS);
-        assert_eq!(md.mtime(), mtime_before);
-        assert_ne!(fs::metadata(root.join("cache/download/sumdb/sum.golang.org/x")).unwrap().atime(), md.atime());
-        // A read of v1.1.0's go.mod after the mark (relatime: atime older than a day is refreshed).
-        let _ = fs::read(root.join("cache/download/example.com/m/@v/v1.1.0.mod")).unwrap();
-        let inv = scan_cache(CacheKind::ModCache, &root, &ScanOptions::default()).unwrap();
-        let unused: Vec<_> = unused_since(&inv, &m.record).into_iter().map(|i| i.target).collect();
-        assert_eq!(unused, vec![Target::ModuleVersion { module: "example.com/m".into(), version: "v1.0.0".into() }]);
-    }
 }
 
 /// What [`refresh_build_entries`] did.
