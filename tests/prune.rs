@@ -217,3 +217,62 @@ fn gocache_refresh_sets_entry_mtimes_to_now() {
         assert!(fs::metadata(p).unwrap().mtime() >= before, "{}", p.display());
     }
 }
+
+fn set_times_of_tree(dir: &Path, t: filetime::FileTime) {
+    for e in WalkDir::new(dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        filetime::set_file_times(e.path(), t, t).unwrap();
+    }
+}
+
+fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+    v.sort();
+    v
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    sorted(items.iter().map(|(p, v)| ((*p).to_owned(), (*v).to_owned())).collect())
+}
+
+const PSEUDO: (&str, &str) = ("example.com/pseudo", "v0.0.0-20240101000000-abcdefabcdef");
+
+#[test]
+fn pruning_by_age_size_and_roots_keeps_what_the_root_project_needs_offline() {
+    let fx = Fixture::standard();
+    let app = subset_app(&fx);
+    let app_s = app.display().to_string();
+    fx.sandbox.go_ok(&app, &["build", "./..."]);
+    let offline_ok = |what: &str| {
+        assert_go_ok(&go_offline(&fx.sandbox, &app, &["build", "./..."]), &format!("{what}: GOPROXY=off go build"));
+        assert_go_ok(&go_offline(&fx.sandbox, &app, &["mod", "verify"]), &format!("{what}: go mod verify"));
+    };
+
+    // By age: everything was last used 60 days ago, then the app's build reads its two modules.
+    set_times_of_tree(&fx.modcache(), filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 60 * 86_400, 0));
+    fx.sandbox.go_ok(&app, &["build", "./..."]);
+    run_ok(fx.sandbox.gokeep().args(["prune", "--max-age", "30d", "--yes"]));
+    assert_eq!(sorted(cached_versions(&fx)), pairs(&[("example.com/c", "v1.0.0"), PSEUDO]));
+    offline_ok("--max-age");
+
+    // By size, with the app as a GC root: everything else goes, the roots stay.
+    fx.download_all();
+    run_ok(fx.sandbox.gokeep().args(["prune", "--max-size", "1B", "--root", &app_s, "--yes"]));
+    assert_eq!(sorted(cached_versions(&fx)), pairs(&[("example.com/c", "v1.0.0"), PSEUDO]));
+    offline_ok("--max-size --root");
+
+    // Only roots, plus a keep glob matched per path element (example.com/a and example.com/a/b).
+    fx.download_all();
+    run_ok(fx.sandbox.gokeep().args(["prune", "--only-roots", "--root", &app_s, "--keep", "example.com/a", "--yes"]));
+    assert_eq!(
+        sorted(cached_versions(&fx)),
+        pairs(&[
+            ("example.com/a", "v1.0.0"),
+            ("example.com/a", "v1.2.0"),
+            ("example.com/a/b", "v1.0.0"),
+            ("example.com/c", "v1.0.0"),
+            PSEUDO
+        ])
+    );
+    offline_ok("--only-roots");
+    fx.consumer_go_build_ok();
+    assert_go_ok(&fx.consumer_go_mod_verify(), "consumer go mod verify");
+}

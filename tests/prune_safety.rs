@@ -87,3 +87,16 @@ fn a_symlink_inside_the_cache_is_removed_as_a_link_and_its_target_survives() {
     assert_same(&before, &snapshot(&outside));
     assert!(!tree.exists());
 }
+
+#[test]
+fn a_garbage_max_size_is_a_clear_usage_error_and_deletes_nothing() {
+    let fx = Fixture::standard();
+    assert_refused(&fx, &["prune", "--max-size", "lots", "--yes"], 2, "--max-size");
+    let policy = fx.sandbox.root().join("policy.toml");
+    std::fs::write(&policy, "[modcache]\nmax_age = \"30d\"\nmax_size = \"lots\"\n").unwrap();
+    let p = policy.display().to_string();
+    let (code, _, err) = run(fx.sandbox.gokeep().args(["prune", "--policy", &p, "--yes"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{p}:3:")) && err.contains("modcache.max_size"), "names file, line and key: {err}");
+    assert_refused(&fx, &["prune", "--policy", &p, "--yes"], 2, "max_size");
+}
