@@ -56,11 +56,12 @@ struct ExplainJson<'a> {
     fix: Option<FixJson>,
 }
 
-fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+/// A Go variable as go resolves it (environment, GOENV file, `$GOROOT/go.env`).
+fn env_or(env: &GoEnv, key: &str, default: &str) -> String {
+    env.get(key).filter(|v| !v.is_empty()).map_or_else(|| default.to_owned(), str::to_owned)
 }
 
-fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mode: bool) -> External {
+fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mode: bool, env: &GoEnv) -> External {
     let mut ext = External::default();
     if let Some(p) = project {
         let kind = if m.go_mod { SumKind::GoMod } else { SumKind::Zip };
@@ -98,15 +99,11 @@ fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mo
         }
     }
     if online_mode {
-        let private = env_or("GOPRIVATE", "");
-        let noproxy = std::env::var("GONOPROXY").unwrap_or_else(|_| private.clone());
+        // GONOPROXY defaults to GOPRIVATE (resolved by GoEnv).
+        let noproxy = env_or(env, "GONOPROXY", "");
         if !online::match_prefix_patterns(&noproxy, &m.module) {
-            ext.proxy = online::proxy_hash(
-                &env_or("GOPROXY", "https://proxy.golang.org,direct"),
-                &m.module,
-                &m.version,
-                m.go_mod,
-            );
+            let goproxy = env_or(env, "GOPROXY", "https://proxy.golang.org,direct");
+            ext.proxy = online::proxy_hash(&goproxy, &m.module, &m.version, m.go_mod);
         }
     }
     ext
@@ -127,7 +124,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     let env = GoEnv::from_process();
     let (modcache, _) = cache_roots(global, &env)?;
-    let gowork_off = std::env::var("GOWORK").is_ok_and(|v| v == "off");
+    let gowork_off = env.get("GOWORK") == Some("off");
     let proj = match &args.project {
         Some(d) => Some(project::find_project(d, gowork_off)?),
         None => std::env::current_dir().ok().and_then(|d| project::find_project(&d, gowork_off).ok()),
@@ -137,10 +134,10 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     for m in &mismatches {
         let check = modcache::record_for(&modcache, &m.module, &m.version)
             .map(|rec| modcache::check_version(&modcache, &rec, &dbs));
-        let mut ext = external(m, proj.as_ref(), args.online);
+        let mut ext = external(m, proj.as_ref(), args.online, &env);
         if args.online {
-            let gosumdb = env_or("GOSUMDB", "sum.golang.org");
-            let nosumdb = std::env::var("GONOSUMDB").unwrap_or_else(|_| env_or("GOPRIVATE", ""));
+            let gosumdb = env_or(&env, "GOSUMDB", "sum.golang.org");
+            let nosumdb = env_or(&env, "GONOSUMDB", "");
             let db = gosumdb.split_whitespace().next().unwrap_or("").split('+').next().unwrap_or("").to_owned();
             if gosumdb != "off" && !db.is_empty() && !online::match_prefix_patterns(&nosumdb, &m.module) {
                 let (url, r) = online::sumdb_hash(&db, &m.module, &m.version, m.go_mod);

@@ -85,7 +85,7 @@ pub(super) struct FixJson {
 }
 
 fn resolve_projects(args: &Args, env: &GoEnv) -> anyhow::Result<Vec<Project>> {
-    let gowork_off = env.get("GOWORK") == Some("off") || std::env::var("GOWORK").is_ok_and(|v| v == "off");
+    let gowork_off = env.get("GOWORK") == Some("off");
     if args.no_project {
         return Ok(Vec::new());
     }

@@ -151,7 +151,7 @@ pub enum ExecError {
 }
 
 fn is_build_target(t: &Target) -> bool {
-    matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache)
+    matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
 }
 
 /// Carries out `plan`. `progress` is called once per item, after it ran.
@@ -238,6 +238,15 @@ impl Executor {
                 r
             }
             Target::BuildEntriesBefore { cutoff } => self.build_entries(*cutoff),
+            Target::ExpireTestResults => {
+                let root = self.gocache.as_ref().expect("build cache recognised");
+                let mut r = Removal::default();
+                let nanos = self.now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i128);
+                if let Err(e) = lock::expire_test_results(root.path(), nanos) {
+                    r.fail(&root.path().join("testexpire.txt"), e);
+                }
+                r
+            }
             Target::FuzzCache => {
                 let root = self.gocache.as_ref().expect("build cache recognised");
                 let p = root.path().join("fuzz");

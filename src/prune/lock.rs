@@ -211,6 +211,27 @@ pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
     Ok(())
 }
 
+/// What `go clean -testcache` does (`cmd/go/internal/clean/clean.go`): under
+/// an exclusive lock on `GOCACHE/testexpire.txt` (`lockedfile.Edit`), if
+/// `now_nanos` is later than the stored time, replace it with
+/// `<now_nanos>\n`; cached test results older than that are then ignored.
+pub fn expire_test_results(gocache: &Path, now_nanos: i128) -> Result<(), LockError> {
+    let path = gocache.join("testexpire.txt");
+    let err = |e: std::io::Error| LockError::Rewrite { path: path.clone(), source: e };
+    let mut f =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&path).map_err(err)?;
+    f.lock().map_err(|e| LockError::Lock { path: path.clone(), source: e })?;
+    let mut old = String::new();
+    f.read_to_string(&mut old).map_err(err)?;
+    let prev: i128 = old.trim().parse().unwrap_or(0);
+    if now_nanos > prev {
+        f.set_len(0).map_err(err)?;
+        f.seek(SeekFrom::Start(0)).map_err(err)?;
+        f.write_all(format!("{now_nanos}\n").as_bytes()).map_err(err)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +257,15 @@ mod tests {
         fs::remove_file(at_v.join("v1.1.0.mod")).unwrap();
         rewrite_version_list(&at_v).unwrap();
         assert_eq!(fs::read_to_string(at_v.join("list")).unwrap(), "");
+    }
+
+    #[test]
+    fn test_results_expire_only_forward() {
+        let t = tempfile::tempdir().unwrap();
+        expire_test_results(t.path(), 2_000).unwrap();
+        assert_eq!(fs::read_to_string(t.path().join("testexpire.txt")).unwrap(), "2000\n");
+        expire_test_results(t.path(), 1_000).unwrap();
+        assert_eq!(fs::read_to_string(t.path().join("testexpire.txt")).unwrap(), "2000\n");
     }
 
     #[test]

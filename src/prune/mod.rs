@@ -86,3 +86,5 @@ pub mod lock;
 pub mod safety;
 
 pub use execute::{ExecError, ExecOptions, Removal, execute};
+pub mod journal;
+pub mod mark;
