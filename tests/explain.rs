@@ -161,3 +161,217 @@ fn input_without_a_mismatch_is_a_usage_error() {
         .code(2)
         .stderr(predicates::str::contains("no \"checksum mismatch\""));
 }
+
+/// A static checksum database, signed with a fresh key, that cmd/go reads
+/// through a `file://` URL (`GOSUMDB="<key> file://<dir>"`): `lookup/`,
+/// `latest` and the hash tiles, written by a small Go program built against
+/// the golang.org/x/mod copy vendored in GOROOT (no network). Returns the
+/// GOSUMDB value.
+fn static_sumdb(fx: &Fixture, name: &str, records: &[(&str, &str, &str, &str)]) -> String {
+    const GEN: &str = r#"package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func write(path string, data []byte) {
+	check(os.MkdirAll(filepath.Dir(path), 0o777))
+	check(os.WriteFile(path, data, 0o666))
+}
+
+// usage: gen <out dir> <db name> < records (path version zip-h1 gomod-h1 per line)
+func main() {
+	out, name := os.Args[1], os.Args[2]
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	check(err)
+	var hashes []tlog.Hash
+	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		var list []tlog.Hash
+		for _, i := range idx {
+			list = append(list, hashes[i])
+		}
+		return list, nil
+	})
+	type rec struct {
+		path, vers string
+		data       []byte
+	}
+	var recs []rec
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 4 {
+			continue
+		}
+		data := []byte(fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", f[0], f[1], f[2], f[0], f[1], f[3]))
+		hs, err := tlog.StoredHashesForRecordHash(int64(len(recs)), tlog.RecordHash(data), reader)
+		check(err)
+		hashes = append(hashes, hs...)
+		recs = append(recs, rec{f[0], f[1], data})
+	}
+	n := int64(len(recs))
+	th, err := tlog.TreeHash(n, reader)
+	check(err)
+	signer, err := note.NewSigner(skey)
+	check(err)
+	signed, err := note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: n, Hash: th}))}, signer)
+	check(err)
+	write(filepath.Join(out, "latest"), signed)
+	for id, r := range recs {
+		msg, err := tlog.FormatRecord(int64(id), r.data)
+		check(err)
+		p, err := module.EscapePath(r.path)
+		check(err)
+		v, err := module.EscapeVersion(r.vers)
+		check(err)
+		write(filepath.Join(out, "lookup", p+"@"+v), append(msg, signed...))
+	}
+	for _, t := range tlog.NewTiles(8, 0, n) {
+		data, err := tlog.ReadTileData(t, reader)
+		check(err)
+		write(filepath.Join(out, filepath.FromSlash(t.Path())), data)
+	}
+	fmt.Print(vkey)
+}
+"#;
+    let root = fx.sandbox.root();
+    let goroot = fx.sandbox.go_ok(root, &["env", "GOROOT"]);
+    let xmod_src = std::path::Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
+    let xmod = root.join("xmod");
+    let cp = std::process::Command::new("cp").arg("-r").arg(&xmod_src).arg(&xmod).status().unwrap();
+    assert!(cp.success(), "copying {}", xmod_src.display());
+    fs::write(xmod.join("go.mod"), "module golang.org/x/mod\n\ngo 1.22\n").unwrap();
+    let gen_dir = root.join("sumdbgen");
+    fs::create_dir_all(&gen_dir).unwrap();
+    fs::write(
+        gen_dir.join("go.mod"),
+        "module sumdbgen\n\ngo 1.22\n\nrequire golang.org/x/mod v0.0.0\n\nreplace golang.org/x/mod => ../xmod\n",
+    )
+    .unwrap();
+    fs::write(gen_dir.join("main.go"), GEN).unwrap();
+    fx.sandbox.go_ok(&gen_dir, &["build", "-o", "gen", "."]);
+    let out_dir = root.join("sumdb");
+    let input: String = records.iter().map(|(p, v, z, m)| format!("{p} {v} {z} {m}\n")).collect();
+    let mut child = std::process::Command::new(gen_dir.join("gen"))
+        .arg(&out_dir)
+        .arg(name)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    format!("{} file://{}", String::from_utf8(out.stdout).unwrap(), out_dir.display())
+}
+
+/// go.sum's hashes for a version: (zip line, go.mod line).
+fn go_sum_hashes(fx: &Fixture, m: (&str, &str)) -> (String, String) {
+    let sum = fs::read_to_string(fx.consumer.join("go.sum")).unwrap();
+    let get = |v: String| {
+        sum.lines()
+            .find_map(|l| l.strip_prefix(&format!("{} {v} ", m.0)).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {} {v} in go.sum", m.0))
+    };
+    (get(m.1.to_owned()), get(format!("{}/go.mod", m.1)))
+}
+
+fn drop_go_sum_zip_line(fx: &Fixture, m: (&str, &str)) {
+    let p = fx.consumer.join("go.sum");
+    let sum = fs::read_to_string(&p).unwrap();
+    let prefix = format!("{} {} ", m.0, m.1);
+    let kept: String = sum.split_inclusive('\n').filter(|l| !l.starts_with(&prefix)).collect();
+    fs::write(p, kept).unwrap();
+}
+
+/// One test for both uses of the checksum database, so the Go generator
+/// (a `main` package) is built once.
+#[test]
+fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
+    let fx = Fixture::standard();
+    let (zip_h1, mod_h1) = go_sum_hashes(&fx, C);
+    let (_, lib_mod_h1) = go_sum_hashes(&fx, LIB);
+    // The database recorded other bits for example.com/c v1.0.0 (as if the
+    // tag moved since), and a made-up hash for example.com/Org/Lib v1.1.0.
+    let moved = fx.module(C.0, C.1).clone().file("before.go", "package c\n");
+    let t = tempfile::tempdir().unwrap();
+    let z = t.path().join("old.zip");
+    fs::write(&z, moved.zip_bytes()).unwrap();
+    // gokeep's HashZip is pinned to go's by the verify tests (every .ziphash go wrote).
+    let old_h1 = gokeep::verify::dirhash::hash_zip(&z).unwrap().tree.h1.unwrap();
+    assert_ne!(old_h1, zip_h1);
+    let lib_other = "h1:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=";
+    let gosumdb = static_sumdb(
+        &fx,
+        "sum.test.example",
+        &[(C.0, C.1, &old_h1, &mod_h1), (LIB.0, LIB.1, lib_other, &lib_mod_h1)],
+    );
+
+    // 1. The sumdb variant of the error. go.sum lacks the line and the cache
+    //    lacks the module: go downloads it and asks the database.
+    drop_go_sum_zip_line(&fx, C);
+    for suffix in ["zip", "ziphash"] {
+        fs::remove_file(fx.download_file(C.0, C.1, suffix)).unwrap();
+    }
+    let dir = fx.extracted_dir(C.0, C.1);
+    GoSandbox::make_writable(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+    let out = fx.sandbox.go_with_env(&fx.consumer, &["build", "./..."], &[("GOSUMDB", &gosumdb)]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}@{}: verifying module: checksum mismatch", C.0, C.1))
+            && stderr.contains("sum.test.example: ")
+            && stderr.contains("does NOT match the one reported by the checksum server"),
+        "{stderr}"
+    );
+    let (code, v) = explain_json(&fx, &stderr, &["--online"]);
+    assert_eq!(code, 1);
+    let e = &v["explanations"][0];
+    assert_eq!(e["mismatch"]["against"]["db"], "sum.test.example");
+    assert_eq!(e["mismatch"]["downloaded"], zip_h1.as_str());
+    assert_eq!(e["mismatch"]["recorded"], old_h1.as_str());
+    // go cached the verified lookup: that record is the database's witness.
+    assert_eq!(witness(e, "checksum database sum.test.example (cached record)")["agrees_with_recorded"], true);
+    assert_eq!(witness(e, "module proxy")["agrees_with_downloaded"], true);
+    assert_eq!(e["verdict"], "upstream_changed");
+    assert_eq!(e["confidence"], "confirmed");
+    assert_eq!(e["fix_removes_cache_copy"], false);
+
+    // 2. verify's third witness: go checks the cached copy of Org/Lib
+    //    against the database (go.sum lacks its line), refuses it, and
+    //    leaves the database's record in the cache.
+    drop_go_sum_zip_line(&fx, LIB);
+    let id = format!("{}@{}", LIB.0, LIB.1);
+    let out = fx.sandbox.go_with_env(&fx.consumer, &["mod", "download", &id], &[("GOSUMDB", &gosumdb)]);
+    assert!(!out.status.success(), "go accepted bits the database does not know");
+    let out = fx.sandbox.gokeep().args(["verify", "--json", "--no-project"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["modcache"]["sumdb_records"], 2);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "sumdb_mismatch")
+        .unwrap_or_else(|| panic!("{:#}", v["findings"]));
+    assert_eq!(f["module"], LIB.0);
+    assert_eq!(f["expected"], lib_other);
+    assert_eq!(f["actual"], fs::read_to_string(fx.download_file(LIB.0, LIB.1, "ziphash")).unwrap().as_str());
+}
