@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::fs;
 
 use common::*;
@@ -267,7 +268,10 @@ func main() {
     fs::write(gen_dir.join("main.go"), GEN).unwrap();
     fx.sandbox.go_ok(&gen_dir, &["build", "-o", "gen", "."]);
     let out_dir = root.join("sumdb");
-    let input: String = records.iter().map(|(p, v, z, m)| format!("{p} {v} {z} {m}\n")).collect();
+    let mut input = String::new();
+    for (path, version, zip_h1, mod_h1) in records {
+        let _ = writeln!(input, "{path} {version} {zip_h1} {mod_h1}");
+    }
     let mut child = std::process::Command::new(gen_dir.join("gen"))
         .arg(&out_dir)
         .arg(name)
@@ -310,18 +314,15 @@ fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
     // The database recorded other bits for example.com/c v1.0.0 (as if the
     // tag moved since), and a made-up hash for example.com/Org/Lib v1.1.0.
     let moved = fx.module(C.0, C.1).clone().file("before.go", "package c\n");
-    let t = tempfile::tempdir().unwrap();
-    let z = t.path().join("old.zip");
-    fs::write(&z, moved.zip_bytes()).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let old_zip = scratch.path().join("old.zip");
+    fs::write(&old_zip, moved.zip_bytes()).unwrap();
     // gokeep's HashZip is pinned to go's by the verify tests (every .ziphash go wrote).
-    let old_h1 = gokeep::verify::dirhash::hash_zip(&z).unwrap().tree.h1.unwrap();
+    let old_h1 = gokeep::verify::dirhash::hash_zip(&old_zip).unwrap().tree.h1.unwrap();
     assert_ne!(old_h1, zip_h1);
     let lib_other = "h1:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=";
-    let gosumdb = static_sumdb(
-        &fx,
-        "sum.test.example",
-        &[(C.0, C.1, &old_h1, &mod_h1), (LIB.0, LIB.1, lib_other, &lib_mod_h1)],
-    );
+    let gosumdb =
+        static_sumdb(&fx, "sum.test.example", &[(C.0, C.1, &old_h1, &mod_h1), (LIB.0, LIB.1, lib_other, &lib_mod_h1)]);
 
     // 1. The sumdb variant of the error. go.sum lacks the line and the cache
     //    lacks the module: go downloads it and asks the database.

@@ -25,6 +25,8 @@ use super::status::cache_roots;
 use super::verify::{FixJson, execute_with_consent};
 use super::{GlobalArgs, Outcome, Printer};
 
+// Each bool is an independent command-line switch.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// go's error output; read from stdin when absent or `-` (paste the whole `go build` output).

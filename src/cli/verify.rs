@@ -35,6 +35,8 @@ use super::printer::size;
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
 
+// Each bool is an independent command-line switch.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Check this module's or workspace's go.sum against the cache (repeatable).

@@ -629,6 +629,45 @@ mod tests {
         assert!(matches!(parse_ziphash(format!("h2:{}", &h[3..]).as_bytes()), Ziphash::Malformed(_)));
     }
 
+    fn cache_with_zip(entries: &[(&str, &[u8])]) -> (tempfile::TempDir, VersionRecord) {
+        use std::io::Write as _;
+        let t = tempfile::tempdir().unwrap();
+        let p = VersionPaths::new(t.path(), "example.com/m", "v1.0.0");
+        std::fs::create_dir_all(&p.download_dir).unwrap();
+        let mut w = zip::ZipWriter::new(std::fs::File::create(p.file("zip")).unwrap());
+        for (name, data) in entries {
+            w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+        let rec = record_for(t.path(), "example.com/m", "v1.0.0").unwrap();
+        (t, rec)
+    }
+
+    #[test]
+    fn zip_entries_escaping_the_prefix_are_a_finding() {
+        for bad in ["example.com/m@v1.0.0/../../evil.go", "other@v1.0.0/x.go", "/etc/passwd", "example.com/m@v1.0.0x/y"]
+        {
+            let (t, rec) = cache_with_zip(&[("example.com/m@v1.0.0/go.mod", b"module example.com/m\n"), (bad, b"x")]);
+            let c = check_version(t.path(), &rec, &[]);
+            let kinds: Vec<K> = c.findings.iter().map(|f| f.kind).collect();
+            assert!(kinds.contains(&K::ZipUnexpectedFile), "{bad}: {kinds:?}");
+        }
+    }
+
+    #[test]
+    fn truncated_zip_and_binary_ziphash_are_findings() {
+        let (t, rec) = cache_with_zip(&[("example.com/m@v1.0.0/go.mod", b"module example.com/m\n")]);
+        let p = VersionPaths::new(t.path(), "example.com/m", "v1.0.0");
+        let data = std::fs::read(p.file("zip")).unwrap();
+        std::fs::write(p.file("zip"), &data[..data.len() / 2]).unwrap();
+        std::fs::write(p.file("ziphash"), [0u8, 159, 146, 150]).unwrap();
+        let c = check_version(t.path(), &rec, &[]);
+        let kinds: Vec<K> = c.findings.iter().map(|f| f.kind).collect();
+        assert!(kinds.contains(&K::ZipUnreadable), "{kinds:?}");
+        assert!(kinds.contains(&K::ZiphashMalformed), "{kinds:?}");
+    }
+
     #[test]
     fn paths_are_escaped_like_cmd_go() {
         let p = VersionPaths::new(Path::new("/m"), "example.com/Foo/bar", "v1.0.0-RC");
