@@ -163,13 +163,8 @@ fn input_without_a_mismatch_is_a_usage_error() {
         .stderr(predicates::str::contains("no \"checksum mismatch\""));
 }
 
-/// A static checksum database, signed with a fresh key, that cmd/go reads
-/// through a `file://` URL (`GOSUMDB="<key> file://<dir>"`): `lookup/`,
-/// `latest` and the hash tiles, written by a small Go program built against
-/// the golang.org/x/mod copy vendored in GOROOT (no network). Returns the
-/// GOSUMDB value.
-fn static_sumdb(fx: &Fixture, name: &str, records: &[(&str, &str, &str, &str)]) -> String {
-    const GEN: &str = r#"package main
+/// The generator behind [`static_sumdb`].
+const SUMDB_GEN: &str = r#"package main
 
 import (
 	"bufio"
@@ -251,6 +246,13 @@ func main() {
 	fmt.Print(vkey)
 }
 "#;
+
+/// A static checksum database, signed with a fresh key, that cmd/go reads
+/// through a `file://` URL (`GOSUMDB="<key> file://<dir>"`): `lookup/`,
+/// `latest` and the hash tiles, written by a small Go program built against
+/// the golang.org/x/mod copy vendored in GOROOT (no network). Returns the
+/// GOSUMDB value.
+fn static_sumdb(fx: &Fixture, name: &str, records: &[(&str, &str, &str, &str)]) -> String {
     let root = fx.sandbox.root();
     let goroot = fx.sandbox.go_ok(root, &["env", "GOROOT"]);
     let xmod_src = std::path::Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
@@ -265,7 +267,7 @@ func main() {
         "module sumdbgen\n\ngo 1.22\n\nrequire golang.org/x/mod v0.0.0\n\nreplace golang.org/x/mod => ../xmod\n",
     )
     .unwrap();
-    fs::write(gen_dir.join("main.go"), GEN).unwrap();
+    fs::write(gen_dir.join("main.go"), SUMDB_GEN).unwrap();
     fx.sandbox.go_ok(&gen_dir, &["build", "-o", "gen", "."]);
     let out_dir = root.join("sumdb");
     let mut input = String::new();
