@@ -55,15 +55,30 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let full = t.elapsed();
     fx.consumer_go_build_ok();
 
+    // Every other trial removes only extracted trees (zips stay), the other
+    // removal protocol: lock, .partial, tree, .partial gone.
+    let zips_only = fx.sandbox.root().join("zips-only.toml");
+    std::fs::write(&zips_only, "[modcache]\nzips_only_after = \"1s\"\n").unwrap();
+    let zips_only = zips_only.display().to_string();
+
+    copy_tree(&pristine, &fx.modcache());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
+    let planned: serde_json::Value = serde_json::from_str(&planned).unwrap();
+    assert_eq!(planned["plan"]["total_items"].as_u64().unwrap(), fx.modules.len() as u64, "{planned:#}");
+
     let mut killed_mid_run = 0;
     for trial in 0..TRIALS {
         copy_tree(&pristine, &fx.modcache());
+        let rule: &[&str] = if trial % 2 == 0 { &["--all"] } else { &["--policy", &zips_only] };
         let delay = full.mul_f64(f64::from(trial) / f64::from(TRIALS) * 1.1);
         let mut child = Command::new(gokeep_bin())
             .current_dir(fx.sandbox.root())
             .env_clear()
             .envs(fx.sandbox.go_env())
-            .args(["prune", "--all", "--yes", "--quiet", "--threads", "1"])
+            .arg("prune")
+            .args(rule)
+            .args(["--yes", "--quiet", "--threads", "1"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -74,12 +89,13 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
         if !status.success() {
             killed_mid_run += 1;
         }
+        let what = format!("trial {trial} ({rule:?} killed after {delay:?})");
         let build = fx.sandbox.go(&fx.consumer, &["build", "./..."]);
-        assert_go_ok(&build, &format!("trial {trial} (kill after {delay:?}): go build"));
+        assert_go_ok(&build, &format!("{what}: go build"));
         let verify = fx.consumer_go_mod_verify();
-        assert_go_ok(&verify, &format!("trial {trial} (kill after {delay:?}): go mod verify"));
+        assert_go_ok(&verify, &format!("{what}: go mod verify"));
         // And gokeep itself finishes the job afterwards.
-        run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--quiet"]));
+        run_ok(fx.sandbox.gokeep().arg("prune").args(rule).args(["--yes", "--quiet"]));
     }
     assert!(killed_mid_run >= TRIALS / 2, "only {killed_mid_run} of {TRIALS} runs were killed before they ended");
 }
