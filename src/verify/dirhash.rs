@@ -249,9 +249,10 @@ impl Seek for SharedFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZipHash {
     pub tree: TreeHash,
-    /// Names that appear more than once in the central directory. cmd/go's
-    /// `HashZip` hashes the last one twice; `modzip.Unzip` refuses the zip.
-    pub duplicates: Vec<String>,
+    /// Whether a name appears more than once in the central directory.
+    /// cmd/go's `HashZip` then hashes the last entry twice and `modzip.Unzip`
+    /// refuses the zip; the per-file list here holds each name once.
+    pub has_duplicates: bool,
 }
 
 /// `HashZip(zipfile)`: every entry name as stored (directory entries
@@ -262,13 +263,7 @@ pub fn hash_zip(path: &Path) -> Result<ZipHash, HashError> {
     let reader = SharedFile { file: Arc::new(file), pos: 0, len };
     let archive =
         zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
-    let duplicates = if archive.metadata().has_duplicate_names() {
-        // The map keeps one entry per name: the duplicates are gone from it,
-        // so they can only be named as "present more than once".
-        vec!["<duplicate names in central directory>".to_owned()]
-    } else {
-        Vec::new()
-    };
+    let has_duplicates = archive.metadata().has_duplicate_names();
     let files = (0..archive.len())
         .into_par_iter()
         .map_init(
@@ -290,7 +285,7 @@ pub fn hash_zip(path: &Path) -> Result<ZipHash, HashError> {
             },
         )
         .collect::<Result<Vec<_>, HashError>>()?;
-    Ok(ZipHash { tree: TreeHash::from_files(files), duplicates })
+    Ok(ZipHash { tree: TreeHash::from_files(files), has_duplicates })
 }
 
 /// How an extracted tree differs from its zip, file by file.

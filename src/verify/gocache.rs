@@ -91,7 +91,7 @@ type ShardResult = (Vec<Finding>, Vec<(String, u64, PathBuf)>, usize);
 /// Checks every action entry and every output an action entry names.
 pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<GocacheCheck, std::io::Error> {
     std::fs::read_dir(root)?;
-    let shards: Vec<PathBuf> = (0..=255u8).map(|i| root.join(format!("{i:02x}"))).filter(|p| p.is_dir()).collect();
+    let shards: Vec<PathBuf> = (0..=255u8).map(|i| root.join(format!("{i:02x}"))).collect();
     // Pass 1: action entries.
     let per_shard: Vec<ShardResult> = shards
         .par_iter()
@@ -99,7 +99,10 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
             let mut findings = Vec::new();
             let mut outputs = Vec::new();
             let mut n = 0;
-            let Ok(rd) = std::fs::read_dir(shard) else { return (findings, outputs, n) };
+            let Ok(rd) = std::fs::read_dir(shard) else {
+                progress();
+                return (findings, outputs, n);
+            };
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let Some(id) = name.strip_suffix("-a").filter(|id| is_hex_name(id, 64)) else { continue };

@@ -223,7 +223,7 @@ impl Checker<'_> {
                     let f = self.finding(K::ZipUnexpectedFile, detail).path(&zip_path).fix(REDOWNLOAD, self.whole());
                     self.findings.push(f);
                 }
-                if !z.duplicates.is_empty() {
+                if z.has_duplicates {
                     let f = self
                         .finding(K::ZipUnreadable, "zip lists the same file name more than once")
                         .path(&zip_path)
