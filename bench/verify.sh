@@ -108,7 +108,7 @@ zips=$(find "$GOMODCACHE/cache/download" -name '*.zip' -printf '%s\n' | awk '{s+
 trees=$(find "$GOMODCACHE/bench.example" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
 versions=$(find "$GOMODCACHE/cache/download" -name '*.ziphash' | wc -l)
 printf 'cache: %d module versions, zips %.0f MB + trees %.0f MB = %.2f GB (download+extract took %.1f s)\n' \
-    "$versions" "$(echo "$zips/1e6" | bc -l)" "$(echo "$trees/1e6" | bc -l)" "$(echo "($zips+$trees)/1e9" | bc -l)" \
+    "$versions" "$(echo "$zips/1000000" | bc -l)" "$(echo "$trees/1000000" | bc -l)" "$(echo "($zips+$trees)/1000000000" | bc -l)" \
     "$(echo "$t1-$t0" | bc -l)"
 
 # best() prints "<wall s> <cpu s>" of the fastest of $RUNS runs of "$@"
@@ -146,9 +146,9 @@ rate=$(echo "$hashed/$t_gk" | bc -l)
 cpu_rate=$(echo "2*$hashed/$c_gk" | bc -l)   # per-core rate x 2 cores
 limit=$(echo "2*$ossl" | bc -l)
 printf 'single-core SHA-256 (openssl, 64 KiB blocks): %.2f GB/s; limit 2 x %.2f = %.2f GB/s\n' \
-    "$(echo "$ossl/1e9" | bc -l)" "$(echo "$ossl/1e9" | bc -l)" "$(echo "$limit/1e9" | bc -l)"
+    "$(echo "$ossl/1000000000" | bc -l)" "$(echo "$ossl/1000000000" | bc -l)" "$(echo "$limit/1000000000" | bc -l)"
 printf 'gokeep hashed %.2f GB (zip contents + trees): %.2f GB/s by wall time = %.0f%% of the limit;\n' \
-    "$(echo "$hashed/1e9" | bc -l)" "$(echo "$rate/1e9" | bc -l)" "$(echo "100*$rate/$limit" | bc -l)"
+    "$(echo "$hashed/1000000000" | bc -l)" "$(echo "$rate/1000000000" | bc -l)" "$(echo "100*$rate/$limit" | bc -l)"
 printf '    %.2f GB/s per cpu-second x 2 cores = %.0f%% of the limit (target >= 80%%)\n' \
-    "$(echo "$cpu_rate/2e9" | bc -l)" "$(echo "100*$cpu_rate/$limit" | bc -l)"
+    "$(echo "$cpu_rate/2000000000" | bc -l)" "$(echo "100*$cpu_rate/$limit" | bc -l)"
 echo "(the zips must be inflated before hashing: with source-like content, inflating costs more than SHA-256)"

@@ -435,7 +435,11 @@ impl Checker<'_> {
                 self.findings.push(f);
             }
         }
-        if rec.has(DownloadFile::Zip) && !(rec.has(DownloadFile::Info) && rec.has(DownloadFile::Mod)) {
+        // cmd/go keeps no .info/.mod on disk for toolchains (`cachingRepo`).
+        if rec.has(DownloadFile::Zip)
+            && !rec.is_toolchain()
+            && !(rec.has(DownloadFile::Info) && rec.has(DownloadFile::Mod))
+        {
             let missing: Vec<&str> = [(DownloadFile::Info, ".info"), (DownloadFile::Mod, ".mod")]
                 .iter()
                 .filter(|(f, _)| !rec.has(*f))
@@ -666,6 +670,30 @@ mod tests {
         let kinds: Vec<K> = c.findings.iter().map(|f| f.kind).collect();
         assert!(kinds.contains(&K::ZipUnreadable), "{kinds:?}");
         assert!(kinds.contains(&K::ZiphashMalformed), "{kinds:?}");
+    }
+
+    #[test]
+    fn toolchain_trees_changed_by_go_are_not_corruption() {
+        let (m, v) = ("golang.org/toolchain", "v0.0.1-go1.99.0.linux-amd64");
+        let t = tempfile::tempdir().unwrap();
+        let p = VersionPaths::new(t.path(), m, v);
+        std::fs::create_dir_all(&p.download_dir).unwrap();
+        {
+            use std::io::Write as _;
+            let mut w = zip::ZipWriter::new(std::fs::File::create(p.file("zip")).unwrap());
+            w.start_file(format!("{m}@{v}/src/_go.mod"), zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(b"module std\n").unwrap();
+            w.finish().unwrap();
+        }
+        let h = dirhash::hash_zip(&p.file("zip")).unwrap().tree.h1.unwrap();
+        std::fs::write(p.file("ziphash"), &h).unwrap();
+        // What toolchain.Exec does after extraction: copy _go.mod to go.mod.
+        std::fs::create_dir_all(p.dir.join("src")).unwrap();
+        std::fs::write(p.dir.join("src/_go.mod"), b"module std\n").unwrap();
+        std::fs::write(p.dir.join("src/go.mod"), b"module std\n").unwrap();
+        let rec = record_for(t.path(), m, v).unwrap();
+        let c = check_version(t.path(), &rec, &[]);
+        assert!(c.findings.is_empty(), "{:?}", c.findings);
     }
 
     #[test]
