@@ -25,6 +25,13 @@ use super::status::cache_roots;
 use super::verify::{FixJson, execute_with_consent};
 use super::{GlobalArgs, Outcome, Printer};
 
+pub const AFTER_HELP: &str = "\
+Example:
+  go build ./... 2>&1 | gokeep explain
+
+Exit codes: 1 a mismatch was explained, 2 no \"checksum mismatch\" in the input, 3 I/O error.
+gokeep never suggests accepting a different hash for a module.";
+
 // Each bool is an independent command-line switch.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]

@@ -60,8 +60,10 @@ pub enum Command {
     #[command(visible_alias = "du")]
     Status(status::Args),
     /// Verify the module cache (and go.sum, GOCACHE) against every witness; --fix repairs.
+    #[command(after_help = verify::AFTER_HELP)]
     Verify(verify::Args),
     /// Decode a "checksum mismatch" error from go and say which witness is wrong.
+    #[command(after_help = explain::AFTER_HELP)]
     Explain(explain::Args),
     /// Remove stale, unneeded or corrupted cache entries by policy, safely beside running builds.
     Prune(prune::Args),

@@ -35,6 +35,17 @@ use super::printer::size;
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
 
+pub const AFTER_HELP: &str = "\
+Exit codes:
+  0  nothing found (notes, such as go.sum lines for versions this cache never downloaded, do not count)
+  1  warnings or errors found (also when --fix then repaired them)
+  2  usage error
+  3  I/O or environment error
+  4  the module cache directory does not exist
+
+--fix removes only cache entries, through the same locked, crash-safe executor as prune.
+Without a terminal it removes nothing unless --yes is given.";
+
 // Each bool is an independent command-line switch.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]
