@@ -2,6 +2,9 @@
 
 use std::process::ExitCode;
 
+use gokeep::policy::PolicyError;
+use gokeep::prune::{ExecError, roots::RootsError, safety::Refusal};
+use gokeep::verify::{explain::ExplainError, project::ProjectError};
 use gokeep::{goenv::EnvError, scan::ScanError};
 
 use super::Printer;
@@ -10,7 +13,7 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success, nothing found
   1  findings (verify found problems, a check failed)
-  2  usage or configuration error (bad flag, bad policy file)
+  2  usage or configuration error (bad flag, bad policy file, a directory that is not a Go cache)
   3  I/O or environment error (unreadable cache, invalid Go environment)
   4  a cache directory does not exist";
 
@@ -33,6 +36,16 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// A directory gokeep will not delete from was named as a cache: a
+    /// configuration mistake (2), unless it simply does not exist (4).
+    fn of_refusal(r: &Refusal) -> Exit {
+        match r {
+            Refusal::Missing { .. } => Exit::MissingCache,
+            Refusal::Unreadable { .. } => Exit::Environment,
+            _ => Exit::Usage,
+        }
+    }
+
     fn of_error(err: &anyhow::Error) -> Exit {
         for cause in err.chain() {
             if let Some(e) = cause.downcast_ref::<ScanError>() {
@@ -42,8 +55,35 @@ impl Exit {
                     _ => Exit::Environment,
                 };
             }
+            if cause.downcast_ref::<PolicyError>().is_some() {
+                return Exit::Usage;
+            }
+            if let Some(e) = cause.downcast_ref::<RootsError>() {
+                return match e {
+                    RootsError::Read { .. } => Exit::Environment,
+                    _ => Exit::Usage,
+                };
+            }
+            if let Some(e) = cause.downcast_ref::<Refusal>() {
+                return Exit::of_refusal(e);
+            }
+            if let Some(e) = cause.downcast_ref::<ExecError>() {
+                return match e {
+                    ExecError::Refused(r) => Exit::of_refusal(r),
+                    ExecError::NoRoot { .. } | ExecError::Threads { .. } => Exit::Usage,
+                };
+            }
             if cause.downcast_ref::<EnvError>().is_some() {
                 return Exit::Environment;
+            }
+            if let Some(e) = cause.downcast_ref::<ProjectError>() {
+                return match e {
+                    ProjectError::NotAProject { .. } => Exit::Usage,
+                    ProjectError::Io { .. } => Exit::Environment,
+                };
+            }
+            if cause.downcast_ref::<ExplainError>().is_some() {
+                return Exit::Usage;
             }
             if let Some(e) = cause.downcast_ref::<UsageError>() {
                 let _ = e;
@@ -98,6 +138,16 @@ mod tests {
         assert_eq!(Exit::of_error(&e), Exit::Usage);
         let io = anyhow::Error::new(std::io::Error::other("disk"));
         assert_eq!(Exit::of_error(&io), Exit::Environment);
+    }
+
+    #[test]
+    fn refusals_are_configuration_errors_unless_the_cache_is_missing() {
+        let r = |r: Refusal| Exit::of_error(&anyhow::Error::new(r).context("pruning"));
+        assert_eq!(r(Refusal::FileSystemRoot { path: "/".into() }), Exit::Usage);
+        assert_eq!(r(Refusal::NotAModCache { path: "/x".into() }), Exit::Usage);
+        assert_eq!(r(Refusal::Missing { path: "/x".into() }), Exit::MissingCache);
+        let e = anyhow::Error::new(ExecError::Refused(Refusal::SymlinkedRoot { path: "/x".into() }));
+        assert_eq!(Exit::of_error(&e), Exit::Usage);
     }
 
     #[test]

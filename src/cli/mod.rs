@@ -3,10 +3,16 @@
 
 mod env;
 mod exit;
+mod explain;
 mod generate;
+mod gocache;
+mod log;
+mod mark;
 mod metrics;
 mod printer;
+mod prune;
 mod status;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +59,20 @@ pub enum Command {
     /// Show what the Go caches hold: sizes, categories, largest modules, ages.
     #[command(visible_alias = "du")]
     Status(status::Args),
+    /// Verify the module cache (and go.sum, GOCACHE) against every witness; --fix repairs.
+    #[command(after_help = verify::AFTER_HELP)]
+    Verify(verify::Args),
+    /// Decode a "checksum mismatch" error from go and say which witness is wrong.
+    #[command(after_help = explain::AFTER_HELP)]
+    Explain(explain::Args),
+    /// Remove stale, unneeded or corrupted cache entries by policy, safely beside running builds.
+    Prune(prune::Args),
+    /// Stamp the module cache; `prune --unused-since-mark` then removes what no build read since.
+    Mark(mark::Args),
+    /// Show the journal of past prune and mark runs.
+    Log(log::Args),
+    /// Build-cache maintenance (refresh entry times for CI images).
+    Gocache(gocache::Args),
     /// Generate shell completions or man pages from these definitions.
     #[command(hide = true)]
     Generate(generate::Args),
@@ -65,6 +85,12 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
+        Command::Verify(args) => verify::run(args, &cli.global, &printer),
+        Command::Explain(args) => explain::run(args, &cli.global, &printer),
+        Command::Prune(args) => prune::run(args, &cli.global, &printer),
+        Command::Mark(args) => mark::run(args, &cli.global, &printer),
+        Command::Log(args) => log::run(args, &cli.global, &printer),
+        Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)

@@ -80,3 +80,11 @@ pub struct Plan {
     pub gocache: Option<PathBuf>,
     pub items: Vec<PlanItem>,
 }
+
+pub mod execute;
+pub mod lock;
+pub mod safety;
+
+pub use execute::{ExecError, ExecOptions, Removal, execute};
+pub mod journal;
+pub mod mark;

@@ -1,0 +1,86 @@
+//! `gokeep mark`: stamp the module cache so that `prune --unused-since-mark`
+//! can remove exactly what no build read afterwards.
+
+use anyhow::Context;
+use serde::Serialize;
+
+use gokeep::goenv::GoEnv;
+use gokeep::prune::atime::{AgeSource, age_source_for};
+use gokeep::prune::journal::{self, JournalEntry};
+use gokeep::prune::mark::{self, MarkRecord};
+use gokeep::prune::safety;
+use gokeep::timestamp::Timestamp;
+
+use super::exit::UsageError;
+use super::status::cache_roots;
+use super::{GlobalArgs, Outcome, Printer};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The CI-image recipe: `gokeep mark`, run the job's builds and tests, then \
+`gokeep prune --unused-since-mark --yes`: module versions none of them read are removed.
+
+mark sets the access time of every module version file to two days ago (modification times are \
+kept). Linux's default relatime refreshes an access time older than a day on the next read, so \
+every file a build reads afterwards is fresh again. On a noatime mount reads leave no trace: \
+mark refuses to run there.")]
+pub struct Args {}
+
+#[derive(Serialize)]
+struct MarkJson<'a> {
+    schema_version: u32,
+    mark: &'a MarkRecord,
+    failures: &'a [gokeep::prune::execute::Failure],
+}
+
+pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
+    let env = GoEnv::from_process();
+    let (modcache, _) = cache_roots(global, &env)?;
+    let root = safety::recognise_modcache(&modcache)?;
+    let (source, why) = age_source_for(root.path());
+    if source == AgeSource::Mtime {
+        return Err(
+            UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into()
+        );
+    }
+    let now = Timestamp::now();
+    let m = mark::mark(&root, now);
+    let saved = mark::save(&m.record).context("recording the mark")?;
+    let entry = JournalEntry {
+        time: now,
+        command: std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+        modcache: Some(root.path().to_owned()),
+        gocache: None,
+        items: m.record.versions,
+        files: m.record.files,
+        dirs: 0,
+        apparent_bytes: 0,
+        disk_bytes: 0,
+        duration_ms: started.elapsed().as_millis() as u64,
+        failures: m.failures.len() as u64,
+        skipped: 0,
+    };
+    if let Err(e) = journal::append(&entry) {
+        printer.note(&format!("gokeep: warning: not journaled: {e}"));
+    }
+    if printer.json {
+        printer.json(&MarkJson { schema_version: 1, mark: &m.record, failures: &m.failures })?;
+    } else {
+        printer.note(&format!(
+            "gokeep: marked {} module versions ({} files) in {}; recorded in {}",
+            m.record.versions,
+            m.record.files,
+            root.path().display(),
+            saved.display()
+        ));
+        for f in &m.failures {
+            printer.note(&format!("gokeep: warning: {}: {}", f.path.display(), f.message));
+        }
+    }
+    if m.failures.is_empty() {
+        Ok(Outcome::Clean)
+    } else {
+        anyhow::bail!("{} files could not be marked", m.failures.len())
+    }
+}

@@ -1,0 +1,440 @@
+//! `gokeep prune`: plan what to remove from a policy file and/or flags, show
+//! the plan, ask on a terminal, execute it safely, journal the run.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use gokeep::goenv::GoEnv;
+use gokeep::policy::{FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, parse_duration, parse_size};
+use gokeep::prune::atime::{AgeSource, age_source_for};
+use gokeep::prune::execute::{self, ExecOptions, Removal};
+use gokeep::prune::journal::{self, JournalEntry};
+use gokeep::prune::plan::{self, PlanInput};
+use gokeep::prune::safety::{self, CacheRoot};
+use gokeep::prune::{Plan, PlanItem, Reason, Target, mark, roots};
+use gokeep::scan;
+use gokeep::timestamp::Timestamp;
+
+use super::exit::UsageError;
+use super::printer::{age, size};
+use super::status::{cache_roots, scan_options};
+use super::{GlobalArgs, Outcome, Printer};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Without --yes, gokeep asks before deleting when stdin and stderr are a terminal, and runs \
+without asking otherwise (timers, CI). --dry-run never deletes.
+
+Deleting is safe beside running go commands: each module version is removed under the lock \
+file cmd/go takes for it, a .partial marker is written before its extracted tree goes (so go \
+re-extracts rather than reads a half-removed tree), versions a go command holds are skipped, \
+and build-cache entries used within the last hour are never removed. Every run is recorded in \
+the journal shown by `gokeep log`.")]
+pub struct Args {
+    /// TOML policy file (see schedules/ for examples); flags add to it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Remove module versions not used for this long (e.g. 30d).
+    #[arg(long, value_name = "AGE")]
+    pub max_age: Option<String>,
+    /// Evict least recently used module versions until the module cache fits (e.g. 10GiB).
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+    /// Never remove modules matching this path glob (repeatable; matched per path element like GOPRIVATE).
+    #[arg(long = "keep", value_name = "GLOB")]
+    pub keep: Vec<String>,
+    /// Project directory (or glob) whose go.mod/go.sum/go.work requirements are never removed (repeatable).
+    #[arg(long = "root", value_name = "DIR")]
+    pub roots: Vec<String>,
+    /// Remove every module version the --root projects do not need (CI-image mode).
+    #[arg(long, requires = "roots")]
+    pub only_roots: bool,
+    /// Remove module versions that fail verification.
+    #[arg(long)]
+    pub corrupted: bool,
+    /// Remove debris: .partial markers, stale temp files, old extraction dirs, orphans.
+    #[arg(long)]
+    pub debris: bool,
+    /// Remove every module version, the checksum-database cache and VCS repositories
+    /// (the `go clean -modcache` equivalent, taking go's locks).
+    #[arg(long)]
+    pub all: bool,
+    /// Remove exactly the module versions nothing read since `gokeep mark`.
+    #[arg(long)]
+    pub unused_since_mark: bool,
+    /// Remove build-cache entries unused for this long (never less than an hour).
+    #[arg(long, value_name = "AGE")]
+    pub gocache_max_age: Option<String>,
+    /// Show the plan, delete nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// The `--json` document. Bump `schema_version` on any incompatible change.
+#[derive(Serialize)]
+struct PruneJson<'a> {
+    schema_version: u32,
+    dry_run: bool,
+    modcache: Option<&'a Path>,
+    gocache: Option<&'a Path>,
+    plan: PlanJson<'a>,
+    /// Absent on a dry run or when nothing was planned.
+    result: Option<&'a Removal>,
+    /// With `[gocache] refresh_kept`: build-cache entries whose mtime was set to now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refreshed_build_entries: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    items: &'a [PlanItem],
+    total_items: usize,
+    apparent_bytes: u64,
+    disk_bytes: u64,
+}
+
+fn needs_modcache(t: &Target) -> bool {
+    !matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
+}
+
+fn command_line() -> String {
+    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+}
+
+/// The policy the flags and `--policy` file add up to.
+fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
+    let base = match &args.policy {
+        Some(p) => Policy::from_file(p)?,
+        None => Policy::default(),
+    };
+    let flag = |flag: &str, message: String| PolicyError::Flag { flag: flag.into(), message };
+    let overrides = Overrides {
+        max_age: args.max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--max-age", m))?,
+        max_size: args.max_size.as_deref().map(parse_size).transpose().map_err(|m| flag("--max-size", m))?,
+        keep: args.keep.clone(),
+        roots: args.roots.clone(),
+        only_roots: args.only_roots,
+        corrupted: args.corrupted,
+        debris: args.debris,
+        all: args.all,
+    };
+    let mut policy = base.with_overrides(&overrides)?;
+    if let Some(a) = &args.gocache_max_age {
+        policy.gocache.max_age = Some(parse_duration(a).map_err(|m| flag("--gocache-max-age", m))?);
+    }
+    Ok(policy)
+}
+
+fn wants_modcache(p: &Policy) -> bool {
+    let m = &p.modcache;
+    m.max_age.is_some()
+        || m.max_size.is_some()
+        || m.remove_corrupted
+        || m.remove_debris
+        || m.zips_only_after.is_some()
+        || m.vcs_max_age.is_some()
+        || m.sumdb == SumdbMode::Remove
+        || m.toolchains_keep_latest.is_some()
+        || m.all
+        || p.roots.only_roots
+}
+
+fn wants_gocache(p: &Policy) -> bool {
+    let g = &p.gocache;
+    g.max_age.is_some()
+        || g.max_size.is_some()
+        || g.fuzz == FuzzMode::Remove
+        || g.testcache == TestcacheMode::Expire
+        || g.refresh_kept
+}
+
+pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let now = Timestamp::now();
+    let policy = resolve_policy(args)?;
+    let wants_mod = wants_modcache(&policy) || args.unused_since_mark;
+    let wants_build = wants_gocache(&policy);
+    if !wants_mod && !wants_build {
+        return Err(UsageError(
+            "nothing to prune: give --policy FILE or a rule (--max-age, --max-size, --only-roots, --corrupted, \
+             --debris, --all, --unused-since-mark, --gocache-max-age)"
+                .into(),
+        )
+        .into());
+    }
+    let env = GoEnv::from_process();
+    let (modcache, gocache) = cache_roots(global, &env)?;
+    // Recognise the roots before anything else looks at them: a refused root
+    // is not even scanned.
+    let mod_root = if wants_mod { Some(safety::recognise_modcache(&modcache)?) } else { None };
+    let build_root = match &gocache {
+        Some(g) if wants_build => Some(safety::recognise_gocache(g)?),
+        None if wants_build && args.policy.is_none() => {
+            return Err(UsageError("--gocache-max-age: Go's build cache is off (GOCACHE=off)".into()).into());
+        }
+        _ => None,
+    };
+    let (age_source, age_note) = match &mod_root {
+        Some(r) => age_source_for(r.path()),
+        None => (AgeSource::Atime, String::new()),
+    };
+    let mark_time = match (&mod_root, args.unused_since_mark) {
+        (Some(root), true) => {
+            if age_source == AgeSource::Mtime {
+                return Err(UsageError(format!("--unused-since-mark: {age_note}; reads leave no trace there")).into());
+            }
+            let m = mark::load(root.path())?.ok_or_else(|| {
+                UsageError(format!(
+                    "--unused-since-mark: {} has no mark; run `gokeep mark` first",
+                    root.path().display()
+                ))
+            })?;
+            Some(m.marked_at)
+        }
+        _ => None,
+    };
+    let roots = if policy.roots.projects.is_empty() {
+        None
+    } else {
+        let home = env.get("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+        let projects = roots::expand_projects(&policy.roots.projects, &home)?;
+        Some(roots::collect_roots(&projects)?)
+    };
+
+    let inventory = scan::scan(
+        mod_root.as_ref().map(CacheRoot::path),
+        build_root.as_ref().map(CacheRoot::path),
+        &scan_options(global),
+    );
+    let mod_inv = inventory.modcache.transpose()?;
+    let build_inv = inventory.gocache.transpose()?;
+    for inv in mod_inv.iter().chain(build_inv.iter()) {
+        for w in &inv.warnings {
+            printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
+        }
+    }
+    if mod_inv.is_some()
+        && age_source == AgeSource::Mtime
+        && (policy.modcache.max_age.is_some() || policy.modcache.max_size.is_some())
+    {
+        printer.note(&format!("gokeep: {age_note}"));
+    }
+    let mut plan = plan::plan(&PlanInput {
+        modcache: mod_inv.as_ref(),
+        gocache: build_inv.as_ref(),
+        policy: &policy,
+        now,
+        roots: roots.as_ref(),
+        corrupted: &[],
+        mark: mark_time,
+        age_source,
+    });
+    if !plan.items.iter().any(|i| needs_modcache(&i.target)) {
+        plan.modcache = None;
+    }
+    if !plan.items.iter().any(|i| !needs_modcache(&i.target)) {
+        plan.gocache = None;
+    }
+
+    let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
+    let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
+    let plan_json = PlanJson {
+        items: &plan.items,
+        total_items: plan.items.len(),
+        apparent_bytes: total_apparent,
+        disk_bytes: total_disk,
+    };
+
+    if args.dry_run || plan.items.is_empty() {
+        if printer.json {
+            printer.json(&PruneJson {
+                schema_version: 1,
+                dry_run: args.dry_run,
+                modcache: plan.modcache.as_deref(),
+                gocache: plan.gocache.as_deref(),
+                plan: plan_json,
+                result: None,
+                refreshed_build_entries: None,
+            })?;
+        } else if !printer.quiet {
+            printer.out(&render_plan(&plan, now))?;
+            if args.dry_run {
+                printer.note("gokeep: dry run: nothing was deleted");
+            }
+        }
+        if !args.dry_run {
+            refresh_kept(&policy, build_root.as_ref(), printer);
+            journal_run(&plan, &Removal::default(), now, started.elapsed(), printer);
+        }
+        return Ok(Outcome::Clean);
+    }
+
+    if !printer.json && !printer.quiet {
+        printer.out(&render_plan(&plan, now))?;
+    }
+    if !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !confirm(&plan, total_disk)? {
+        printer.note("gokeep: nothing deleted");
+        return Ok(Outcome::Clean);
+    }
+
+    let bar = printer.progress.then(|| {
+        let b = indicatif::ProgressBar::new(plan.items.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let opts = ExecOptions { threads: global.threads.map(usize::from), ..ExecOptions::default() };
+    let removal = execute::execute(&plan, &opts, &|_item| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let refreshed = refresh_kept(&policy, build_root.as_ref(), printer);
+    let elapsed = started.elapsed();
+    journal_run(&plan, &removal, now, elapsed, printer);
+
+    if printer.json {
+        printer.json(&PruneJson {
+            schema_version: 1,
+            dry_run: false,
+            modcache: plan.modcache.as_deref(),
+            gocache: plan.gocache.as_deref(),
+            plan: plan_json,
+            result: Some(&removal),
+            refreshed_build_entries: refreshed,
+        })?;
+    } else {
+        printer.note(&format!(
+            "gokeep: freed {} on disk ({} apparent): {} files, {} directories in {:.1}s",
+            size(removal.disk_bytes),
+            size(removal.apparent_bytes),
+            removal.files,
+            removal.dirs,
+            elapsed.as_secs_f64()
+        ));
+        for s in &removal.skipped {
+            printer.note(&format!("gokeep: skipped {}: {}", describe(&s.target), s.reason));
+        }
+        for f in &removal.failures {
+            printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
+        }
+    }
+    if removal.failures.is_empty() {
+        Ok(Outcome::Clean)
+    } else {
+        anyhow::bail!("{} of the planned removals failed", removal.failures.len())
+    }
+}
+
+/// One journal line per run that was not a dry run; failing to write it is only a warning.
+fn journal_run(plan: &Plan, removal: &Removal, now: Timestamp, elapsed: std::time::Duration, printer: &Printer) {
+    let entry = JournalEntry {
+        time: now,
+        command: command_line(),
+        modcache: plan.modcache.clone(),
+        gocache: plan.gocache.clone(),
+        items: plan.items.len() as u64,
+        files: removal.files,
+        dirs: removal.dirs,
+        apparent_bytes: removal.apparent_bytes,
+        disk_bytes: removal.disk_bytes,
+        duration_ms: elapsed.as_millis() as u64,
+        failures: removal.failures.len() as u64,
+        skipped: removal.skipped.len() as u64,
+    };
+    if let Err(e) = journal::append(&entry) {
+        printer.note(&format!("gokeep: warning: not journaled: {e}"));
+    }
+}
+
+/// `[gocache] refresh_kept`: after pruning, what is left counts as used now.
+fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) -> Option<u64> {
+    let root = root.filter(|_| policy.gocache.refresh_kept)?;
+    let r = mark::refresh_build_entries(root, Timestamp::now());
+    for f in &r.failures {
+        printer.note(&format!("gokeep: warning: not refreshed: {}: {}", f.path.display(), f.message));
+    }
+    Some(r.entries)
+}
+
+fn confirm(plan: &Plan, disk: u64) -> anyhow::Result<bool> {
+    eprint!("gokeep: remove {} items ({})? [y/N] ", plan.items.len(), size(disk));
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+fn describe(t: &Target) -> String {
+    match t {
+        Target::ModuleVersion { module, version } => format!("{module}@{version}"),
+        Target::ExtractedTree { module, version } => format!("{module}@{version} (extracted tree)"),
+        Target::DownloadFiles { module, version, files } => {
+            let names: Vec<&str> = files.iter().map(|f| f.suffix().unwrap_or("tmp")).collect();
+            format!("{module}@{version} ({})", names.join(", "))
+        }
+        Target::ExtractTemp { module, version, .. } => format!("{module}@{version} (old extraction dir)"),
+        Target::VcsRepo { hash } => format!("cache/vcs/{hash}"),
+        Target::Sumdb => "cache/download/sumdb".into(),
+        Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
+        Target::FuzzCache => "build cache fuzz/".into(),
+        Target::ExpireTestResults => "cached test results (as go clean -testcache)".into(),
+    }
+}
+
+fn rule(r: &Reason) -> String {
+    let days = |s: u64| format!("{}d", s / 86_400);
+    match r {
+        Reason::MaxAge { max_age_secs } => format!("max_age {}", days(*max_age_secs)),
+        Reason::MaxSize { max_size_bytes } => format!("max_size {}", size(*max_size_bytes)),
+        Reason::NotARoot => "only_roots".into(),
+        Reason::KeepLatest { keep_latest } => format!("keep_latest {keep_latest}"),
+        Reason::ToolchainsKeepLatest { keep_latest } => format!("toolchains_keep_latest {keep_latest}"),
+        Reason::ZipsOnlyAfter { after_secs } => format!("zips_only_after {}", days(*after_secs)),
+        Reason::VcsMaxAge { max_age_secs } => format!("vcs_max_age {}", days(*max_age_secs)),
+        Reason::UnusedSinceMark { .. } => "unused_since_mark".into(),
+        Reason::Corrupted { finding } => format!("corrupted: {finding}"),
+        Reason::Debris => "debris".into(),
+        Reason::All => "all".into(),
+        Reason::Sumdb => "sumdb".into(),
+        Reason::GocacheMaxAge { max_age_secs } => format!("gocache max_age {}", days(*max_age_secs)),
+        Reason::GocacheMaxSize { max_size_bytes } => format!("gocache max_size {}", size(*max_size_bytes)),
+        Reason::Fuzz => "fuzz".into(),
+        Reason::Testcache => "testcache".into(),
+    }
+}
+
+fn render_plan(plan: &Plan, now: Timestamp) -> String {
+    let mut s = String::new();
+    if plan.items.is_empty() {
+        s.push_str("nothing to remove\n");
+        return s;
+    }
+    let _ = writeln!(s, "{:>10}  {:<24} {:<14} item", "on disk", "rule", "last used");
+    for i in &plan.items {
+        let _ = writeln!(
+            s,
+            "{:>10}  {:<24} {:<14} {}",
+            size(i.disk_bytes),
+            rule(&i.reason),
+            if i.last_used.is_some() { age(i.last_used, now) } else { "-".into() },
+            describe(&i.target)
+        );
+    }
+    let disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
+    let _ = writeln!(s, "{:>10}  total, {} items", size(disk), plan.items.len());
+    s
+}

@@ -1,0 +1,651 @@
+//! The executor: carries out a [`Plan`] against live caches that `go` may be
+//! using at the same moment. Everything in gokeep that deletes comes here.
+//!
+//! ## Roots
+//! The plan's module and build cache roots are recognised first
+//! ([`super::safety`]); a plan whose root is refused deletes nothing. Every
+//! path then goes through [`CacheRoot`]'s checked removal functions.
+//!
+//! ## Locking
+//! Each module version is handled under its `<version>.lock` ([`super::lock`]),
+//! the mutex cmd/go holds while it downloads a zip and while it extracts a
+//! tree. A lock still busy after [`LOCK_WAIT`] means a `go` command is
+//! downloading or extracting that version right now: the version is skipped and
+//! reported, never waited for without bound.
+//!
+//! ## Order (crash safety and live `go` commands)
+//! cmd/go (`modfetch/fetch.go`) calls a version's tree complete when the
+//! directory exists, no `<v>.partial` exists and `<v>.ziphash` exists; it reads
+//! complete trees without any lock. It checks for the zip *without* the lock
+//! (`DownloadZip`'s fast path: zip and ziphash both present) and only then
+//! locks to extract it, without checking again. So a whole version goes:
+//!
+//! 1. lock;
+//! 2. remove `.zip` (while the tree still looks complete nobody takes the
+//!    zip fast path; a `go` that finds the tree incomplete later finds no zip
+//!    and downloads again under the lock);
+//! 3. create `.partial`: from now on cmd/go treats the tree as absent and
+//!    will re-create it under the lock we hold;
+//! 4. remove the tree (dirs made writable first);
+//! 5. remove `.ziphash`, `.info`, `.mod`, then rewrite `@v/list` from the
+//!    `.mod` files that are left, then stale temp files;
+//! 6. remove `.partial`; leave `.lock`.
+//!
+//! A kill at any point leaves one of: a complete tree without a zip (fine for
+//! builds, `go mod verify` hashes the tree); a `.partial` with a half-removed
+//! tree (cmd/go removes and re-extracts it, `go mod verify` skips it); a
+//! `.ziphash` without zip or tree (nothing to verify, `go` downloads again);
+//! `.info`/`.mod` alone (a graph-only version, normal). Removing the zip
+//! before the ziphash means there is never a zip without its ziphash, which
+//! `go mod verify` would report.
+//!
+//! A version whose tree is absent but whose zip was written seconds ago is
+//! skipped: that is cmd/go between its download step and its extract step,
+//! which it does under two separate holds of the lock.
+//!
+//! Only the extracted tree: lock, `.partial`, remove the tree, remove `.partial`.
+//!
+//! ## Build cache
+//! GOCACHE entries are removed without locks, as cmd/go's own trim does, but
+//! never one whose mtime is within [`ExecOptions::min_build_entry_age`] (at
+//! least an hour: cmd/go refreshes a used entry's mtime at most hourly), and
+//! never `README`, `trim.txt`, `testexpire.txt`.
+//!
+//! ## Parallelism
+//! Items run in parallel (rayon); a build-cache sweep runs its 256 shards in
+//! parallel. Per-item failures are collected and the run goes on.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::layout::{self, BuildPath, DownloadFile, escape};
+use crate::scan::CacheKind;
+use crate::timestamp::Timestamp;
+
+use super::lock::{self, VersionLock};
+use super::safety::{self, CacheRoot, Refusal};
+use super::{Plan, PlanItem, Target};
+
+/// Go refreshes a used build-cache entry's mtime at most once an hour, so a
+/// younger mtime may belong to an entry a build is using right now.
+pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(3600);
+
+/// How long to retry a busy version lock before skipping the version.
+pub const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// A zip this young, with no extracted tree, is one cmd/go is about to extract.
+pub const FRESH_ZIP: Duration = Duration::from_secs(10);
+
+/// Temp files cmd/go writes without the version lock (`.info`, `.mod`) are
+/// only removed once older than this.
+pub const STALE_TEMP: Duration = Duration::from_secs(600);
+
+/// How to execute.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Worker threads; `None` uses one per core.
+    pub threads: Option<usize>,
+    /// Build-cache entries younger than this are never removed; values below
+    /// [`MIN_BUILD_ENTRY_AGE`] are raised to it.
+    pub min_build_entry_age: Duration,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE }
+    }
+}
+
+/// Something that could not be removed; the rest of the plan still ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// A planned item left alone on purpose, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub target: Target,
+    pub reason: String,
+}
+
+/// What a run removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    pub files: u64,
+    pub dirs: u64,
+    pub apparent_bytes: u64,
+    /// Blocks freed; a file with other hard links left frees none.
+    pub disk_bytes: u64,
+    pub failures: Vec<Failure>,
+    pub skipped: Vec<Skip>,
+}
+
+impl std::ops::AddAssign for Removal {
+    fn add_assign(&mut self, o: Removal) {
+        self.files += o.files;
+        self.dirs += o.dirs;
+        self.apparent_bytes += o.apparent_bytes;
+        self.disk_bytes += o.disk_bytes;
+        self.failures.extend(o.failures);
+        self.skipped.extend(o.skipped);
+    }
+}
+
+/// Why a plan could not be executed at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("the plan removes from the {kind} but names no {kind} root")]
+    NoRoot { kind: CacheKind },
+    #[error("cannot start {threads} threads: {message}")]
+    Threads { threads: usize, message: String },
+}
+
+fn is_build_target(t: &Target) -> bool {
+    matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
+}
+
+/// Carries out `plan`. `progress` is called once per item, after it ran.
+pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + Sync)) -> Result<Removal, ExecError> {
+    let needs_mod = plan.items.iter().any(|i| !is_build_target(&i.target));
+    let needs_build = plan.items.iter().any(|i| is_build_target(&i.target));
+    let modcache = match (&plan.modcache, needs_mod) {
+        (Some(p), true) => Some(safety::recognise_modcache(p)?),
+        (None, true) => return Err(ExecError::NoRoot { kind: CacheKind::ModCache }),
+        _ => None,
+    };
+    let gocache = match (&plan.gocache, needs_build) {
+        (Some(p), true) => Some(safety::recognise_gocache(p)?),
+        (None, true) => return Err(ExecError::NoRoot { kind: CacheKind::BuildCache }),
+        _ => None,
+    };
+    let exec = Executor {
+        modcache,
+        gocache,
+        min_build_entry_age: opts.min_build_entry_age.max(MIN_BUILD_ENTRY_AGE),
+        now: SystemTime::now(),
+    };
+    let run = || {
+        plan.items
+            .par_iter()
+            .map(|item| {
+                let r = exec.item(&item.target);
+                progress(item);
+                r
+            })
+            .reduce(Removal::default, |mut a, b| {
+                a += b;
+                a
+            })
+    };
+    let mut removal = match opts.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| ExecError::Threads { threads: n, message: e.to_string() })?
+            .install(run),
+        None => run(),
+    };
+    removal.failures.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(removal)
+}
+
+struct Executor {
+    modcache: Option<CacheRoot>,
+    gocache: Option<CacheRoot>,
+    min_build_entry_age: Duration,
+    now: SystemTime,
+}
+
+/// Adds a checked removal's result, or records the refusal as a failure.
+fn add(r: &mut Removal, path: &Path, res: Result<Removal, Refusal>) {
+    match res {
+        Ok(x) => *r += x,
+        Err(e) => r.fail(path, e),
+    }
+}
+
+fn skip(target: &Target, reason: impl Into<String>) -> Removal {
+    Removal { skipped: vec![Skip { target: target.clone(), reason: reason.into() }], ..Removal::default() }
+}
+
+fn exists(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok()
+}
+
+impl Executor {
+    fn item(&self, target: &Target) -> Removal {
+        match target {
+            Target::ModuleVersion { module, version } => self.module_version(target, module, version),
+            Target::ExtractedTree { module, version } => self.extracted_tree(target, module, version),
+            Target::DownloadFiles { module, version, files } => self.download_files(target, module, version, files),
+            Target::ExtractTemp { module, version, dir } => self.extract_temp(target, module, version, dir),
+            Target::VcsRepo { hash } => self.vcs_repo(target, hash),
+            Target::Sumdb => {
+                let root = self.modcache.as_ref().expect("module cache recognised");
+                let p = root.path().join("cache/download/sumdb");
+                let mut r = Removal::default();
+                add(&mut r, &p, root.remove_tree(&p));
+                r
+            }
+            Target::BuildEntriesBefore { cutoff } => self.build_entries(*cutoff),
+            Target::ExpireTestResults => {
+                let root = self.gocache.as_ref().expect("build cache recognised");
+                let mut r = Removal::default();
+                let nanos = self.now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i128);
+                if let Err(e) = lock::expire_test_results(root.path(), nanos) {
+                    r.fail(&root.path().join("testexpire.txt"), e);
+                }
+                r
+            }
+            Target::FuzzCache => {
+                let root = self.gocache.as_ref().expect("build cache recognised");
+                let p = root.path().join("fuzz");
+                let mut r = Removal::default();
+                add(&mut r, &p, root.remove_tree(&p));
+                r
+            }
+        }
+    }
+
+    fn mod_root(&self) -> &CacheRoot {
+        self.modcache.as_ref().expect("module cache recognised")
+    }
+
+    /// Takes the version lock, or explains why the version is skipped.
+    fn lock(&self, target: &Target, module: &str, version: &str) -> Result<VersionLock, Removal> {
+        let root = self.mod_root();
+        // Module and version come from the plan: a `..` in them must not reach the lock path either.
+        let lock_path = lock::download_path(root.path(), module, version, DownloadFile::Lock);
+        if let Err(e) = root.check_inside(&lock_path) {
+            let mut r = Removal::default();
+            r.fail(&lock_path, e);
+            return Err(r);
+        }
+        match VersionLock::try_acquire(root.path(), module, version, LOCK_WAIT) {
+            Ok(Some(l)) => Ok(l),
+            Ok(None) => Err(skip(target, "locked by a running go command (downloading or extracting it)")),
+            Err(e) => {
+                let mut r = Removal::default();
+                r.fail(&lock_path, e);
+                Err(r)
+            }
+        }
+    }
+
+    fn remove_file(&self, r: &mut Removal, p: &Path) {
+        add(r, p, self.mod_root().remove_file(p));
+    }
+
+    /// `.partial` first, then the tree. Returns false when the marker could not
+    /// be written (the tree is then left alone: removing it without the marker
+    /// could show a half-removed tree to a build as complete).
+    fn remove_tree_marked(&self, r: &mut Removal, module: &str, version: &str) -> bool {
+        let root = self.mod_root().path();
+        let dir = lock::extracted_dir(root, module, version);
+        if !exists(&dir) {
+            return true;
+        }
+        let partial = lock::download_path(root, module, version, DownloadFile::Partial);
+        if let Err(e) = self.mod_root().check_inside(&partial).map_err(|e| e.to_string()).and_then(|()| {
+            fs::OpenOptions::new().write(true).create(true).truncate(false).open(&partial).map_err(|e| e.to_string())
+        }) {
+            r.fail(&partial, format!("cannot create the .partial marker: {e}"));
+            return false;
+        }
+        add(r, &dir, self.mod_root().remove_tree(&dir));
+        true
+    }
+
+    fn fresh_zip_without_tree(&self, module: &str, version: &str) -> bool {
+        let root = self.mod_root().path();
+        if exists(&lock::extracted_dir(root, module, version))
+            || exists(&lock::download_path(root, module, version, DownloadFile::Partial))
+        {
+            return false;
+        }
+        fs::symlink_metadata(lock::download_path(root, module, version, DownloadFile::Zip))
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < FRESH_ZIP)
+    }
+
+    fn module_version(&self, target: &Target, module: &str, version: &str) -> Removal {
+        let _lock = match self.lock(target, module, version) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
+        if self.fresh_zip_without_tree(module, version) {
+            return skip(target, "downloaded seconds ago and not yet extracted: a go command is using it");
+        }
+        let root = self.mod_root().path();
+        let path = |f| lock::download_path(root, module, version, f);
+        let mut r = Removal::default();
+        self.remove_file(&mut r, &path(DownloadFile::Zip));
+        if !self.remove_tree_marked(&mut r, module, version) {
+            return r;
+        }
+        for f in [DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod] {
+            self.remove_file(&mut r, &path(f));
+        }
+        self.rewrite_list(&mut r, module);
+        self.remove_temps(&mut r, module, version);
+        self.remove_file(&mut r, &path(DownloadFile::Partial));
+        r
+    }
+
+    fn extracted_tree(&self, target: &Target, module: &str, version: &str) -> Removal {
+        let _lock = match self.lock(target, module, version) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
+        let mut r = Removal::default();
+        if self.remove_tree_marked(&mut r, module, version) {
+            self.remove_file(
+                &mut r,
+                &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Partial),
+            );
+        }
+        r
+    }
+
+    fn download_files(&self, target: &Target, module: &str, version: &str, files: &[DownloadFile]) -> Removal {
+        let _lock = match self.lock(target, module, version) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
+        if files.contains(&DownloadFile::Zip) && self.fresh_zip_without_tree(module, version) {
+            return skip(target, "downloaded seconds ago and not yet extracted: a go command is using it");
+        }
+        let root = self.mod_root().path();
+        let mut r = Removal::default();
+        // Same order as for a whole version; the lock file is never removed.
+        for f in [DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod] {
+            if files.contains(&f) {
+                self.remove_file(&mut r, &lock::download_path(root, module, version, f));
+            }
+        }
+        if files.contains(&DownloadFile::Mod) {
+            self.rewrite_list(&mut r, module);
+        }
+        if files.contains(&DownloadFile::Temp) {
+            self.remove_temps(&mut r, module, version);
+        }
+        if files.contains(&DownloadFile::Partial) {
+            // A `.partial` says the tree may be incomplete: the tree goes first,
+            // or removing the marker would make a half-extracted tree look complete.
+            let dir = lock::extracted_dir(root, module, version);
+            if exists(&dir) {
+                add(&mut r, &dir, self.mod_root().remove_tree(&dir));
+            }
+            if !exists(&dir) {
+                self.remove_file(&mut r, &lock::download_path(root, module, version, DownloadFile::Partial));
+            }
+        }
+        r
+    }
+
+    fn extract_temp(&self, target: &Target, module: &str, version: &str, dir: &Path) -> Removal {
+        let _lock = match self.lock(target, module, version) {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
+        let root = self.mod_root();
+        let dir = if dir.is_absolute() { dir.to_owned() } else { root.path().join(dir) };
+        let mut r = Removal::default();
+        let expected = format!("{}@{}.tmp-", escape(module), escape(version));
+        let rel = dir.strip_prefix(root.path()).ok().and_then(Path::to_str).unwrap_or("");
+        if !rel.starts_with(&expected) {
+            r.fail(&dir, format!("not a {module}@{version} extraction temp dir"));
+            return r;
+        }
+        add(&mut r, &dir, root.remove_tree(&dir));
+        r
+    }
+
+    fn vcs_repo(&self, target: &Target, hash: &str) -> Removal {
+        let root = self.mod_root();
+        let mut r = Removal::default();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            r.fail(&root.path().join("cache/vcs").join(hash), "not a cmd/go VCS cache name");
+            return r;
+        }
+        let _lock = match lock::try_lock_vcs(root.path(), hash, LOCK_WAIT) {
+            Ok(Some(l)) => l,
+            Ok(None) => return skip(target, "locked by a running go command"),
+            Err(e) => {
+                r.fail(&root.path().join("cache/vcs"), e);
+                return r;
+            }
+        };
+        let dir = root.path().join("cache/vcs").join(hash);
+        // Without its `.info` cmd/go discards and re-creates the repository,
+        // so an interrupted removal is repaired on next use.
+        let info = root.path().join("cache/vcs").join(format!("{hash}.info"));
+        add(&mut r, &info, root.remove_file(&info));
+        add(&mut r, &dir, root.remove_tree(&dir));
+        r
+    }
+
+    fn rewrite_list(&self, r: &mut Removal, module: &str) {
+        let at_v = lock::version_dir(self.mod_root().path(), module);
+        if let Err(e) = lock::rewrite_version_list(&at_v) {
+            r.fail(&at_v.join("list"), e);
+        }
+    }
+
+    /// `<version>.<suffix><digits>.tmp`. Zip temps are written under the
+    /// version lock (which we hold), so none is live; `.info`/`.mod` temps
+    /// are written without it and are only removed once stale.
+    fn remove_temps(&self, r: &mut Removal, module: &str, version: &str) {
+        let at_v = lock::version_dir(self.mod_root().path(), module);
+        let Ok(entries) = fs::read_dir(&at_v) else { return };
+        for e in entries.filter_map(Result::ok) {
+            let Ok(name) = e.file_name().into_string() else { continue };
+            let rel = Path::new("cache/download").join(escape(module)).join("@v").join(&name);
+            let is_temp = matches!(
+                layout::classify_modcache(&rel, false),
+                layout::ModPath::Download { version: ref v, file: DownloadFile::Temp, .. } if v == version
+            );
+            if !is_temp {
+                continue;
+            }
+            let is_zip_temp = name.starts_with(&format!("{}.zip", escape(version)));
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() >= STALE_TEMP);
+            if stale || is_zip_temp {
+                self.remove_file(r, &at_v.join(&name));
+            }
+        }
+    }
+
+    fn build_entries(&self, cutoff: Timestamp) -> Removal {
+        let root = self.gocache.as_ref().expect("build cache recognised");
+        let floor = Timestamp::from(self.now.checked_sub(self.min_build_entry_age).unwrap_or(SystemTime::UNIX_EPOCH));
+        let cutoff = cutoff.min(floor);
+        (0..=255u8)
+            .into_par_iter()
+            .map(|i| {
+                let shard = root.path().join(format!("{i:02x}"));
+                let mut r = Removal::default();
+                let entries = match fs::read_dir(&shard) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == ErrorKind::NotFound => return r,
+                    Err(e) => {
+                        r.fail(&shard, e);
+                        return r;
+                    }
+                };
+                for e in entries.filter_map(Result::ok) {
+                    let p = e.path();
+                    let Ok(rel) = p.strip_prefix(root.path()) else { continue };
+                    if !matches!(
+                        layout::classify_gocache(rel, false),
+                        BuildPath::Action { .. } | BuildPath::Output { .. }
+                    ) {
+                        continue;
+                    }
+                    let Ok(md) = e.metadata() else { continue };
+                    if md.is_file() && Timestamp(md.mtime()) < cutoff {
+                        add(&mut r, &p, root.remove_file(&p));
+                    }
+                }
+                r
+            })
+            .reduce(Removal::default, |mut a, b| {
+                a += b;
+                a
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prune::Reason;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A module cache laid out as cmd/go leaves it after `go mod download`.
+    fn modcache(versions: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(t.path()).unwrap().join("mod");
+        let at_v = root.join("cache/download/example.com/!lib/@v");
+        fs::create_dir_all(&at_v).unwrap();
+        let mut list = String::new();
+        for v in versions {
+            for ext in ["info", "mod", "zip", "ziphash", "lock"] {
+                fs::write(at_v.join(format!("{v}.{ext}")), format!("{v} {ext}")).unwrap();
+            }
+            let tree = root.join(format!("example.com/!lib@{v}"));
+            fs::create_dir_all(tree.join("sub")).unwrap();
+            fs::write(tree.join("sub/a.go"), "package sub").unwrap();
+            fs::write(tree.join("go.mod"), "module example.com/Lib").unwrap();
+            for d in [tree.join("sub"), tree] {
+                fs::set_permissions(&d, fs::Permissions::from_mode(0o555)).unwrap();
+            }
+            list.push_str(v);
+            list.push('\n');
+        }
+        fs::write(at_v.join("list"), list).unwrap();
+        (t, root)
+    }
+
+    fn item(target: Target) -> PlanItem {
+        PlanItem { target, reason: Reason::All, apparent_bytes: 0, disk_bytes: 0, last_used: None }
+    }
+
+    fn plan(root: &Path, targets: Vec<Target>) -> Plan {
+        Plan { modcache: Some(root.to_owned()), gocache: None, items: targets.into_iter().map(item).collect() }
+    }
+
+    fn mv(version: &str) -> Target {
+        Target::ModuleVersion { module: "example.com/Lib".into(), version: version.into() }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_module_version_goes_as_a_unit_leaving_its_lock_and_a_rewritten_list() {
+        let (_t, root) = modcache(&["v1.0.0", "v1.1.0"]);
+        let at_v = root.join("cache/download/example.com/!lib/@v");
+        fs::write(at_v.join("v1.0.0.zip123.tmp"), "x").unwrap();
+        let r = execute(&plan(&root, vec![mv("v1.0.0")]), &ExecOptions::default(), &|_| {}).unwrap();
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        assert_eq!(r.files, 8, "zip, ziphash, info, mod, temp, go.mod, a.go and our own .partial");
+        assert_eq!(r.dirs, 2);
+        assert!(!root.join("example.com/!lib@v1.0.0").exists());
+        assert!(root.join("example.com/!lib@v1.1.0/sub/a.go").exists());
+        assert_eq!(
+            names(&at_v),
+            ["list", "v1.0.0.lock", "v1.1.0.info", "v1.1.0.lock", "v1.1.0.mod", "v1.1.0.zip", "v1.1.0.ziphash"]
+        );
+        assert_eq!(fs::read_to_string(at_v.join("list")).unwrap(), "v1.1.0\n");
+    }
+
+    #[test]
+    fn an_extracted_tree_goes_alone_and_no_partial_is_left() {
+        let (_t, root) = modcache(&["v1.0.0"]);
+        let t = Target::ExtractedTree { module: "example.com/Lib".into(), version: "v1.0.0".into() };
+        let r = execute(&plan(&root, vec![t]), &ExecOptions::default(), &|_| {}).unwrap();
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        assert!(!root.join("example.com/!lib@v1.0.0").exists());
+        let at_v = root.join("cache/download/example.com/!lib/@v");
+        assert_eq!(names(&at_v), ["list", "v1.0.0.info", "v1.0.0.lock", "v1.0.0.mod", "v1.0.0.zip", "v1.0.0.ziphash"]);
+    }
+
+    #[test]
+    fn a_version_locked_by_someone_else_is_skipped_untouched() {
+        let (_t, root) = modcache(&["v1.0.0"]);
+        let held = VersionLock::acquire(&root, "example.com/Lib", "v1.0.0").unwrap();
+        let r = execute(&plan(&root, vec![mv("v1.0.0")]), &ExecOptions::default(), &|_| {}).unwrap();
+        drop(held);
+        assert_eq!(r.skipped.len(), 1);
+        assert_eq!(r.files, 0);
+        assert!(root.join("example.com/!lib@v1.0.0/go.mod").exists());
+    }
+
+    #[test]
+    fn a_plan_on_a_directory_that_is_not_a_cache_deletes_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        fs::write(t.path().join("precious"), "x").unwrap();
+        let err = execute(&plan(t.path(), vec![mv("v1.0.0")]), &ExecOptions::default(), &|_| {}).unwrap_err();
+        assert!(matches!(err, ExecError::Refused(Refusal::NotAModCache { .. })), "{err}");
+        assert!(t.path().join("precious").exists());
+    }
+
+    #[test]
+    fn path_tricks_in_plan_items_are_refused() {
+        let (t, root) = modcache(&["v1.0.0"]);
+        fs::create_dir_all(t.path().join("victim@x")).unwrap();
+        let evil = Target::ExtractedTree { module: "../victim".into(), version: "x".into() };
+        let r = execute(&plan(&root, vec![evil]), &ExecOptions::default(), &|_| {}).unwrap();
+        assert_eq!(r.failures.len(), 1, "{r:?}");
+        assert!(t.path().join("victim@x").exists());
+    }
+
+    #[test]
+    fn build_entries_younger_than_an_hour_and_bookkeeping_stay() {
+        let t = tempfile::tempdir().unwrap();
+        let g = fs::canonicalize(t.path()).unwrap();
+        fs::write(g.join("README"), safety::GOCACHE_README_PREFIX).unwrap();
+        fs::write(g.join("trim.txt"), "1").unwrap();
+        fs::create_dir(g.join("ab")).unwrap();
+        let id = |c: char| format!("ab{}", c.to_string().repeat(62));
+        let old = g.join(format!("ab/{}-a", id('0')));
+        let young = g.join(format!("ab/{}-d", id('1')));
+        let stray = g.join("ab/notes");
+        for p in [&old, &young, &stray, &g.join("trim.txt")] {
+            fs::write(p, "x").unwrap();
+        }
+        let long_ago = filetime::FileTime::from_unix_time(Timestamp::now().0 - 7 * 86_400, 0);
+        for p in [&old, &stray, &g.join("trim.txt")] {
+            filetime::set_file_mtime(p, long_ago).unwrap();
+        }
+        filetime::set_file_mtime(&young, filetime::FileTime::from_unix_time(Timestamp::now().0 - 1800, 0)).unwrap();
+        let plan = Plan {
+            modcache: None,
+            gocache: Some(g.clone()),
+            items: vec![item(Target::BuildEntriesBefore { cutoff: Timestamp::now() })],
+        };
+        let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO };
+        let r = execute(&plan, &opts, &|_| {}).unwrap();
+        assert_eq!(r.files, 1);
+        assert!(!old.exists());
+        assert!(young.exists() && stray.exists() && g.join("trim.txt").exists() && g.join("README").exists());
+    }
+}

@@ -1,0 +1,235 @@
+//! Exact last-use tracing for CI images: `gokeep mark`, then the job's
+//! builds, then `gokeep prune --unused-since-mark`.
+//!
+//! ## How
+//! [`mark`] sets the access time of every file that belongs to a module
+//! version (extracted tree files and `cache/download/.../@v/<version>.*`
+//! files, `.lock` included) to a stamp two days in the past, leaving mtimes
+//! alone. Linux's default `relatime` updates a file's atime on the next read
+//! when the atime is more than a day old, so every file a build reads after
+//! the mark gets a fresh atime; `strictatime` always does. A version none
+//! of whose files has an atime or mtime after the mark was neither read nor
+//! written since (the `unused_since_mark` rule of [`super::plan`]). The
+//! `.mod` file counts: a version whose go.mod was read for the module graph
+//! is needed even if its code was not compiled.
+//!
+//! On a `noatime` mount reads leave no trace, so marking is refused there
+//! (the caller checks the mount; [`crate::prune`]'s age source says which).
+//!
+//! ## Where the stamp is kept
+//! In `<state dir>/marks.json`, keyed by the canonical cache root: never
+//! inside Go's cache (see [`super::journal`]).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use filetime::FileTime;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
+
+use crate::layout::{self, ModPath};
+use crate::timestamp::Timestamp;
+
+use super::execute::Failure;
+use super::journal::{self, JournalError};
+use super::safety::CacheRoot;
+
+/// How far in the past the stamp is: more than relatime's one day, so any read refreshes it.
+pub const STAMP_AGE_SECS: i64 = 2 * 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error(transparent)]
+    State(#[from] JournalError),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+}
+
+/// The result of a mark, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRecord {
+    pub root: PathBuf,
+    /// The atime every file was set to.
+    #[serde(with = "ts")]
+    pub stamp: Timestamp,
+    /// When the mark was made.
+    #[serde(with = "ts")]
+    pub marked_at: Timestamp,
+    pub versions: u64,
+    pub files: u64,
+}
+
+/// What [`mark`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    pub record: MarkRecord,
+    pub failures: Vec<Failure>,
+}
+
+mod ts {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::timestamp::Timestamp;
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        t.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_rfc3339(&s).map(Timestamp::from).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Stamps every module version file's atime under `root` (see the module docs).
+#[must_use]
+pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
+    let stamp = Timestamp(now.0 - STAMP_AGE_SECS);
+    let atime = FileTime::from_unix_time(stamp.0, 0);
+    let base = root.path();
+    // Units walked in parallel: each top-level entry, and each module under cache/download.
+    let mut units: Vec<PathBuf> = Vec::new();
+    if let Ok(rd) = fs::read_dir(base) {
+        units.extend(rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| !p.ends_with("cache")));
+    }
+    if let Ok(rd) = fs::read_dir(base.join("cache/download")) {
+        units.extend(rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| !p.ends_with("sumdb")));
+    }
+    let versions = Mutex::new(HashSet::new());
+    let failures = Mutex::new(Vec::new());
+    let files: u64 = units
+        .par_iter()
+        .map(|unit| {
+            let mut n = 0;
+            let mut seen = HashSet::new();
+            for entry in WalkDir::new(unit).follow_links(false) {
+                let e = match entry {
+                    Ok(e) => e,
+                    Err(err) => {
+                        let path = err.path().unwrap_or(unit).to_owned();
+                        failures.lock().expect("poisoned").push(Failure { path, message: err.to_string() });
+                        continue;
+                    }
+                };
+                if !e.file_type().is_file() {
+                    continue;
+                }
+                let Ok(rel) = e.path().strip_prefix(base) else { continue };
+                let class = layout::classify_modcache(rel, false);
+                let Some((m, v)) = class.module_version() else { continue };
+                if matches!(
+                    class,
+                    ModPath::Download { .. } | ModPath::ExtractedFile { .. } | ModPath::ExtractTemp { .. }
+                ) {
+                    match filetime::set_file_atime(e.path(), atime) {
+                        Ok(()) => {
+                            n += 1;
+                            seen.insert((m.to_owned(), v.to_owned()));
+                        }
+                        Err(err) => failures
+                            .lock()
+                            .expect("poisoned")
+                            .push(Failure { path: e.path().to_owned(), message: err.to_string() }),
+                    }
+                }
+            }
+            versions.lock().expect("poisoned").extend(seen);
+            n
+        })
+        .sum();
+    let versions = versions.into_inner().expect("poisoned").len() as u64;
+    let mut failures = failures.into_inner().expect("poisoned");
+    failures.sort_by(|a, b| a.path.cmp(&b.path));
+    Mark { record: MarkRecord { root: base.to_owned(), stamp, marked_at: now, versions, files }, failures }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct MarksFile {
+    marks: BTreeMap<PathBuf, MarkRecord>,
+}
+
+fn marks_path() -> Result<PathBuf, MarkError> {
+    Ok(journal::state_dir()?.join("marks.json"))
+}
+
+fn read_marks(path: &Path) -> Result<MarksFile, MarkError> {
+    match fs::read_to_string(path) {
+        Ok(t) => {
+            serde_json::from_str(&t).map_err(|e| MarkError::Read { path: path.to_owned(), message: e.to_string() })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MarksFile::default()),
+        Err(e) => Err(MarkError::Read { path: path.to_owned(), message: e.to_string() }),
+    }
+}
+
+/// Records `record` as the current mark of its root (atomically replacing the file).
+pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
+    let path = marks_path()?;
+    let dir = path.parent().expect("marks file has a parent").to_owned();
+    let werr = |e| MarkError::Write { path: path.clone(), source: e };
+    fs::create_dir_all(&dir).map_err(werr)?;
+    let mut marks = read_marks(&path)?;
+    marks.marks.insert(record.root.clone(), record.clone());
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(werr)?;
+    let text = serde_json::to_string_pretty(&marks).expect("marks serialise");
+    tmp.write_all(text.as_bytes()).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(&path).map_err(|e| werr(e.error))?;
+    Ok(path)
+}
+
+/// The current mark of the (canonical) `root`, if any.
+pub fn load(root: &Path) -> Result<Option<MarkRecord>, MarkError> {
+    Ok(read_marks(&marks_path()?)?.marks.remove(root))
+}
+
+/// What [`refresh_build_entries`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Refresh {
+    pub entries: u64,
+    pub failures: Vec<Failure>,
+}
+
+/// Sets the mtime of every GOCACHE action and output entry to `now`, so
+/// that cmd/go's trim (entries unused for 5 days) counts from now: a build
+/// cache baked into an image then survives the image's first 5 days instead
+/// of being mostly deleted by the first build after that. The price: Go can
+/// no longer tell which of these entries it really used, so they all stay
+/// for 5 more days, used or not.
+#[must_use]
+pub fn refresh_build_entries(root: &CacheRoot, now: Timestamp) -> Refresh {
+    let t = FileTime::from_unix_time(now.0, 0);
+    (0..=255u8)
+        .into_par_iter()
+        .map(|i| {
+            let mut r = Refresh::default();
+            let shard = root.path().join(format!("{i:02x}"));
+            let Ok(rd) = fs::read_dir(&shard) else { return r };
+            for e in rd.filter_map(Result::ok) {
+                let p = e.path();
+                let Ok(rel) = p.strip_prefix(root.path()) else { continue };
+                let is_entry = matches!(
+                    layout::classify_gocache(rel, false),
+                    layout::BuildPath::Action { .. } | layout::BuildPath::Output { .. }
+                );
+                if is_entry && e.file_type().is_ok_and(|ft| ft.is_file()) {
+                    match filetime::set_file_mtime(&p, t) {
+                        Ok(()) => r.entries += 1,
+                        Err(err) => r.failures.push(Failure { path: p, message: err.to_string() }),
+                    }
+                }
+            }
+            r
+        })
+        .reduce(Refresh::default, |mut a, b| {
+            a.entries += b.entries;
+            a.failures.extend(b.failures);
+            a
+        })
+}

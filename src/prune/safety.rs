@@ -1,0 +1,369 @@
+//! Cache-root recognition and the one place in gokeep that deletes.
+//!
+//! ## Recognition
+//! A directory is only ever a root to delete from once it looks like what Go
+//! writes: a module cache has a `cache/download` directory (cmd/go creates it
+//! on the first download; an empty or fresh directory without it is refused,
+//! since nothing in it was written by Go), a build cache has Go's `README`
+//! (written by `cmd/go/internal/cache/default.go` on first use) *or* all 256
+//! `00`..`ff` shard directories (created eagerly by `cache.Open`), so a cache
+//! whose README was removed by hand is still recognised. `/`, `$HOME` and any
+//! ancestor of `$HOME` are refused whatever they contain, and so is a root
+//! whose last component is a symbolic link (the user named one directory, the
+//! link would make gokeep delete in another). Symbolic links *above* the
+//! root (a `/home` that links to `/data/home`) are resolved once by
+//! canonicalisation: every later check works on the canonical path.
+//!
+//! ## Deleting
+//! [`CacheRoot::remove_tree`] and [`CacheRoot::remove_file`] check that the
+//! target is strictly inside the root, lexically (no `..`) and physically (no
+//! component between the root and the target is a symbolic link). They never
+//! follow a link: a link is unlinked as itself. Directories Go made read-only
+//! (extracted module trees are 0555) are made owner-writable just before
+//! their children are removed. Something that vanished in the meantime is
+//! not an error: another process removing it is the same outcome.
+
+use std::fs::{self, Metadata};
+use std::io::ErrorKind;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use crate::scan::CacheKind;
+
+use super::execute::{Failure, Removal};
+
+/// The first words of the README cmd/go writes into every build cache.
+pub const GOCACHE_README_PREFIX: &str = "This directory holds cached build artifacts from the Go build system.";
+
+/// Why gokeep will not delete from (or inside) a directory.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("refusing to use {path} as a cache root: it is the file system root")]
+    FileSystemRoot { path: PathBuf },
+    #[error("refusing to use {path} as a cache root: it is the home directory or contains it")]
+    Home { path: PathBuf },
+    #[error("refusing to use {path} as a cache root: it is a symbolic link (symlinked root)")]
+    SymlinkedRoot { path: PathBuf },
+    #[error("refusing to use {path} as a cache root: it does not exist")]
+    Missing { path: PathBuf },
+    #[error("refusing to use {path} as a cache root: it is not a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("refusing to use {path} as a cache root: cannot read it: {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("refusing to delete from {path}: it is not a Go module cache (no cache/download directory)")]
+    NotAModCache { path: PathBuf },
+    #[error(
+        "refusing to delete from {path}: it is not a Go build cache (no Go README and not the 256 shard directories)"
+    )]
+    NotABuildCache { path: PathBuf },
+    #[error("refusing to delete {target}: it is not strictly inside the cache root {root}")]
+    Outside { target: PathBuf, root: PathBuf },
+    #[error("refusing to delete {target}: {link} is a symbolic link")]
+    ThroughSymlink { target: PathBuf, link: PathBuf },
+}
+
+/// A directory recognised as one of Go's caches; the only thing gokeep deletes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheRoot {
+    kind: CacheKind,
+    /// Canonical.
+    path: PathBuf,
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from).or_else(dirs::home_dir)
+}
+
+/// The checks both kinds of root share; returns the canonical path.
+fn common_checks(path: &Path) -> Result<PathBuf, Refusal> {
+    let md = fs::symlink_metadata(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => Refusal::Missing { path: path.to_owned() },
+        _ => Refusal::Unreadable { path: path.to_owned(), source: e },
+    })?;
+    if md.file_type().is_symlink() {
+        return Err(Refusal::SymlinkedRoot { path: path.to_owned() });
+    }
+    if !md.is_dir() {
+        return Err(Refusal::NotADirectory { path: path.to_owned() });
+    }
+    let canonical = fs::canonicalize(path).map_err(|e| Refusal::Unreadable { path: path.to_owned(), source: e })?;
+    if canonical.parent().is_none() {
+        return Err(Refusal::FileSystemRoot { path: path.to_owned() });
+    }
+    if let Some(home) = home_dir() {
+        let home = fs::canonicalize(&home).unwrap_or(home);
+        if home.starts_with(&canonical) {
+            return Err(Refusal::Home { path: path.to_owned() });
+        }
+    }
+    Ok(canonical)
+}
+
+fn is_real_dir(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
+/// Recognises a module cache (GOMODCACHE): it must hold `cache/download`.
+pub fn recognise_modcache(path: &Path) -> Result<CacheRoot, Refusal> {
+    let canonical = common_checks(path)?;
+    if !is_real_dir(&canonical.join("cache")) || !is_real_dir(&canonical.join("cache/download")) {
+        return Err(Refusal::NotAModCache { path: path.to_owned() });
+    }
+    Ok(CacheRoot { kind: CacheKind::ModCache, path: canonical })
+}
+
+/// Recognises a build cache (GOCACHE): Go's README, or all 256 shard directories.
+pub fn recognise_gocache(path: &Path) -> Result<CacheRoot, Refusal> {
+    let canonical = common_checks(path)?;
+    let readme = canonical.join("README");
+    let has_readme = fs::symlink_metadata(&readme).is_ok_and(|m| m.is_file())
+        && fs::read(&readme).is_ok_and(|b| b.starts_with(GOCACHE_README_PREFIX.as_bytes()));
+    if has_readme || (0..=255u8).all(|i| is_real_dir(&canonical.join(format!("{i:02x}")))) {
+        Ok(CacheRoot { kind: CacheKind::BuildCache, path: canonical })
+    } else {
+        Err(Refusal::NotABuildCache { path: path.to_owned() })
+    }
+}
+
+impl CacheRoot {
+    #[must_use]
+    pub fn kind(&self) -> CacheKind {
+        self.kind
+    }
+
+    /// The canonical root.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks that `target` is strictly inside the root and reached through
+    /// real directories only. The target itself may be a symbolic link.
+    pub fn check_inside(&self, target: &Path) -> Result<(), Refusal> {
+        let outside = || Refusal::Outside { target: target.to_owned(), root: self.path.clone() };
+        let rel = target.strip_prefix(&self.path).map_err(|_| outside())?;
+        let mut parts = Vec::new();
+        for c in rel.components() {
+            match c {
+                Component::Normal(s) => parts.push(s),
+                Component::CurDir => {}
+                _ => return Err(outside()),
+            }
+        }
+        if parts.is_empty() {
+            return Err(outside());
+        }
+        let mut p = self.path.clone();
+        for part in &parts[..parts.len() - 1] {
+            p.push(part);
+            match fs::symlink_metadata(&p) {
+                Ok(md) if md.file_type().is_symlink() => {
+                    return Err(Refusal::ThroughSymlink { target: target.to_owned(), link: p });
+                }
+                // Not there (nothing to delete) or a real directory: both fine.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a file or symbolic link (never what it points to) inside the root.
+    pub fn remove_file(&self, target: &Path) -> Result<Removal, Refusal> {
+        self.check_inside(target)?;
+        let mut r = Removal::default();
+        match fs::symlink_metadata(target) {
+            Ok(md) if md.is_dir() => r.fail(target, "is a directory, expected a file"),
+            Ok(md) => unlink(target, &md, &mut r),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => r.fail(target, e),
+        }
+        Ok(r)
+    }
+
+    /// Removes a directory tree (or a single file or link) inside the root.
+    pub fn remove_tree(&self, target: &Path) -> Result<Removal, Refusal> {
+        self.check_inside(target)?;
+        let mut r = Removal::default();
+        match fs::symlink_metadata(target) {
+            Ok(md) if md.is_dir() => remove_dir_all(target, &md, &mut r),
+            Ok(md) => unlink(target, &md, &mut r),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => r.fail(target, e),
+        }
+        Ok(r)
+    }
+}
+
+fn count(md: &Metadata, r: &mut Removal) {
+    r.apparent_bytes += md.len();
+    // Removing one of several hard links frees nothing; the last one frees the blocks.
+    if md.is_dir() || md.nlink() <= 1 {
+        r.disk_bytes += md.blocks() * 512;
+    }
+    if md.is_dir() {
+        r.dirs += 1;
+    } else {
+        r.files += 1;
+    }
+}
+
+fn unlink(p: &Path, md: &Metadata, r: &mut Removal) {
+    match fs::remove_file(p) {
+        Ok(()) => count(md, r),
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => r.fail(p, e),
+    }
+}
+
+/// Depth-first removal that never follows links. A directory without owner
+/// write or search permission is opened up first, as Go's `modfetch.RemoveAll`
+/// does; its own mode is irrelevant once it is gone.
+fn remove_dir_all(dir: &Path, md: &Metadata, r: &mut Removal) {
+    let mode = md.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        if let Err(e) = fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700)) {
+            if e.kind() == ErrorKind::NotFound {
+                return;
+            }
+            // Go on: root can remove entries from a read-only directory anyway.
+        }
+    }
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        r.fail(dir, e);
+                        continue;
+                    }
+                };
+                let p = entry.path();
+                // `DirEntry::metadata` is an lstat: links are never followed.
+                match entry.metadata() {
+                    Ok(m) if m.is_dir() => remove_dir_all(&p, &m, r),
+                    Ok(m) => unlink(&p, &m, r),
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => r.fail(&p, e),
+                }
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => return,
+        Err(e) => r.fail(dir, e),
+    }
+    match fs::remove_dir(dir) {
+        Ok(()) => count(md, r),
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => r.fail(dir, e),
+    }
+}
+
+impl Removal {
+    pub(crate) fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
+        self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn modcache() -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(t.path()).unwrap().join("mod");
+        fs::create_dir_all(root.join("cache/download")).unwrap();
+        (t, root)
+    }
+
+    #[test]
+    fn module_cache_needs_cache_download() {
+        let (t, root) = modcache();
+        assert!(recognise_modcache(&root).is_ok());
+        let empty = t.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        assert!(matches!(recognise_modcache(&empty), Err(Refusal::NotAModCache { .. })));
+        assert!(matches!(recognise_modcache(&t.path().join("nope")), Err(Refusal::Missing { .. })));
+        let file = t.path().join("file");
+        fs::write(&file, "x").unwrap();
+        assert!(matches!(recognise_modcache(&file), Err(Refusal::NotADirectory { .. })));
+    }
+
+    #[test]
+    fn slash_and_home_are_refused() {
+        assert!(matches!(recognise_modcache(Path::new("/")), Err(Refusal::FileSystemRoot { .. })));
+        if let Some(home) = home_dir().filter(|h| h.is_dir()) {
+            assert!(matches!(recognise_modcache(&home), Err(Refusal::Home { .. })));
+            assert!(matches!(recognise_gocache(&home), Err(Refusal::Home { .. })));
+        }
+    }
+
+    #[test]
+    fn symlinked_root_is_refused() {
+        let (t, root) = modcache();
+        let link = t.path().join("link");
+        symlink(&root, &link).unwrap();
+        assert!(matches!(recognise_modcache(&link), Err(Refusal::SymlinkedRoot { .. })));
+    }
+
+    #[test]
+    fn build_cache_needs_readme_or_all_shards() {
+        let t = tempfile::tempdir().unwrap();
+        let g = t.path().join("g");
+        fs::create_dir(&g).unwrap();
+        assert!(matches!(recognise_gocache(&g), Err(Refusal::NotABuildCache { .. })));
+        fs::write(g.join("README"), "hello").unwrap();
+        assert!(recognise_gocache(&g).is_err(), "a README that is not Go's does not count");
+        for i in 0..=255u8 {
+            fs::create_dir(g.join(format!("{i:02x}"))).unwrap();
+        }
+        assert!(recognise_gocache(&g).is_ok());
+        let g2 = t.path().join("g2");
+        fs::create_dir(&g2).unwrap();
+        fs::write(g2.join("README"), format!("{GOCACHE_README_PREFIX}\nMore.\n")).unwrap();
+        assert!(recognise_gocache(&g2).is_ok());
+    }
+
+    #[test]
+    fn targets_outside_or_through_links_are_refused() {
+        let (t, root) = modcache();
+        let r = recognise_modcache(&root).unwrap();
+        let outside = t.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("keep"), "x").unwrap();
+        assert!(matches!(r.remove_tree(&outside), Err(Refusal::Outside { .. })));
+        assert!(matches!(r.remove_tree(r.path()), Err(Refusal::Outside { .. })));
+        assert!(matches!(r.remove_tree(&r.path().join("a/../../outside")), Err(Refusal::Outside { .. })));
+        symlink(&outside, root.join("escape")).unwrap();
+        assert!(matches!(r.remove_tree(&root.join("escape/keep")), Err(Refusal::ThroughSymlink { .. })));
+        // The link itself is removed as a link; what it points to stays.
+        let removed = r.remove_tree(&root.join("escape")).unwrap();
+        assert_eq!(removed.files, 1);
+        assert!(outside.join("keep").exists());
+        assert!(fs::symlink_metadata(root.join("escape")).is_err());
+    }
+
+    #[test]
+    fn read_only_trees_are_removed_and_links_inside_not_followed() {
+        let (t, root) = modcache();
+        let r = recognise_modcache(&root).unwrap();
+        let outside = t.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("keep"), "x").unwrap();
+        let tree = root.join("example.com/a@v1.0.0");
+        fs::create_dir_all(tree.join("sub")).unwrap();
+        fs::write(tree.join("sub/f.go"), "package a").unwrap();
+        symlink(&outside, tree.join("link")).unwrap();
+        for d in [tree.join("sub"), tree.clone()] {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o555)).unwrap();
+        }
+        let removed = r.remove_tree(&tree).unwrap();
+        assert!(removed.failures.is_empty(), "{:?}", removed.failures);
+        assert_eq!((removed.files, removed.dirs), (2, 2));
+        assert!(!tree.exists());
+        assert!(outside.join("keep").exists());
+        // Vanished targets are fine.
+        let again = r.remove_tree(&tree).unwrap();
+        assert_eq!(again.files + again.dirs, 0);
+    }
+}

@@ -1,0 +1,282 @@
+//! `gokeep prune`, `mark`, `log` and `gocache refresh` on caches the real
+//! `go` built; afterwards `go` must still build (offline where nothing needed
+//! was removed) and `go mod verify` must pass.
+
+mod common;
+mod prune_common;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use common::*;
+use prune_common::*;
+use serde_json::Value;
+use walkdir::WalkDir;
+
+fn json(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
+}
+
+fn files_named(dir: &Path, suffix: &str) -> usize {
+    WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .count()
+}
+
+#[test]
+fn prune_all_empties_the_module_cache_but_its_locks_and_go_rebuilds_from_the_proxy() {
+    let fx = Fixture::standard();
+    let locks_before = files_named(&fx.modcache(), ".lock");
+    assert!(locks_before >= fx.modules.len());
+
+    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
+    let doc = json(&out);
+    assert_eq!(doc["dry_run"], false);
+    assert_eq!(doc["result"]["failures"].as_array().unwrap().len(), 0, "{doc:#}");
+    assert!(doc["result"]["disk_bytes"].as_u64().unwrap() > 0);
+    let planned = doc["plan"]["items"].as_array().unwrap();
+    assert!(planned.iter().all(|i| i["reason"]["rule"] == "all"));
+
+    assert!(cached_versions(&fx).is_empty(), "left: {:?}", cached_versions(&fx));
+    for suffix in [".zip", ".ziphash", ".mod", ".info", ".partial"] {
+        assert_eq!(files_named(&fx.modcache().join("cache/download"), suffix), 0, "{suffix} files left");
+    }
+    assert_eq!(files_named(&fx.modcache(), ".lock"), locks_before, "lock files are never removed");
+    // Every @v/list that is left lists nothing: no version has a .mod any more.
+    for e in WalkDir::new(fx.modcache()).into_iter().filter_map(Result::ok) {
+        if e.file_name() == "list" {
+            assert_eq!(fs::read_to_string(e.path()).unwrap(), "", "{}", e.path().display());
+        }
+    }
+
+    fx.consumer_go_build_ok();
+    assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
+}
+
+#[test]
+fn dry_run_shows_the_plan_and_deletes_nothing() {
+    let fx = Fixture::standard();
+    let before = snapshot(&fx.modcache());
+    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run", "--json"]));
+    let doc = json(&out);
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["dry_run"], true);
+    assert!(doc["result"].is_null());
+    let items = doc["plan"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), fx.modules.len(), "one item per version (no sumdb, no vcs here)");
+    let first = &items[0];
+    assert_eq!(first["target"]["kind"], "module_version");
+    assert!(first["disk_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(
+        doc["plan"]["disk_bytes"].as_u64().unwrap(),
+        items.iter().map(|i| i["disk_bytes"].as_u64().unwrap()).sum::<u64>()
+    );
+    assert_same(&before, &snapshot(&fx.modcache()));
+
+    let text = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run"]));
+    assert!(text.contains("example.com/Org/Lib@v1.1.0"), "{text}");
+    assert_same(&before, &snapshot(&fx.modcache()));
+}
+
+#[test]
+fn every_run_is_journaled_and_shown_by_log() {
+    let fx = Fixture::standard();
+    let state = fx.sandbox.root().join("state");
+    run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["prune", "--all", "--yes", "--quiet"]));
+    let journal = fs::read_to_string(state.join("journal.jsonl")).unwrap();
+    assert_eq!(journal.lines().count(), 1);
+    let line = json(journal.lines().next().unwrap());
+    assert!(line["command"].as_str().unwrap().contains("prune --all --yes"));
+    assert!(line["disk_bytes"].as_u64().unwrap() > 0);
+
+    let doc = json(&run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["log", "--json"])));
+    assert_eq!(doc["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["entries"][0]["disk_bytes"], line["disk_bytes"]);
+    let text = run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).arg("log"));
+    assert!(text.contains("prune --all --yes"), "{text}");
+
+    // Without GOKEEP_STATE_DIR the journal lives in the user's state dir.
+    run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--quiet"]));
+    assert!(fx.sandbox.home().join(".local/state/gokeep/journal.jsonl").is_file());
+}
+
+/// A project using a subset of the cached modules: example.com/c and the pseudo-version.
+fn subset_app(fx: &Fixture) -> std::path::PathBuf {
+    let app = fx.sandbox.root().join("app");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(
+        app.join("go.mod"),
+        "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/c v1.0.0\n\texample.com/pseudo v0.0.0-20240101000000-abcdefabcdef\n)\n",
+    )
+    .unwrap();
+    fs::write(
+        app.join("app.go"),
+        "package app\n\nimport (\n\t\"example.com/c\"\n\t\"example.com/pseudo\"\n)\n\nfunc Names() []string { return []string{c.Name(), pseudo.Name()} }\n",
+    )
+    .unwrap();
+    app
+}
+
+#[test]
+fn mark_then_build_then_prune_unused_since_mark_removes_exactly_what_the_build_did_not_read() {
+    let fx = Fixture::standard();
+    let app = subset_app(&fx);
+    fx.sandbox.go_ok(&app, &["build", "./..."]);
+    let state = fx.sandbox.root().join("state");
+    // The cache was filled when the image was built, a while before the mark.
+    let built = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 3 * 86_400, 0);
+    for e in WalkDir::new(fx.modcache()).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        filetime::set_file_mtime(e.path(), built).unwrap();
+    }
+
+    let mark = json(&run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["mark", "--json"])));
+    assert_eq!(mark["mark"]["versions"].as_u64().unwrap(), fx.modules.len() as u64);
+    // Marking changes access times only.
+    let f = fx.extracted_dir("example.com/a", "v1.0.0").join("a.go");
+    let stamp = humantime::parse_rfc3339(mark["mark"]["stamp"].as_str().unwrap()).unwrap();
+    let stamp = stamp.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert_eq!(fs::metadata(&f).unwrap().atime(), stamp);
+    assert_eq!(fs::metadata(&f).unwrap().mtime(), built.unix_seconds());
+
+    fx.sandbox.go_ok(&app, &["build", "./..."]);
+    run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["prune", "--unused-since-mark", "--yes"]));
+
+    let mut left = cached_versions(&fx);
+    left.sort();
+    assert_eq!(
+        left,
+        vec![
+            ("example.com/c".to_owned(), "v1.0.0".to_owned()),
+            ("example.com/pseudo".to_owned(), "v0.0.0-20240101000000-abcdefabcdef".to_owned()),
+        ]
+    );
+    assert_go_ok(&go_offline(&fx.sandbox, &app, &["build", "./..."]), "GOPROXY=off go build");
+    assert_go_ok(&go_offline(&fx.sandbox, &app, &["mod", "verify"]), "go mod verify");
+}
+
+#[test]
+fn prune_unused_since_mark_without_a_mark_is_a_usage_error() {
+    let fx = Fixture::standard();
+    let state = fx.sandbox.root().join("state");
+    let (code, _, err) =
+        run(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["prune", "--unused-since-mark"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("gokeep mark"), "{err}");
+}
+
+fn build_entries(gocache: &Path) -> Vec<std::path::PathBuf> {
+    WalkDir::new(gocache)
+        .min_depth(2)
+        .max_depth(2)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy();
+            e.file_type().is_file() && (n.ends_with("-a") || n.ends_with("-d"))
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect()
+}
+
+#[test]
+fn gocache_max_age_removes_old_entries_only_and_keeps_go_bookkeeping() {
+    let fx = Fixture::standard();
+    let entries = build_entries(&fx.gocache());
+    assert!(entries.len() > 4);
+    let old = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 10 * 86_400, 0);
+    let (aged, fresh) = entries.split_at(entries.len() / 2);
+    for p in aged {
+        filetime::set_file_mtime(p, old).unwrap();
+    }
+    for name in ["README", "trim.txt"] {
+        if fx.gocache().join(name).exists() {
+            filetime::set_file_mtime(fx.gocache().join(name), old).unwrap();
+        }
+    }
+    run_ok(fx.sandbox.gokeep().args(["prune", "--gocache-max-age", "5d", "--yes"]));
+    assert!(aged.iter().all(|p| !p.exists()));
+    assert!(fresh.iter().all(|p| p.exists()));
+    assert!(fx.gocache().join("README").exists());
+    fx.consumer_go_build_ok();
+}
+
+#[test]
+fn gocache_refresh_sets_entry_mtimes_to_now() {
+    let fx = Fixture::standard();
+    let entries = build_entries(&fx.gocache());
+    let old = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 4 * 86_400, 0);
+    for p in &entries {
+        filetime::set_file_mtime(p, old).unwrap();
+    }
+    let before = gokeep::timestamp::Timestamp::now().0;
+    let doc = json(&run_ok(fx.sandbox.gokeep().args(["gocache", "refresh", "--json"])));
+    assert_eq!(doc["refreshed_entries"].as_u64().unwrap(), entries.len() as u64);
+    for p in &entries {
+        assert!(fs::metadata(p).unwrap().mtime() >= before, "{}", p.display());
+    }
+}
+
+fn set_times_of_tree(dir: &Path, t: filetime::FileTime) {
+    for e in WalkDir::new(dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        filetime::set_file_times(e.path(), t, t).unwrap();
+    }
+}
+
+fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+    v.sort();
+    v
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    sorted(items.iter().map(|(p, v)| ((*p).to_owned(), (*v).to_owned())).collect())
+}
+
+const PSEUDO: (&str, &str) = ("example.com/pseudo", "v0.0.0-20240101000000-abcdefabcdef");
+
+#[test]
+fn pruning_by_age_size_and_roots_keeps_what_the_root_project_needs_offline() {
+    let fx = Fixture::standard();
+    let app = subset_app(&fx);
+    let app_s = app.display().to_string();
+    fx.sandbox.go_ok(&app, &["build", "./..."]);
+    let offline_ok = |what: &str| {
+        assert_go_ok(&go_offline(&fx.sandbox, &app, &["build", "./..."]), &format!("{what}: GOPROXY=off go build"));
+        assert_go_ok(&go_offline(&fx.sandbox, &app, &["mod", "verify"]), &format!("{what}: go mod verify"));
+    };
+
+    // By age: everything was last used 60 days ago, then the app's build reads its two modules.
+    set_times_of_tree(
+        &fx.modcache(),
+        filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 60 * 86_400, 0),
+    );
+    fx.sandbox.go_ok(&app, &["build", "./..."]);
+    run_ok(fx.sandbox.gokeep().args(["prune", "--max-age", "30d", "--yes"]));
+    assert_eq!(sorted(cached_versions(&fx)), pairs(&[("example.com/c", "v1.0.0"), PSEUDO]));
+    offline_ok("--max-age");
+
+    // By size, with the app as a GC root: everything else goes, the roots stay.
+    fx.download_all();
+    run_ok(fx.sandbox.gokeep().args(["prune", "--max-size", "1B", "--root", &app_s, "--yes"]));
+    assert_eq!(sorted(cached_versions(&fx)), pairs(&[("example.com/c", "v1.0.0"), PSEUDO]));
+    offline_ok("--max-size --root");
+
+    // Only roots, plus a keep glob matched per path element (example.com/a and example.com/a/b).
+    fx.download_all();
+    run_ok(fx.sandbox.gokeep().args(["prune", "--only-roots", "--root", &app_s, "--keep", "example.com/a", "--yes"]));
+    assert_eq!(
+        sorted(cached_versions(&fx)),
+        pairs(&[
+            ("example.com/a", "v1.0.0"),
+            ("example.com/a", "v1.2.0"),
+            ("example.com/a/b", "v1.0.0"),
+            ("example.com/c", "v1.0.0"),
+            PSEUDO
+        ])
+    );
+    offline_ok("--only-roots");
+    fx.consumer_go_build_ok();
+    assert_go_ok(&fx.consumer_go_mod_verify(), "consumer go mod verify");
+}

@@ -1,0 +1,101 @@
+//! Crash safety: `gokeep prune` killed with SIGKILL at moments spread over a
+//! whole run never leaves a module cache that `go` cannot use: afterwards
+//! `go build` (with the `file://` proxy) and `go mod verify` always succeed.
+
+mod common;
+mod prune_common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use common::*;
+use prune_common::*;
+
+const TRIALS: u32 = 32;
+
+/// Modules big enough that a prune takes a measurable while: each has a
+/// package and a couple of hundred data files in nested directories.
+fn bulky_modules() -> Vec<Module> {
+    let mut mods = Vec::new();
+    for i in 0..6 {
+        for v in ["v1.0.0", "v1.1.0"] {
+            let path = format!("example.com/bulk{i}");
+            let mut m = Module::new(&path, v).file(
+                &format!("bulk{i}.go"),
+                format!("// Package bulk{i} is a test fixture.\npackage bulk{i}\n\n// Name says which version this is.\nfunc Name() string {{ return \"{path}@{v}\" }}\n"),
+            );
+            for f in 0..60 {
+                m = m.file(&format!("data/d{}/f{f}.txt", f % 10), format!("{path}@{v} file {f}\n").repeat(20));
+            }
+            mods.push(m);
+        }
+    }
+    mods
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if to.exists() {
+        GoSandbox::make_writable(to);
+        std::fs::remove_dir_all(to).unwrap();
+    }
+    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("running cp");
+    assert!(st.success(), "cp -a {} {}", from.display(), to.display());
+}
+
+#[test]
+fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
+    let fx = Fixture::with_modules(bulky_modules());
+    let pristine = fx.sandbox.root().join("pristine-modcache");
+    copy_tree(&fx.modcache(), &pristine);
+
+    // How long an uninterrupted run takes, to spread the kills over it.
+    let t = Instant::now();
+    run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--quiet", "--threads", "1"]));
+    let full = t.elapsed();
+    fx.consumer_go_build_ok();
+
+    // Every other trial removes only extracted trees (zips stay), the other
+    // removal protocol: lock, .partial, tree, .partial gone.
+    let zips_only = fx.sandbox.root().join("zips-only.toml");
+    std::fs::write(&zips_only, "[modcache]\nzips_only_after = \"1s\"\n").unwrap();
+    let zips_only = zips_only.display().to_string();
+
+    copy_tree(&pristine, &fx.modcache());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
+    let planned: serde_json::Value = serde_json::from_str(&planned).unwrap();
+    assert_eq!(planned["plan"]["total_items"].as_u64().unwrap(), fx.modules.len() as u64, "{planned:#}");
+
+    let mut killed_mid_run = 0;
+    for trial in 0..TRIALS {
+        copy_tree(&pristine, &fx.modcache());
+        let rule: &[&str] = if trial % 2 == 0 { &["--all"] } else { &["--policy", &zips_only] };
+        let delay = full.mul_f64(f64::from(trial) / f64::from(TRIALS) * 1.1);
+        let mut child = Command::new(gokeep_bin())
+            .current_dir(fx.sandbox.root())
+            .env_clear()
+            .envs(fx.sandbox.go_env())
+            .arg("prune")
+            .args(rule)
+            .args(["--yes", "--quiet", "--threads", "1"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting gokeep");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if !status.success() {
+            killed_mid_run += 1;
+        }
+        let what = format!("trial {trial} ({rule:?} killed after {delay:?})");
+        let build = fx.sandbox.go(&fx.consumer, &["build", "./..."]);
+        assert_go_ok(&build, &format!("{what}: go build"));
+        let verify = fx.consumer_go_mod_verify();
+        assert_go_ok(&verify, &format!("{what}: go mod verify"));
+        // And gokeep itself finishes the job afterwards.
+        run_ok(fx.sandbox.gokeep().arg("prune").args(rule).args(["--yes", "--quiet"]));
+    }
+    assert!(killed_mid_run >= TRIALS / 2, "only {killed_mid_run} of {TRIALS} runs were killed before they ended");
+}
