@@ -225,10 +225,10 @@ echo "$sha_line"
 sha_tput=$(awk -v b="$sha_bytes" -v t="$gk_med" 'BEGIN { printf "%d\n", b / t }')
 gk_cpu=$(median "${C_GK[@]}")
 cpu_tput=$(awk -v b="$sha_bytes" -v t="$gk_cpu" 'BEGIN { printf "%d\n", b / t }')
-cpu_frac=$(awk -v a="$cpu_tput" -v l="$sha_bps" 'BEGIN { printf "%.2f\n", a / l }')
+cpu_frac=$(awk -v a="$cpu_tput" -v l="$sha_bps" 'BEGIN { printf "%.4f\n", a / l }')
 io_tput=$(awk -v b="$io_bytes" -v t="$gk_med" 'BEGIN { printf "%d\n", b / t }')
-sha_frac=$(awk -v a="$sha_tput" -v l="$limit_bps" 'BEGIN { printf "%.2f\n", a / l }')
-io_frac=$(awk -v a="$io_tput" -v l="$limit_bps" 'BEGIN { printf "%.2f\n", a / l }')
+sha_frac=$(awk -v a="$sha_tput" -v l="$limit_bps" 'BEGIN { printf "%.4f\n", a / l }')
+io_frac=$(awk -v a="$io_tput" -v l="$limit_bps" 'BEGIN { printf "%.4f\n", a / l }')
 echo "gokeep hashing throughput (SHA-256 input = zip contents inflated + trees = $(human "$sha_bytes")):"
 echo "  $(human "$sha_tput")/s = $(awk -v f="$sha_frac" 'BEGIN { printf "%.1f", f * 100 }') % of the limit   (target >= 80 %: $(verdict "$sha_frac" 0.8))"
 echo "by CPU time (an unloaded 2-core machine): $(human "$cpu_tput")/s per CPU-second x 2 cores = $(awk -v f="$cpu_frac" 'BEGIN { printf "%.1f", f * 100 }') % of the limit"
