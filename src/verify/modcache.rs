@@ -120,7 +120,7 @@ pub fn parse_ziphash(data: &[u8]) -> Ziphash {
 }
 
 fn read_ziphash(path: &Path) -> Result<Ziphash, std::io::Error> {
-    match std::fs::read(path) {
+    match crate::noatime::read(path) {
         Ok(d) => Ok(parse_ziphash(&d)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ziphash::Missing),
         Err(e) => Err(e),
@@ -363,7 +363,7 @@ impl Checker<'_> {
         if !self.rec.has(DownloadFile::Mod) {
             return None;
         }
-        let data = match std::fs::read(&mod_path) {
+        let data = match crate::noatime::read(&mod_path) {
             Ok(d) => d,
             Err(e) => {
                 let f = self.finding(K::ModMismatch, format!("cannot read .mod: {e}")).path(&mod_path);
