@@ -158,7 +158,7 @@ fn sha256_reader(r: &mut impl Read) -> io::Result<[u8; 32]> {
 /// SHA-256 of a whole file, streamed.
 pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let mut f = File::open(path).map_err(io)?;
+    let mut f = crate::noatime::open(path).map_err(io)?;
     sha256_reader(&mut f).map_err(io)
 }
 
@@ -258,7 +258,7 @@ pub struct ZipHash {
 /// `HashZip(zipfile)`: every entry name as stored (directory entries
 /// included, hashed as empty), content decompressed and CRC-checked.
 pub fn hash_zip(path: &Path) -> Result<ZipHash, HashError> {
-    let file = File::open(path).map_err(|source| HashError::Io { path: path.to_owned(), source })?;
+    let file = crate::noatime::open(path).map_err(|source| HashError::Io { path: path.to_owned(), source })?;
     let len = file.metadata().map_err(|source| HashError::Io { path: path.to_owned(), source })?.len();
     let reader = SharedFile { file: Arc::new(file), pos: 0, len };
     let archive =

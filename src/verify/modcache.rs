@@ -120,7 +120,7 @@ pub fn parse_ziphash(data: &[u8]) -> Ziphash {
 }
 
 fn read_ziphash(path: &Path) -> Result<Ziphash, std::io::Error> {
-    match std::fs::read(path) {
+    match crate::noatime::read(path) {
         Ok(d) => Ok(parse_ziphash(&d)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ziphash::Missing),
         Err(e) => Err(e),
@@ -363,7 +363,7 @@ impl Checker<'_> {
         if !self.rec.has(DownloadFile::Mod) {
             return None;
         }
-        let data = match std::fs::read(&mod_path) {
+        let data = match crate::noatime::read(&mod_path) {
             Ok(d) => d,
             Err(e) => {
                 let f = self.finding(K::ModMismatch, format!("cannot read .mod: {e}")).path(&mod_path);
@@ -674,26 +674,28 @@ mod tests {
 
     #[test]
     fn toolchain_trees_changed_by_go_are_not_corruption() {
-        let (m, v) = ("golang.org/toolchain", "v0.0.1-go1.99.0.linux-amd64");
-        let t = tempfile::tempdir().unwrap();
-        let p = VersionPaths::new(t.path(), m, v);
-        std::fs::create_dir_all(&p.download_dir).unwrap();
+        let (module, version) = ("golang.org/toolchain", "v0.0.1-go1.99.0.linux-amd64");
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = VersionPaths::new(tmp.path(), module, version);
+        std::fs::create_dir_all(&paths.download_dir).unwrap();
         {
             use std::io::Write as _;
-            let mut w = zip::ZipWriter::new(std::fs::File::create(p.file("zip")).unwrap());
-            w.start_file(format!("{m}@{v}/src/_go.mod"), zip::write::SimpleFileOptions::default()).unwrap();
-            w.write_all(b"module std\n").unwrap();
-            w.finish().unwrap();
+            let mut writer = zip::ZipWriter::new(std::fs::File::create(paths.file("zip")).unwrap());
+            writer
+                .start_file(format!("{module}@{version}/src/_go.mod"), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(b"module std\n").unwrap();
+            writer.finish().unwrap();
         }
-        let h = dirhash::hash_zip(&p.file("zip")).unwrap().tree.h1.unwrap();
-        std::fs::write(p.file("ziphash"), &h).unwrap();
+        let h1 = dirhash::hash_zip(&paths.file("zip")).unwrap().tree.h1.unwrap();
+        std::fs::write(paths.file("ziphash"), &h1).unwrap();
         // What toolchain.Exec does after extraction: copy _go.mod to go.mod.
-        std::fs::create_dir_all(p.dir.join("src")).unwrap();
-        std::fs::write(p.dir.join("src/_go.mod"), b"module std\n").unwrap();
-        std::fs::write(p.dir.join("src/go.mod"), b"module std\n").unwrap();
-        let rec = record_for(t.path(), m, v).unwrap();
-        let c = check_version(t.path(), &rec, &[]);
-        assert!(c.findings.is_empty(), "{:?}", c.findings);
+        std::fs::create_dir_all(paths.dir.join("src")).unwrap();
+        std::fs::write(paths.dir.join("src/_go.mod"), b"module std\n").unwrap();
+        std::fs::write(paths.dir.join("src/go.mod"), b"module std\n").unwrap();
+        let rec = record_for(tmp.path(), module, version).unwrap();
+        let checked = check_version(tmp.path(), &rec, &[]);
+        assert!(checked.findings.is_empty(), "{:?}", checked.findings);
     }
 
     #[test]
