@@ -161,7 +161,8 @@ fn mark_then_build_then_prune_unused_since_mark_removes_exactly_what_the_build_d
 fn prune_unused_since_mark_without_a_mark_is_a_usage_error() {
     let fx = Fixture::standard();
     let state = fx.sandbox.root().join("state");
-    let (code, _, err) = run(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["prune", "--unused-since-mark"]));
+    let (code, _, err) =
+        run(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["prune", "--unused-since-mark"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("gokeep mark"), "{err}");
 }
@@ -247,7 +248,10 @@ fn pruning_by_age_size_and_roots_keeps_what_the_root_project_needs_offline() {
     };
 
     // By age: everything was last used 60 days ago, then the app's build reads its two modules.
-    set_times_of_tree(&fx.modcache(), filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 60 * 86_400, 0));
+    set_times_of_tree(
+        &fx.modcache(),
+        filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 60 * 86_400, 0),
+    );
     fx.sandbox.go_ok(&app, &["build", "./..."]);
     run_ok(fx.sandbox.gokeep().args(["prune", "--max-age", "30d", "--yes"]));
     assert_eq!(sorted(cached_versions(&fx)), pairs(&[("example.com/c", "v1.0.0"), PSEUDO]));

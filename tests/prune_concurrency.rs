@@ -53,7 +53,8 @@ fn go_loop(
 #[test]
 fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     let set_a = vec![module("example.com/keep/x", "v1.0.0", "x"), module("example.com/keep/y", "v1.0.0", "y")];
-    let set_b: Vec<Module> = (0..4).map(|i| module(&format!("example.com/churn/p{i}"), "v1.0.0", &format!("p{i}"))).collect();
+    let set_b: Vec<Module> =
+        (0..4).map(|i| module(&format!("example.com/churn/p{i}"), "v1.0.0", &format!("p{i}"))).collect();
     let fx = Fixture::published(set_a.iter().chain(&set_b).cloned().collect());
     let sb = &fx.sandbox;
 

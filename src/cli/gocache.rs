@@ -58,12 +58,20 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
                     failures: &r.failures,
                 })?;
             } else {
-                printer.note(&format!("gokeep: refreshed {} build cache entries in {}", r.entries, root.path().display()));
+                printer.note(&format!(
+                    "gokeep: refreshed {} build cache entries in {}",
+                    r.entries,
+                    root.path().display()
+                ));
                 for f in &r.failures {
                     printer.note(&format!("gokeep: warning: {}: {}", f.path.display(), f.message));
                 }
             }
-            if r.failures.is_empty() { Ok(Outcome::Clean) } else { anyhow::bail!("{} entries could not be refreshed", r.failures.len()) }
+            if r.failures.is_empty() {
+                Ok(Outcome::Clean)
+            } else {
+                anyhow::bail!("{} entries could not be refreshed", r.failures.len())
+            }
         }
     }
 }

@@ -40,7 +40,9 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     let root = safety::recognise_modcache(&modcache)?;
     let (source, why) = age_source_for(root.path());
     if source == AgeSource::Mtime {
-        return Err(UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into());
+        return Err(
+            UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into()
+        );
     }
     let now = Timestamp::now();
     let m = mark::mark(&root, now);
@@ -76,5 +78,9 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             printer.note(&format!("gokeep: warning: {}: {}", f.path.display(), f.message));
         }
     }
-    if m.failures.is_empty() { Ok(Outcome::Clean) } else { anyhow::bail!("{} files could not be marked", m.failures.len()) }
+    if m.failures.is_empty() {
+        Ok(Outcome::Clean)
+    } else {
+        anyhow::bail!("{} files could not be marked", m.failures.len())
+    }
 }

@@ -3,8 +3,8 @@
 
 mod env;
 mod exit;
-mod gocache;
 mod generate;
+mod gocache;
 mod log;
 mod mark;
 mod metrics;

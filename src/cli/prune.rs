@@ -10,12 +10,12 @@ use std::time::Instant;
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
-use gokeep::prune::execute::{self, ExecOptions, Removal};
-use gokeep::prune::journal::{self, JournalEntry};
-use gokeep::prune::safety::{self, CacheRoot};
 use gokeep::policy::{FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, parse_duration, parse_size};
 use gokeep::prune::atime::{AgeSource, age_source_for};
+use gokeep::prune::execute::{self, ExecOptions, Removal};
+use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
+use gokeep::prune::safety::{self, CacheRoot};
 use gokeep::prune::{Plan, PlanItem, Reason, Target, mark, roots};
 use gokeep::scan;
 use gokeep::timestamp::Timestamp;
@@ -149,7 +149,11 @@ fn wants_modcache(p: &Policy) -> bool {
 
 fn wants_gocache(p: &Policy) -> bool {
     let g = &p.gocache;
-    g.max_age.is_some() || g.max_size.is_some() || g.fuzz == FuzzMode::Remove || g.testcache == TestcacheMode::Expire || g.refresh_kept
+    g.max_age.is_some()
+        || g.max_size.is_some()
+        || g.fuzz == FuzzMode::Remove
+        || g.testcache == TestcacheMode::Expire
+        || g.refresh_kept
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -188,7 +192,10 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
                 return Err(UsageError(format!("--unused-since-mark: {age_note}; reads leave no trace there")).into());
             }
             let m = mark::load(root.path())?.ok_or_else(|| {
-                UsageError(format!("--unused-since-mark: {} has no mark; run `gokeep mark` first", root.path().display()))
+                UsageError(format!(
+                    "--unused-since-mark: {} has no mark; run `gokeep mark` first",
+                    root.path().display()
+                ))
             })?;
             Some(m.marked_at)
         }
@@ -214,7 +221,10 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
         }
     }
-    if mod_inv.is_some() && age_source == AgeSource::Mtime && (policy.modcache.max_age.is_some() || policy.modcache.max_size.is_some()) {
+    if mod_inv.is_some()
+        && age_source == AgeSource::Mtime
+        && (policy.modcache.max_age.is_some() || policy.modcache.max_size.is_some())
+    {
         printer.note(&format!("gokeep: {age_note}"));
     }
     let mut plan = plan::plan(&PlanInput {
@@ -236,8 +246,12 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
-    let plan_json =
-        PlanJson { items: &plan.items, total_items: plan.items.len(), apparent_bytes: total_apparent, disk_bytes: total_disk };
+    let plan_json = PlanJson {
+        items: &plan.items,
+        total_items: plan.items.len(),
+        apparent_bytes: total_apparent,
+        disk_bytes: total_disk,
+    };
 
     if args.dry_run || plan.items.is_empty() {
         if printer.json {

@@ -155,11 +155,7 @@ fn is_build_target(t: &Target) -> bool {
 }
 
 /// Carries out `plan`. `progress` is called once per item, after it ran.
-pub fn execute(
-    plan: &Plan,
-    opts: &ExecOptions,
-    progress: &(dyn Fn(&PlanItem) + Sync),
-) -> Result<Removal, ExecError> {
+pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + Sync)) -> Result<Removal, ExecError> {
     let needs_mod = plan.items.iter().any(|i| !is_build_target(&i.target));
     let needs_build = plan.items.iter().any(|i| is_build_target(&i.target));
     let modcache = match (&plan.modcache, needs_mod) {
@@ -353,7 +349,10 @@ impl Executor {
         };
         let mut r = Removal::default();
         if self.remove_tree_marked(&mut r, module, version) {
-            self.remove_file(&mut r, &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Partial));
+            self.remove_file(
+                &mut r,
+                &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Partial),
+            );
         }
         r
     }
@@ -490,8 +489,10 @@ impl Executor {
                 for e in entries.filter_map(Result::ok) {
                     let p = e.path();
                     let Ok(rel) = p.strip_prefix(root.path()) else { continue };
-                    if !matches!(layout::classify_gocache(rel, false), BuildPath::Action { .. } | BuildPath::Output { .. })
-                    {
+                    if !matches!(
+                        layout::classify_gocache(rel, false),
+                        BuildPath::Action { .. } | BuildPath::Output { .. }
+                    ) {
                         continue;
                     }
                     let Ok(md) = e.metadata() else { continue };

@@ -126,7 +126,12 @@ pub struct VersionLock(pub HeldLock);
 
 impl VersionLock {
     /// Waits up to `wait` for `<version>.lock`; `Ok(None)` if a running `go` still holds it.
-    pub fn try_acquire(modcache: &Path, module: &str, version: &str, wait: Duration) -> Result<Option<Self>, LockError> {
+    pub fn try_acquire(
+        modcache: &Path,
+        module: &str,
+        version: &str,
+        wait: Duration,
+    ) -> Result<Option<Self>, LockError> {
         Ok(try_lock_for(&download_path(modcache, module, version, DownloadFile::Lock), wait)?.map(Self))
     }
 
@@ -182,10 +187,14 @@ pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
     if !at_v.is_dir() {
         return Ok(());
     }
-    let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&list).map_err(err)?;
+    let mut f =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&list).map_err(err)?;
     f.lock().map_err(|e| LockError::Lock { path: list.clone(), source: e })?;
-    let names: Vec<String> =
-        fs::read_dir(at_v).map_err(err)?.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).collect();
+    let names: Vec<String> = fs::read_dir(at_v)
+        .map_err(err)?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
     let want = version_list(names.iter().map(String::as_str));
     let mut old = Vec::new();
     f.read_to_end(&mut old).map_err(err)?;
@@ -209,7 +218,8 @@ pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
 pub fn expire_test_results(gocache: &Path, now_nanos: i128) -> Result<(), LockError> {
     let path = gocache.join("testexpire.txt");
     let err = |e: std::io::Error| LockError::Rewrite { path: path.clone(), source: e };
-    let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&path).map_err(err)?;
+    let mut f =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&path).map_err(err)?;
     f.lock().map_err(|e| LockError::Lock { path: path.clone(), source: e })?;
     let mut old = String::new();
     f.read_to_string(&mut old).map_err(err)?;

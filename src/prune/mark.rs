@@ -123,7 +123,10 @@ pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
                 let Ok(rel) = e.path().strip_prefix(base) else { continue };
                 let class = layout::classify_modcache(rel, false);
                 let Some((m, v)) = class.module_version() else { continue };
-                if matches!(class, ModPath::Download { .. } | ModPath::ExtractedFile { .. } | ModPath::ExtractTemp { .. }) {
+                if matches!(
+                    class,
+                    ModPath::Download { .. } | ModPath::ExtractedFile { .. } | ModPath::ExtractTemp { .. }
+                ) {
                     match filetime::set_file_atime(e.path(), atime) {
                         Ok(()) => {
                             n += 1;
@@ -157,7 +160,9 @@ fn marks_path() -> Result<PathBuf, MarkError> {
 
 fn read_marks(path: &Path) -> Result<MarksFile, MarkError> {
     match fs::read_to_string(path) {
-        Ok(t) => serde_json::from_str(&t).map_err(|e| MarkError::Read { path: path.to_owned(), message: e.to_string() }),
+        Ok(t) => {
+            serde_json::from_str(&t).map_err(|e| MarkError::Read { path: path.to_owned(), message: e.to_string() })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MarksFile::default()),
         Err(e) => Err(MarkError::Read { path: path.to_owned(), message: e.to_string() }),
     }
