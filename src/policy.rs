@@ -235,9 +235,7 @@ impl Checker<'_> {
         let Some(v) = v else { return Ok(None) };
         let span = v.span();
         match v.into_inner() {
-            toml::Value::String(s) => {
-                parse_size(&s).map(Some).map_err(|m| self.error(span, key, format!("{s:?} {m}")))
-            }
+            toml::Value::String(s) => parse_size(&s).map(Some).map_err(|m| self.error(span, key, format!("{s:?} {m}"))),
             toml::Value::Integer(n) => u64::try_from(n)
                 .map(Some)
                 .map_err(|_| self.error(span, key, format!("{n} is not a size (it is negative)"))),
@@ -271,7 +269,7 @@ impl Policy {
 
     /// Parses and validates policy text; `origin` is the file name errors name.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Policy, PolicyError> {
-        let c = Checker { text, origin };
+        let check = Checker { text, origin };
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             let (line, column) = line_col(text, offset);
@@ -283,10 +281,10 @@ impl Policy {
                 message: e.message().trim().to_owned(),
             }
         })?;
-        let m = raw.modcache;
-        let keep_latest = match m.keep_latest {
+        let mc = raw.modcache;
+        let keep_latest = match mc.keep_latest {
             Some(k) if *k.get_ref() == 0 => {
-                return Err(c.error(
+                return Err(check.error(
                     k.span(),
                     "modcache.keep_latest",
                     "must be at least 1 (it protects the newest N versions of each module)".into(),
@@ -295,31 +293,31 @@ impl Policy {
             k => k.map(Spanned::into_inner),
         };
         let modcache = ModcachePolicy {
-            max_age: c.duration("modcache.max_age", m.max_age)?,
-            max_size: c.size("modcache.max_size", m.max_size)?,
-            keep: c.globs("modcache.keep", m.keep)?,
+            max_age: check.duration("modcache.max_age", mc.max_age)?,
+            max_size: check.size("modcache.max_size", mc.max_size)?,
+            keep: check.globs("modcache.keep", mc.keep)?,
             keep_latest,
-            remove_corrupted: m.remove_corrupted,
-            remove_debris: m.remove_debris,
-            zips_only_after: c.duration("modcache.zips_only_after", m.zips_only_after)?,
-            vcs_max_age: c.duration("modcache.vcs_max_age", m.vcs_max_age)?,
-            sumdb: m.sumdb,
-            toolchains_keep_latest: m.toolchains_keep_latest,
+            remove_corrupted: mc.remove_corrupted,
+            remove_debris: mc.remove_debris,
+            zips_only_after: check.duration("modcache.zips_only_after", mc.zips_only_after)?,
+            vcs_max_age: check.duration("modcache.vcs_max_age", mc.vcs_max_age)?,
+            sumdb: mc.sumdb,
+            toolchains_keep_latest: mc.toolchains_keep_latest,
             all: false,
         };
-        let g = raw.gocache;
+        let gc = raw.gocache;
         let gocache = GocachePolicy {
-            max_age: c.duration("gocache.max_age", g.max_age)?,
-            max_size: c.size("gocache.max_size", g.max_size)?,
-            fuzz: g.fuzz,
-            testcache: g.testcache,
-            refresh_kept: g.refresh_kept,
+            max_age: check.duration("gocache.max_age", gc.max_age)?,
+            max_size: check.size("gocache.max_size", gc.max_size)?,
+            fuzz: gc.fuzz,
+            testcache: gc.testcache,
+            refresh_kept: gc.refresh_kept,
         };
-        let r = raw.roots;
-        let only_roots = match r.only_roots {
+        let rc = raw.roots;
+        let only_roots = match rc.only_roots {
             // Without projects every version would count as "not a root".
-            Some(o) if *o.get_ref() && r.projects.is_empty() => {
-                return Err(c.error(
+            Some(o) if *o.get_ref() && rc.projects.is_empty() => {
+                return Err(check.error(
                     o.span(),
                     "roots.only_roots",
                     "needs roots.projects (with no projects it would remove every module version)".into(),
@@ -327,7 +325,7 @@ impl Policy {
             }
             o => o.is_some_and(Spanned::into_inner),
         };
-        let roots = RootsPolicy { projects: r.projects.into_iter().map(Spanned::into_inner).collect(), only_roots };
+        let roots = RootsPolicy { projects: rc.projects.into_iter().map(Spanned::into_inner).collect(), only_roots };
         Ok(Policy { modcache, gocache, roots })
     }
 
@@ -402,6 +400,7 @@ impl Policy {
 /// Command-line flags that adjust a policy (`gokeep prune --max-age ...`).
 /// `max_age` and `max_size` apply to the module cache.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools, reason = "one field per command-line switch")]
 pub struct Overrides {
     pub max_age: Option<Duration>,
     pub max_size: Option<u64>,
@@ -599,11 +598,7 @@ fn scan_chunk(mut pattern: &[char]) -> (bool, &[char], &[char]) {
     let mut i = 0;
     while i < pattern.len() {
         match pattern[i] {
-            '\\' => {
-                if i + 1 < pattern.len() {
-                    i += 1;
-                }
-            }
+            '\\' if i + 1 < pattern.len() => i += 1,
             '[' => in_range = true,
             ']' => in_range = false,
             '*' if !in_range => return (star, &pattern[..i], &pattern[i..]),
@@ -715,7 +710,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// `key =` on its line (or the nearest one above, for multi-line arrays).
 fn key_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let mut key = None;
     let mut table = String::new();
@@ -725,18 +719,18 @@ fn key_at(text: &str, offset: usize) -> String {
         if let Some(h) = t.strip_prefix('[') {
             let name = h.trim_start_matches('[').split(']').next().unwrap_or("").trim();
             // The offset is on the header itself: an unknown table.
-            if i == 0 && line_start <= offset {
+            if i == 0 {
                 return name.to_owned();
             }
-            table = name.to_owned();
+            name.clone_into(&mut table);
             break;
         }
-        if key.is_none() {
-            if let Some((k, _)) = t.split_once('=') {
-                let k = k.trim();
-                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.\"'".contains(c)) {
-                    key = Some(k.trim_matches(['"', '\'']).to_owned());
-                }
+        if key.is_none()
+            && let Some((k, _)) = t.split_once('=')
+        {
+            let k = k.trim();
+            if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.\"'".contains(c)) {
+                key = Some(k.trim_matches(['"', '\'']).to_owned());
             }
         }
     }
@@ -862,7 +856,9 @@ only_roots = true
         assert!(err("[modcache]\nmax_age = \"0d\"\n").contains("modcache.max_age: must be longer than 0"));
         assert!(err("[modcache]\nkeep_latest = 0\n").contains("modcache.keep_latest: must be at least 1"));
         assert!(err("[roots]\nonly_roots = true\n").starts_with("schedules/x.toml:2:14: roots.only_roots: needs"));
-        assert!(err("[modcache]\nkeep = [\"ex[ample.com\"]\n").contains("modcache.keep: \"ex[ample.com\" is not a valid"));
+        assert!(
+            err("[modcache]\nkeep = [\"ex[ample.com\"]\n").contains("modcache.keep: \"ex[ample.com\" is not a valid")
+        );
         assert!(err("[modcache]\nkeep = [\"\"]\n").contains("modcache.keep: \"\" is an empty pattern"));
     }
 

@@ -114,17 +114,17 @@ fn per_version_and_per_module_bytes_equal_du_of_extracted_dir_plus_download_file
             .find(|r| r.module == m.path && r.version == m.version)
             .unwrap_or_else(|| panic!("{} not in the inventory", m.id()));
         let extracted = rec.extracted.unwrap_or_else(|| panic!("{} has no extracted tree", m.id()));
-        let (du_apparent, du_disk) = du(&fx.modcache().join(m.extracted_rel()));
-        assert_eq!(extracted.apparent_bytes, du_apparent, "{} extracted vs du -sb", m.id());
-        assert_eq!(extracted.disk_bytes, du_disk, "{} extracted vs du -sB1", m.id());
-        let (dl_apparent, dl_disk) = download_file_bytes(&fx, m);
-        assert_eq!(rec.download.apparent_bytes, dl_apparent, "{} download files", m.id());
-        assert_eq!(rec.download.disk_bytes, dl_disk, "{} download files on disk", m.id());
+        let (tree_apparent, tree_disk) = du(&fx.modcache().join(m.extracted_rel()));
+        assert_eq!(extracted.apparent_bytes, tree_apparent, "{} extracted vs du -sb", m.id());
+        assert_eq!(extracted.disk_bytes, tree_disk, "{} extracted vs du -sB1", m.id());
+        let (files_apparent, files_disk) = download_file_bytes(&fx, m);
+        assert_eq!(rec.download.apparent_bytes, files_apparent, "{} download files", m.id());
+        assert_eq!(rec.download.disk_bytes, files_disk, "{} download files on disk", m.id());
         let total = rec.total();
-        assert_eq!(total.apparent_bytes, du_apparent + dl_apparent, "{}", m.id());
+        assert_eq!(total.apparent_bytes, tree_apparent + files_apparent, "{}", m.id());
         let e = expected_by_module.entry(&m.path).or_default();
-        e.0 += du_apparent + dl_apparent;
-        e.1 += du_disk + dl_disk;
+        e.0 += tree_apparent + files_apparent;
+        e.1 += tree_disk + files_disk;
         e.2 += 1;
     }
     assert_eq!(inv.versions.len(), fx.published.len(), "no version counted that go did not download");
@@ -336,4 +336,51 @@ fn du_alias_prints_both_caches_as_text() {
         (u(&cache(&v, "mod_cache")["apparent_bytes"]), u(&cache(&v, "build_cache")["apparent_bytes"]))
     };
     assert_eq!(totals(&status), totals(&du_json), "du is status under another name");
+}
+
+/// Ages one module version: its extracted tree and every download file.
+fn age_version(fx: &Fixture, path: &str, version: &str, days: u64) {
+    let m = fx.module(path, version);
+    age_tree(&fx.modcache().join(m.extracted_rel()), days);
+    let prefix = format!("{}.", m.escaped_version());
+    for e in fs::read_dir(fx.modcache().join(m.download_rel())).expect("reading @v dir") {
+        let e = e.expect("@v entry");
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            age_tree(&e.path(), days);
+        }
+    }
+}
+
+#[test]
+fn least_recently_used_versions_and_age_buckets_follow_file_times() {
+    let fx = Fixture::standard();
+    age_version(&fx, "example.com/c", "v1.0.0", 100);
+    age_version(&fx, "example.com/Org/Lib", "v1.0.0", 40);
+    let doc = status_json(&mut fx.sandbox.gokeep(), &["--top", "3"]);
+    let c = cache(&doc, "mod_cache");
+    let lru: Vec<(String, String)> = c["least_recently_used"]
+        .as_array()
+        .expect("least_recently_used")
+        .iter()
+        .map(|r| (r["module"].as_str().unwrap().to_owned(), r["version"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(lru.len(), 3, "--top bounds the list");
+    assert_eq!(lru[0], ("example.com/c".to_owned(), "v1.0.0".to_owned()));
+    assert_eq!(lru[1], ("example.com/Org/Lib".to_owned(), "v1.0.0".to_owned()));
+
+    let bucket = |days: u64| {
+        c["age"]
+            .as_array()
+            .expect("age")
+            .iter()
+            .find(|b| u(&b["older_than_days"]) == days)
+            .unwrap_or_else(|| panic!("no {days}-day bucket in {c:#}"))
+            .clone()
+    };
+    assert_eq!(u(&bucket(7)["items"]), 2);
+    assert_eq!(u(&bucket(30)["items"]), 2);
+    assert_eq!(u(&bucket(90)["items"]), 1);
+    let m = fx.module("example.com/c", "v1.0.0");
+    let expected = du(&fx.modcache().join(m.extracted_rel())).0 + download_file_bytes(&fx, m).0;
+    assert_eq!(u(&bucket(90)["apparent_bytes"]), expected, "the old version's tree and download files");
 }

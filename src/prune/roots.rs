@@ -268,10 +268,10 @@ fn mod_file_versions(text: &str) -> ModFileVersions {
                 out.versions.insert((path.clone(), version.clone()));
             }
             ("replace", rest) => {
-                if let Some(arrow) = rest.iter().position(|t| t == "=>") {
-                    if let [path, version] = &rest[arrow + 1..] {
-                        out.versions.insert((path.clone(), version.clone()));
-                    }
+                if let Some(arrow) = rest.iter().position(|t| t == "=>")
+                    && let [path, version] = &rest[arrow + 1..]
+                {
+                    out.versions.insert((path.clone(), version.clone()));
                 }
             }
             ("use", [dir, ..]) => out.uses.push(dir.clone()),

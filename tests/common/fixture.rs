@@ -98,14 +98,14 @@ impl Fixture {
     /// latest version of each module path, downloads every version with
     /// `go mod download` and builds the consumer.
     pub fn with_modules(modules: Vec<Module>) -> Self {
-        let fx = Self::published(modules);
+        let fx = Self::published_only(modules);
         fx.download_all();
         fx.consumer_go_build_ok();
         fx
     }
 
     /// Publishes `modules` and writes the consumer, but runs no `go` command.
-    pub fn published(modules: Vec<Module>) -> Self {
+    pub fn published_only(modules: Vec<Module>) -> Self {
         let sandbox = GoSandbox::new();
         for m in &modules {
             m.publish(&sandbox.proxy_dir());

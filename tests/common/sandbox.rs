@@ -192,6 +192,21 @@ impl GoSandbox {
     }
 }
 
+/// Sets the access and modification times of `path` and everything below
+/// it (symbolic links themselves, never their targets) to `days` days ago,
+/// so that age-based reports and policies see an old tree.
+pub fn age_tree(path: &Path, days: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+    let t = filetime::FileTime::from_system_time(when);
+    // Children first: setting a directory's times does not touch its
+    // children, but walking a directory updates its own atime.
+    for entry in WalkDir::new(path).follow_links(false).contents_first(true) {
+        let entry = entry.unwrap_or_else(|e| panic!("walking {}: {e}", path.display()));
+        filetime::set_symlink_file_times(entry.path(), t, t)
+            .unwrap_or_else(|e| panic!("setting times of {}: {e}", entry.path().display()));
+    }
+}
+
 impl Drop for GoSandbox {
     fn drop(&mut self) {
         // Deleting an entry needs write permission on its directory only;
