@@ -220,13 +220,12 @@ fn unlink(p: &Path, md: &Metadata, r: &mut Removal) {
 /// does; its own mode is irrelevant once it is gone.
 fn remove_dir_all(dir: &Path, md: &Metadata, r: &mut Removal) {
     let mode = md.permissions().mode();
-    if mode & 0o700 != 0o700 {
-        if let Err(e) = fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700)) {
-            if e.kind() == ErrorKind::NotFound {
-                return;
-            }
-            // Go on: root can remove entries from a read-only directory anyway.
-        }
+    // Errors other than "gone" are not fatal: root removes entries from a read-only directory anyway.
+    if mode & 0o700 != 0o700
+        && let Err(e) = fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700))
+        && e.kind() == ErrorKind::NotFound
+    {
+        return;
     }
     match fs::read_dir(dir) {
         Ok(entries) => {
