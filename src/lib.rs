@@ -6,6 +6,7 @@
 pub mod goenv;
 pub mod gosum;
 pub mod layout;
+pub mod noatime;
 pub mod policy;
 pub mod prune;
 pub mod report;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use gokeep::policy::PolicyError;
 use gokeep::prune::{ExecError, roots::RootsError, safety::Refusal};
+use gokeep::verify::{explain::ExplainError, project::ProjectError};
 use gokeep::{goenv::EnvError, scan::ScanError};
 
 use super::Printer;
@@ -74,6 +75,15 @@ impl Exit {
             }
             if cause.downcast_ref::<EnvError>().is_some() {
                 return Exit::Environment;
+            }
+            if let Some(e) = cause.downcast_ref::<ProjectError>() {
+                return match e {
+                    ProjectError::NotAProject { .. } => Exit::Usage,
+                    ProjectError::Io { .. } => Exit::Environment,
+                };
+            }
+            if cause.downcast_ref::<ExplainError>().is_some() {
+                return Exit::Usage;
             }
             if let Some(e) = cause.downcast_ref::<UsageError>() {
                 let _ = e;

@@ -3,6 +3,7 @@
 
 mod env;
 mod exit;
+mod explain;
 mod generate;
 mod gocache;
 mod log;
@@ -11,6 +12,7 @@ mod metrics;
 mod printer;
 mod prune;
 mod status;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +59,12 @@ pub enum Command {
     /// Show what the Go caches hold: sizes, categories, largest modules, ages.
     #[command(visible_alias = "du")]
     Status(status::Args),
+    /// Verify the module cache (and go.sum, GOCACHE) against every witness; --fix repairs.
+    #[command(after_help = verify::AFTER_HELP)]
+    Verify(verify::Args),
+    /// Decode a "checksum mismatch" error from go and say which witness is wrong.
+    #[command(after_help = explain::AFTER_HELP)]
+    Explain(explain::Args),
     /// Remove stale, unneeded or corrupted cache entries by policy, safely beside running builds.
     Prune(prune::Args),
     /// Stamp the module cache; `prune --unused-since-mark` then removes what no build read since.
@@ -77,6 +85,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),
+        Command::Verify(args) => verify::run(args, &cli.global, &printer),
+        Command::Explain(args) => explain::run(args, &cli.global, &printer),
         Command::Prune(args) => prune::run(args, &cli.global, &printer),
         Command::Mark(args) => mark::run(args, &cli.global, &printer),
         Command::Log(args) => log::run(args, &cli.global, &printer),

@@ -1,0 +1,389 @@
+//! `gokeep verify`: checks every module version in GOMODCACHE (zip,
+//! `.ziphash`, tree, `.mod`, sumdb cache, leftovers), the go.sum of the
+//! current project (or `--project DIR`s) and, with `--build-cache`, GOCACHE's
+//! entries. One finding per problem; `--fix` removes what is corrupted.
+//!
+//! ## `--fix` and consent
+//! The removal plan is always printed first. On a terminal gokeep asks before
+//! removing; `--yes` skips the question. Without a terminal and without
+//! `--yes` nothing is removed: a script that forgot `--yes` gets the plan and
+//! exit code 1, never a surprise deletion. go.sum is never edited, except the
+//! lines of modules named with `--update-go-sum`.
+//!
+//! Exit code: 0 when nothing was found, 1 when any warning or error was found
+//! (even if `--fix` then repaired it; notes such as "not in cache" do not
+//! count), 2 for usage errors, 3 for I/O or environment errors.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use gokeep::goenv::GoEnv;
+use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
+use gokeep::scan::{self, CacheKind};
+use gokeep::timestamp::Timestamp;
+use gokeep::verify::project::{self, Project};
+use gokeep::verify::{self, Finding, Severity, VerifyReport};
+
+use super::exit::UsageError;
+use super::printer::size;
+use super::status::{cache_roots, scan_options};
+use super::{GlobalArgs, Outcome, Printer};
+
+pub const AFTER_HELP: &str = "\
+Exit codes:
+  0  nothing found (notes, such as go.sum lines for versions this cache never downloaded, do not count)
+  1  warnings or errors found (also when --fix then repaired them)
+  2  usage error
+  3  I/O or environment error
+  4  the module cache directory does not exist
+
+--fix removes only cache entries, through the same locked, crash-safe executor as prune.
+Without a terminal it removes nothing unless --yes is given.";
+
+// Each bool is an independent command-line switch.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Check this module's or workspace's go.sum against the cache (repeatable).
+    /// Default: the module or workspace containing the current directory, if any.
+    #[arg(long = "project", value_name = "DIR")]
+    pub projects: Vec<PathBuf>,
+    /// Do not check any project's go.sum, only the caches.
+    #[arg(long, conflicts_with = "projects")]
+    pub no_project: bool,
+    /// Also check the build cache (GOCACHE): action entry format, output size and SHA-256.
+    #[arg(long)]
+    pub build_cache: bool,
+    /// Parallel hashing jobs (default: --threads, or one per core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Remove the corrupted entries so that go downloads them again (asks first on a terminal).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: do not ask (for scripts). Without a terminal, --fix does nothing unless --yes is given.
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
+    /// With --fix: run `go mod download <module>@<version>` for every removed version.
+    #[arg(long, requires = "fix")]
+    pub redownload: bool,
+    /// With --fix: also drop this module's mismatching go.sum lines, so go records
+    /// them again from the checksum database (repeatable; never done unasked).
+    #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
+    pub update_go_sum: Vec<String>,
+}
+
+/// The `--json` document. Bump `schema_version` on any incompatible change.
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    schema_version: u32,
+    generated_at: Timestamp,
+    #[serde(flatten)]
+    report: &'a VerifyReport,
+    fix: Option<FixJson>,
+}
+
+#[derive(Serialize)]
+pub(super) struct FixJson {
+    plan: Plan,
+    applied: bool,
+    removal: Option<Removal>,
+    redownloaded: Vec<String>,
+    go_sum_lines_removed: Vec<String>,
+}
+
+fn resolve_projects(args: &Args, env: &GoEnv) -> anyhow::Result<Vec<Project>> {
+    let gowork_off = env.get("GOWORK") == Some("off");
+    if args.no_project {
+        return Ok(Vec::new());
+    }
+    if args.projects.is_empty() {
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        return Ok(project::find_project(&cwd, gowork_off).into_iter().collect());
+    }
+    args.projects
+        .iter()
+        .map(|d| {
+            project::find_project(d, gowork_off)
+                .map_err(|e| anyhow::Error::new(UsageError(format!("--project {}: {e}", d.display()))))
+        })
+        .collect()
+}
+
+fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
+    printer.progress.then(|| {
+        let pb = ProgressBar::new(len);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} verifying {pos}/{len} [{bar:30}] {eta}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        pb
+    })
+}
+
+pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = GoEnv::from_process();
+    let (modcache, gocache) = cache_roots(global, &env)?;
+    let gocache = if args.build_cache {
+        Some(gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?)
+    } else {
+        None
+    };
+    let projects = resolve_projects(args, &env)?;
+    let mut opts = scan_options(global);
+    if let Some(j) = args.jobs {
+        opts.threads = Some(j.into());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
+    let (report, versions) = pool.install(|| -> anyhow::Result<_> {
+        let inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
+        let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
+        let pb = progress_bar(printer, total);
+        let tick = || {
+            if let Some(pb) = &pb {
+                pb.inc(1);
+            }
+        };
+        let report = verify::verify(&inv.root, &inv.versions, gocache.as_deref(), projects, &tick)
+            .with_context(|| format!("reading GOCACHE {}", gocache.as_deref().unwrap_or(Path::new("")).display()))?;
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        Ok((report, inv.versions))
+    })?;
+
+    let mut fix_json = None;
+    if args.fix {
+        fix_json = Some(apply_fix(args, &report, &versions, printer, opts.threads)?);
+    }
+    if printer.json {
+        printer.json(&VerifyJson {
+            schema_version: 1,
+            generated_at: Timestamp::now(),
+            report: &report,
+            fix: fix_json,
+        })?;
+    } else if !printer.quiet {
+        printer.out(&render(&report))?;
+    }
+    Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
+}
+
+fn apply_fix(
+    args: &Args,
+    report: &VerifyReport,
+    versions: &[gokeep::scan::VersionRecord],
+    printer: &Printer,
+    threads: Option<usize>,
+) -> anyhow::Result<FixJson> {
+    let plan = verify::fix_plan(&report.findings, &report.modcache.root, versions);
+    let go_dir = report.projects.first().map(|p| p.root.as_path());
+    let mut out = execute_with_consent(&plan, args.yes, args.redownload, go_dir, printer, threads)?;
+    // go.sum is edited only with the same consent as removals.
+    if !(out.applied || (plan.items.is_empty() && args.yes)) {
+        if !args.update_go_sum.is_empty() {
+            printer.note("gokeep: --update-go-sum: go.sum left unchanged (no consent: pass --yes)");
+        }
+        return Ok(out);
+    }
+    for module in &args.update_go_sum {
+        for p in &report.projects {
+            for sum in &p.sum_files {
+                let removed = project::remove_mismatching_lines(sum, module, &report.modcache)
+                    .with_context(|| format!("updating {}", sum.display()))?;
+                for l in removed {
+                    printer.note(&format!("gokeep: removed from {}: {l}", sum.display()));
+                    out.go_sum_lines_removed.push(l);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Shows the plan, asks (or not, see the module docs), executes it through
+/// the prune executor and optionally runs `go mod download` in `go_dir`.
+pub(super) fn execute_with_consent(
+    plan: &Plan,
+    yes: bool,
+    redownload: bool,
+    go_dir: Option<&Path>,
+    printer: &Printer,
+    threads: Option<usize>,
+) -> anyhow::Result<FixJson> {
+    let mut out = FixJson {
+        plan: plan.clone(),
+        applied: false,
+        removal: None,
+        redownloaded: Vec::new(),
+        go_sum_lines_removed: Vec::new(),
+    };
+    if plan.items.is_empty() {
+        printer.note("gokeep: --fix: nothing to remove");
+        return Ok(out);
+    }
+    printer.note(&render_plan(plan));
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !yes {
+        if !interactive {
+            printer.note("gokeep: --fix: not a terminal and no --yes: nothing removed (dry run)");
+            return Ok(out);
+        }
+        if !confirm(&format!("Remove these {} entries? [y/N] ", plan.items.len()))? {
+            printer.note("gokeep: nothing removed");
+            return Ok(out);
+        }
+    }
+    let removal = prune::execute(plan, &ExecOptions { threads, ..ExecOptions::default() }, &|_| {})?;
+    out.applied = true;
+    for f in &removal.failures {
+        printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
+    }
+    for s in &removal.skipped {
+        printer.note(&format!("gokeep: skipped {}: {}", target_text(&s.target), s.reason));
+    }
+    printer.note(&format!(
+        "gokeep: removed {} files, {} directories ({})",
+        removal.files,
+        removal.dirs,
+        size(removal.disk_bytes)
+    ));
+    out.removal = Some(removal);
+    if redownload {
+        let ids: Vec<String> = verify::redownloadable(plan).into_iter().map(|(m, v)| format!("{m}@{v}")).collect();
+        if !ids.is_empty() {
+            let dir = go_dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            // go's own output (errors included) goes to the user's stderr.
+            match Command::new("go")
+                .current_dir(&dir)
+                .args(["mod", "download"])
+                .args(&ids)
+                .stdout(std::process::Stdio::null())
+                .status()
+            {
+                Ok(s) if s.success() => {
+                    printer.note(&format!("gokeep: downloaded again: {}", ids.join(" ")));
+                    out.redownloaded = ids;
+                }
+                Ok(s) => printer.note(&format!("gokeep: `go mod download` failed ({s}); go downloads on next use")),
+                Err(e) => printer.note(&format!("gokeep: cannot run go ({e}); go downloads on next use")),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    eprint!("{question}");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+fn target_text(t: &Target) -> String {
+    match t {
+        Target::ModuleVersion { module, version } => format!("{module}@{version} (zip, .ziphash, tree, .info, .mod)"),
+        Target::ExtractedTree { module, version } => format!("{module}@{version} extracted tree"),
+        Target::DownloadFiles { module, version, files } => {
+            let names: Vec<String> =
+                files.iter().map(|f| f.suffix().map_or("*.tmp".to_owned(), |s| format!(".{s}"))).collect();
+            format!("{module}@{version} {}", names.join(" "))
+        }
+        Target::ExtractTemp { dir, .. } => dir.display().to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn render_plan(plan: &Plan) -> String {
+    let mut s = format!("gokeep: --fix would remove {} entries:\n", plan.items.len());
+    for i in &plan.items {
+        let _ = writeln!(s, "  - {}  [{}]", target_text(&i.target), size(i.disk_bytes));
+    }
+    s.pop();
+    s
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn render_finding(s: &mut String, f: &Finding) {
+    let _ = writeln!(s, "{:<8} {:<26} {}", severity_word(f.severity), f.kind.name(), f.module_version());
+    let _ = writeln!(s, "         {}", f.detail);
+    if let Some(e) = &f.expected {
+        let _ = writeln!(s, "         expected {e}");
+    }
+    if let Some(a) = &f.actual {
+        let _ = writeln!(s, "         actual   {a}");
+    }
+    for p in &f.paths {
+        let _ = writeln!(s, "         path     {}", p.display());
+    }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(s, "         fix      {}", fix.action);
+    }
+}
+
+fn render(r: &VerifyReport) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "Checked {} module versions in {}", r.modcache.versions_checked, r.modcache.root.display());
+    if r.modcache.sumdb_records > 0 {
+        let _ = write!(s, " ({} with a checksum database record)", r.modcache.sumdb_records);
+    } else {
+        s.push_str(" (no checksum database records cached)");
+    }
+    s.push('\n');
+    for p in &r.projects {
+        let _ = writeln!(
+            s,
+            "Checked {} ({}) against the cache",
+            p.sum_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+            if p.workspace { "workspace" } else { "module" }
+        );
+        if p.sum_files.is_empty() {
+            let _ = writeln!(s, "  {} has no go.sum", p.root.display());
+        }
+    }
+    if let Some(g) = &r.gocache {
+        let _ = writeln!(
+            s,
+            "Checked {} action entries and {} outputs in {}",
+            g.actions_checked,
+            g.outputs_checked,
+            g.root.display()
+        );
+    }
+    if !r.findings.is_empty() {
+        s.push('\n');
+    }
+    for f in &r.findings {
+        render_finding(&mut s, f);
+    }
+    let t = r.tally;
+    if r.findings.is_empty() {
+        s.push_str("\nAll verified: no problems found.\n");
+    } else {
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let _ = writeln!(
+            s,
+            "\n{}, {}, {}",
+            plural(t.errors, "error"),
+            plural(t.warnings, "warning"),
+            plural(t.infos, "note")
+        );
+    }
+    s
+}

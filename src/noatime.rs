@@ -1,0 +1,54 @@
+//! Reading cache files without marking them used.
+//!
+//! GOMODCACHE has no last-use record but the files' access times, and prune
+//! decides by them. If a nightly `gokeep verify` bumped the atime of every
+//! file it hashed, every version would look used every day and no age rule
+//! would ever fire. So gokeep opens cache files with `O_NOATIME` where the
+//! kernel allows it (the caller owns the file or has `CAP_FOWNER`), and
+//! falls back to a plain open where it does not.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Opens `path` for reading without updating its access time where possible.
+pub fn open(path: &Path) -> io::Result<File> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
+            // EPERM: not our file; the kernel refuses O_NOATIME, not the read.
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => File::open(path),
+            other => other,
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    File::open(path)
+}
+
+/// Reads a whole (small) file without updating its access time where possible.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = open(path)?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use filetime::FileTime;
+
+    #[test]
+    fn reading_leaves_the_access_time_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"hello").unwrap();
+        // An atime older than the mtime is what relatime updates on any read.
+        let old = FileTime::from_unix_time(1_000_000_000, 0);
+        filetime::set_file_atime(&p, old).unwrap();
+        assert_eq!(read(&p).unwrap(), b"hello");
+        let after = FileTime::from_last_access_time(&std::fs::metadata(&p).unwrap());
+        assert_eq!(after, old);
+    }
+}

@@ -1,0 +1,468 @@
+//! Go's `h1:` directory hash (`golang.org/x/mod/sumdb/dirhash`, `Hash1`),
+//! computed exactly as cmd/go does for module zips (`HashZip`), extracted
+//! trees (`HashDir`) and lone go.mod files (`goModSum` in
+//! `cmd/go/internal/modfetch/fetch.go`).
+//!
+//! `Hash1` is the SHA-256 of a summary made of one `"<sha256 hex>  <name>\n"`
+//! line per file, sorted byte-wise by name, encoded as standard base64 with
+//! padding. Unlike cmd/go, which only returns the final string, every function
+//! here also returns the per-file hashes, so that a tree that disagrees with
+//! its zip can be diffed file by file.
+//!
+//! ## Streaming and parallelism
+//! Files are read through one 64 KiB buffer per worker thread and hashed in
+//! parallel with rayon; a zip is opened once and read with positioned reads
+//! (`pread`), so workers share one file descriptor and one parsed central
+//! directory.
+//!
+//! ## Symbolic links and special files
+//! `HashDir` in Go walks with `lstat` but then *opens* every non-directory
+//! entry, following symbolic links (and blocking on a FIFO). gokeep never
+//! follows links: a symlink or special file is listed with no content hash,
+//! and the tree then has no `h1:` ([`TreeHash::h1`] is `None`). Module zips
+//! cannot contain symlinks (`golang.org/x/mod/zip` refuses them), so such an
+//! entry in an extracted tree is always a modification.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use walkdir::WalkDir;
+
+/// Size of the per-thread read buffer.
+const BUF_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; BUF_SIZE]);
+}
+
+/// Why a hash could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path} is not a valid zip file: {message}")]
+    Zip { path: PathBuf, message: String },
+    #[error("cannot read {name} in {path}: {source}")]
+    ZipEntry { path: PathBuf, name: String, source: io::Error },
+    #[error("{path}: file name {name:?} contains a newline, which dirhash does not support")]
+    Newline { path: PathBuf, name: String },
+}
+
+/// What a listed entry is. Only regular files (and zip entries) have content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    File,
+    Symlink,
+    /// A FIFO, socket or device: never opened.
+    Special,
+}
+
+/// One file of a hashed tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHash {
+    /// The name as it enters the summary: `<module>@<version>/<path>`.
+    pub name: String,
+    pub kind: EntryKind,
+    /// SHA-256 of the content; `None` for entries that are not opened.
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// A tree's `h1:` hash and the per-file hashes it was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHash {
+    /// `None` when the tree holds entries gokeep does not open (symlinks,
+    /// special files): cmd/go's value would depend on what they point to.
+    pub h1: Option<String>,
+    /// Sorted by name, byte-wise, as `Hash1` sorts them.
+    pub files: Vec<FileHash>,
+}
+
+impl TreeHash {
+    fn from_files(mut files: Vec<FileHash>) -> Self {
+        files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        let h1 = summarize(&files);
+        TreeHash { h1, files }
+    }
+
+    #[must_use]
+    pub fn file(&self, name: &str) -> Option<&FileHash> {
+        self.files.binary_search_by(|f| f.name.as_bytes().cmp(name.as_bytes())).ok().map(|i| &self.files[i])
+    }
+}
+
+/// The summary hash over already sorted file hashes.
+fn summarize(files: &[FileHash]) -> Option<String> {
+    let mut h = Sha256::new();
+    let mut line = String::with_capacity(128);
+    for f in files {
+        let sum = f.sha256?;
+        line.clear();
+        line.push_str(&to_hex(&sum));
+        line.push_str("  ");
+        line.push_str(&f.name);
+        line.push('\n');
+        h.update(line.as_bytes());
+    }
+    Some(format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(h.finalize())))
+}
+
+/// `Hash1` over explicit `(name, content)` pairs; the building block the
+/// other functions share, and the reference the tests compare them with.
+#[must_use]
+pub fn hash1_bytes(files: &[(&str, &[u8])]) -> String {
+    let list = files
+        .iter()
+        .map(|(name, data)| FileHash {
+            name: (*name).to_owned(),
+            kind: EntryKind::File,
+            sha256: Some(Sha256::digest(data).into()),
+        })
+        .collect();
+    TreeHash::from_files(list).h1.expect("every entry has content")
+}
+
+/// The hash of a go.mod file as the `<version>/go.mod` go.sum line records
+/// it: a one-file tree whose file is named just `go.mod` (no module prefix).
+#[must_use]
+pub fn hash_go_mod(data: &[u8]) -> String {
+    hash1_bytes(&[("go.mod", data)])
+}
+
+/// Streams `r` through the thread's buffer into SHA-256.
+fn sha256_reader(r: &mut impl Read) -> io::Result<[u8; 32]> {
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        let mut h = Sha256::new();
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return Ok(h.finalize().into()),
+                Ok(n) => h.update(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })
+}
+
+/// SHA-256 of a whole file, streamed.
+pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
+    let io = |source| HashError::Io { path: path.to_owned(), source };
+    let mut f = crate::noatime::open(path).map_err(io)?;
+    sha256_reader(&mut f).map_err(io)
+}
+
+/// Lower-case hex, as `%x` prints it.
+#[must_use]
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// `HashDir(dir, prefix)`: every non-directory entry below `dir`, named
+/// `<prefix>/<relative path>`. `prefix` is `<module>@<version>` (unescaped).
+pub fn hash_dir(dir: &Path, prefix: &str) -> Result<TreeHash, HashError> {
+    let mut entries: Vec<(String, PathBuf, EntryKind)> = Vec::new();
+    for entry in WalkDir::new(dir).follow_links(false) {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_owned();
+            HashError::Io { path, source: e.into() }
+        })?;
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if entry.depth() == 0 {
+            return Err(HashError::Io { path: dir.to_owned(), source: io::Error::other("not a directory") });
+        }
+        let rel = entry.path().strip_prefix(dir).expect("walkdir stays below its root");
+        let rel = String::from_utf8_lossy(rel.as_os_str().as_bytes());
+        let name = format!("{prefix}/{rel}");
+        if name.contains('\n') {
+            return Err(HashError::Newline { path: entry.path().to_owned(), name });
+        }
+        let kind = if ft.is_file() {
+            EntryKind::File
+        } else if ft.is_symlink() {
+            EntryKind::Symlink
+        } else {
+            EntryKind::Special
+        };
+        entries.push((name, entry.into_path(), kind));
+    }
+    let files = entries
+        .into_par_iter()
+        .map(|(name, path, kind)| {
+            let sha256 = match kind {
+                EntryKind::File => Some(sha256_file(&path)?),
+                _ => None,
+            };
+            Ok(FileHash { name, kind, sha256 })
+        })
+        .collect::<Result<Vec<_>, HashError>>()?;
+    Ok(TreeHash::from_files(files))
+}
+
+/// A file read with positioned reads, so clones share one descriptor and
+/// never disturb each other's offsets.
+#[derive(Clone)]
+struct SharedFile {
+    file: Arc<File>,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let new = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        Ok(self.pos)
+    }
+}
+
+/// A module zip's entries, as `HashZip` sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipHash {
+    pub tree: TreeHash,
+    /// Whether a name appears more than once in the central directory.
+    /// cmd/go's `HashZip` then hashes the last entry twice and `modzip.Unzip`
+    /// refuses the zip; the per-file list here holds each name once.
+    pub has_duplicates: bool,
+}
+
+/// `HashZip(zipfile)`: every entry name as stored (directory entries
+/// included, hashed as empty), content decompressed and CRC-checked.
+pub fn hash_zip(path: &Path) -> Result<ZipHash, HashError> {
+    let file = crate::noatime::open(path).map_err(|source| HashError::Io { path: path.to_owned(), source })?;
+    let len = file.metadata().map_err(|source| HashError::Io { path: path.to_owned(), source })?.len();
+    let reader = SharedFile { file: Arc::new(file), pos: 0, len };
+    let archive =
+        zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
+    let has_duplicates = archive.metadata().has_duplicate_names();
+    let files = (0..archive.len())
+        .into_par_iter()
+        .map_init(
+            || archive.clone(),
+            |archive, i| {
+                let mut entry = archive
+                    .by_index(i)
+                    .map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
+                let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+                if name.contains('\n') {
+                    return Err(HashError::Newline { path: path.to_owned(), name });
+                }
+                let sum = sha256_reader(&mut entry).map_err(|source| HashError::ZipEntry {
+                    path: path.to_owned(),
+                    name: name.clone(),
+                    source,
+                })?;
+                Ok(FileHash { name, kind: EntryKind::File, sha256: Some(sum) })
+            },
+        )
+        .collect::<Result<Vec<_>, HashError>>()?;
+    Ok(ZipHash { tree: TreeHash::from_files(files), has_duplicates })
+}
+
+/// How an extracted tree differs from its zip, file by file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TreeDiff {
+    /// In both, different content (or not a regular file in the tree).
+    pub modified: Vec<String>,
+    /// In the tree only.
+    pub added: Vec<String>,
+    /// In the zip only.
+    pub removed: Vec<String>,
+}
+
+impl TreeDiff {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.modified.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Compares an extracted tree with its zip. Names are reported relative to
+/// the `<module>@<version>/` prefix. Directory entries of the zip (names
+/// ending in `/`) never exist as files in a tree and are ignored here,
+/// although they do change the zip's `h1:`.
+#[must_use]
+pub fn diff(tree: &TreeHash, zip: &TreeHash, prefix: &str) -> TreeDiff {
+    let strip = |n: &str| n.strip_prefix(prefix).and_then(|n| n.strip_prefix('/')).unwrap_or(n).to_owned();
+    let mut out = TreeDiff::default();
+    let (mut i, mut j) = (0, 0);
+    let zfiles: Vec<&FileHash> = zip.files.iter().filter(|f| !f.name.ends_with('/')).collect();
+    while i < tree.files.len() || j < zfiles.len() {
+        match (tree.files.get(i), zfiles.get(j)) {
+            (Some(a), Some(b)) => match a.name.as_bytes().cmp(b.name.as_bytes()) {
+                std::cmp::Ordering::Less => {
+                    out.added.push(strip(&a.name));
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    out.removed.push(strip(&b.name));
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    if a.sha256.is_none() || a.sha256 != b.sha256 {
+                        out.modified.push(strip(&a.name));
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            },
+            (Some(a), None) => {
+                out.added.push(strip(&a.name));
+                i += 1;
+            }
+            (None, Some(b)) => {
+                out.removed.push(strip(&b.name));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn sha_hex(data: &[u8]) -> String {
+        to_hex(&Sha256::digest(data))
+    }
+
+    #[test]
+    fn hash1_matches_the_documented_summary_construction() {
+        // Hash1 = base64(sha256("<hex>  <name>\n" for each sorted name)).
+        let summary = format!("{}  a/b\n{}  a/c\n", sha_hex(b"two"), sha_hex(b"one"));
+        let expected =
+            format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(summary.as_bytes())));
+        assert_eq!(hash1_bytes(&[("a/c", b"one"), ("a/b", b"two")]), expected);
+        assert_eq!(expected.len(), 47);
+    }
+
+    #[test]
+    fn empty_go_mod_hash_is_the_one_cmd_go_drops() {
+        // fetch.go: emptyGoModHash, written by an old bug for non-modules.
+        assert_eq!(hash_go_mod(b""), "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=");
+    }
+
+    fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {
+        let mut w = zip::ZipWriter::new(File::create(path).unwrap());
+        for (name, data) in entries {
+            let opts = zip::write::SimpleFileOptions::default();
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn zip_and_dir_with_same_files_hash_the_same_and_diff_names_changes() {
+        let t = tempfile::tempdir().unwrap();
+        let zip = t.path().join("m.zip");
+        write_zip(&zip, &[("m@v1/go.mod", b"module m\n"), ("m@v1/a.go", b"package m\n"), ("m@v1/b.go", b"x")]);
+        let dir = t.path().join("d");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("go.mod"), b"module m\n").unwrap();
+        std::fs::write(dir.join("a.go"), b"package m\n").unwrap();
+        std::fs::write(dir.join("b.go"), b"x").unwrap();
+        let z = hash_zip(&zip).unwrap();
+        let d = hash_dir(&dir, "m@v1").unwrap();
+        assert_eq!(z.tree.h1, d.h1);
+        assert!(diff(&d, &z.tree, "m@v1").is_empty());
+
+        std::fs::write(dir.join("a.go"), b"package evil\n").unwrap();
+        std::fs::remove_file(dir.join("b.go")).unwrap();
+        std::fs::write(dir.join("c.go"), b"new").unwrap();
+        let d = hash_dir(&dir, "m@v1").unwrap();
+        assert_ne!(z.tree.h1, d.h1);
+        let df = diff(&d, &z.tree, "m@v1");
+        assert_eq!(df.modified, ["a.go"]);
+        assert_eq!(df.added, ["c.go"]);
+        assert_eq!(df.removed, ["b.go"]);
+    }
+
+    #[test]
+    fn symlinks_are_listed_but_never_followed() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("secret"), b"s").unwrap();
+        let dir = t.path().join("d");
+        std::fs::create_dir(&dir).unwrap();
+        std::os::unix::fs::symlink(t.path().join("secret"), dir.join("link")).unwrap();
+        let d = hash_dir(&dir, "m@v1").unwrap();
+        assert_eq!(d.h1, None);
+        assert_eq!(d.files[0].kind, EntryKind::Symlink);
+        assert_eq!(d.files[0].sha256, None);
+    }
+
+    #[test]
+    fn truncated_zip_is_an_error_not_a_panic() {
+        let t = tempfile::tempdir().unwrap();
+        let zip = t.path().join("m.zip");
+        write_zip(&zip, &[("m@v1/go.mod", b"module m\n"), ("m@v1/a.go", &[7u8; 5000])]);
+        let data = std::fs::read(&zip).unwrap();
+        for cut in [0, 10, data.len() / 2, data.len() - 10] {
+            std::fs::write(&zip, &data[..cut]).unwrap();
+            assert!(hash_zip(&zip).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn flipped_content_byte_is_detected_by_crc_or_hash() {
+        let t = tempfile::tempdir().unwrap();
+        let zip = t.path().join("m.zip");
+        write_zip(&zip, &[("m@v1/a.go", &[b'a'; 3000])]);
+        let good = hash_zip(&zip).unwrap().tree.h1;
+        let mut data = std::fs::read(&zip).unwrap();
+        data[45] ^= 0xff;
+        std::fs::write(&zip, &data).unwrap();
+        match hash_zip(&zip) {
+            Ok(z) => assert_ne!(z.tree.h1, good),
+            Err(e) => assert!(e.to_string().contains("m.zip"), "{e}"),
+        }
+    }
+
+    #[test]
+    fn zip_directory_entries_count_in_the_hash_but_not_in_the_diff() {
+        let t = tempfile::tempdir().unwrap();
+        let zip = t.path().join("m.zip");
+        write_zip(&zip, &[("m@v1/sub/", b""), ("m@v1/sub/a.go", b"a")]);
+        let z = hash_zip(&zip).unwrap();
+        assert_eq!(z.tree.files.len(), 2);
+        assert_eq!(z.tree.h1.as_deref(), Some(hash1_bytes(&[("m@v1/sub/", b""), ("m@v1/sub/a.go", b"a")]).as_str()));
+        let dir = t.path().join("d/sub");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.go"), b"a").unwrap();
+        let d = hash_dir(&t.path().join("d"), "m@v1").unwrap();
+        assert!(diff(&d, &z.tree, "m@v1").is_empty());
+        assert_ne!(d.h1, z.tree.h1);
+    }
+}

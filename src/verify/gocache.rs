@@ -1,0 +1,225 @@
+//! GOCACHE entries against their own format (`cmd/go/internal/cache/cache.go`).
+//!
+//! An action entry `<xx>/<action id>-a` is exactly one 175-byte line,
+//! `v1 <action id hex> <output id hex> <size %20d> <unix nanos %20d>\n`, whose
+//! action id is its file name. The output it names, `<yy>/<output id>-d`, is
+//! stored under the SHA-256 of its content (`put`), so its size and hash can
+//! be checked. cmd/go treats any bad entry as a cache miss and rebuilds, but
+//! an output whose size is right and content wrong is used as is (`GetFile`
+//! only compares sizes): that is what this check exists to find.
+//!
+//! A missing output is normal (trimming removes `-a` and `-d` files
+//! independently) and is not reported.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::dirhash::sha256_file;
+use super::finding::{Finding, FindingKind as K};
+
+/// Go's `entrySize`.
+pub const ENTRY_SIZE: usize = 2 + 1 + 64 + 1 + 64 + 1 + 20 + 1 + 20 + 1;
+
+/// A well-formed action entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionEntry {
+    pub output_id: String,
+    pub size: u64,
+}
+
+/// Parses an action entry the way `DiskCache.get` does; the error says why not.
+pub fn parse_action(data: &[u8], action_id: &str) -> Result<ActionEntry, &'static str> {
+    match data.len().cmp(&ENTRY_SIZE) {
+        std::cmp::Ordering::Greater => return Err("too long"),
+        std::cmp::Ordering::Less => return Err("entry file incomplete"),
+        std::cmp::Ordering::Equal => {}
+    }
+    let h = 64;
+    if &data[0..3] != b"v1 "
+        || data[3 + h] != b' '
+        || data[3 + h + 1 + h] != b' '
+        || data[3 + h + 1 + h + 1 + 20] != b' '
+        || data[ENTRY_SIZE - 1] != b'\n'
+    {
+        return Err("invalid header");
+    }
+    let hex = |s: &[u8]| s.iter().all(u8::is_ascii_hexdigit);
+    let eid = &data[3..3 + h];
+    let eout = &data[4 + h..4 + 2 * h];
+    if !hex(eid) {
+        return Err("action id is not hex");
+    }
+    if !eid.eq_ignore_ascii_case(action_id.as_bytes()) {
+        return Err("mismatched ID");
+    }
+    if !hex(eout) {
+        return Err("output id is not hex");
+    }
+    let num = |s: &[u8]| -> Option<i64> { std::str::from_utf8(s).ok()?.trim_start_matches(' ').parse().ok() };
+    let size = num(&data[5 + 2 * h..5 + 2 * h + 20]).ok_or("size is not a number")?;
+    let time = num(&data[6 + 2 * h + 20..6 + 2 * h + 40]).ok_or("time is not a number")?;
+    if size < 0 {
+        return Err("negative size");
+    }
+    if time < 0 {
+        return Err("negative time");
+    }
+    Ok(ActionEntry { output_id: String::from_utf8_lossy(eout).to_ascii_lowercase(), size: size as u64 })
+}
+
+/// What the build cache check looked at.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GocacheCheck {
+    pub root: PathBuf,
+    pub actions_checked: usize,
+    pub outputs_checked: usize,
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+fn is_hex_name(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// One shard's findings, the outputs its actions name (id, size, action
+/// path) and how many actions it holds.
+type ShardResult = (Vec<Finding>, Vec<(String, u64, PathBuf)>, usize);
+
+/// Checks every action entry and every output an action entry names.
+pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<GocacheCheck, std::io::Error> {
+    std::fs::read_dir(root)?;
+    let shards: Vec<PathBuf> = (0..=255u8).map(|i| root.join(format!("{i:02x}"))).collect();
+    // Pass 1: action entries.
+    let per_shard: Vec<ShardResult> = shards
+        .par_iter()
+        .map(|shard| {
+            let mut findings = Vec::new();
+            let mut outputs = Vec::new();
+            let mut n = 0;
+            let Ok(rd) = std::fs::read_dir(shard) else {
+                progress();
+                return (findings, outputs, n);
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let Some(id) = name.strip_suffix("-a").filter(|id| is_hex_name(id, 64)) else { continue };
+                if !e.file_type().is_ok_and(|t| t.is_file()) {
+                    continue;
+                }
+                n += 1;
+                let path = e.path();
+                // Read one byte more than an entry, like cmd/go, to tell "too long".
+                let data = match read_prefix(&path, ENTRY_SIZE + 1) {
+                    Ok(d) => d,
+                    Err(err) => {
+                        findings.push(
+                            Finding::new(K::BuildActionMalformed, format!("cannot read action entry: {err}"))
+                                .path(&path),
+                        );
+                        continue;
+                    }
+                };
+                match parse_action(&data, id) {
+                    Ok(a) => outputs.push((a.output_id, a.size, path)),
+                    Err(why) => findings.push(
+                        Finding::new(K::BuildActionMalformed, format!("action entry is not Go's format: {why}"))
+                            .path(&path)
+                            .hashes(Some(&format!("{ENTRY_SIZE}-byte v1 entry named {id}")), None),
+                    ),
+                }
+            }
+            progress();
+            (findings, outputs, n)
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut wanted: BTreeMap<String, (u64, PathBuf)> = BTreeMap::new();
+    let mut actions = 0;
+    for (f, outs, n) in per_shard {
+        findings.extend(f);
+        actions += n;
+        for (id, size, action) in outs {
+            wanted.entry(id).or_insert((size, action));
+        }
+    }
+    // Pass 2: outputs, each hashed once however many actions name it.
+    let out_findings: Vec<(bool, Option<Finding>)> = wanted
+        .par_iter()
+        .map(|(id, (size, action))| {
+            let path = root.join(&id[..2]).join(format!("{id}-d"));
+            let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, None) };
+            if md.len() != *size {
+                return (
+                    true,
+                    Some(
+                        Finding::new(K::BuildOutputMismatch, "output size differs from its action entry")
+                            .path(&path)
+                            .path(action)
+                            .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len()))),
+                    ),
+                );
+            }
+            match sha256_file(&path) {
+                Ok(sum) => {
+                    let hex = super::dirhash::to_hex(&sum);
+                    if hex == *id {
+                        (true, None)
+                    } else {
+                        (
+                            true,
+                            Some(
+                                Finding::new(K::BuildOutputMismatch, "output content differs from its SHA-256 name")
+                                    .path(&path)
+                                    .path(action)
+                                    .hashes(Some(id), Some(&hex)),
+                            ),
+                        )
+                    }
+                }
+                Err(e) => (true, Some(Finding::new(K::BuildOutputMismatch, e.to_string()).path(&path).path(action))),
+            }
+        })
+        .collect();
+    let outputs = out_findings.iter().filter(|(seen, _)| *seen).count();
+    findings.extend(out_findings.into_iter().filter_map(|(_, f)| f));
+    findings.sort_by(|a, b| a.paths.cmp(&b.paths));
+    Ok(GocacheCheck { root: root.to_owned(), actions_checked: actions, outputs_checked: outputs, findings })
+}
+
+fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(n);
+    std::fs::File::open(path)?.take(n as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, out: &str, size: i64) -> Vec<u8> {
+        format!("v1 {id} {out} {size:20} {:20}\n", 1_700_000_000_000_000_000_i64).into_bytes()
+    }
+
+    #[test]
+    fn reads_go_s_entry_format() {
+        let id = "a".repeat(64);
+        let out = "b".repeat(64);
+        let e = entry(&id, &out, 42);
+        assert_eq!(e.len(), ENTRY_SIZE);
+        assert_eq!(parse_action(&e, &id), Ok(ActionEntry { output_id: out.clone(), size: 42 }));
+        assert_eq!(parse_action(&e, &"c".repeat(64)), Err("mismatched ID"));
+        assert_eq!(parse_action(&e[..100], &id), Err("entry file incomplete"));
+        let mut long = e.clone();
+        long.push(b'x');
+        assert_eq!(parse_action(&long, &id), Err("too long"));
+        let mut bad = e.clone();
+        bad[0] = b'x';
+        assert_eq!(parse_action(&bad, &id), Err("invalid header"));
+        assert_eq!(parse_action(&entry(&id, &out, -1), &id), Err("negative size"));
+        assert!(parse_action(&[0xff; ENTRY_SIZE], &id).is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! A project's go.sum lines against the module cache: the check cmd/go
+//! makes at download time (`checkModSum`: go.sum against `.ziphash`, and
+//! `checkGoMod`: go.sum against the hash of the `.mod` file), done for every
+//! line at once instead of failing at the first.
+//!
+//! A project is a module (its `go.sum`) or a workspace (`go.work.sum` plus
+//! the `go.sum` of every `use`d module), found the way cmd/go finds them:
+//! the nearest `go.work` (unless `GOWORK=off`), else the nearest `go.mod`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::finding::{Finding, FindingKind as K};
+use super::modcache::{ModcacheCheck, VersionPaths, Ziphash};
+use crate::gosum::{GoSum, SumKind};
+use crate::prune::Target;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{dir} holds no go.mod or go.work (and none above it)")]
+    NotAProject { dir: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// A module or workspace and the sum files it trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    /// The directory holding go.mod or go.work.
+    pub root: PathBuf,
+    pub workspace: bool,
+    /// The sum files that exist.
+    pub sum_files: Vec<PathBuf>,
+}
+
+/// Finds the project containing `dir` (upwards), as cmd/go would.
+pub fn find_project(dir: &Path, gowork_off: bool) -> Result<Project, ProjectError> {
+    let dir = std::fs::canonicalize(dir).map_err(|source| ProjectError::Io { path: dir.to_owned(), source })?;
+    if !gowork_off {
+        for d in dir.ancestors() {
+            if d.join("go.work").is_file() {
+                return workspace(d);
+            }
+        }
+    }
+    for d in dir.ancestors() {
+        if d.join("go.mod").is_file() {
+            let sum = d.join("go.sum");
+            let sum_files = if sum.is_file() { vec![sum] } else { Vec::new() };
+            return Ok(Project { root: d.to_owned(), workspace: false, sum_files });
+        }
+    }
+    Err(ProjectError::NotAProject { dir })
+}
+
+fn workspace(root: &Path) -> Result<Project, ProjectError> {
+    let path = root.join("go.work");
+    let text = std::fs::read_to_string(&path).map_err(|source| ProjectError::Io { path: path.clone(), source })?;
+    let mut sum_files = Vec::new();
+    let ws = root.join("go.work.sum");
+    if ws.is_file() {
+        sum_files.push(ws);
+    }
+    for dir in use_dirs(&text) {
+        let sum = root.join(dir).join("go.sum");
+        if sum.is_file() && !sum_files.contains(&sum) {
+            sum_files.push(sum);
+        }
+    }
+    Ok(Project { root: root.to_owned(), workspace: true, sum_files })
+}
+
+/// The directories of `use` directives (single-line and block forms).
+fn use_dirs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if in_block {
+            if line == ")" {
+                in_block = false;
+            } else if !line.is_empty() {
+                out.push(line.trim_matches('"').to_owned());
+            }
+        } else if let Some(rest) = line.strip_prefix("use") {
+            let rest = rest.trim();
+            if rest == "(" {
+                in_block = true;
+            } else if !rest.is_empty() && line.starts_with("use ") {
+                out.push(rest.trim_matches('"').to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Compares every line of the project's sum files with the cache.
+#[must_use]
+pub fn check_project(project: &Project, cache: &ModcacheCheck) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for path in &project.sum_files {
+        let sum = match GoSum::read(path) {
+            Ok(s) => s,
+            Err(e) => {
+                findings.push(Finding::new(K::GoSumMalformed, e.to_string()).path(path));
+                continue;
+            }
+        };
+        findings.extend(check_sum(&sum, cache));
+    }
+    findings
+}
+
+/// The comparison itself, for one parsed sum file.
+#[must_use]
+pub fn check_sum(sum: &GoSum, cache: &ModcacheCheck) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for bad in &sum.bad {
+        findings.push(
+            Finding::new(
+                K::GoSumMalformed,
+                format!("line {}: {} ({:?}); go refuses the whole file", bad.line, bad.reason, bad.text),
+            )
+            .path(&sum.path),
+        );
+    }
+    let at = |line: usize| format!("{}:{line}", sum.path.display());
+    for l in &sum.lines {
+        if !l.hash.starts_with("h1:") {
+            // cmd/go warns about unknown algorithms and adds an h1: line.
+            continue;
+        }
+        let (m, v) = (l.module.as_str(), l.version.as_str());
+        let check = cache.get(m, v);
+        let paths = VersionPaths::new(&cache.root, m, v);
+        match l.kind {
+            SumKind::Zip => {
+                let have = check.and_then(|c| c.zip_reference());
+                match have {
+                    None => findings.push(
+                        Finding::new(K::NotInCache, format!("{} names a module version this cache does not hold", at(l.line)))
+                            .module(m, v)
+                            .path(&sum.path),
+                    ),
+                    Some(have) if have != l.hash => {
+                        let (what, witness) = match check.map(|c| &c.ziphash) {
+                            Some(Ziphash::Valid(_)) => (".ziphash", paths.file("ziphash")),
+                            _ => ("the cached zip", paths.file("zip")),
+                        };
+                        findings.push(
+                            Finding::new(
+                                K::GoSumMismatch,
+                                format!("{} records a different hash than {what}", at(l.line)),
+                            )
+                            .module(m, v)
+                            .path(&sum.path)
+                            .path(witness)
+                            .hashes(Some(&l.hash), Some(have))
+                            .fix(
+                                "run `gokeep explain` to see which witness is wrong; go.sum is only changed for modules named with --update-go-sum",
+                                Vec::<Target>::new(),
+                            ),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            SumKind::GoMod => match check.and_then(|c| c.mod_h1.as_deref()) {
+                None => findings.push(
+                    Finding::new(K::NotInCache, format!("{} names a go.mod this cache does not hold", at(l.line)))
+                        .module(m, &format!("{v}/go.mod"))
+                        .path(&sum.path),
+                ),
+                Some(have) if have != l.hash => findings.push(
+                    Finding::new(K::GoSumGoModMismatch, format!("{} records a different go.mod hash than the cached .mod", at(l.line)))
+                        .module(m, v)
+                        .path(&sum.path)
+                        .path(paths.file("mod"))
+                        .hashes(Some(&l.hash), Some(have))
+                        .fix(
+                            "run `gokeep explain` to see which witness is wrong; go.sum is only changed for modules named with --update-go-sum",
+                            Vec::<Target>::new(),
+                        ),
+                ),
+                Some(_) => {}
+            },
+        }
+    }
+    findings
+}
+
+/// Drops the lines of `module` whose hash disagrees with the cache from
+/// `sum_file` (written atomically), so that cmd/go records them again from
+/// the checksum database. Only for modules a user names explicitly.
+/// Returns the removed lines.
+pub fn remove_mismatching_lines(
+    sum_file: &Path,
+    module: &str,
+    cache: &ModcacheCheck,
+) -> Result<Vec<String>, ProjectError> {
+    use std::io::Write as _;
+    let io = |source| ProjectError::Io { path: sum_file.to_owned(), source };
+    let text = std::fs::read_to_string(sum_file).map_err(io)?;
+    let sum = GoSum::parse(sum_file, &text);
+    let bad: Vec<usize> = check_sum(&sum, cache)
+        .iter()
+        .filter(|f| matches!(f.kind, K::GoSumMismatch | K::GoSumGoModMismatch) && f.module.as_deref() == Some(module))
+        .filter_map(|f| {
+            let v = f.version.as_deref()?;
+            let kind = if f.kind == K::GoSumMismatch { SumKind::Zip } else { SumKind::GoMod };
+            sum.lines.iter().find(|l| l.module == module && l.version == v && l.kind == kind).map(|l| l.line)
+        })
+        .collect();
+    if bad.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut kept = String::with_capacity(text.len());
+    let mut removed = Vec::new();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if bad.contains(&(i + 1)) {
+            removed.push(line.trim_end().to_owned());
+        } else {
+            kept.push_str(line);
+        }
+    }
+    let dir = sum_file.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(kept.as_bytes()).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(sum_file).map_err(|e| io(e.error))?;
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn use_directives_in_both_forms() {
+        let t = "go 1.22\n\nuse ./a\nuse (\n\t./b // comment\n\t\"./c d\"\n)\n";
+        assert_eq!(use_dirs(t), ["./a", "./b", "./c d"]);
+    }
+
+    #[test]
+    fn garbage_go_sum_lines_become_findings() {
+        let cache = ModcacheCheck {
+            root: PathBuf::from("/nonexistent"),
+            versions_checked: 0,
+            sumdb_records: 0,
+            sumdb_databases: Vec::new(),
+            versions: Vec::new(),
+        };
+        let sum = GoSum::parse(Path::new("go.sum"), "\u{0}\u{1}garbage\nm v1.0.0 h1:x=\nonly two\n");
+        let f = check_sum(&sum, &cache);
+        let kinds: Vec<K> = f.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, [K::GoSumMalformed, K::GoSumMalformed, K::NotInCache]);
+    }
+}

@@ -1,0 +1,380 @@
+//! `gokeep explain` on `checksum mismatch` errors the real `go` printed.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::fs;
+
+use common::*;
+use serde_json::Value;
+
+const C: (&str, &str) = ("example.com/c", "v1.0.0");
+const LIB: (&str, &str) = ("example.com/Org/Lib", "v1.1.0");
+
+/// Runs `go build ./...` in the consumer, expecting it to fail; returns stderr.
+fn failing_build(fx: &Fixture) -> String {
+    let out = fx.sandbox.go(&fx.consumer, &["build", "./..."]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "go build should fail:\n{stderr}");
+    assert!(stderr.contains("checksum mismatch"), "go build failed otherwise:\n{stderr}");
+    stderr
+}
+
+fn explain_json(fx: &Fixture, input: &str, extra: &[&str]) -> (i32, Value) {
+    let out = fx
+        .sandbox
+        .gokeep()
+        .args(["explain", "--json", "--project"])
+        .arg(&fx.consumer)
+        .args(extra)
+        .write_stdin(input.as_bytes().to_vec())
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().unwrap(), v)
+}
+
+fn witness<'a>(e: &'a Value, name_prefix: &str) -> &'a Value {
+    e["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"].as_str().unwrap().starts_with(name_prefix))
+        .unwrap_or_else(|| panic!("no witness {name_prefix}: {:#}", e["witnesses"]))
+}
+
+fn set_go_sum_hash(fx: &Fixture, module: &str, version_field: &str, new_hash: &str) -> String {
+    let p = fx.consumer.join("go.sum");
+    let sum = fs::read_to_string(&p).unwrap();
+    let prefix = format!("{module} {version_field} ");
+    let line =
+        sum.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} in {sum}")).to_owned();
+    fs::write(&p, sum.replace(&line, &format!("{prefix}{new_hash}"))).unwrap();
+    line.rsplit(' ').next().unwrap().to_owned()
+}
+
+#[test]
+fn edited_go_sum_line_is_blamed_on_go_sum() {
+    let fx = Fixture::standard();
+    let wrong = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let right = set_go_sum_hash(&fx, C.0, C.1, wrong);
+    let stderr = failing_build(&fx);
+    assert!(stderr.contains(&format!("verifying {}@{}: checksum mismatch", C.0, C.1)), "{stderr}");
+
+    let (code, v) = explain_json(&fx, &stderr, &[]);
+    assert_eq!(code, 1);
+    let e = &v["explanations"][0];
+    assert_eq!(e["mismatch"]["module"], C.0);
+    assert_eq!(e["mismatch"]["version"], C.1);
+    assert_eq!(e["mismatch"]["go_mod"], false);
+    assert_eq!(e["mismatch"]["against"]["label"], "go.sum");
+    assert_eq!(e["mismatch"]["downloaded"], right.as_str());
+    assert_eq!(e["mismatch"]["recorded"], wrong);
+    assert_eq!(e["verdict"], "go_sum_wrong");
+    let gs = witness(e, "go.sum");
+    assert_eq!(gs["agrees_with_recorded"], true);
+    assert_eq!(gs["path"], fx.consumer.join("go.sum").to_str().unwrap());
+    for w in ["cached .ziphash", "cached zip", "extracted tree"] {
+        assert_eq!(witness(e, w)["agrees_with_downloaded"], true, "{w}");
+    }
+    assert_eq!(e["fix_removes_cache_copy"], false);
+
+    // The text names the verdict and never offers to accept the new hash.
+    let text = fx
+        .sandbox
+        .gokeep()
+        .args(["explain", "--project"])
+        .arg(&fx.consumer)
+        .write_stdin(stderr.into_bytes())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Verdict: go.sum is wrong or was edited"), "{text}");
+    assert!(!text.contains(&format!("{} {} {right}", C.0, C.1)), "must not print a replacement go.sum line:\n{text}");
+}
+
+#[test]
+fn edited_go_mod_line_is_decoded_as_the_go_mod_variant() {
+    let fx = Fixture::standard();
+    let wrong = "h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=";
+    let right = set_go_sum_hash(&fx, LIB.0, &format!("{}/go.mod", LIB.1), wrong);
+    let stderr = failing_build(&fx);
+    assert!(stderr.contains(&format!("verifying {}@{}/go.mod: checksum mismatch", LIB.0, LIB.1)), "{stderr}");
+    let (_, v) = explain_json(&fx, &stderr, &[]);
+    let e = &v["explanations"][0];
+    assert_eq!(e["mismatch"]["module"], LIB.0);
+    assert_eq!(e["mismatch"]["go_mod"], true);
+    assert_eq!(e["mismatch"]["downloaded"], right.as_str());
+    assert_eq!(witness(e, "cached .mod")["agrees_with_downloaded"], true);
+    assert_eq!(witness(e, "go.sum")["agrees_with_recorded"], true);
+    assert_eq!(e["verdict"], "go_sum_wrong");
+}
+
+#[test]
+fn tampered_cache_zip_is_blamed_on_the_cache_and_fixed() {
+    let fx = Fixture::standard();
+    // Bits nobody published: a well-formed zip with an extra file, no
+    // .ziphash and no tree, so go re-hashes it against go.sum.
+    let evil = fx.module(C.0, C.1).clone().file("evil.go", "package c\n\nvar Evil = 1\n");
+    let zip = fx.download_file(C.0, C.1, "zip");
+    fs::write(&zip, evil.zip_bytes()).unwrap();
+    // Corruption found later, not a zip go wrote a second ago (the executor
+    // leaves a fresh zip without a tree alone: that is go between download
+    // and extraction).
+    let hour_ago = filetime::FileTime::from_unix_time(filetime::FileTime::now().unix_seconds() - 3600, 0);
+    filetime::set_file_mtime(&zip, hour_ago).unwrap();
+    fs::remove_file(fx.download_file(C.0, C.1, "ziphash")).unwrap();
+    let dir = fx.extracted_dir(C.0, C.1);
+    GoSandbox::make_writable(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+    let stderr = failing_build(&fx);
+
+    // Offline, the cache holds one consistent copy: go.sum looks like the odd one out...
+    let (_, v) = explain_json(&fx, &stderr, &[]);
+    assert_eq!(v["explanations"][0]["confidence"], "likely");
+    // ...the proxy (file:// here) settles it.
+    let (_, v) = explain_json(&fx, &stderr, &["--online"]);
+    let e = &v["explanations"][0];
+    assert_eq!(e["verdict"], "cache_corrupted", "{e:#}");
+    assert_eq!(e["confidence"], "confirmed");
+    assert_eq!(witness(e, "module proxy")["agrees_with_recorded"], true);
+    assert_eq!(witness(e, "cached zip")["agrees_with_downloaded"], true);
+    assert_eq!(e["fix_removes_cache_copy"], true);
+
+    let (_, v) = explain_json(&fx, &stderr, &["--online", "--fix", "--yes", "--redownload"]);
+    assert_eq!(v["fix"]["applied"], true, "{:#}", v["fix"]);
+    assert_eq!(v["fix"]["removal"]["skipped"], serde_json::json!([]), "{:#}", v["fix"]);
+    assert_eq!(v["fix"]["redownloaded"], serde_json::json!(["example.com/c@v1.0.0"]));
+    fx.consumer_go_build_ok();
+    let out = fx.consumer_go_mod_verify();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn input_without_a_mismatch_is_a_usage_error() {
+    let fx = Fixture::standard();
+    fx.sandbox
+        .gokeep()
+        .args(["explain", "go: all good"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no \"checksum mismatch\""));
+}
+
+/// The generator behind [`static_sumdb`].
+const SUMDB_GEN: &str = r#"package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func write(path string, data []byte) {
+	check(os.MkdirAll(filepath.Dir(path), 0o777))
+	check(os.WriteFile(path, data, 0o666))
+}
+
+// usage: gen <out dir> <db name> < records (path version zip-h1 gomod-h1 per line)
+func main() {
+	out, name := os.Args[1], os.Args[2]
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	check(err)
+	var hashes []tlog.Hash
+	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		var list []tlog.Hash
+		for _, i := range idx {
+			list = append(list, hashes[i])
+		}
+		return list, nil
+	})
+	type rec struct {
+		path, vers string
+		data       []byte
+	}
+	var recs []rec
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 4 {
+			continue
+		}
+		data := []byte(fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", f[0], f[1], f[2], f[0], f[1], f[3]))
+		hs, err := tlog.StoredHashesForRecordHash(int64(len(recs)), tlog.RecordHash(data), reader)
+		check(err)
+		hashes = append(hashes, hs...)
+		recs = append(recs, rec{f[0], f[1], data})
+	}
+	n := int64(len(recs))
+	th, err := tlog.TreeHash(n, reader)
+	check(err)
+	signer, err := note.NewSigner(skey)
+	check(err)
+	signed, err := note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: n, Hash: th}))}, signer)
+	check(err)
+	write(filepath.Join(out, "latest"), signed)
+	for id, r := range recs {
+		msg, err := tlog.FormatRecord(int64(id), r.data)
+		check(err)
+		p, err := module.EscapePath(r.path)
+		check(err)
+		v, err := module.EscapeVersion(r.vers)
+		check(err)
+		write(filepath.Join(out, "lookup", p+"@"+v), append(msg, signed...))
+	}
+	for _, t := range tlog.NewTiles(8, 0, n) {
+		data, err := tlog.ReadTileData(t, reader)
+		check(err)
+		write(filepath.Join(out, filepath.FromSlash(t.Path())), data)
+	}
+	fmt.Print(vkey)
+}
+"#;
+
+/// A static checksum database, signed with a fresh key, that cmd/go reads
+/// through a `file://` URL (`GOSUMDB="<key> file://<dir>"`): `lookup/`,
+/// `latest` and the hash tiles, written by a small Go program built against
+/// the golang.org/x/mod copy vendored in GOROOT (no network). Returns the
+/// GOSUMDB value.
+fn static_sumdb(fx: &Fixture, name: &str, records: &[(&str, &str, &str, &str)]) -> String {
+    let root = fx.sandbox.root();
+    let goroot = fx.sandbox.go_ok(root, &["env", "GOROOT"]);
+    let xmod_src = std::path::Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
+    let xmod = root.join("xmod");
+    let cp = std::process::Command::new("cp").arg("-r").arg(&xmod_src).arg(&xmod).status().unwrap();
+    assert!(cp.success(), "copying {}", xmod_src.display());
+    fs::write(xmod.join("go.mod"), "module golang.org/x/mod\n\ngo 1.22\n").unwrap();
+    let gen_dir = root.join("sumdbgen");
+    fs::create_dir_all(&gen_dir).unwrap();
+    fs::write(
+        gen_dir.join("go.mod"),
+        "module sumdbgen\n\ngo 1.22\n\nrequire golang.org/x/mod v0.0.0\n\nreplace golang.org/x/mod => ../xmod\n",
+    )
+    .unwrap();
+    fs::write(gen_dir.join("main.go"), SUMDB_GEN).unwrap();
+    fx.sandbox.go_ok(&gen_dir, &["build", "-o", "gen", "."]);
+    let out_dir = root.join("sumdb");
+    let mut input = String::new();
+    for (path, version, zip_h1, mod_h1) in records {
+        let _ = writeln!(input, "{path} {version} {zip_h1} {mod_h1}");
+    }
+    let mut child = std::process::Command::new(gen_dir.join("gen"))
+        .arg(&out_dir)
+        .arg(name)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    format!("{} file://{}", String::from_utf8(out.stdout).unwrap(), out_dir.display())
+}
+
+/// go.sum's hashes for a version: (zip line, go.mod line).
+fn go_sum_hashes(fx: &Fixture, m: (&str, &str)) -> (String, String) {
+    let sum = fs::read_to_string(fx.consumer.join("go.sum")).unwrap();
+    let get = |v: String| {
+        sum.lines()
+            .find_map(|l| l.strip_prefix(&format!("{} {v} ", m.0)).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {} {v} in go.sum", m.0))
+    };
+    (get(m.1.to_owned()), get(format!("{}/go.mod", m.1)))
+}
+
+fn drop_go_sum_zip_line(fx: &Fixture, m: (&str, &str)) {
+    let p = fx.consumer.join("go.sum");
+    let sum = fs::read_to_string(&p).unwrap();
+    let prefix = format!("{} {} ", m.0, m.1);
+    let kept: String = sum.split_inclusive('\n').filter(|l| !l.starts_with(&prefix)).collect();
+    fs::write(p, kept).unwrap();
+}
+
+/// One test for both uses of the checksum database, so the Go generator
+/// (a `main` package) is built once.
+#[test]
+fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
+    let fx = Fixture::standard();
+    let (zip_h1, mod_h1) = go_sum_hashes(&fx, C);
+    let (_, lib_mod_h1) = go_sum_hashes(&fx, LIB);
+    // The database recorded other bits for example.com/c v1.0.0 (as if the
+    // tag moved since), and a made-up hash for example.com/Org/Lib v1.1.0.
+    let moved = fx.module(C.0, C.1).clone().file("before.go", "package c\n");
+    let scratch = tempfile::tempdir().unwrap();
+    let old_zip = scratch.path().join("old.zip");
+    fs::write(&old_zip, moved.zip_bytes()).unwrap();
+    // gokeep's HashZip is pinned to go's by the verify tests (every .ziphash go wrote).
+    let old_h1 = gokeep::verify::dirhash::hash_zip(&old_zip).unwrap().tree.h1.unwrap();
+    assert_ne!(old_h1, zip_h1);
+    let lib_other = "h1:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=";
+    let gosumdb =
+        static_sumdb(&fx, "sum.test.example", &[(C.0, C.1, &old_h1, &mod_h1), (LIB.0, LIB.1, lib_other, &lib_mod_h1)]);
+
+    // 1. The sumdb variant of the error. go.sum lacks the line and the cache
+    //    lacks the module: go downloads it and asks the database.
+    drop_go_sum_zip_line(&fx, C);
+    for suffix in ["zip", "ziphash"] {
+        fs::remove_file(fx.download_file(C.0, C.1, suffix)).unwrap();
+    }
+    let dir = fx.extracted_dir(C.0, C.1);
+    GoSandbox::make_writable(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+    let out = fx.sandbox.go_with_env(&fx.consumer, &["build", "./..."], &[("GOSUMDB", &gosumdb)]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}@{}: verifying module: checksum mismatch", C.0, C.1))
+            && stderr.contains("sum.test.example: ")
+            && stderr.contains("does NOT match the one reported by the checksum server"),
+        "{stderr}"
+    );
+    let (code, v) = explain_json(&fx, &stderr, &["--online"]);
+    assert_eq!(code, 1);
+    let e = &v["explanations"][0];
+    assert_eq!(e["mismatch"]["against"]["db"], "sum.test.example");
+    assert_eq!(e["mismatch"]["downloaded"], zip_h1.as_str());
+    assert_eq!(e["mismatch"]["recorded"], old_h1.as_str());
+    // go cached the verified lookup: that record is the database's witness.
+    assert_eq!(witness(e, "checksum database sum.test.example (cached record)")["agrees_with_recorded"], true);
+    assert_eq!(witness(e, "module proxy")["agrees_with_downloaded"], true);
+    assert_eq!(e["verdict"], "upstream_changed");
+    assert_eq!(e["confidence"], "confirmed");
+    assert_eq!(e["fix_removes_cache_copy"], false);
+
+    // 2. verify's third witness: go checks the cached copy of Org/Lib
+    //    against the database (go.sum lacks its line), refuses it, and
+    //    leaves the database's record in the cache.
+    drop_go_sum_zip_line(&fx, LIB);
+    let id = format!("{}@{}", LIB.0, LIB.1);
+    let out = fx.sandbox.go_with_env(&fx.consumer, &["mod", "download", &id], &[("GOSUMDB", &gosumdb)]);
+    assert!(!out.status.success(), "go accepted bits the database does not know");
+    let out = fx.sandbox.gokeep().args(["verify", "--json", "--no-project"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["modcache"]["sumdb_records"], 2);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "sumdb_mismatch")
+        .unwrap_or_else(|| panic!("{:#}", v["findings"]));
+    assert_eq!(f["module"], LIB.0);
+    assert_eq!(f["expected"], lib_other);
+    assert_eq!(f["actual"], fs::read_to_string(fx.download_file(LIB.0, LIB.1, "ziphash")).unwrap().as_str());
+}
