@@ -6,6 +6,7 @@
 mod common;
 mod prune_common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -55,7 +56,7 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     let set_a = vec![module("example.com/keep/x", "v1.0.0", "x"), module("example.com/keep/y", "v1.0.0", "y")];
     let set_b: Vec<Module> =
         (0..4).map(|i| module(&format!("example.com/churn/p{i}"), "v1.0.0", &format!("p{i}"))).collect();
-    let fx = Fixture::published(set_a.iter().chain(&set_b).cloned().collect());
+    let fx = Fixture::published_only(set_a.iter().chain(&set_b).cloned().collect());
     let sb = &fx.sandbox;
 
     // Project A builds with set A; project B only downloads set B.
@@ -74,7 +75,10 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     sb.go_ok(&proj_a, &["build", "./..."]);
     let proj_b = sb.root().join("proj-b");
     std::fs::create_dir_all(&proj_b).unwrap();
-    let requires: String = set_b.iter().map(|m| format!("\t{} {}\n", m.path, m.version)).collect();
+    let requires = set_b.iter().fold(String::new(), |mut acc, m| {
+        let _ = writeln!(acc, "\t{} {}", m.path, m.version);
+        acc
+    });
     std::fs::write(proj_b.join("go.mod"), format!("module example.com/projb\n\ngo 1.21\n\nrequire (\n{requires})\n"))
         .unwrap();
     let download_b = ["mod", "download"];

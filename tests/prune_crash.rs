@@ -48,6 +48,11 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let fx = Fixture::with_modules(bulky_modules());
     let pristine = fx.sandbox.root().join("pristine-modcache");
     copy_tree(&fx.modcache(), &pristine);
+    // Last used an hour ago, so that the extracted-tree rule below selects every version.
+    let hour_ago = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 3600, 0);
+    for e in walkdir::WalkDir::new(&pristine).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        filetime::set_file_times(e.path(), hour_ago, hour_ago).unwrap();
+    }
 
     // How long an uninterrupted run takes, to spread the kills over it.
     let t = Instant::now();
@@ -62,7 +67,6 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let zips_only = zips_only.display().to_string();
 
     copy_tree(&pristine, &fx.modcache());
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
     let planned: serde_json::Value = serde_json::from_str(&planned).unwrap();
     assert_eq!(planned["plan"]["total_items"].as_u64().unwrap(), fx.modules.len() as u64, "{planned:#}");

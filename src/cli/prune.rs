@@ -35,6 +35,7 @@ file cmd/go takes for it, a .partial marker is written before its extracted tree
 re-extracts rather than reads a half-removed tree), versions a go command holds are skipped, \
 and build-cache entries used within the last hour are never removed. Every run is recorded in \
 the journal shown by `gokeep log`.")]
+#[allow(clippy::struct_excessive_bools, reason = "one field per command-line switch")]
 pub struct Args {
     /// TOML policy file (see schedules/ for examples); flags add to it.
     #[arg(long, value_name = "FILE")]
@@ -156,9 +157,15 @@ fn wants_gocache(p: &Policy) -> bool {
         || g.refresh_kept
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
-    let now = Timestamp::now();
+/// What a run decided, before anything is deleted.
+struct Prepared {
+    plan: Plan,
+    policy: Policy,
+    build_root: Option<CacheRoot>,
+}
+
+/// Policy, roots, recognition, scan and plan: everything up to the decision.
+fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) -> anyhow::Result<Prepared> {
     let policy = resolve_policy(args)?;
     let wants_mod = wants_modcache(&policy) || args.unused_since_mark;
     let wants_build = wants_gocache(&policy);
@@ -243,6 +250,13 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     if !plan.items.iter().any(|i| !needs_modcache(&i.target)) {
         plan.gocache = None;
     }
+    Ok(Prepared { plan, policy, build_root })
+}
+
+pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let now = Timestamp::now();
+    let Prepared { plan, policy, build_root } = prepare(args, global, printer, now)?;
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();

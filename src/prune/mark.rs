@@ -77,6 +77,7 @@ mod ts {
 
     use crate::timestamp::Timestamp;
 
+    #[allow(clippy::trivially_copy_pass_by_ref, reason = "the signature serde's `with` requires")]
     pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
         t.serialize(s)
     }

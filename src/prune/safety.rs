@@ -23,10 +23,16 @@
 //! their children are removed. Something that vanished in the meantime is
 //! not an error: another process removing it is the same outcome.
 
+use std::ffi::CString;
 use std::fs::{self, Metadata};
 use std::io::ErrorKind;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, fchmod, fstat, openat, statat, unlinkat};
+use rustix::io::Errno;
 
 use crate::scan::CacheKind;
 
@@ -194,13 +200,13 @@ impl CacheRoot {
     }
 }
 
-fn count(md: &Metadata, r: &mut Removal) {
-    r.apparent_bytes += md.len();
+fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Removal) {
+    r.apparent_bytes += size;
     // Removing one of several hard links frees nothing; the last one frees the blocks.
-    if md.is_dir() || md.nlink() <= 1 {
-        r.disk_bytes += md.blocks() * 512;
+    if is_dir || nlink <= 1 {
+        r.disk_bytes += blocks * 512;
     }
-    if md.is_dir() {
+    if is_dir {
         r.dirs += 1;
     } else {
         r.files += 1;
@@ -209,52 +215,114 @@ fn count(md: &Metadata, r: &mut Removal) {
 
 fn unlink(p: &Path, md: &Metadata, r: &mut Removal) {
     match fs::remove_file(p) {
-        Ok(()) => count(md, r),
+        Ok(()) => count(md.len(), md.blocks(), md.nlink(), false, r),
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => r.fail(p, e),
     }
 }
 
-/// Depth-first removal that never follows links. A directory without owner
-/// write or search permission is opened up first, as Go's `modfetch.RemoveAll`
-/// does; its own mode is irrelevant once it is gone.
+/// Depth-first removal relative to open directories (`openat` with
+/// `O_NOFOLLOW`, `unlinkat`), so a directory swapped for a symbolic link
+/// halfway through is never entered, and no path is resolved twice. A
+/// directory without owner write or search permission is opened up first,
+/// as Go's `modfetch.RemoveAll` does; its mode is irrelevant once it is gone.
 fn remove_dir_all(dir: &Path, md: &Metadata, r: &mut Removal) {
+    let fd = match openat(
+        CWD,
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return,
+        Err(e) => return r.fail(dir, std::io::Error::from(e)),
+    };
     let mode = md.permissions().mode();
     if mode & 0o700 != 0o700 {
-        if let Err(e) = fs::set_permissions(dir, fs::Permissions::from_mode(mode | 0o700)) {
-            if e.kind() == ErrorKind::NotFound {
-                return;
-            }
-            // Go on: root can remove entries from a read-only directory anyway.
-        }
+        // Not fatal: root removes entries from a read-only directory anyway.
+        let _ = fchmod(&fd, Mode::from_raw_mode((mode | 0o700) & 0o7777));
     }
-    match fs::read_dir(dir) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        r.fail(dir, e);
-                        continue;
+    remove_contents(&fd, dir, r);
+    drop(fd);
+    match fs::remove_dir(dir) {
+        Ok(()) => count(md.len(), md.blocks(), md.nlink(), true, r),
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => r.fail(dir, e),
+    }
+}
+
+fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Removal) {
+    let mut entries: Vec<(CString, FileType)> = Vec::new();
+    match Dir::read_from(dirfd) {
+        Ok(mut d) => {
+            while let Some(entry) = d.read() {
+                match entry {
+                    Ok(e) => {
+                        let name = e.file_name();
+                        if name != c"." && name != c".." {
+                            entries.push((name.to_owned(), e.file_type()));
+                        }
                     }
-                };
-                let p = entry.path();
-                // `DirEntry::metadata` is an lstat: links are never followed.
-                match entry.metadata() {
-                    Ok(m) if m.is_dir() => remove_dir_all(&p, &m, r),
-                    Ok(m) => unlink(&p, &m, r),
-                    Err(e) if e.kind() == ErrorKind::NotFound => {}
-                    Err(e) => r.fail(&p, e),
+                    Err(e) => {
+                        r.fail(path, std::io::Error::from(e));
+                        break;
+                    }
                 }
             }
         }
-        Err(e) if e.kind() == ErrorKind::NotFound => return,
-        Err(e) => r.fail(dir, e),
+        Err(e) => return r.fail(path, std::io::Error::from(e)),
     }
-    match fs::remove_dir(dir) {
-        Ok(()) => count(md, r),
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => r.fail(dir, e),
+    for (name, ft) in entries {
+        let child = || path.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
+        if ft == FileType::Directory || ft == FileType::Unknown {
+            match openat(
+                dirfd,
+                &name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
+                Ok(sub) => {
+                    remove_subdir(dirfd, &name, &sub, &child(), r);
+                    continue;
+                }
+                Err(Errno::NOENT) => continue,
+                // Not a directory (any more): a file or a link, removed as itself below.
+                Err(Errno::NOTDIR | Errno::LOOP) => {}
+                Err(e) => {
+                    r.fail(&child(), std::io::Error::from(e));
+                    continue;
+                }
+            }
+        }
+        let st = match statat(dirfd, &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => continue,
+            Err(e) => {
+                r.fail(&child(), std::io::Error::from(e));
+                continue;
+            }
+        };
+        match unlinkat(dirfd, &name, AtFlags::empty()) {
+            Ok(()) => count(st.st_size as u64, st.st_blocks as u64, st.st_nlink as u64, false, r),
+            Err(Errno::NOENT) => {}
+            Err(e) => r.fail(&child(), std::io::Error::from(e)),
+        }
+    }
+}
+
+fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r: &mut Removal) {
+    let st = match fstat(sub) {
+        Ok(st) => st,
+        Err(e) => return r.fail(path, std::io::Error::from(e)),
+    };
+    if st.st_mode & 0o700 != 0o700 {
+        let _ = fchmod(sub, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777));
+    }
+    remove_contents(sub, path, r);
+    match unlinkat(parent, name, AtFlags::REMOVEDIR) {
+        Ok(()) => count(st.st_size as u64, st.st_blocks as u64, st.st_nlink as u64, true, r),
+        Err(Errno::NOENT) => {}
+        Err(e) => r.fail(path, std::io::Error::from(e)),
     }
 }
 
