@@ -72,10 +72,10 @@ fn go_mod_verify_flags(fx: &Fixture) -> (bool, BTreeSet<String>) {
             set.insert(format!("{}@{}", words[0], words[1].trim_end_matches(':')));
         }
         // `verifying <path>@<version>[/go.mod]: checksum mismatch`
-        if let Some(rest) = line.split("verifying ").nth(1) {
-            if let Some(id) = rest.strip_suffix(": checksum mismatch") {
-                set.insert(id.trim_end_matches("/go.mod").to_owned());
-            }
+        if let Some(rest) = line.split("verifying ").nth(1)
+            && let Some(id) = rest.strip_suffix(": checksum mismatch")
+        {
+            set.insert(id.trim_end_matches("/go.mod").to_owned());
         }
     }
     let stdout = String::from_utf8_lossy(&out.stdout);

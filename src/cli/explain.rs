@@ -99,10 +99,10 @@ fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mo
                     continue;
                 }
                 let body = if in_block { Some(t) } else { t.strip_prefix("replace ") };
-                if let Some(body) = body.filter(|b| b.contains("=>")) {
-                    if body.split_whitespace().any(|tok| tok.trim_matches('"') == m.module) {
-                        ext.replaces.push((f.clone(), t.to_owned()));
-                    }
+                if let Some(body) = body.filter(|b| b.contains("=>"))
+                    && body.split_whitespace().any(|tok| tok.trim_matches('"') == m.module)
+                {
+                    ext.replaces.push((f.clone(), t.to_owned()));
                 }
             }
         }
