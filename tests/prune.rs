@@ -280,3 +280,30 @@ fn pruning_by_age_size_and_roots_keeps_what_the_root_project_needs_offline() {
     fx.consumer_go_build_ok();
     assert_go_ok(&fx.consumer_go_mod_verify(), "consumer go mod verify");
 }
+
+#[test]
+fn prune_corrupted_removes_exactly_the_version_whose_zip_was_damaged() {
+    let fx = Fixture::standard();
+    let zip = fx.download_file("example.com/a", "v1.0.0", "zip");
+    let mut data = fs::read(&zip).unwrap();
+    let mid = data.len() / 2;
+    data[mid] ^= 0x55;
+    fs::write(&zip, &data).unwrap();
+    let others: Vec<(String, String)> =
+        cached_versions(&fx).into_iter().filter(|(m, v)| !(m == "example.com/a" && v == "v1.0.0")).collect();
+
+    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--corrupted", "--yes", "--json"]));
+    let doc = json(&out);
+    let items = doc["plan"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{doc:#}");
+    assert_eq!(items[0]["reason"]["rule"], "corrupted");
+    assert_eq!(items[0]["target"]["module"], "example.com/a");
+    assert_eq!(items[0]["target"]["version"], "v1.0.0");
+
+    assert!(!zip.exists(), "the damaged zip is gone");
+    assert_eq!(cached_versions(&fx), others, "every other version is untouched");
+    let (code, stdout, stderr) = run(fx.sandbox.gokeep().args(["verify", "--no-project"]));
+    assert_eq!(code, 0, "the cache verifies clean afterwards:\n{stdout}\n{stderr}");
+    fx.consumer_go_build_ok();
+    assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
+}

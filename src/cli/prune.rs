@@ -234,13 +234,18 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
     {
         printer.note(&format!("gokeep: {age_note}"));
     }
+    // Corruption is found by hashing, the one rule the inventory cannot decide.
+    let corrupted = match &mod_inv {
+        Some(inv) if policy.modcache.remove_corrupted => gokeep::verify::corrupted_targets(&inv.root, &inv.versions),
+        _ => Vec::new(),
+    };
     let mut plan = plan::plan(&PlanInput {
         modcache: mod_inv.as_ref(),
         gocache: build_inv.as_ref(),
         policy: &policy,
         now,
         roots: roots.as_ref(),
-        corrupted: &[],
+        corrupted: &corrupted,
         mark: mark_time,
         age_source,
     });

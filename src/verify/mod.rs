@@ -169,3 +169,21 @@ pub fn redownloadable(plan: &Plan) -> Vec<(String, String)> {
 pub fn version_dir(modcache: &Path, module: &str, version: &str) -> PathBuf {
     VersionPaths::new(modcache, module, version).dir
 }
+
+/// What `prune --corrupted` (policy `remove_corrupted`) removes: the fix
+/// targets of every corruption finding in the module cache, each with the
+/// finding kind that selected it. Debris is the debris rule's business, and
+/// projects' go.sum files are not consulted: a wrong go.sum line is not the
+/// cache's fault.
+pub fn corrupted_targets(modcache: &Path, versions: &[VersionRecord]) -> Vec<(Target, String)> {
+    let check = modcache::check_modcache(modcache, versions, &|| {});
+    let mut out: Vec<(Target, String)> = check
+        .findings()
+        .filter(|f| f.severity == Severity::Error)
+        .filter_map(|f| f.fix.as_ref().map(|fix| (fix, f.kind.name())))
+        .flat_map(|(fix, kind)| fix.targets.iter().map(move |t| (t.clone(), kind.to_owned())))
+        .collect();
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
