@@ -175,6 +175,7 @@ pub fn version_dir(modcache: &Path, module: &str, version: &str) -> PathBuf {
 /// finding kind that selected it. Debris is the debris rule's business, and
 /// projects' go.sum files are not consulted: a wrong go.sum line is not the
 /// cache's fault.
+#[must_use]
 pub fn corrupted_targets(modcache: &Path, versions: &[VersionRecord]) -> Vec<(Target, String)> {
     let check = modcache::check_modcache(modcache, versions, &|| {});
     let mut out: Vec<(Target, String)> = check
