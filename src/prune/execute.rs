@@ -20,16 +20,21 @@
 //! (`DownloadZip`'s fast path: zip and ziphash both present) and only then
 //! locks to extract it, without checking again. So a whole version goes:
 //!
-//! 1. lock;
-//! 2. remove `.zip` (while the tree still looks complete nobody takes the
-//!    zip fast path; a `go` that finds the tree incomplete later finds no zip
-//!    and downloads again under the lock);
-//! 3. create `.partial`: from now on cmd/go treats the tree as absent and
+//! 1. lock; remove `.zip`; unlock. The tree still looks complete, so builds
+//!    go on reading it, and a `go` that wants the zip finds none and
+//!    downloads it again under the lock;
+//! 2. wait [`ZIP_GRACE`] (once per run, measured per version): `go mod
+//!    download` stats the zip in `DownloadZip` and only later looks at the
+//!    tree in `Download`, and a `go` that saw the zip and then finds the tree
+//!    incomplete unzips a path it never checks again. No `go` is still
+//!    between those two steps after the grace;
+//! 3. lock again; if a zip is back, a `go` downloaded it meanwhile: skip;
+//! 4. create `.partial`: from now on cmd/go treats the tree as absent and
 //!    will re-create it under the lock we hold;
-//! 4. remove the tree (dirs made writable first);
-//! 5. remove `.ziphash`, `.info`, `.mod`, then rewrite `@v/list` from the
+//! 5. remove the tree (dirs made writable first);
+//! 6. remove `.ziphash`, `.info`, `.mod`, then rewrite `@v/list` from the
 //!    `.mod` files that are left, then stale temp files;
-//! 6. remove `.partial`; leave `.lock`.
+//! 7. remove `.partial`; leave `.lock`.
 //!
 //! A kill at any point leaves one of: a complete tree without a zip (fine for
 //! builds, `go mod verify` hashes the tree); a `.partial` with a half-removed
@@ -59,7 +64,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -81,6 +86,11 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// A zip this young, with no extracted tree, is one cmd/go is about to extract.
 pub const FRESH_ZIP: Duration = Duration::from_secs(10);
+
+/// Between taking a version's zip away and marking its tree incomplete: longer
+/// than `go mod download` takes from its unlocked look at the zip to its look
+/// at the tree (microseconds without a checksum-database lookup).
+pub const ZIP_GRACE: Duration = Duration::from_secs(1);
 
 /// Temp files cmd/go writes without the version lock (`.info`, `.mod`) are
 /// only removed once older than this.
@@ -175,10 +185,27 @@ pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + 
         now: SystemTime::now(),
     };
     let run = || {
+        // Phase 1: the zips of whole versions, each under its lock.
+        let zips_gone: Vec<Result<(Instant, Removal), Removal>> = plan
+            .items
+            .par_iter()
+            .map(|item| match &item.target {
+                Target::ModuleVersion { module, version } => exec.take_zip(&item.target, module, version),
+                _ => Ok((Instant::now(), Removal::default())),
+            })
+            .collect();
+        // Phase 2: everything else, whole versions once their grace is over.
         plan.items
             .par_iter()
-            .map(|item| {
-                let r = exec.item(&item.target);
+            .zip(zips_gone)
+            .map(|(item, zip_gone)| {
+                let r = match zip_gone {
+                    Ok((at, mut zip)) => {
+                        zip += exec.item(&item.target, at);
+                        zip
+                    }
+                    Err(r) => r,
+                };
                 progress(item);
                 r
             })
@@ -223,9 +250,9 @@ fn exists(p: &Path) -> bool {
 }
 
 impl Executor {
-    fn item(&self, target: &Target) -> Removal {
+    fn item(&self, target: &Target, zip_gone: Instant) -> Removal {
         match target {
-            Target::ModuleVersion { module, version } => self.module_version(target, module, version),
+            Target::ModuleVersion { module, version } => self.module_version(target, module, version, zip_gone),
             Target::ExtractedTree { module, version } => self.extracted_tree(target, module, version),
             Target::DownloadFiles { module, version, files } => self.download_files(target, module, version, files),
             Target::ExtractTemp { module, version, dir } => self.extract_temp(target, module, version, dir),
@@ -318,18 +345,31 @@ impl Executor {
             .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < FRESH_ZIP)
     }
 
-    fn module_version(&self, target: &Target, module: &str, version: &str) -> Removal {
+    /// Phase 1 of a whole version: only its zip goes (or the version is skipped).
+    fn take_zip(&self, target: &Target, module: &str, version: &str) -> Result<(Instant, Removal), Removal> {
+        let _lock = self.lock(target, module, version)?;
+        if self.fresh_zip_without_tree(module, version) {
+            return Err(skip(target, "downloaded seconds ago and not yet extracted: a go command is using it"));
+        }
+        let mut r = Removal::default();
+        self.remove_file(&mut r, &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Zip));
+        Ok((Instant::now(), r))
+    }
+
+    fn module_version(&self, target: &Target, module: &str, version: &str, zip_gone: Instant) -> Removal {
+        if let Some(wait) = ZIP_GRACE.checked_sub(zip_gone.elapsed()) {
+            std::thread::sleep(wait);
+        }
         let _lock = match self.lock(target, module, version) {
             Ok(l) => l,
             Err(r) => return r,
         };
-        if self.fresh_zip_without_tree(module, version) {
-            return skip(target, "downloaded seconds ago and not yet extracted: a go command is using it");
-        }
         let root = self.mod_root().path();
         let path = |f| lock::download_path(root, module, version, f);
+        if exists(&path(DownloadFile::Zip)) {
+            return skip(target, "downloaded again by a running go command during the prune");
+        }
         let mut r = Removal::default();
-        self.remove_file(&mut r, &path(DownloadFile::Zip));
         if !self.remove_tree_marked(&mut r, module, version) {
             return r;
         }
