@@ -103,6 +103,20 @@ fn finish(missing: Option<ScanError>) -> anyhow::Result<Outcome> {
     }
 }
 
+/// What a cache's items are called, singular or plural.
+fn noun(kind: scan::CacheKind, n: u64, long: bool) -> &'static str {
+    match (kind, n == 1, long) {
+        (scan::CacheKind::ModCache, true, true) => "module version",
+        (scan::CacheKind::ModCache, false, true) => "module versions",
+        (scan::CacheKind::ModCache, true, false) => "version",
+        (scan::CacheKind::ModCache, false, false) => "versions",
+        (scan::CacheKind::BuildCache, true, true) => "cache entry",
+        (scan::CacheKind::BuildCache, false, true) => "cache entries",
+        (scan::CacheKind::BuildCache, true, false) => "entry",
+        (scan::CacheKind::BuildCache, false, false) => "entries",
+    }
+}
+
 fn render(reports: &[CacheReport], now: Timestamp) -> String {
     let mut s = String::new();
     for (i, r) in reports.iter().enumerate() {
@@ -117,10 +131,7 @@ fn render(reports: &[CacheReport], now: Timestamp) -> String {
             size(r.apparent_bytes),
             r.files,
             r.items,
-            match r.kind {
-                scan::CacheKind::ModCache => "module versions",
-                scan::CacheKind::BuildCache => "cache entries",
-            }
+            noun(r.kind, r.items, true)
         );
         let _ = writeln!(s, "\n  {:<12} {:>12} {:>12} {:>9}", "category", "on disk", "apparent", "files");
         for c in &r.categories {
@@ -167,10 +178,7 @@ fn render(reports: &[CacheReport], now: Timestamp) -> String {
                 b.older_than_days,
                 size(b.disk_bytes),
                 b.items,
-                match r.kind {
-                    scan::CacheKind::ModCache => "versions",
-                    scan::CacheKind::BuildCache => "entries",
-                }
+                noun(r.kind, b.items, false)
             );
         }
     }
