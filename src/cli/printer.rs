@@ -50,6 +50,11 @@ impl Printer {
     }
 }
 
+/// "1 entry", "3 entries": a count with its noun agreeing.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn size(bytes: u64) -> String {
     format_size(bytes, BINARY)
 }

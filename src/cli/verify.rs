@@ -31,7 +31,7 @@ use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
 
 use super::exit::UsageError;
-use super::printer::size;
+use super::printer::{count, size};
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
 
@@ -238,7 +238,7 @@ pub(super) fn execute_with_consent(
             printer.note("gokeep: --fix: not a terminal and no --yes: nothing removed (dry run)");
             return Ok(out);
         }
-        if !confirm(&format!("Remove these {} entries? [y/N] ", plan.items.len()))? {
+        if !confirm(&format!("Remove {}? [y/N] ", count(plan.items.len() as u64, "this entry", "these entries")))? {
             printer.note("gokeep: nothing removed");
             return Ok(out);
         }
@@ -304,7 +304,7 @@ fn target_text(t: &Target) -> String {
 }
 
 fn render_plan(plan: &Plan) -> String {
-    let mut s = format!("gokeep: --fix would remove {} entries:\n", plan.items.len());
+    let mut s = format!("gokeep: --fix would remove {}:\n", count(plan.items.len() as u64, "entry", "entries"));
     for i in &plan.items {
         let _ = writeln!(s, "  - {}  [{}]", target_text(&i.target), size(i.disk_bytes));
     }
@@ -339,7 +339,12 @@ fn render_finding(s: &mut String, f: &Finding) {
 
 fn render(r: &VerifyReport) -> String {
     let mut s = String::new();
-    let _ = write!(s, "Checked {} module versions in {}", r.modcache.versions_checked, r.modcache.root.display());
+    let _ = write!(
+        s,
+        "Checked {} in {}",
+        count(r.modcache.versions_checked as u64, "module version", "module versions"),
+        r.modcache.root.display()
+    );
     if r.modcache.sumdb_records > 0 {
         let _ = write!(s, " ({} with a checksum database record)", r.modcache.sumdb_records);
     } else {
