@@ -54,7 +54,6 @@ pub fn journal_path() -> Result<PathBuf, JournalError> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalEntry {
     /// When the run started (RFC 3339).
-    #[serde(with = "rfc3339")]
     pub time: Timestamp,
     /// The command line, e.g. `prune --max-age 30d --yes`.
     pub command: String,
@@ -73,22 +72,6 @@ pub struct JournalEntry {
     pub failures: u64,
     #[serde(default)]
     pub skipped: u64,
-}
-
-mod rfc3339 {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::timestamp::Timestamp;
-
-    #[allow(clippy::trivially_copy_pass_by_ref, reason = "the signature serde's `with` requires")]
-    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        t.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_rfc3339(&s).map(Timestamp::from).map_err(serde::de::Error::custom)
-    }
 }
 
 /// Appends `entry` to the journal at `path`, creating it (and its directory).

@@ -56,10 +56,8 @@ pub enum MarkError {
 pub struct MarkRecord {
     pub root: PathBuf,
     /// The atime every file was set to.
-    #[serde(with = "ts")]
     pub stamp: Timestamp,
     /// When the mark was made.
-    #[serde(with = "ts")]
     pub marked_at: Timestamp,
     pub versions: u64,
     pub files: u64,
@@ -70,22 +68,6 @@ pub struct MarkRecord {
 pub struct Mark {
     pub record: MarkRecord,
     pub failures: Vec<Failure>,
-}
-
-mod ts {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::timestamp::Timestamp;
-
-    #[allow(clippy::trivially_copy_pass_by_ref, reason = "the signature serde's `with` requires")]
-    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        t.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_rfc3339(&s).map(Timestamp::from).map_err(serde::de::Error::custom)
-    }
 }
 
 /// Stamps every module version file's atime under `root` (see the module docs).
