@@ -46,15 +46,9 @@ pub struct Args {
     /// Private modules (GOPRIVATE, GONOPROXY, GONOSUMDB) are never sent to them.
     #[arg(long)]
     pub online: bool,
-    /// When the cache is what is wrong, remove its copy (asks first on a terminal).
-    #[arg(long)]
-    pub fix: bool,
-    /// With --fix: do not ask.
-    #[arg(long, short = 'y', requires = "fix")]
-    pub yes: bool,
-    /// With --fix: run `go mod download` for the removed versions.
-    #[arg(long, requires = "fix")]
-    pub redownload: bool,
+    /// --fix: when the cache is what is wrong, remove its copy.
+    #[command(flatten)]
+    pub repair: super::verify::RepairArgs,
 }
 
 #[derive(Serialize)]
@@ -158,7 +152,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
 
     let mut fix = None;
-    if args.fix {
+    if args.repair.fix {
         let items: Vec<PlanItem> = explanations
             .iter()
             .filter(|e| e.fix_removes_cache_copy)
@@ -179,8 +173,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         let plan = Plan { modcache: Some(modcache.clone()), gocache: None, items };
         fix = Some(execute_with_consent(
             &plan,
-            args.yes,
-            args.redownload,
+            args.repair.yes,
+            args.repair.redownload,
             proj.as_ref().map(|p| p.root.as_path()),
             printer,
             global.threads.map(usize::from),

@@ -63,6 +63,18 @@ pub struct Args {
     /// Parallel hashing jobs (default: --threads, or one per core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    #[command(flatten)]
+    pub repair: RepairArgs,
+    /// With --fix: also drop this module's mismatching go.sum lines, so go records
+    /// them again from the checksum database (repeatable; never done unasked).
+    #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
+    pub update_go_sum: Vec<String>,
+}
+
+/// The `--json` document. Bump `schema_version` on any incompatible change.
+/// The repair flags `verify` and `explain` share.
+#[derive(Debug, clap::Args)]
+pub struct RepairArgs {
     /// Remove the corrupted entries so that go downloads them again (asks first on a terminal).
     #[arg(long)]
     pub fix: bool,
@@ -72,13 +84,8 @@ pub struct Args {
     /// With --fix: run `go mod download <module>@<version>` for every removed version.
     #[arg(long, requires = "fix")]
     pub redownload: bool,
-    /// With --fix: also drop this module's mismatching go.sum lines, so go records
-    /// them again from the checksum database (repeatable; never done unasked).
-    #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
-    pub update_go_sum: Vec<String>,
 }
 
-/// The `--json` document. Bump `schema_version` on any incompatible change.
 #[derive(Serialize)]
 struct VerifyJson<'a> {
     schema_version: u32,
@@ -162,7 +169,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     })?;
 
     let mut fix_json = None;
-    if args.fix {
+    if args.repair.fix {
         fix_json = Some(apply_fix(args, &report, &versions, printer, opts.threads)?);
     }
     if printer.json {
@@ -187,9 +194,9 @@ fn apply_fix(
 ) -> anyhow::Result<FixJson> {
     let plan = verify::fix_plan(&report.findings, &report.modcache.root, versions);
     let go_dir = report.projects.first().map(|p| p.root.as_path());
-    let mut out = execute_with_consent(&plan, args.yes, args.redownload, go_dir, printer, threads)?;
+    let mut out = execute_with_consent(&plan, args.repair.yes, args.repair.redownload, go_dir, printer, threads)?;
     // go.sum is edited only with the same consent as removals.
-    if !(out.applied || (plan.items.is_empty() && args.yes)) {
+    if !(out.applied || (plan.items.is_empty() && args.repair.yes)) {
         if !args.update_go_sum.is_empty() {
             printer.note("gokeep: --update-go-sum: go.sum left unchanged (no consent: pass --yes)");
         }
