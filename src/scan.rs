@@ -430,15 +430,29 @@ impl Walker {
             }
             return acc;
         }
+        self.fan_out(dir, md, class.category(), acc, Self::modcache_file, Self::modcache_dir)
+    }
+
+    /// Counts a directory between units, then its files with `file`, and
+    /// walks its subdirectories with `subdir`, in parallel.
+    fn fan_out(
+        &self,
+        dir: &Path,
+        md: &Metadata,
+        category: Category,
+        mut acc: Acc,
+        file: fn(&Self, &Path, &Metadata, &mut Acc),
+        subdir: fn(&Self, &Path, &Metadata) -> Acc,
+    ) -> Acc {
         let mut own = Stats::default();
         own.add_entry(md);
-        acc.add(class.category(), &own);
+        acc.add(category, &own);
         let children = self.children(dir, &mut acc);
         let (dirs, files): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, m)| m.is_dir());
         for (path, m) in files {
-            self.modcache_file(&path, &m, &mut acc);
+            file(self, &path, &m, &mut acc);
         }
-        dirs.into_par_iter().map(|(p, m)| self.modcache_dir(&p, &m)).reduce(Acc::default, Acc::merge).merge(acc)
+        dirs.into_par_iter().map(|(p, m)| subdir(self, &p, &m)).reduce(Acc::default, Acc::merge).merge(acc)
     }
 
     fn modcache_file(&self, path: &Path, md: &Metadata, acc: &mut Acc) {
@@ -473,24 +487,20 @@ impl Walker {
             acc.add(class.category(), &s);
             return acc;
         }
-        let mut own = Stats::default();
-        own.add_entry(md);
-        acc.add(class.category(), &own);
-        let children = self.children(dir, &mut acc);
-        let (dirs, files): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, m)| m.is_dir());
-        for (path, m) in files {
-            if !self.first_sighting(&m) {
-                continue;
-            }
-            let mut s = Stats::default();
-            s.add_entry(&m);
-            let class = layout::classify_gocache(self.rel(&path), false);
-            if matches!(class, BuildPath::Action { .. } | BuildPath::Output { .. }) {
-                *acc.by_day.entry(m.mtime().div_euclid(86_400)).or_default() += &s;
-            }
-            acc.add(class.category(), &s);
+        self.fan_out(dir, md, class.category(), acc, Self::gocache_file, Self::gocache_dir)
+    }
+
+    fn gocache_file(&self, path: &Path, md: &Metadata, acc: &mut Acc) {
+        if !self.first_sighting(md) {
+            return;
         }
-        dirs.into_par_iter().map(|(p, m)| self.gocache_dir(&p, &m)).reduce(Acc::default, Acc::merge).merge(acc)
+        let mut s = Stats::default();
+        s.add_entry(md);
+        let class = layout::classify_gocache(self.rel(path), false);
+        if matches!(class, BuildPath::Action { .. } | BuildPath::Output { .. }) {
+            *acc.by_day.entry(md.mtime().div_euclid(86_400)).or_default() += &s;
+        }
+        acc.add(class.category(), &s);
     }
 }
 
