@@ -47,7 +47,8 @@ pub struct GlobalArgs {
     /// Build cache to use instead of the resolved GOCACHE.
     #[arg(long, global = true, value_name = "DIR")]
     pub gocache: Option<PathBuf>,
-    /// Worker threads for scanning and hashing (default: one per core).
+    /// Worker threads (default: one per core for scanning and hashing, four per
+    /// core for removing, which waits on the disk rather than the CPU).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }

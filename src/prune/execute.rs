@@ -96,10 +96,17 @@ pub const ZIP_GRACE: Duration = Duration::from_secs(1);
 /// only removed once older than this.
 pub const STALE_TEMP: Duration = Duration::from_secs(600);
 
+/// Removal waits on the file system (journal commits, discards), not on the
+/// CPU: with more threads than cores the waits overlap. Four per core halved
+/// `prune --all` on a 2-core ext4 machine (bench/prune.sh).
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4
+}
+
 /// How to execute.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
-    /// Worker threads; `None` uses one per core.
+    /// Worker threads; `None` uses four per core (removal is I/O-bound).
     pub threads: Option<usize>,
     /// Build-cache entries younger than this are never removed; values below
     /// [`MIN_BUILD_ENTRY_AGE`] are raised to it.
@@ -214,14 +221,12 @@ pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + 
                 a
             })
     };
-    let mut removal = match opts.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| ExecError::Threads { threads: n, message: e.to_string() })?
-            .install(run),
-        None => run(),
-    };
+    let threads = opts.threads.unwrap_or_else(default_threads);
+    let mut removal = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| ExecError::Threads { threads, message: e.to_string() })?
+        .install(run);
     removal.failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(removal)
 }
