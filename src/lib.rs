@@ -1,7 +1,7 @@
-//! gokeep's library core: it resolves the Go environment, scans, verifies and
-//! prunes Go's module and build caches, and edits go.mod/go.work. It returns
-//! data and typed errors; it never prints and never exits. The `gokeep`
-//! binary renders what it returns.
+//! gokeep's library core: it resolves the Go environment, and scans, verifies
+//! and prunes Go's module and build caches. It returns data and typed errors;
+//! it never prints and never exits. The `gokeep` binary renders what it
+//! returns and turns errors into exit codes.
 
 pub mod goenv;
 pub mod gosum;
