@@ -104,7 +104,7 @@ fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mo
     if online_mode {
         // GONOPROXY defaults to GOPRIVATE (resolved by GoEnv).
         let noproxy = env_or(env, "GONOPROXY", "");
-        if !online::match_prefix_patterns(&noproxy, &m.module) {
+        if !gokeep::policy::match_prefix_patterns(&noproxy, &m.module) {
             let goproxy = env_or(env, "GOPROXY", "https://proxy.golang.org,direct");
             ext.proxy = online::proxy_hash(&goproxy, &m.module, &m.version, m.go_mod);
         }
@@ -142,7 +142,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             let gosumdb = env_or(&env, "GOSUMDB", "sum.golang.org");
             let nosumdb = env_or(&env, "GONOSUMDB", "");
             let db = gosumdb.split_whitespace().next().unwrap_or("").split('+').next().unwrap_or("").to_owned();
-            if gosumdb != "off" && !db.is_empty() && !online::match_prefix_patterns(&nosumdb, &m.module) {
+            if gosumdb != "off" && !db.is_empty() && !gokeep::policy::match_prefix_patterns(&nosumdb, &m.module) {
                 let (url, r) = online::sumdb_hash(&db, &m.module, &m.version, m.go_mod);
                 ext.sumdb = Some((db, url, r));
             }

@@ -1,14 +1,13 @@
 //! `--online` witnesses: the module proxy's copy of a version and the
 //! checksum database's `/lookup` answer, fetched fresh.
 //!
-//! `file://` proxies are read directly. `http(s)://` URLs are fetched with
-//! `curl` (present on practically every machine that runs go), which keeps
-//! a TLS stack out of gokeep's build; without curl the witness says so.
-//! The sumdb answer's signature is not checked here: it is one witness
+//! `file://` proxies are read directly, `http(s)://` URLs fetched with ureq
+//! (rustls, the webpki roots). The sumdb answer's signature is not checked
+//! here: it is one witness
 //! among several, labelled as fetched, never a reason to accept a hash.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::time::Duration;
 
 use super::dirhash;
 use super::sumdb::parse_lookup;
@@ -29,18 +28,18 @@ pub fn proxy_urls(goproxy: &str) -> Vec<String> {
     out
 }
 
+/// cmd/go refuses module zips larger than this (`modzip.MaxZipFile`).
+const MAX_DOWNLOAD: u64 = 500 << 20;
+
 fn get(url: &str, dest: &Path) -> Result<(), String> {
     if let Some(path) = url.strip_prefix("file://") {
-        std::fs::copy(path, dest).map(|_| ()).map_err(|e| format!("{path}: {e}"))
-    } else {
-        let out = Command::new("curl")
-            .args(["-fsSL", "--max-time", "60", "-o"])
-            .arg(dest)
-            .arg(url)
-            .output()
-            .map_err(|e| format!("cannot run curl: {e}"))?;
-        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()) }
+        return std::fs::copy(path, dest).map(|_| ()).map_err(|e| format!("{path}: {e}"));
     }
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
+    let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
+    let mut file = std::fs::File::create(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    let mut body = response.body_mut().with_config().limit(MAX_DOWNLOAD).reader();
+    std::io::copy(&mut body, &mut file).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Fetches the version's zip (or `.mod`) from the first proxy that has it
@@ -89,41 +88,9 @@ pub fn sumdb_hash(db: &str, module: &str, version: &str, go_mod: bool) -> (Strin
     (url, r)
 }
 
-/// `module.MatchPrefixPatterns`: whether `path` (or a prefix of it, by
-/// whole elements) matches one of the comma-separated globs, as GOPRIVATE,
-/// GONOPROXY and GONOSUMDB are read. `*` and `?` do not cross `/`.
-#[must_use]
-pub fn match_prefix_patterns(globs: &str, path: &str) -> bool {
-    let elems: Vec<&str> = path.split('/').collect();
-    globs.split(',').map(|g| g.trim().trim_end_matches('/')).filter(|g| !g.is_empty()).any(|g| {
-        let n = g.matches('/').count() + 1;
-        n <= elems.len() && glob(g.as_bytes(), elems[..n].join("/").as_bytes())
-    })
-}
-
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], s) || (s.first().is_some_and(|c| *c != b'/') && glob(p, &s[1..])),
-        (Some(b'?'), Some(c)) if *c != b'/' => glob(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_patterns_match_like_go() {
-        assert!(match_prefix_patterns("*.corp.example.com", "git.corp.example.com/x/y"));
-        assert!(match_prefix_patterns("rsc.io/private", "rsc.io/private/quux"));
-        assert!(!match_prefix_patterns("rsc.io/private", "rsc.io/privateX"));
-        assert!(!match_prefix_patterns("rsc.io/private/x", "rsc.io/private"));
-        assert!(match_prefix_patterns("*", "example.com/a"));
-        assert!(!match_prefix_patterns("", "example.com/a"));
-    }
 
     #[test]
     fn proxy_list_stops_at_direct_and_adds_https() {
@@ -132,5 +99,37 @@ mod tests {
             ["https://proxy.example.com", "file:///tmp/p"]
         );
         assert!(proxy_urls("off").is_empty());
+    }
+
+    /// One HTTP/1.1 exchange on loopback: answers `body` and hands back the request line.
+    fn serve_once(body: &'static [u8]) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                line.clear();
+            }
+            let mut stream = stream;
+            write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+            stream.write_all(body).unwrap();
+            request_line
+        });
+        (addr, handle)
+    }
+
+    #[test]
+    fn an_http_proxy_is_asked_for_the_escaped_path_and_its_answer_hashed() {
+        const GO_MOD: &[u8] = b"module example.com/Org/Lib\n\ngo 1.21\n";
+        let (proxy, server) = serve_once(GO_MOD);
+        let (url, hash) = proxy_hash(&proxy, "example.com/Org/Lib", "v1.0.0", true).unwrap();
+        assert_eq!(url, format!("{proxy}/example.com/!org/!lib/@v/v1.0.0.mod"));
+        assert_eq!(hash.unwrap(), dirhash::hash_go_mod(GO_MOD));
+        assert_eq!(server.join().unwrap().trim_end(), "GET /example.com/!org/!lib/@v/v1.0.0.mod HTTP/1.1");
     }
 }
