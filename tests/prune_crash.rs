@@ -54,10 +54,14 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
         filetime::set_file_times(e.path(), hour_ago, hour_ago).unwrap();
     }
 
-    // How long an uninterrupted run takes, to spread the kills over it.
-    let t = Instant::now();
-    run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--quiet", "--threads", "1"]));
-    let full = t.elapsed();
+    // How long an uninterrupted run of each kind takes, to spread the kills over it.
+    let timed_run = |rule: &[&str]| {
+        copy_tree(&pristine, &fx.modcache());
+        let t = Instant::now();
+        run_ok(fx.sandbox.gokeep().arg("prune").args(rule).args(["--yes", "--quiet", "--threads", "1"]));
+        t.elapsed()
+    };
+    let full_all = timed_run(&["--all"]);
     fx.consumer_go_build_ok();
 
     // Every other trial removes only extracted trees (zips stay), the other
@@ -65,6 +69,7 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let zips_only = fx.sandbox.root().join("zips-only.toml");
     std::fs::write(&zips_only, "[modcache]\nzips_only_after = \"1s\"\n").unwrap();
     let zips_only = zips_only.display().to_string();
+    let full_trees = timed_run(&["--policy", &zips_only]);
 
     copy_tree(&pristine, &fx.modcache());
     let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
@@ -74,7 +79,8 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let mut killed_mid_run = 0;
     for trial in 0..TRIALS {
         copy_tree(&pristine, &fx.modcache());
-        let rule: &[&str] = if trial % 2 == 0 { &["--all"] } else { &["--policy", &zips_only] };
+        let (rule, full): (&[&str], _) =
+            if trial % 2 == 0 { (&["--all"], full_all) } else { (&["--policy", &zips_only], full_trees) };
         let delay = full.mul_f64(f64::from(trial) / f64::from(TRIALS) * 1.1);
         let mut child = Command::new(gokeep_bin())
             .current_dir(fx.sandbox.root())
