@@ -41,6 +41,12 @@ fn copy_tree(from: &Path, to: &Path) {
     }
     let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("running cp");
     assert!(st.success(), "cp -a {} {}", from.display(), to.display());
+    // Last used an hour ago, so that the extracted-tree rule below selects
+    // every version. Set on each copy: cp's reads refresh the source's atimes.
+    let hour_ago = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 3600, 0);
+    for e in walkdir::WalkDir::new(to).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+        filetime::set_file_times(e.path(), hour_ago, hour_ago).unwrap();
+    }
 }
 
 #[test]
@@ -48,11 +54,6 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let fx = Fixture::with_modules(bulky_modules());
     let pristine = fx.sandbox.root().join("pristine-modcache");
     copy_tree(&fx.modcache(), &pristine);
-    // Last used an hour ago, so that the extracted-tree rule below selects every version.
-    let hour_ago = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 3600, 0);
-    for e in walkdir::WalkDir::new(&pristine).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-        filetime::set_file_times(e.path(), hour_ago, hour_ago).unwrap();
-    }
 
     // How long an uninterrupted run of each kind takes, to spread the kills over it.
     let timed_run = |rule: &[&str]| {
