@@ -426,6 +426,8 @@ fn go_sum_is_only_edited_for_modules_named_with_update_go_sum() {
     assert_eq!(v["fix"]["go_sum_lines_removed"], serde_json::json!([format!("{} {} {wrong}", C.0, C.1)]));
     let now = fs::read_to_string(&sum_path).unwrap();
     assert!(!now.contains(wrong) && now.contains(&format!("{} {}/go.mod", C.0, C.1)), "{now}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(&sum_path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o644, "go.sum keeps the mode go gave it");
     // go records the line again (here from the verified cache; with a
     // checksum database, from the database).
     fx.consumer_go_build_ok();

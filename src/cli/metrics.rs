@@ -3,7 +3,6 @@
 //! any moment.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
@@ -80,16 +79,9 @@ pub fn render(reports: &[CacheReport], now: Timestamp) -> String {
     s
 }
 
-/// Writes `text` to `path` through a temp file in the same directory and a rename.
+/// Writes `text` to `path` atomically, readable by the collector.
 pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a temp file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    gokeep::atomic::replace_file(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]
@@ -111,15 +103,5 @@ mod tests {
             }
         }
         assert!(text.ends_with("gokeep_scan_timestamp_seconds 1700000000\n"));
-    }
-
-    #[test]
-    fn write_replaces_the_file_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("gokeep.prom");
-        std::fs::write(&path, "old contents that are longer than the new ones").unwrap();
-        write_atomically(&path, "new\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
     }
 }

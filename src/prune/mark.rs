@@ -22,7 +22,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -159,11 +158,8 @@ pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
     fs::create_dir_all(&dir).map_err(werr)?;
     let mut marks = read_marks(&path)?;
     marks.marks.insert(record.root.clone(), record.clone());
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(werr)?;
     let text = serde_json::to_string_pretty(&marks).expect("marks serialise");
-    tmp.write_all(text.as_bytes()).map_err(werr)?;
-    tmp.as_file().sync_all().map_err(werr)?;
-    tmp.persist(&path).map_err(|e| werr(e.error))?;
+    crate::atomic::replace_file(&path, text.as_bytes()).map_err(werr)?;
     Ok(path)
 }
 

@@ -199,7 +199,6 @@ pub fn remove_mismatching_lines(
     module: &str,
     cache: &ModcacheCheck,
 ) -> Result<Vec<String>, ProjectError> {
-    use std::io::Write as _;
     let io = |source| ProjectError::Io { path: sum_file.to_owned(), source };
     let text = std::fs::read_to_string(sum_file).map_err(io)?;
     let sum = GoSum::parse(sum_file, &text);
@@ -224,11 +223,7 @@ pub fn remove_mismatching_lines(
             kept.push_str(line);
         }
     }
-    let dir = sum_file.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(kept.as_bytes()).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(sum_file).map_err(|e| io(e.error))?;
+    crate::atomic::replace_file(sum_file, kept.as_bytes()).map_err(io)?;
     Ok(removed)
 }
 

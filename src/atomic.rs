@@ -1,0 +1,52 @@
+//! Replacing a whole file so that a crash leaves either the old or the new
+//! contents, never a torn one: temp file in the same directory, fsync,
+//! rename, fsync the directory. Used for a user's go.sum, the mark record
+//! and Prometheus textfiles.
+
+use std::fs::{self, File, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically. An existing file keeps its
+/// permission bits (a temp file is created 0600, which would hide a go.sum
+/// from the group or a textfile from `node_exporter`); a new one gets 0644.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mode = match fs::metadata(path) {
+        Ok(md) => md.permissions().mode() & 0o7777,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => 0o644,
+        Err(e) => return Err(e),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().set_permissions(Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_contents_and_keeps_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("go.sum");
+        fs::write(&p, "old contents, longer than the new\n").unwrap();
+        fs::set_permissions(&p, Permissions::from_mode(0o640)).unwrap();
+        replace_file(&p, b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new\n");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o640);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn a_new_file_is_readable_by_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("gokeep.prom");
+        replace_file(&p, b"x 1\n").unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o644);
+    }
+}
