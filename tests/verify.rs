@@ -435,3 +435,23 @@ fn go_sum_is_only_edited_for_modules_named_with_update_go_sum() {
     let (code, v) = verify_json(&fx, &[]);
     assert_eq!(code, 0, "{:#}", v["findings"]);
 }
+
+#[test]
+fn update_go_sum_removes_the_wrong_line_and_keeps_the_right_one_for_the_same_version() {
+    let fx = Fixture::standard();
+    let sum_path = fx.consumer.join("go.sum");
+    let right = fs::read_to_string(fx.download_file(C.0, C.1, "ziphash")).unwrap();
+    let wrong = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let right_line = format!("{} {} {right}", C.0, C.1);
+    let wrong_line = format!("{} {} {wrong}", C.0, C.1);
+    // cmd/go appends lines, so one version can have both: the right one first.
+    let mut sum = fs::read_to_string(&sum_path).unwrap();
+    assert!(sum.contains(&right_line), "{sum}");
+    sum.push_str(&format!("{wrong_line}\n"));
+    fs::write(&sum_path, &sum).unwrap();
+
+    let (_, v) = verify_json(&fx, &["--fix", "--yes", "--update-go-sum", C.0]);
+    assert_eq!(v["fix"]["go_sum_lines_removed"], serde_json::json!([wrong_line]));
+    let now = fs::read_to_string(&sum_path).unwrap();
+    assert!(now.contains(&right_line) && !now.contains(wrong), "{now}");
+}

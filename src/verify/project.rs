@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::finding::{Finding, FindingKind as K};
-use super::modcache::{ModcacheCheck, VersionPaths, Ziphash};
+use super::finding::{Finding, FindingKind as K, Severity};
+use super::modcache::{ModcacheCheck, VersionCheck, VersionPaths, Ziphash};
 use crate::gosum::{GoSum, SumKind};
 use crate::prune::Target;
 
@@ -190,26 +190,58 @@ pub fn check_sum(sum: &GoSum, cache: &ModcacheCheck) -> Vec<Finding> {
     findings
 }
 
-/// Drops the lines of `module` whose hash disagrees with the cache from
-/// `sum_file` (written atomically), so that cmd/go records them again from
-/// the checksum database. Only for modules a user names explicitly.
-/// Returns the removed lines.
+/// The hash a go.sum line of `kind` is judged against when it is to be
+/// removed: only a cache copy with no corruption finding, and for the zip
+/// hash only a valid `.ziphash` (what cmd/go trusts). A checksum-database
+/// record that agrees with the go.sum line vetoes the removal.
+fn trusted_hash(check: &VersionCheck, kind: SumKind, line_hash: &str) -> Option<String> {
+    if check.findings.iter().any(|f| f.severity == Severity::Error) {
+        return None;
+    }
+    let sumdb_agrees = check.sumdb.iter().any(|r| match kind {
+        SumKind::Zip => r.zip.as_deref() == Some(line_hash),
+        SumKind::GoMod => r.go_mod.as_deref() == Some(line_hash),
+    });
+    if sumdb_agrees {
+        return None;
+    }
+    match kind {
+        SumKind::Zip => match &check.ziphash {
+            Ziphash::Valid(h) => Some(h.clone()),
+            _ => None,
+        },
+        SumKind::GoMod => check.mod_h1.clone(),
+    }
+}
+
+/// Drops the lines of `module` whose hash disagrees with a trustworthy cache
+/// copy from `sum_file`, so that cmd/go records them again from the checksum
+/// database. Only for modules a user names explicitly. Each line is judged
+/// by itself (go.sum may hold several lines for one version), under the side
+/// lock cmd/go takes while it writes go.sum, and the file is replaced
+/// atomically. Returns the removed lines.
 pub fn remove_mismatching_lines(
     sum_file: &Path,
     module: &str,
     cache: &ModcacheCheck,
 ) -> Result<Vec<String>, ProjectError> {
     let io = |source| ProjectError::Io { path: sum_file.to_owned(), source };
+    let side_lock = cache.root.join("cache/lock");
+    let _lock = crate::prune::lock::lock_blocking(&side_lock)
+        .map_err(|e| ProjectError::Io { path: side_lock.clone(), source: std::io::Error::other(e.to_string()) })?;
     let text = std::fs::read_to_string(sum_file).map_err(io)?;
     let sum = GoSum::parse(sum_file, &text);
-    let bad: Vec<usize> = check_sum(&sum, cache)
+    let bad: Vec<usize> = sum
+        .lines
         .iter()
-        .filter(|f| matches!(f.kind, K::GoSumMismatch | K::GoSumGoModMismatch) && f.module.as_deref() == Some(module))
-        .filter_map(|f| {
-            let v = f.version.as_deref()?;
-            let kind = if f.kind == K::GoSumMismatch { SumKind::Zip } else { SumKind::GoMod };
-            sum.lines.iter().find(|l| l.module == module && l.version == v && l.kind == kind).map(|l| l.line)
+        .filter(|l| l.module == module && l.hash.starts_with("h1:"))
+        .filter(|l| {
+            cache
+                .get(&l.module, &l.version)
+                .and_then(|c| trusted_hash(c, l.kind, &l.hash))
+                .is_some_and(|have| have != l.hash)
         })
+        .map(|l| l.line)
         .collect();
     if bad.is_empty() {
         return Ok(Vec::new());
