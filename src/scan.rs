@@ -456,11 +456,12 @@ impl Walker {
     }
 
     fn modcache_file(&self, path: &Path, md: &Metadata, acc: &mut Acc) {
-        if !self.first_sighting(md) {
-            return;
-        }
+        // A second hard link adds no bytes, but it still tells which files a
+        // version has: prune decides by that, whichever link the walk met first.
         let mut s = Stats::default();
-        s.add_entry(md);
+        if self.first_sighting(md) {
+            s.add_entry(md);
+        }
         let class = layout::classify_modcache(self.rel(path), false);
         acc.add(class.category(), &s);
         match class {

@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 
 use common::*;
-use gokeep::layout::{self, BuildPath, ModPath};
+use gokeep::layout::{self, BuildPath, DownloadFile, ModPath};
 use gokeep::scan::{CacheKind, ScanOptions, scan_cache};
 use serde_json::Value;
 use walkdir::WalkDir;
@@ -383,4 +383,22 @@ fn least_recently_used_versions_and_age_buckets_follow_file_times() {
     let m = fx.module("example.com/c", "v1.0.0");
     let expected = du(&fx.modcache().join(m.extracted_rel())).0 + download_file_bytes(&fx, m).0;
     assert_eq!(u(&bucket(90)["apparent_bytes"]), expected, "the old version's tree and download files");
+}
+
+#[test]
+fn hard_linked_download_files_still_count_for_every_version_that_has_them() {
+    let fx = Fixture::standard();
+    // What a dedup tool (rdfind, jdupes) does to identical files: every
+    // version's empty .lock becomes a link to one inode.
+    let locks: Vec<PathBuf> = fx.published.iter().map(|m| fx.download_file(&m.path, &m.version, "lock")).collect();
+    for l in &locks[1..] {
+        fs::remove_file(l).expect("rm lock");
+        fs::hard_link(&locks[0], l).expect("link lock");
+    }
+    let inv = scan_cache(CacheKind::ModCache, &fx.modcache(), &ScanOptions::default()).expect("scan");
+    for m in &fx.published {
+        let rec = inv.versions.iter().find(|r| r.module == m.path && r.version == m.version).expect("version");
+        assert!(rec.has(DownloadFile::Lock), "{}@{} lost its .lock to another link", m.path, m.version);
+    }
+    assert_eq!(inv.total.apparent_bytes, du(&fx.modcache()).0, "bytes still counted once");
 }
