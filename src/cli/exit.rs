@@ -51,7 +51,7 @@ impl Exit {
             if let Some(e) = cause.downcast_ref::<ScanError>() {
                 return match e {
                     ScanError::Missing { .. } => Exit::MissingCache,
-                    ScanError::Threads { .. } => Exit::Usage,
+                    ScanError::Threads { .. } | ScanError::NotADirectory { .. } => Exit::Usage,
                     _ => Exit::Environment,
                 };
             }

@@ -66,8 +66,10 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     for result in [inventory.modcache, inventory.gocache].into_iter().flatten() {
         match result {
             Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
+            // The first missing cache becomes the error (printed once, at
+            // exit); a second one is noted here.
             Err(e @ ScanError::Missing { .. }) => {
-                if missing.is_some() || !reports.is_empty() {
+                if missing.is_some() {
                     printer.note(&format!("gokeep: {e}"));
                 }
                 missing.get_or_insert(e);
