@@ -209,7 +209,7 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
         ws.push(witness("cached .mod", Some(p.file("mod")), h, m));
         // The go.mod of the extracted tree, when there is one.
         let tree_go_mod = p.dir.join("go.mod");
-        if let Ok(data) = std::fs::read(&tree_go_mod) {
+        if let Ok(data) = crate::noatime::read(&tree_go_mod) {
             let h = dirhash::hash_go_mod(&data);
             cache_hashes.push(h.clone());
             ws.push(witness("go.mod in the extracted tree", Some(tree_go_mod), Some(h), m));
@@ -218,6 +218,7 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
         let zh = check.map(|c| match &c.ziphash {
             Ziphash::Valid(h) => (Some(h.clone()), None),
             Ziphash::Missing => (None, Some("missing".to_owned())),
+            Ziphash::Unreadable => (None, Some("unreadable".to_owned())),
             Ziphash::Malformed(s) => (None, Some(format!("malformed: {s:?}"))),
         });
         let (zh, zh_note) = zh.unwrap_or((None, Some("not in cache".into())));

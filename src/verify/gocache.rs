@@ -192,7 +192,7 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
 fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(n);
-    std::fs::File::open(path)?.take(n as u64).read_to_end(&mut buf)?;
+    crate::noatime::open(path)?.take(n as u64).read_to_end(&mut buf)?;
     Ok(buf)
 }
 

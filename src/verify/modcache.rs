@@ -103,6 +103,9 @@ impl VersionPaths {
 #[serde(tag = "state", content = "value", rename_all = "snake_case")]
 pub enum Ziphash {
     Missing,
+    /// It exists but could not be read (permissions, I/O): reported, never
+    /// a reason to remove anything.
+    Unreadable,
     /// Not a valid sum; the value is a printable rendering of what is there.
     Malformed(String),
     Valid(String),
@@ -202,7 +205,7 @@ impl Checker<'_> {
             Err(e) => {
                 let f = self.finding(K::ZiphashMalformed, format!("cannot read .ziphash: {e}")).path(&path);
                 self.findings.push(f);
-                Ziphash::Malformed(String::new())
+                Ziphash::Unreadable
             }
         }
     }
@@ -231,6 +234,12 @@ impl Checker<'_> {
                     self.findings.push(f);
                 }
                 Some(z.tree)
+            }
+            // A zip that cannot be opened or read (permissions, I/O) is not
+            // known to be corrupt: report it, remove nothing.
+            Err(e @ dirhash::HashError::Io { .. }) => {
+                self.findings.push(self.finding(K::ZipUnreadable, e.to_string()).path(&zip_path));
+                None
             }
             Err(e) => {
                 let f = self.finding(K::ZipUnreadable, e.to_string()).path(&zip_path).fix(REDOWNLOAD, self.whole());
@@ -264,6 +273,10 @@ impl Checker<'_> {
         }
         match dirhash::hash_dir(&dir, &self.prefix) {
             Ok(t) => Some(t),
+            Err(e @ dirhash::HashError::Io { .. }) => {
+                self.findings.push(self.finding(K::DirUnreadable, e.to_string()).path(&dir));
+                None
+            }
             Err(e) => {
                 let f = self
                     .finding(K::DirUnreadable, e.to_string())
@@ -321,7 +334,8 @@ impl Checker<'_> {
         let zip_h1 = zip.and_then(|t| t.h1.as_deref());
         let dir_h1 = dir.and_then(|t| t.h1.as_deref());
         let what = match ziphash {
-            Ziphash::Valid(_) => return,
+            // Already reported by read_ziphash, without a fix.
+            Ziphash::Valid(_) | Ziphash::Unreadable => return,
             Ziphash::Missing if !has_zip => {
                 let f = self
                     .finding(
