@@ -11,7 +11,14 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically. An existing file keeps its
 /// permission bits (a temp file is created 0600, which would hide a go.sum
 /// from the group or a textfile from `node_exporter`); a new one gets 0644.
+/// A symbolic link is written through, not replaced by a plain file.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let resolved = match fs::canonicalize(path) {
+        Ok(p) => p,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(e),
+    };
+    let path = resolved.as_path();
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mode = match fs::metadata(path) {
         Ok(md) => md.permissions().mode() & 0o7777,
@@ -40,6 +47,18 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), "new\n");
         assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o640);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn a_symlinked_file_stays_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.sum");
+        let link = dir.path().join("go.sum");
+        fs::write(&target, "old\n").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        replace_file(&link, b"new\n").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new\n");
     }
 
     #[test]

@@ -447,7 +447,8 @@ fn update_go_sum_removes_the_wrong_line_and_keeps_the_right_one_for_the_same_ver
     // cmd/go appends lines, so one version can have both: the right one first.
     let mut sum = fs::read_to_string(&sum_path).unwrap();
     assert!(sum.contains(&right_line), "{sum}");
-    sum.push_str(&format!("{wrong_line}\n"));
+    sum.push_str(&wrong_line);
+    sum.push('\n');
     fs::write(&sum_path, &sum).unwrap();
 
     let (_, v) = verify_json(&fx, &["--fix", "--yes", "--update-go-sum", C.0]);

@@ -52,7 +52,7 @@ impl Exit {
                 return match e {
                     ScanError::Missing { .. } => Exit::MissingCache,
                     ScanError::Threads { .. } | ScanError::NotADirectory { .. } => Exit::Usage,
-                    _ => Exit::Environment,
+                    ScanError::Unreadable { .. } => Exit::Environment,
                 };
             }
             if cause.downcast_ref::<PolicyError>().is_some() {

@@ -62,7 +62,7 @@
 
 use std::fs;
 use std::io::ErrorKind;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -318,9 +318,10 @@ impl Executor {
         add(r, p, self.mod_root().remove_file(p));
     }
 
-    /// `.partial` first, then the tree. Returns false when the marker could not
-    /// be written (the tree is then left alone: removing it without the marker
-    /// could show a half-removed tree to a build as complete).
+    /// `.partial` first, then the tree. Returns true only when the tree is
+    /// gone: when the marker could not be written the tree is left alone, and
+    /// when the tree could not be removed whole the marker stays, since either
+    /// would let cmd/go take a half-removed tree for a complete one.
     fn remove_tree_marked(&self, r: &mut Removal, module: &str, version: &str) -> bool {
         let root = self.mod_root().path();
         let dir = lock::extracted_dir(root, module, version);
@@ -329,13 +330,19 @@ impl Executor {
         }
         let partial = lock::download_path(root, module, version, DownloadFile::Partial);
         if let Err(e) = self.mod_root().check_inside(&partial).map_err(|e| e.to_string()).and_then(|()| {
-            fs::OpenOptions::new().write(true).create(true).truncate(false).open(&partial).map_err(|e| e.to_string())
+            fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&partial)
+                .map_err(|e| e.to_string())
         }) {
             r.fail(&partial, format!("cannot create the .partial marker: {e}"));
             return false;
         }
         add(r, &dir, self.mod_root().remove_tree(&dir));
-        true
+        !exists(&dir)
     }
 
     fn fresh_zip_without_tree(&self, module: &str, version: &str) -> bool {

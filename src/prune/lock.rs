@@ -81,14 +81,21 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
         // cmd/go does the same MkdirAll(0777) before locking.
         fs::create_dir_all(parent).map_err(|e| LockError::Open { path: path.to_owned(), source: e })?;
     }
+    open_rw(path).map_err(|e| LockError::Open { path: path.to_owned(), source: e })
+}
+
+/// How lockedfile opens a file it locks (`O_RDWR|O_CREATE`, 0666), plus
+/// `O_NOFOLLOW`: a symbolic link planted in the cache is an error, never a
+/// way to make gokeep write elsewhere.
+fn open_rw(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o666)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| LockError::Open { path: path.to_owned(), source: e })
 }
 
 /// Tries to take the exclusive lock on `path` for up to `wait`; `Ok(None)`
@@ -187,8 +194,7 @@ pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
     if !at_v.is_dir() {
         return Ok(());
     }
-    let mut f =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&list).map_err(err)?;
+    let mut f = open_rw(&list).map_err(err)?;
     f.lock().map_err(|e| LockError::Lock { path: list.clone(), source: e })?;
     let names: Vec<String> = fs::read_dir(at_v)
         .map_err(err)?
@@ -218,8 +224,7 @@ pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
 pub fn expire_test_results(gocache: &Path, now_nanos: i128) -> Result<(), LockError> {
     let path = gocache.join("testexpire.txt");
     let err = |e: std::io::Error| LockError::Rewrite { path: path.clone(), source: e };
-    let mut f =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o666).open(&path).map_err(err)?;
+    let mut f = open_rw(&path).map_err(err)?;
     f.lock().map_err(|e| LockError::Lock { path: path.clone(), source: e })?;
     let mut old = String::new();
     f.read_to_string(&mut old).map_err(err)?;
