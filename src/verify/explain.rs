@@ -199,20 +199,35 @@ fn witness(name: &str, path: Option<PathBuf>, hash: Option<String>, m: &Mismatch
     }
 }
 
-fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> (Vec<Witness>, Vec<String>) {
+/// The cache's own copies of the hash go reported as `downloaded`.
+struct CacheCopies {
+    /// The first copy there is (`.ziphash`, zip, tree; or `.mod`, tree go.mod).
+    value: Option<String>,
+    /// The two copies that produce `downloaded` (`.ziphash` and zip, or
+    /// `.mod` and the tree's go.mod) both exist and disagree.
+    pair_disagrees: bool,
+}
+
+fn copies(first: Option<&String>, second: Option<&String>, rest: Option<&String>) -> CacheCopies {
+    CacheCopies {
+        value: first.or(second).or(rest).cloned(),
+        pair_disagrees: matches!((first, second), (Some(a), Some(b)) if a != b),
+    }
+}
+
+fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> (Vec<Witness>, CacheCopies) {
     let p = VersionPaths::new(modcache, &m.module, &m.version);
     let mut ws = Vec::new();
-    let mut cache_hashes: Vec<String> = Vec::new();
+    let cache;
     if m.go_mod {
         let h = check.and_then(|c| c.mod_h1.clone());
-        cache_hashes.extend(h.clone());
-        ws.push(witness("cached .mod", Some(p.file("mod")), h, m));
+        ws.push(witness("cached .mod", Some(p.file("mod")), h.clone(), m));
         // The go.mod of the extracted tree, when there is one.
         let tree_go_mod = p.dir.join("go.mod");
-        if let Ok(data) = crate::noatime::read(&tree_go_mod) {
-            let h = dirhash::hash_go_mod(&data);
-            cache_hashes.push(h.clone());
-            ws.push(witness("go.mod in the extracted tree", Some(tree_go_mod), Some(h), m));
+        let tree_h = crate::noatime::read(&tree_go_mod).ok().map(|data| dirhash::hash_go_mod(&data));
+        cache = copies(h.as_ref(), tree_h.as_ref(), None);
+        if let Some(th) = tree_h {
+            ws.push(witness("go.mod in the extracted tree", Some(tree_go_mod), Some(th), m));
         }
     } else {
         let zh = check.map(|c| match &c.ziphash {
@@ -237,9 +252,7 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
             w.note = Some("absent, incomplete or not comparable".into());
         }
         ws.push(w);
-        cache_hashes.extend(zh);
-        cache_hashes.extend(zip);
-        cache_hashes.extend(dir);
+        cache = copies(zh.as_ref(), zip.as_ref(), dir.as_ref());
     }
     for (file, line, h) in &ext.go_sum {
         let mut w = witness("go.sum", Some(file.clone()), Some(h.clone()), m);
@@ -288,7 +301,7 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
         ws.push(w);
     }
 
-    (ws, cache_hashes)
+    (ws, cache)
 }
 
 /// What the witnesses say, reduced to the questions the verdict needs.
@@ -305,18 +318,18 @@ struct Facts {
     is_sumdb_variant: bool,
 }
 
-fn facts(m: &Mismatch, ws: &[Witness], cache_hashes: &[String]) -> Facts {
+fn facts(m: &Mismatch, ws: &[Witness], cache: &CacheCopies) -> Facts {
     let id = format!("{}@{}{}", m.module, m.version, if m.go_mod { "/go.mod" } else { "" });
     // The cache's copies that produce `downloaded` (.ziphash and zip, or
     // .mod) disagreeing with each other, or any cache copy backing the
     // recorded hash, mean the cache is what is wrong. A tree that agrees with
     // neither is a separate problem, mentioned but not the verdict.
-    let zip_pair_inconsistent = !m.go_mod && cache_hashes.len() >= 2 && cache_hashes[0] != cache_hashes[1];
+    let zip_pair_inconsistent = !m.go_mod && cache.pair_disagrees;
     let cache_names = ["cached", "extracted tree", "go.mod in the extracted tree"];
     let is_cache = |w: &Witness| cache_names.iter().any(|n| w.name.starts_with(n));
     let cache_backs_recorded = ws.iter().filter(|w| is_cache(w)).any(|w| w.agrees_with_recorded);
     let cache_inconsistent = zip_pair_inconsistent || cache_backs_recorded;
-    let cache_value = cache_hashes.first().cloned();
+    let cache_value = cache.value.clone();
     let stray: Vec<String> = ws
         .iter()
         .filter(|w| is_cache(w) && w.hash.is_some() && !w.agrees_with_downloaded && !w.agrees_with_recorded)
@@ -446,8 +459,8 @@ fn decide(m: &Mismatch, ext: &External, f: &Facts) -> (Verdict, Confidence, Stri
 /// of the version (from [`super::modcache::check_version`]), if it holds it.
 #[must_use]
 pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> Explanation {
-    let (ws, cache_hashes) = gather(m, modcache, check, ext);
-    let f = facts(m, &ws, &cache_hashes);
+    let (ws, cache) = gather(m, modcache, check, ext);
+    let f = facts(m, &ws, &cache);
     let (verdict, confidence, summary, advice, fix) = decide(m, ext, &f);
     let stray = &f.stray;
     let summary = if stray.is_empty() || verdict == Verdict::CacheCorrupted {
@@ -505,5 +518,17 @@ mod tests {
         assert!(parse("checksum mismatch\n\tdownloaded:\n").is_empty());
         assert!(parse("\u{0}\u{1}verifying @: checksum mismatch\n\tdownloaded: x\n\tgo.sum: y").is_empty());
         assert_eq!(parse(&GO_SUM.replace('\n', "\r\n")).len(), 1);
+    }
+
+    #[test]
+    fn only_the_pair_that_produced_downloaded_can_disagree() {
+        let (a, b) = ("h1:a".to_owned(), "h1:b".to_owned());
+        // No .ziphash: a zip and a differing tree are not the pair, so the
+        // verdict is not "cache corrupted" and the zip is not removed for it.
+        let c = copies(None, Some(&a), Some(&b));
+        assert!(!c.pair_disagrees);
+        assert_eq!(c.value.as_deref(), Some("h1:a"));
+        assert!(copies(Some(&a), Some(&b), None).pair_disagrees);
+        assert!(!copies(Some(&a), None, Some(&b)).pair_disagrees);
     }
 }
