@@ -194,7 +194,15 @@ fn apply_fix(
 ) -> anyhow::Result<FixJson> {
     let plan = verify::fix_plan(&report.findings, &report.modcache.root, versions);
     let go_dir = report.projects.first().map(|p| p.root.as_path());
-    let mut out = execute_with_consent(&plan, args.repair.yes, args.repair.redownload, go_dir, printer, threads)?;
+    if !args.update_go_sum.is_empty() {
+        printer.note(&format!(
+            "gokeep: --fix will also drop the go.sum lines of {} that disagree with a clean cache copy",
+            args.update_go_sum.join(", ")
+        ));
+    }
+    // go.sum is fixed before anything is downloaded again: go refuses a
+    // download that disagrees with go.sum.
+    let mut out = execute_with_consent(&plan, args.repair.yes, false, go_dir, printer, threads)?;
     // go.sum is edited only with the same consent as removals.
     if !(out.applied || (plan.items.is_empty() && args.repair.yes)) {
         if !args.update_go_sum.is_empty() {
@@ -213,6 +221,9 @@ fn apply_fix(
                 }
             }
         }
+    }
+    if args.repair.redownload && out.applied {
+        redownload_removed(&plan, go_dir, printer, &mut out);
     }
     Ok(out)
 }
@@ -266,27 +277,33 @@ pub(super) fn execute_with_consent(
     ));
     out.removal = Some(removal);
     if redownload {
-        let ids: Vec<String> = verify::redownloadable(plan).into_iter().map(|(m, v)| format!("{m}@{v}")).collect();
-        if !ids.is_empty() {
-            let dir = go_dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            // go's own output (errors included) goes to the user's stderr.
-            match Command::new("go")
-                .current_dir(&dir)
-                .args(["mod", "download"])
-                .args(&ids)
-                .stdout(std::process::Stdio::null())
-                .status()
-            {
-                Ok(s) if s.success() => {
-                    printer.note(&format!("gokeep: downloaded again: {}", ids.join(" ")));
-                    out.redownloaded = ids;
-                }
-                Ok(s) => printer.note(&format!("gokeep: `go mod download` failed ({s}); go downloads on next use")),
-                Err(e) => printer.note(&format!("gokeep: cannot run go ({e}); go downloads on next use")),
-            }
-        }
+        redownload_removed(plan, go_dir, printer, &mut out);
     }
     Ok(out)
+}
+
+/// Runs `go mod download` for what the plan removed, so the cache is whole again now.
+fn redownload_removed(plan: &Plan, go_dir: Option<&Path>, printer: &Printer, out: &mut FixJson) {
+    let ids: Vec<String> = verify::redownloadable(plan).into_iter().map(|(m, v)| format!("{m}@{v}")).collect();
+    if ids.is_empty() {
+        return;
+    }
+    let dir = go_dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    // go's own output (errors included) goes to the user's stderr.
+    match Command::new("go")
+        .current_dir(&dir)
+        .args(["mod", "download"])
+        .args(&ids)
+        .stdout(std::process::Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => {
+            printer.note(&format!("gokeep: downloaded again: {}", ids.join(" ")));
+            out.redownloaded = ids;
+        }
+        Ok(s) => printer.note(&format!("gokeep: `go mod download` failed ({s}); go downloads on next use")),
+        Err(e) => printer.note(&format!("gokeep: cannot run go ({e}); go downloads on next use")),
+    }
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
