@@ -8,7 +8,7 @@
 //! `cmd/go/internal/cache/cache.go` (build cache names).
 
 use std::cmp::Ordering;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
@@ -207,6 +207,25 @@ impl DownloadFile {
             Self::Temp => return None,
         })
     }
+}
+
+/// `cache/download/<escaped module>/@v` under a module cache root.
+#[must_use]
+pub fn version_dir(modcache: &Path, module: &str) -> PathBuf {
+    modcache.join("cache/download").join(escape(module)).join("@v")
+}
+
+/// `cache/download/<module>/@v/<version>.<suffix>`.
+#[must_use]
+pub fn download_path(modcache: &Path, module: &str, version: &str, file: DownloadFile) -> PathBuf {
+    let suffix = file.suffix().unwrap_or("tmp");
+    version_dir(modcache, module).join(format!("{}.{suffix}", escape(version)))
+}
+
+/// The extracted `<module>@<version>` tree.
+#[must_use]
+pub fn extracted_dir(modcache: &Path, module: &str, version: &str) -> PathBuf {
+    modcache.join(format!("{}@{}", escape(module), escape(version)))
 }
 
 /// What a path relative to GOMODCACHE is.
@@ -426,19 +445,6 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 10] = [
-        Self::Zips,
-        Self::Extracted,
-        Self::Metadata,
-        Self::Sumdb,
-        Self::Vcs,
-        Self::Toolchains,
-        Self::Debris,
-        Self::BuildCache,
-        Self::Fuzz,
-        Self::Other,
-    ];
-
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {

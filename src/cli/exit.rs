@@ -85,8 +85,7 @@ impl Exit {
             if cause.downcast_ref::<ExplainError>().is_some() {
                 return Exit::Usage;
             }
-            if let Some(e) = cause.downcast_ref::<UsageError>() {
-                let _ = e;
+            if cause.downcast_ref::<UsageError>().is_some() {
                 return Exit::Usage;
             }
         }

@@ -12,7 +12,7 @@ use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
 use super::metrics;
-use super::printer::{age, size};
+use super::printer::{age, count, size};
 use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
@@ -105,17 +105,13 @@ fn finish(missing: Option<ScanError>) -> anyhow::Result<Outcome> {
     }
 }
 
-/// What a cache's items are called, singular or plural.
-fn noun(kind: scan::CacheKind, n: u64, long: bool) -> &'static str {
-    match (kind, n == 1, long) {
-        (scan::CacheKind::ModCache, true, true) => "module version",
-        (scan::CacheKind::ModCache, false, true) => "module versions",
-        (scan::CacheKind::ModCache, true, false) => "version",
-        (scan::CacheKind::ModCache, false, false) => "versions",
-        (scan::CacheKind::BuildCache, true, true) => "cache entry",
-        (scan::CacheKind::BuildCache, false, true) => "cache entries",
-        (scan::CacheKind::BuildCache, true, false) => "entry",
-        (scan::CacheKind::BuildCache, false, false) => "entries",
+/// "1 module version", "3 entries": a cache's items, counted.
+fn items(kind: scan::CacheKind, n: u64, long: bool) -> String {
+    match (kind, long) {
+        (scan::CacheKind::ModCache, true) => count(n, "module version", "module versions"),
+        (scan::CacheKind::ModCache, false) => count(n, "version", "versions"),
+        (scan::CacheKind::BuildCache, true) => count(n, "cache entry", "cache entries"),
+        (scan::CacheKind::BuildCache, false) => count(n, "entry", "entries"),
     }
 }
 
@@ -128,12 +124,11 @@ fn render(reports: &[CacheReport], now: Timestamp) -> String {
         let _ = writeln!(s, "{} {}", r.kind, r.root.display());
         let _ = writeln!(
             s,
-            "  {} on disk ({} apparent), {} files, {} {}",
+            "  {} on disk ({} apparent), {} files, {}",
             size(r.disk_bytes),
             size(r.apparent_bytes),
             r.files,
-            r.items,
-            noun(r.kind, r.items, true)
+            items(r.kind, r.items, true)
         );
         let _ = writeln!(s, "\n  {:<12} {:>12} {:>12} {:>9}", "category", "on disk", "apparent", "files");
         for c in &r.categories {
@@ -176,11 +171,10 @@ fn render(reports: &[CacheReport], now: Timestamp) -> String {
         for b in &r.age {
             let _ = writeln!(
                 s,
-                "  > {:>2} days  {:>12}  {} {}",
+                "  > {:>2} days  {:>12}  {}",
                 b.older_than_days,
                 size(b.disk_bytes),
-                b.items,
-                noun(r.kind, b.items, false)
+                items(r.kind, b.items, false)
             );
         }
     }

@@ -30,7 +30,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::layout::{self, DownloadFile, escape};
+use crate::layout::{self, DownloadFile};
 
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -57,24 +57,7 @@ impl HeldLock {
     }
 }
 
-/// `cache/download/<escaped module>/@v` under a module cache root.
-#[must_use]
-pub fn version_dir(modcache: &Path, module: &str) -> PathBuf {
-    modcache.join("cache/download").join(escape(module)).join("@v")
-}
-
-/// `cache/download/<module>/@v/<version>.<suffix>`.
-#[must_use]
-pub fn download_path(modcache: &Path, module: &str, version: &str, file: DownloadFile) -> PathBuf {
-    let suffix = file.suffix().unwrap_or("tmp");
-    version_dir(modcache, module).join(format!("{}.{suffix}", escape(version)))
-}
-
-/// The extracted `<module>@<version>` tree.
-#[must_use]
-pub fn extracted_dir(modcache: &Path, module: &str, version: &str) -> PathBuf {
-    modcache.join(format!("{}@{}", escape(module), escape(version)))
-}
+pub use crate::layout::{download_path, extracted_dir, version_dir};
 
 fn open_lock_file(path: &Path) -> Result<File, LockError> {
     if let Some(parent) = path.parent() {

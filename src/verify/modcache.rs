@@ -45,12 +45,10 @@ pub struct VersionPaths {
 impl VersionPaths {
     #[must_use]
     pub fn new(modcache: &Path, module: &str, version: &str) -> Self {
-        let esc_module = escape(module);
-        let esc_version = escape(version);
         VersionPaths {
-            download_dir: modcache.join("cache/download").join(&esc_module).join("@v"),
-            dir: modcache.join(format!("{esc_module}@{esc_version}")),
-            esc_version,
+            download_dir: crate::layout::version_dir(modcache, module),
+            dir: crate::layout::extracted_dir(modcache, module, version),
+            esc_version: escape(version),
         }
     }
 
