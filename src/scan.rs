@@ -159,10 +159,9 @@ pub struct VersionRecord {
     pub extracted: Option<Stats>,
     /// Every `cache/download/<module>/@v/<version>.*` file.
     pub download: Stats,
-    /// Which download files exist (`.tmp` files once, however many).
-    pub download_files: BTreeSet<DownloadFile>,
-    /// `download` split by kind of file, so that a plan removing only some
-    /// of them (debris) can say how many bytes that frees.
+    /// Which download files exist (`.tmp` files once, however many) and
+    /// their bytes, so that a plan removing only some of them (debris) can
+    /// say how many bytes that frees.
     pub download_by_file: BTreeMap<DownloadFile, Stats>,
     /// Pre-Go-1.16 `<module>@<version>.tmp-*` extraction leftovers.
     pub extract_temp: Option<Stats>,
@@ -186,7 +185,12 @@ impl VersionRecord {
 
     #[must_use]
     pub fn has(&self, f: DownloadFile) -> bool {
-        self.download_files.contains(&f)
+        self.download_by_file.contains_key(&f)
+    }
+
+    /// The kinds of download file this version has.
+    pub fn download_kinds(&self) -> impl Iterator<Item = DownloadFile> + '_ {
+        self.download_by_file.keys().copied()
     }
 
     #[must_use]
@@ -293,7 +297,6 @@ fn merge_record(into: &mut VersionRecord, from: VersionRecord) {
     add_opt(&mut into.extracted, from.extracted);
     add_opt(&mut into.extract_temp, from.extract_temp);
     into.download += &from.download;
-    into.download_files.extend(from.download_files);
     for (f, s) in from.download_by_file {
         *into.download_by_file.entry(f).or_default() += &s;
     }
@@ -468,7 +471,6 @@ impl Walker {
             ModPath::Download { module, version, file } => {
                 let r = acc.version(&module, &version);
                 r.download += &s;
-                r.download_files.insert(file);
                 *r.download_by_file.entry(file).or_default() += &s;
             }
             ModPath::Vcs => {

@@ -226,7 +226,7 @@ impl Selection {
 
 /// Something the executor can remove for this version besides its `.lock`.
 fn removable(v: &VersionRecord) -> bool {
-    v.extracted.is_some() || v.extract_temp.is_some() || v.download_files.iter().any(|f| *f != DownloadFile::Lock)
+    v.extracted.is_some() || v.extract_temp.is_some() || v.download_kinds().any(|f| f != DownloadFile::Lock)
 }
 
 /// Counts towards `keep_latest`: a version Go could build from.
@@ -371,7 +371,7 @@ impl<'a> ModcachePlanner<'a> {
     fn debris(&mut self) {
         for (i, v) in self.inv.versions.iter().enumerate() {
             let s = &mut self.sel[i];
-            let only_lock = v.download_files.iter().all(|f| *f == DownloadFile::Lock);
+            let only_lock = v.download_kinds().all(|f| f == DownloadFile::Lock);
             if v.has(DownloadFile::Partial) {
                 if v.extracted.is_some() {
                     s.tree(Reason::Debris);
@@ -701,14 +701,12 @@ mod tests {
 
     fn with(mut v: VersionRecord, f: DownloadFile, bytes: u64, used: i64) -> VersionRecord {
         let s = stats(bytes, used);
-        v.download_files.insert(f);
         *v.download_by_file.entry(f).or_default() += &s;
         v.download += &s;
         v
     }
 
     fn without(mut v: VersionRecord, f: DownloadFile) -> VersionRecord {
-        v.download_files.remove(&f);
         v.download_by_file.remove(&f);
         v.download = v.download_by_file.values().fold(Stats::default(), |mut a, s| {
             a += s;
@@ -1024,8 +1022,7 @@ mod tests {
             // A tree with no download files at all (only the lock).
             VersionRecord {
                 download: Stats::default(),
-                download_files: [DownloadFile::Lock].into(),
-                download_by_file: BTreeMap::new(),
+                download_by_file: [(DownloadFile::Lock, Stats::default())].into(),
                 ..ver("a.com/bare", "v1.0.0", 0)
             },
             // A ziphash with neither zip nor tree.
@@ -1171,7 +1168,7 @@ mod tests {
             VersionRecord {
                 module: "c.com/lockonly".into(),
                 version: "v1.0.0".into(),
-                download_files: [DownloadFile::Lock].into(),
+                download_by_file: [(DownloadFile::Lock, Stats::default())].into(),
                 ..Default::default()
             },
         ]);

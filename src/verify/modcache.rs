@@ -522,11 +522,11 @@ pub fn record_for(modcache: &Path, module: &str, version: &str) -> Option<Versio
         if let Some(s) = f.suffix()
             && std::fs::symlink_metadata(p.file(s)).is_ok_and(|m| m.is_file())
         {
-            rec.download_files.insert(f);
+            rec.download_by_file.insert(f, crate::scan::Stats::default());
         }
     }
     if !p.temp_files().is_empty() {
-        rec.download_files.insert(DownloadFile::Temp);
+        rec.download_by_file.insert(DownloadFile::Temp, crate::scan::Stats::default());
     }
     if std::fs::symlink_metadata(&p.dir).is_ok_and(|m| m.is_dir()) {
         rec.extracted = Some(crate::scan::Stats::default());
@@ -534,7 +534,7 @@ pub fn record_for(modcache: &Path, module: &str, version: &str) -> Option<Versio
     if !p.extract_temps().is_empty() {
         rec.extract_temp = Some(crate::scan::Stats::default());
     }
-    (!rec.download_files.is_empty() || rec.extracted.is_some()).then_some(rec)
+    (!rec.download_by_file.is_empty() || rec.extracted.is_some()).then_some(rec)
 }
 
 /// The go.mod cmd/go synthesises for a module without one (`LegacyGoMod`).
