@@ -49,7 +49,7 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     let saved = mark::save(&m.record).context("recording the mark")?;
     let entry = JournalEntry {
         time: now,
-        command: std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+        command: super::command_line(),
         modcache: Some(root.path().to_owned()),
         gocache: None,
         items: m.record.versions,

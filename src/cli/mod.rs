@@ -79,6 +79,11 @@ pub enum Command {
     Generate(generate::Args),
 }
 
+/// How gokeep was called, for the journal.
+fn command_line() -> String {
+    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+}
+
 /// Parses arguments, runs one subcommand and maps the result to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

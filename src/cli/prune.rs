@@ -102,14 +102,6 @@ struct PlanJson<'a> {
     disk_bytes: u64,
 }
 
-fn needs_modcache(t: &Target) -> bool {
-    !matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
-}
-
-fn command_line() -> String {
-    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
-}
-
 /// The policy the flags and `--policy` file add up to.
 fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
     let base = match &args.policy {
@@ -249,10 +241,10 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
         mark: mark_time,
         age_source,
     });
-    if !plan.items.iter().any(|i| needs_modcache(&i.target)) {
+    if plan.items.iter().all(|i| i.target.is_build()) {
         plan.modcache = None;
     }
-    if !plan.items.iter().any(|i| !needs_modcache(&i.target)) {
+    if !plan.items.iter().any(|i| i.target.is_build()) {
         plan.gocache = None;
     }
     Ok(Prepared { plan, policy, build_root })
@@ -362,7 +354,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 fn journal_run(plan: &Plan, removal: &Removal, now: Timestamp, elapsed: std::time::Duration, printer: &Printer) {
     let entry = JournalEntry {
         time: now,
-        command: command_line(),
+        command: super::command_line(),
         modcache: plan.modcache.clone(),
         gocache: plan.gocache.clone(),
         items: plan.items.len() as u64,

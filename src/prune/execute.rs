@@ -167,14 +167,10 @@ pub enum ExecError {
     Threads { threads: usize, message: String },
 }
 
-fn is_build_target(t: &Target) -> bool {
-    matches!(t, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
-}
-
 /// Carries out `plan`. `progress` is called once per item, after it ran.
 pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + Sync)) -> Result<Removal, ExecError> {
-    let needs_mod = plan.items.iter().any(|i| !is_build_target(&i.target));
-    let needs_build = plan.items.iter().any(|i| is_build_target(&i.target));
+    let needs_mod = plan.items.iter().any(|i| !i.target.is_build());
+    let needs_build = plan.items.iter().any(|i| i.target.is_build());
     let modcache = match (&plan.modcache, needs_mod) {
         (Some(p), true) => Some(safety::recognise_modcache(p)?),
         (None, true) => return Err(ExecError::NoRoot { kind: CacheKind::ModCache }),

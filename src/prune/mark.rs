@@ -156,6 +156,11 @@ pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
     let dir = path.parent().expect("marks file has a parent").to_owned();
     let werr = |e| MarkError::Write { path: path.clone(), source: e };
     fs::create_dir_all(&dir).map_err(werr)?;
+    // Two marks at once (parallel CI jobs sharing a state dir) must not
+    // drop each other's record between read and replace.
+    let lock_path = dir.join("marks.lock");
+    let _lock = super::lock::lock_blocking(&lock_path)
+        .map_err(|e| MarkError::Write { path: lock_path.clone(), source: std::io::Error::other(e.to_string()) })?;
     let mut marks = read_marks(&path)?;
     marks.marks.insert(record.root.clone(), record.clone());
     let text = serde_json::to_string_pretty(&marks).expect("marks serialise");

@@ -41,6 +41,15 @@ pub enum Target {
     ExpireTestResults,
 }
 
+impl Target {
+    /// Whether this target lives in the build cache (GOCACHE) rather than
+    /// the module cache.
+    #[must_use]
+    pub fn is_build(&self) -> bool {
+        matches!(self, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
+    }
+}
+
 /// Why a target is in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
