@@ -104,4 +104,33 @@ mod tests {
         }
         assert!(text.ends_with("gokeep_scan_timestamp_seconds 1700000000\n"));
     }
+
+    #[test]
+    fn a_cache_renders_labelled_samples_with_its_figures() {
+        use gokeep::layout::Category;
+        use gokeep::scan::{CacheInventory, Stats};
+        let zips = Stats { apparent_bytes: 1000, disk_bytes: 4096, files: 2, ..Stats::default() };
+        let inv = CacheInventory {
+            kind: CacheKind::ModCache,
+            root: "/m".into(),
+            total: zips,
+            categories: [(Category::Zips, zips)].into(),
+            versions: Vec::new(),
+            build_entries_by_day: std::collections::BTreeMap::new(),
+            vcs_repos: std::collections::BTreeMap::new(),
+            warnings: Vec::new(),
+        };
+        let report = gokeep::report::cache_report(&inv, 10, Timestamp(0));
+        let text = render(&[report], Timestamp(0));
+        for line in [
+            "gokeep_cache_bytes{cache=\"modcache\",size=\"disk\"} 4096",
+            "gokeep_cache_bytes{cache=\"modcache\",size=\"apparent\"} 1000",
+            "gokeep_cache_files{cache=\"modcache\"} 2",
+            "gokeep_cache_category_bytes{cache=\"modcache\",category=\"zips\"} 4096",
+            "gokeep_cache_untouched_bytes{cache=\"modcache\",older_than_days=\"7\"} 0",
+            "gokeep_scan_warnings{cache=\"modcache\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+        }
+    }
 }

@@ -77,15 +77,18 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             Err(e) => return Err(e.into()),
         }
     }
+    let metrics_on_stdout = args.metrics.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = &args.metrics {
         let text = metrics::render(&reports, now);
-        if path.as_os_str() == "-" {
+        if metrics_on_stdout {
             printer.out(&text)?;
-            return finish(missing);
+        } else {
+            metrics::write_atomically(path, &text)?;
         }
-        metrics::write_atomically(path, &text)?;
     }
-    if printer.json {
+    if metrics_on_stdout {
+        // stdout carries the metrics alone.
+    } else if printer.json {
         printer.json(&StatusJson { schema_version: 1, generated_at: now, caches: &reports })?;
     } else if !printer.quiet {
         printer.out(&render(&reports, now))?;

@@ -1,4 +1,5 @@
-//! The run journal: one JSON line per run that deleted (or marked) something,
+//! The run journal: one JSON line per prune or mark run (a run that found
+//! nothing to remove is recorded too: a timer's silence is then visible),
 //! appended to `<state dir>/journal.jsonl`, read back by `gokeep log`.
 //!
 //! The state dir is `$GOKEEP_STATE_DIR` if set, else `gokeep/` under the
