@@ -219,12 +219,6 @@ fn gocache_refresh_sets_entry_mtimes_to_now() {
     }
 }
 
-fn set_times_of_tree(dir: &Path, t: filetime::FileTime) {
-    for e in WalkDir::new(dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-        filetime::set_file_times(e.path(), t, t).unwrap();
-    }
-}
-
 fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
     v.sort();
     v
@@ -248,10 +242,7 @@ fn pruning_by_age_size_and_roots_keeps_what_the_root_project_needs_offline() {
     };
 
     // By age: everything was last used 60 days ago, then the app's build reads its two modules.
-    set_times_of_tree(
-        &fx.modcache(),
-        filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 60 * 86_400, 0),
-    );
+    age_tree(&fx.modcache(), 60);
     fx.sandbox.go_ok(&app, &["build", "./..."]);
     run_ok(fx.sandbox.gokeep().args(["prune", "--max-age", "30d", "--yes"]));
     assert_eq!(sorted(cached_versions(&fx)), pairs(&[("example.com/c", "v1.0.0"), PSEUDO]));

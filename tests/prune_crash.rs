@@ -43,10 +43,7 @@ fn copy_tree(from: &Path, to: &Path) {
     assert!(st.success(), "cp -a {} {}", from.display(), to.display());
     // Last used an hour ago, so that the extracted-tree rule below selects
     // every version. Set on each copy: cp's reads refresh the source's atimes.
-    let hour_ago = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 3600, 0);
-    for e in walkdir::WalkDir::new(to).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-        filetime::set_file_times(e.path(), hour_ago, hour_ago).unwrap();
-    }
+    set_tree_times(to, 3600);
 }
 
 #[test]

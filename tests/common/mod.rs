@@ -22,4 +22,4 @@ pub mod sandbox;
 
 pub use fixture::{CONSUMER_MODULE, Fixture, du, du_with, standard_modules};
 pub use module::{GoMod, Module};
-pub use sandbox::{GoSandbox, age_tree, gokeep_bin};
+pub use sandbox::{GoSandbox, age_tree, gokeep_bin, set_tree_times};

@@ -196,7 +196,13 @@ impl GoSandbox {
 /// it (symbolic links themselves, never their targets) to `days` days ago,
 /// so that age-based reports and policies see an old tree.
 pub fn age_tree(path: &Path, days: u64) {
-    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+    set_tree_times(path, days * 86_400);
+}
+
+/// Sets atime and mtime of everything under `path` (links as themselves)
+/// to `secs_ago` seconds before now.
+pub fn set_tree_times(path: &Path, secs_ago: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
     let t = filetime::FileTime::from_system_time(when);
     // Children first: setting a directory's times does not touch its
     // children, but walking a directory updates its own atime.
