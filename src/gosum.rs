@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+/// `emptyGoModHash` in `cmd/go/internal/modfetch/fetch.go`: the hash of a
+/// lone empty go.mod, which cmd/go once wrote by mistake and now ignores.
+pub const EMPTY_GO_MOD_HASH: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
+
 /// Which hash a go.sum line records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,14 +63,19 @@ impl GoSum {
             let fields: Vec<&str> = raw.split_whitespace().collect();
             match fields.as_slice() {
                 [] => {}
-                // cmd/go ignores the obsolete "go.sum from Go 1.11" lines with a fourth field.
+                // Written by an old cmd/go bug for non-modules; cmd/go drops these.
+                [_, _, hash] if *hash == EMPTY_GO_MOD_HASH => {}
                 [module, version, hash] => {
                     let (version, kind) = match version.strip_suffix("/go.mod") {
                         Some(v) => (v, SumKind::GoMod),
                         None => (*version, SumKind::Zip),
                     };
                     if !hash.contains(':') {
-                        sum.bad.push(BadLine { line, text: raw.to_owned(), reason: "hash has no algorithm prefix" });
+                        sum.bad.push(BadLine {
+                            line,
+                            text: raw.to_owned(),
+                            reason: "hash has no algorithm prefix (go ignores the line)",
+                        });
                         continue;
                     }
                     sum.lines.push(SumLine {
@@ -77,7 +86,12 @@ impl GoSum {
                         line,
                     });
                 }
-                _ => sum.bad.push(BadLine { line, text: raw.to_owned(), reason: "expected 3 fields" }),
+                // cmd/go (readGoSum) stops every command but `go mod tidy` here.
+                _ => sum.bad.push(BadLine {
+                    line,
+                    text: raw.to_owned(),
+                    reason: "expected 3 fields (go refuses the whole file)",
+                }),
             }
         }
         sum
@@ -110,6 +124,15 @@ mod tests {
         assert_eq!(s.hash("example.com/a", "v1.0.0", SumKind::Zip), Some("h1:abc="));
         assert_eq!(s.hash("example.com/a", "v1.0.0", SumKind::GoMod), Some("h1:def="));
         assert_eq!(s.lines[1].line, 2);
+        assert!(s.bad.is_empty());
+    }
+
+    #[test]
+    fn lines_with_the_empty_go_mod_hash_are_dropped_like_go_does() {
+        let text = format!("example.com/a v1.0.0/go.mod {EMPTY_GO_MOD_HASH}\nexample.com/a v1.0.0 h1:x=\n");
+        let s = GoSum::parse(Path::new("go.sum"), &text);
+        assert_eq!(s.lines.len(), 1);
+        assert_eq!(s.lines[0].kind, SumKind::Zip);
         assert!(s.bad.is_empty());
     }
 

@@ -118,11 +118,8 @@ pub fn check_sum(sum: &GoSum, cache: &ModcacheCheck) -> Vec<Finding> {
     let mut findings = Vec::new();
     for bad in &sum.bad {
         findings.push(
-            Finding::new(
-                K::GoSumMalformed,
-                format!("line {}: {} ({:?}); go refuses the whole file", bad.line, bad.reason, bad.text),
-            )
-            .path(&sum.path),
+            Finding::new(K::GoSumMalformed, format!("line {}: {} ({:?})", bad.line, bad.reason, bad.text))
+                .path(&sum.path),
         );
     }
     let at = |line: usize| format!("{}:{line}", sum.path.display());
