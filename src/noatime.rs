@@ -13,17 +13,49 @@ use std::path::Path;
 
 /// Opens `path` for reading without updating its access time where possible.
 pub fn open(path: &Path) -> io::Result<File> {
+    open_with(path, 0)
+}
+
+/// Like [`open`], but fails on a symlink instead of following it, and does
+/// not block on a FIFO.
+pub fn open_no_follow(path: &Path) -> io::Result<File> {
+    open_with(path, libc::O_NOFOLLOW | libc::O_NONBLOCK)
+}
+
+/// Opens `rel` below the open directory `dir` like [`open_no_follow`]: the
+/// kernel resolves only `rel`, not the directory's whole path again.
+pub fn open_at_no_follow(dir: &File, rel: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags, openat};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let open = |extra| openat(dir, rel, flags | extra, Mode::empty());
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
-            // EPERM: not our file; the kernel refuses O_NOATIME, not the read.
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => File::open(path),
-            other => other,
-        }
+    let fd = match open(OFlags::NOATIME) {
+        Err(rustix::io::Errno::PERM) => open(OFlags::empty()),
+        other => other,
+    }?;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let fd = open(OFlags::empty())?;
+    Ok(File::from(fd))
+}
+
+/// Opens the directory `path` (not a symlink to one) for [`open_at_no_follow`].
+pub fn open_dir(path: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags, openat};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(File::from(openat(rustix::fs::CWD, path, flags, Mode::empty())?))
+}
+
+fn open_with(path: &Path, flags: i32) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = |extra| std::fs::OpenOptions::new().read(true).custom_flags(flags | extra).open(path);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    match open(libc::O_NOATIME) {
+        // EPERM: not our file; the kernel refuses O_NOATIME, not the read.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
+        other => other,
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    File::open(path)
+    open(0)
 }
 
 /// Reads a whole (small) file without updating its access time where possible.

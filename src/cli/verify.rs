@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
-use gokeep::scan::{self, CacheKind};
+use gokeep::scan::{self, CacheKind, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
@@ -143,7 +143,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         None
     };
     let projects = resolve_projects(args, &env)?;
-    let mut opts = scan_options(global);
+    // verify needs to know which versions exist, not how big their trees are.
+    let mut opts = ScanOptions { measure_units: false, ..scan_options(global) };
     if let Some(j) = args.jobs {
         opts.threads = Some(j.into());
     }
@@ -151,7 +152,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         .num_threads(opts.threads.unwrap_or(0))
         .build()
         .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
-    let (report, versions) = pool.install(|| -> anyhow::Result<_> {
+    let report = pool.install(|| -> anyhow::Result<_> {
         let inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
         let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
         let pb = progress_bar(printer, total);
@@ -165,12 +166,12 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         if let Some(pb) = pb {
             pb.finish_and_clear();
         }
-        Ok((report, inv.versions))
+        Ok(report)
     })?;
 
     let mut fix_json = None;
     if args.repair.fix {
-        fix_json = Some(apply_fix(args, &report, &versions, printer, opts.threads)?);
+        fix_json = Some(apply_fix(args, &report, printer, opts.threads)?);
     }
     if printer.json {
         printer.json(&VerifyJson {
@@ -185,14 +186,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn apply_fix(
-    args: &Args,
-    report: &VerifyReport,
-    versions: &[gokeep::scan::VersionRecord],
-    printer: &Printer,
-    threads: Option<usize>,
-) -> anyhow::Result<FixJson> {
-    let plan = verify::fix_plan(&report.findings, &report.modcache.root, versions);
+fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Option<usize>) -> anyhow::Result<FixJson> {
+    let plan = verify::fix_plan(&report.findings, &report.modcache.root);
     let go_dir = report.projects.first().map(|p| p.root.as_path());
     if !args.update_go_sum.is_empty() {
         printer.note(&format!(

@@ -64,7 +64,7 @@ pub fn verify(
 /// target, merged per module version: a whole-version removal absorbs the
 /// others, download files are united.
 #[must_use]
-pub fn fix_plan(findings: &[Finding], modcache: &Path, versions: &[VersionRecord]) -> Plan {
+pub fn fix_plan(findings: &[Finding], modcache: &Path) -> Plan {
     type Key = (String, String);
     let mut whole: BTreeMap<Key, String> = BTreeMap::new();
     let mut trees: BTreeMap<Key, String> = BTreeMap::new();
@@ -93,7 +93,18 @@ pub fn fix_plan(findings: &[Finding], modcache: &Path, versions: &[VersionRecord
             }
         }
     }
-    let rec = |k: &Key| versions.iter().find(|r| r.module == k.0 && r.version == k.1);
+    // Measured now: the scan verify runs records trees without sizing them.
+    let bytes_at = |paths: Vec<PathBuf>| {
+        paths.iter().map(|p| crate::scan::measure(p)).fold((0, 0), |b, s| (b.0 + s.apparent_bytes, b.1 + s.disk_bytes))
+    };
+    let download_paths = |p: &VersionPaths, fs: &[DownloadFile]| -> Vec<PathBuf> {
+        fs.iter()
+            .flat_map(|f| match f.suffix() {
+                Some(s) => vec![p.file(s)],
+                None => p.temp_files(),
+            })
+            .collect()
+    };
     let item = |target: Target, finding: String, bytes: (u64, u64)| PlanItem {
         target,
         reason: Reason::Corrupted { finding },
@@ -103,7 +114,14 @@ pub fn fix_plan(findings: &[Finding], modcache: &Path, versions: &[VersionRecord
     };
     let mut items = Vec::new();
     for (k, why) in &whole {
-        let b = rec(k).map_or((0, 0), |r| (r.total().apparent_bytes, r.total().disk_bytes));
+        let p = VersionPaths::new(modcache, &k.0, &k.1);
+        let all =
+            [DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod, DownloadFile::Partial];
+        let mut paths = download_paths(&p, &all);
+        paths.extend(p.temp_files());
+        paths.extend(p.extract_temps());
+        paths.push(p.dir);
+        let b = bytes_at(paths);
         items.push(item(Target::ModuleVersion { module: k.0.clone(), version: k.1.clone() }, why.clone(), b));
     }
     for (k, (mut fs, why)) in files {
@@ -112,27 +130,14 @@ pub fn fix_plan(findings: &[Finding], modcache: &Path, versions: &[VersionRecord
         }
         fs.sort();
         fs.dedup();
-        let p = VersionPaths::new(modcache, &k.0, &k.1);
-        let mut bytes = (0, 0);
-        for f in &fs {
-            let paths = match f.suffix() {
-                Some(s) => vec![p.file(s)],
-                None => p.temp_files(),
-            };
-            for path in paths {
-                if let Ok(md) = std::fs::symlink_metadata(&path) {
-                    bytes.0 += md.len();
-                    bytes.1 += std::os::unix::fs::MetadataExt::blocks(&md) * 512;
-                }
-            }
-        }
+        let bytes = bytes_at(download_paths(&VersionPaths::new(modcache, &k.0, &k.1), &fs));
         items.push(item(Target::DownloadFiles { module: k.0, version: k.1, files: fs }, why, bytes));
     }
     for (k, why) in trees {
         if whole.contains_key(&k) {
             continue;
         }
-        let b = rec(&k).and_then(|r| r.extracted).map_or((0, 0), |s| (s.apparent_bytes, s.disk_bytes));
+        let b = bytes_at(vec![VersionPaths::new(modcache, &k.0, &k.1).dir]);
         items.push(item(Target::ExtractedTree { module: k.0, version: k.1 }, why, b));
     }
     for (t, why) in others {

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::dirhash::{self, TreeHash};
+use super::dirhash::{self, TreeHash, ZipHash};
 use super::finding::{Finding, FindingKind as K};
 use super::sumdb::{self, SumdbRecord};
 use crate::layout::{DownloadFile, escape};
@@ -208,9 +208,11 @@ impl Checker<'_> {
         }
     }
 
-    fn hash_zip(&mut self) -> Option<TreeHash> {
+    /// Hashes the zip; with `tree`, also compares it with the tree (see
+    /// [`dirhash::hash_zip`]).
+    fn hash_zip(&mut self, tree: Option<&Path>) -> Option<ZipHash> {
         let zip_path = self.paths.file("zip");
-        match dirhash::hash_zip(&zip_path) {
+        match dirhash::hash_zip(&zip_path, tree.map(|d| (d, self.prefix.as_str()))) {
             Ok(z) => {
                 let bad: Vec<&str> = z
                     .tree
@@ -231,7 +233,7 @@ impl Checker<'_> {
                         .fix(REDOWNLOAD, self.whole());
                     self.findings.push(f);
                 }
-                Some(z.tree)
+                Some(z)
             }
             // A zip that cannot be opened or read (permissions, I/O) is not
             // known to be corrupt: report it, remove nothing.
@@ -247,8 +249,8 @@ impl Checker<'_> {
         }
     }
 
-    /// Hashes the tree unless it is incomplete (`.partial`) or a toolchain.
-    fn hash_tree(&mut self) -> Option<TreeHash> {
+    /// The tree to hash, unless it is incomplete (`.partial`) or a toolchain.
+    fn tree_to_hash(&mut self) -> Option<PathBuf> {
         let (rec, dir) = (self.rec, self.paths.dir.clone());
         let has_dir = rec.extracted.is_some();
         if rec.has(DownloadFile::Partial) {
@@ -266,19 +268,20 @@ impl Checker<'_> {
             self.findings.push(f);
             return None;
         }
-        if !has_dir || rec.is_toolchain() {
-            return None;
-        }
-        match dirhash::hash_dir(&dir, &self.prefix) {
+        (has_dir && !rec.is_toolchain()).then_some(dir)
+    }
+
+    fn hash_tree(&mut self, dir: &Path, zip: Option<&ZipHash>) -> Option<TreeHash> {
+        match dirhash::hash_dir(dir, &self.prefix, zip) {
             Ok(t) => Some(t),
             Err(e @ dirhash::HashError::Io { .. }) => {
-                self.findings.push(self.finding(K::DirUnreadable, e.to_string()).path(&dir));
+                self.findings.push(self.finding(K::DirUnreadable, e.to_string()).path(dir));
                 None
             }
             Err(e) => {
                 let f = self
                     .finding(K::DirUnreadable, e.to_string())
-                    .path(&dir)
+                    .path(dir)
                     .fix("remove the extracted tree; go re-extracts it from the zip", self.tree());
                 self.findings.push(f);
                 None
@@ -475,8 +478,10 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
         findings: Vec::new(),
     };
     let ziphash = c.read_ziphash();
-    let zip = if rec.has(DownloadFile::Zip) { c.hash_zip() } else { None };
-    let tree = c.hash_tree();
+    let tree_dir = c.tree_to_hash();
+    let zip = if rec.has(DownloadFile::Zip) { c.hash_zip(tree_dir.as_deref()) } else { None };
+    let tree = tree_dir.and_then(|d| c.hash_tree(&d, zip.as_ref()));
+    let zip = zip.map(|z| z.tree);
     match &ziphash {
         Ziphash::Valid(h) => c.compare_valid(h, zip.as_ref(), tree.as_ref()),
         other if rec.has(DownloadFile::Zip) || tree.is_some() => c.compare_without(other, zip.as_ref(), tree.as_ref()),
@@ -699,7 +704,7 @@ mod tests {
             writer.write_all(b"module std\n").unwrap();
             writer.finish().unwrap();
         }
-        let h1 = dirhash::hash_zip(&paths.file("zip")).unwrap().tree.h1.unwrap();
+        let h1 = dirhash::hash_zip(&paths.file("zip"), None).unwrap().tree.h1.unwrap();
         std::fs::write(paths.file("ziphash"), &h1).unwrap();
         // What toolchain.Exec does after extraction: copy _go.mod to go.mod.
         std::fs::create_dir_all(paths.dir.join("src")).unwrap();

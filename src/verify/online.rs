@@ -60,7 +60,7 @@ pub fn proxy_hash(
             if go_mod {
                 std::fs::read(&dest).map(|d| dirhash::hash_go_mod(&d)).map_err(|e| e.to_string())
             } else {
-                dirhash::hash_zip(&dest)
+                dirhash::hash_zip(&dest, None)
                     .map_err(|e| e.to_string())
                     .and_then(|z| z.tree.h1.ok_or_else(|| "zip holds entries that cannot be hashed".to_owned()))
             }
