@@ -22,7 +22,9 @@
 //!
 //! 1. lock; remove `.zip`; unlock. The tree still looks complete, so builds
 //!    go on reading it, and a `go` that wants the zip finds none and
-//!    downloads it again under the lock;
+//!    downloads it again under the lock. A zip that cannot be removed ends
+//!    the version here, reported as a failure: step 3 would take it for one
+//!    a `go` downloaded again;
 //! 2. wait [`ZIP_GRACE`] (once per run, measured per version): `go mod
 //!    download` stats the zip in `DownloadZip` and only later looks at the
 //!    tree in `Download`, and a `go` that saw the zip and then finds the tree
@@ -353,7 +355,10 @@ impl Executor {
             .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < FRESH_ZIP)
     }
 
-    /// Phase 1 of a whole version: only its zip goes (or the version is skipped).
+    /// Phase 1 of a whole version: only its zip goes (or the version is
+    /// skipped). `Err` means phase 2 must not run: a zip that could not be
+    /// removed would look like one a running `go` downloaded again, and
+    /// removing the rest would leave a zip without its `.ziphash`.
     fn take_zip(&self, target: &Target, module: &str, version: &str) -> Result<(Instant, Removal), Removal> {
         let _lock = self.lock(target, module, version)?;
         if self.fresh_zip_without_tree(module, version) {
@@ -361,7 +366,14 @@ impl Executor {
         }
         let mut r = Removal::default();
         self.remove_file(&mut r, &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Zip));
-        Ok((Instant::now(), r))
+        if r.failures.is_empty() {
+            return Ok((Instant::now(), r));
+        }
+        for f in &mut r.failures {
+            f.message =
+                format!("cannot remove the zip: {}; the rest of {module}@{version} was left in place", f.message);
+        }
+        Err(r)
     }
 
     fn module_version(&self, target: &Target, module: &str, version: &str, zip_gone: Instant) -> Removal {
@@ -419,6 +431,10 @@ impl Executor {
         for f in [DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod] {
             if files.contains(&f) {
                 self.remove_file(&mut r, &lock::download_path(root, module, version, f));
+            }
+            if f == DownloadFile::Zip && !r.failures.is_empty() {
+                // A zip left without its `.ziphash` is what `go mod verify` reports.
+                return r;
             }
         }
         if files.contains(&DownloadFile::Mod) {
