@@ -298,3 +298,55 @@ fn prune_corrupted_removes_exactly_the_version_whose_zip_was_damaged() {
     fx.consumer_go_build_ok();
     assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
 }
+
+/// Leftover pre-Go-1.16 extraction dirs `<tree>.tmp-<n>` beside `tree`, read-only like a tree.
+fn plant_extract_temps(tree: &Path, count: u32) -> Vec<std::path::PathBuf> {
+    (0..count)
+        .map(|n| {
+            let dir = std::path::PathBuf::from(format!("{}.tmp-{}", tree.display(), 100_000 + n));
+            fs::create_dir_all(dir.join("sub")).unwrap();
+            fs::write(dir.join("sub/half.go"), "package sub\n").unwrap();
+            for d in [dir.join("sub"), dir.clone()] {
+                fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+            }
+            dir
+        })
+        .collect()
+}
+
+#[test]
+fn a_version_with_a_tree_and_tmp_extraction_dirs_loses_all_of_them_in_one_run() {
+    let fx = Fixture::standard();
+    let all_temps = |count| -> Vec<std::path::PathBuf> {
+        fx.modules.iter().flat_map(|(p, v)| plant_extract_temps(&fx.extracted_dir(p, v), count)).collect()
+    };
+    let check = |doc: &Value, temps: &[std::path::PathBuf], what: &str| {
+        let result = &doc["result"];
+        assert_eq!(result["skipped"].as_array().unwrap().len(), 0, "{what}: nothing is locked by go here: {result:#}");
+        assert_eq!(result["failures"].as_array().unwrap().len(), 0, "{what}: {result:#}");
+        let left: Vec<_> = temps.iter().filter(|d| d.exists()).collect();
+        assert!(left.is_empty(), "{what}: left {left:?}");
+        let trees: Vec<_> = fx.modules.iter().filter(|(p, v)| fx.extracted_dir(p, v).exists()).collect();
+        assert!(trees.is_empty(), "{what}: trees left {trees:?}");
+    };
+
+    // Trees only (zips kept), with their temp dirs as debris: tree and temp items of each version.
+    let temps = all_temps(3);
+    age_tree(&fx.modcache(), 10);
+    let policy = fx.sandbox.root().join("trees.toml");
+    fs::write(&policy, "[modcache]\nzips_only_after = \"1d\"\nremove_debris = true\n").unwrap();
+    let doc = json(&run_ok(fx.sandbox.gokeep().arg("prune").arg("--policy").arg(&policy).args(["--yes", "--json"])));
+    let kinds: Vec<&str> =
+        doc["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["kind"].as_str()).collect();
+    assert!(kinds.contains(&"extracted_tree") && kinds.contains(&"extract_temp"), "{kinds:?}");
+    check(&doc, &temps, "trees and temp dirs");
+    assert!(fx.modules.iter().all(|(p, v)| fx.download_file(p, v, "zip").exists()), "zips are kept");
+
+    // Whole versions with their temp dirs.
+    fx.consumer_go_build_ok();
+    let temps = all_temps(3);
+    let doc = json(&run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"])));
+    check(&doc, &temps, "whole versions and temp dirs");
+    fx.consumer_go_build_ok();
+    assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
+}

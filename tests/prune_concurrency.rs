@@ -1,13 +1,16 @@
 //! Pruning beside running `go` commands: while `go build` loops over a
 //! project using module set A and `go mod download` loops over module set B,
 //! `gokeep prune` keeps removing set B (and debris) with set A kept. No `go`
-//! command may fail, and at the end the cache verifies clean.
+//! command may fail, and at the end the cache verifies clean. And several
+//! `gokeep mark` runs at once, sharing one state dir, each keep their record.
 
 mod common;
 mod prune_common;
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
@@ -129,4 +132,71 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     sb.go_ok(&proj_b, &download_b);
     assert_go_ok(&sb.go(&proj_b, &["mod", "verify"]), "go mod verify (B)");
     run_ok(sb.gokeep().args(["prune", "--debris", "--dry-run"]));
+}
+
+#[test]
+fn marks_of_several_caches_at_once_each_keep_their_record() {
+    let fx = Fixture::with_modules(vec![module("example.com/marked", "v1.0.0", "marked")]);
+    let sb = &fx.sandbox;
+    // Copies of the cache go filled: each mark has a root of its own, and all
+    // share one state dir, as parallel CI jobs on one runner do.
+    std::fs::create_dir_all(sb.root().join("caches")).unwrap();
+    let caches: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let c = sb.root().join(format!("caches/c{i}"));
+            let st = Command::new("cp").arg("-a").arg(fx.modcache()).arg(&c).status().expect("running cp");
+            assert!(st.success(), "cp -a {} {}: {st}", fx.modcache().display(), c.display());
+            // Filled a while before the mark, as a CI image is.
+            age_tree(&c, 3);
+            c
+        })
+        .collect();
+    let state = sb.root().join("state");
+
+    let children: Vec<_> = caches
+        .iter()
+        .map(|c| {
+            Command::new(gokeep_bin())
+                .current_dir(sb.root())
+                .env_clear()
+                .envs(sb.go_env())
+                .env("GOKEEP_STATE_DIR", &state)
+                .args(["mark", "--json", "--modcache"])
+                .arg(c)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("starting gokeep mark")
+        })
+        .collect();
+    for (c, child) in caches.iter().zip(children) {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "gokeep mark --modcache {} failed ({}): {}",
+            c.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let text = std::fs::read_to_string(state.join("marks.json")).unwrap();
+    let marks: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let recorded: BTreeSet<PathBuf> =
+        marks["marks"].as_object().unwrap_or_else(|| panic!("{marks:#}")).keys().map(PathBuf::from).collect();
+    assert_eq!(recorded, caches.iter().cloned().collect::<BTreeSet<_>>(), "a concurrent mark dropped a record");
+    // Each cache's mark is the one prune finds: its version was not read since.
+    for c in &caches {
+        let out = run_ok(
+            sb.gokeep()
+                .env("GOKEEP_STATE_DIR", &state)
+                .args(["prune", "--unused-since-mark", "--dry-run", "--json", "--modcache"])
+                .arg(c),
+        );
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let items = doc["plan"]["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{}: {doc:#}", c.display());
+        assert_eq!(items[0]["reason"]["rule"], "unused_since_mark", "{}: {doc:#}", c.display());
+        assert_eq!(items[0]["reason"]["mark"], marks["marks"][c.to_str().unwrap()]["marked_at"]);
+    }
 }

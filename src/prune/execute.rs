@@ -22,7 +22,9 @@
 //!
 //! 1. lock; remove `.zip`; unlock. The tree still looks complete, so builds
 //!    go on reading it, and a `go` that wants the zip finds none and
-//!    downloads it again under the lock;
+//!    downloads it again under the lock. A zip that cannot be removed ends
+//!    the version here, reported as a failure: step 3 would take it for one
+//!    a `go` downloaded again;
 //! 2. wait [`ZIP_GRACE`] (once per run, measured per version): `go mod
 //!    download` stats the zip in `DownloadZip` and only later looks at the
 //!    tree in `Download`, and a `go` that saw the zip and then finds the tree
@@ -58,8 +60,13 @@
 //!
 //! ## Parallelism
 //! Items run in parallel (rayon); a build-cache sweep runs its 256 shards in
-//! parallel. Per-item failures are collected and the run goes on.
+//! parallel. Per-item failures are collected and the run goes on. The items
+//! of one module version (a tree and its `.tmp-` dirs, say) run one after
+//! the other on one thread, in plan order: each takes the version lock, and
+//! one of them waiting out [`LOCK_WAIT`] behind another would be skipped as
+//! "locked by a running go command" when gokeep itself held the lock.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -111,11 +118,14 @@ pub struct ExecOptions {
     /// Build-cache entries younger than this are never removed; values below
     /// [`MIN_BUILD_ENTRY_AGE`] are raised to it.
     pub min_build_entry_age: Duration,
+    /// How long a busy version lock is retried before the version is
+    /// skipped as held by a running `go` ([`LOCK_WAIT`] by default).
+    pub lock_wait: Duration,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE }
+        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT }
     }
 }
 
@@ -185,31 +195,41 @@ pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + 
         modcache,
         gocache,
         min_build_entry_age: opts.min_build_entry_age.max(MIN_BUILD_ENTRY_AGE),
+        lock_wait: opts.lock_wait,
         now: SystemTime::now(),
     };
+    let groups = version_groups(&plan.items);
     let run = || {
         // Phase 1: the zips of whole versions, each under its lock.
-        let zips_gone: Vec<Result<(Instant, Removal), Removal>> = plan
-            .items
+        let zips_gone: Vec<Vec<Result<(Instant, Removal), Removal>>> = groups
             .par_iter()
-            .map(|item| match &item.target {
-                Target::ModuleVersion { module, version } => exec.take_zip(&item.target, module, version),
-                _ => Ok((Instant::now(), Removal::default())),
+            .map(|group| {
+                group
+                    .iter()
+                    .map(|&i| match &plan.items[i].target {
+                        t @ Target::ModuleVersion { module, version } => exec.take_zip(t, module, version),
+                        _ => Ok((Instant::now(), Removal::default())),
+                    })
+                    .collect()
             })
             .collect();
         // Phase 2: everything else, whole versions once their grace is over.
-        plan.items
+        groups
             .par_iter()
             .zip(zips_gone)
-            .map(|(item, zip_gone)| {
-                let r = match zip_gone {
-                    Ok((at, mut zip)) => {
-                        zip += exec.item(&item.target, at);
-                        zip
-                    }
-                    Err(r) => r,
-                };
-                progress(item);
+            .map(|(group, zips_gone)| {
+                let mut r = Removal::default();
+                for (&i, zip_gone) in group.iter().zip(zips_gone) {
+                    let item = &plan.items[i];
+                    r += match zip_gone {
+                        Ok((at, mut zip)) => {
+                            zip += exec.item(&item.target, at);
+                            zip
+                        }
+                        Err(r) => r,
+                    };
+                    progress(item);
+                }
                 r
             })
             .reduce(Removal::default, |mut a, b| {
@@ -227,10 +247,37 @@ pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + 
     Ok(removal)
 }
 
+/// Indices of `items`, grouped so that the items of one module version
+/// (which all take its lock) form one group, in plan order; every other item
+/// is a group of its own. Groups are in order of their first item.
+fn version_groups(items: &[PlanItem]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_version: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = match &item.target {
+            Target::ModuleVersion { module, version }
+            | Target::ExtractedTree { module, version }
+            | Target::DownloadFiles { module, version, .. }
+            | Target::ExtractTemp { module, version, .. } => Some((module.as_str(), version.as_str())),
+            _ => None,
+        };
+        if let Some(&g) = key.and_then(|k| by_version.get(&k)) {
+            groups[g].push(i);
+            continue;
+        }
+        if let Some(k) = key {
+            by_version.insert(k, groups.len());
+        }
+        groups.push(vec![i]);
+    }
+    groups
+}
+
 struct Executor {
     modcache: Option<CacheRoot>,
     gocache: Option<CacheRoot>,
     min_build_entry_age: Duration,
+    lock_wait: Duration,
     now: SystemTime,
 }
 
@@ -299,7 +346,7 @@ impl Executor {
             r.fail(&lock_path, e);
             return Err(r);
         }
-        match VersionLock::try_acquire(root.path(), module, version, LOCK_WAIT) {
+        match VersionLock::try_acquire(root.path(), module, version, self.lock_wait) {
             Ok(Some(l)) => Ok(l),
             Ok(None) => Err(skip(target, "locked by a running go command (downloading or extracting it)")),
             Err(e) => {
@@ -353,7 +400,10 @@ impl Executor {
             .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < FRESH_ZIP)
     }
 
-    /// Phase 1 of a whole version: only its zip goes (or the version is skipped).
+    /// Phase 1 of a whole version: only its zip goes (or the version is
+    /// skipped). `Err` means phase 2 must not run: a zip that could not be
+    /// removed would look like one a running `go` downloaded again, and
+    /// removing the rest would leave a zip without its `.ziphash`.
     fn take_zip(&self, target: &Target, module: &str, version: &str) -> Result<(Instant, Removal), Removal> {
         let _lock = self.lock(target, module, version)?;
         if self.fresh_zip_without_tree(module, version) {
@@ -361,7 +411,14 @@ impl Executor {
         }
         let mut r = Removal::default();
         self.remove_file(&mut r, &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Zip));
-        Ok((Instant::now(), r))
+        if r.failures.is_empty() {
+            return Ok((Instant::now(), r));
+        }
+        for f in &mut r.failures {
+            f.message =
+                format!("cannot remove the zip: {}; the rest of {module}@{version} was left in place", f.message);
+        }
+        Err(r)
     }
 
     fn module_version(&self, target: &Target, module: &str, version: &str, zip_gone: Instant) -> Removal {
@@ -420,6 +477,10 @@ impl Executor {
             if files.contains(&f) {
                 self.remove_file(&mut r, &lock::download_path(root, module, version, f));
             }
+            if f == DownloadFile::Zip && !r.failures.is_empty() {
+                // A zip left without its `.ziphash` is what `go mod verify` reports.
+                return r;
+            }
         }
         if files.contains(&DownloadFile::Mod) {
             self.rewrite_list(&mut r, module);
@@ -466,7 +527,7 @@ impl Executor {
             r.fail(&root.path().join("cache/vcs").join(hash), "not a cmd/go VCS cache name");
             return r;
         }
-        let _lock = match lock::try_lock_vcs(root.path(), hash, LOCK_WAIT) {
+        let _lock = match lock::try_lock_vcs(root.path(), hash, self.lock_wait) {
             Ok(Some(l)) => l,
             Ok(None) => return skip(target, "locked by a running go command"),
             Err(e) => {
@@ -637,6 +698,59 @@ mod tests {
     }
 
     #[test]
+    fn the_items_of_one_version_form_one_group_in_plan_order() {
+        let tree = |v: &str| Target::ExtractedTree { module: "example.com/Lib".into(), version: v.into() };
+        let temp = |v: &str, n: u32| Target::ExtractTemp {
+            module: "example.com/Lib".into(),
+            version: v.into(),
+            dir: PathBuf::from(format!("example.com/!lib@{v}.tmp-{n}")),
+        };
+        let files = Target::DownloadFiles {
+            module: "example.com/Lib".into(),
+            version: "v1.1.0".into(),
+            files: vec![DownloadFile::Temp],
+        };
+        let items: Vec<PlanItem> = vec![
+            tree("v1.0.0"),
+            mv("v1.1.0"),
+            Target::Sumdb,
+            temp("v1.0.0", 1),
+            files,
+            Target::FuzzCache,
+            temp("v1.1.0", 2),
+            temp("v1.0.0", 3),
+        ]
+        .into_iter()
+        .map(item)
+        .collect();
+        assert_eq!(version_groups(&items), vec![vec![0, 3, 7], vec![1, 4, 6], vec![2], vec![5]]);
+    }
+
+    #[test]
+    fn a_tree_and_its_tmp_dirs_never_wait_on_each_other() {
+        // With no wait at all for a busy lock, two items of one version
+        // running at once would skip one of them as held by a running go.
+        let versions: Vec<String> = (0..16).map(|i| format!("v1.{i}.0")).collect();
+        let (_t, root) = modcache(&versions.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut targets = Vec::new();
+        for v in &versions {
+            targets.push(Target::ExtractedTree { module: "example.com/Lib".into(), version: v.clone() });
+            for n in 0..3 {
+                let dir = root.join(format!("example.com/!lib@{v}.tmp-{n}"));
+                fs::create_dir_all(dir.join("sub")).unwrap();
+                fs::write(dir.join("sub/a.go"), "package sub").unwrap();
+                targets.push(Target::ExtractTemp { module: "example.com/Lib".into(), version: v.clone(), dir });
+            }
+        }
+        let opts = ExecOptions { threads: Some(8), lock_wait: Duration::ZERO, ..ExecOptions::default() };
+        let r = execute(&plan(&root, targets), &opts, &|_| {}).unwrap();
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        let left: Vec<String> = names(&root.join("example.com")).into_iter().filter(|n| n.contains('@')).collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
     fn a_version_locked_by_someone_else_is_skipped_untouched() {
         let (_t, root) = modcache(&["v1.0.0"]);
         let held = VersionLock::acquire(&root, "example.com/Lib", "v1.0.0").unwrap();
@@ -690,7 +804,7 @@ mod tests {
             gocache: Some(g.clone()),
             items: vec![item(Target::BuildEntriesBefore { cutoff: Timestamp::now() })],
         };
-        let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO };
+        let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
         let r = execute(&plan, &opts, &|_| {}).unwrap();
         assert_eq!(r.files, 1);
         assert!(!old.exists());
