@@ -22,17 +22,7 @@
 //! (extracted module trees are 0555) are made owner-writable just before
 //! their children are removed. Something that vanished in the meantime is
 //! not an error: another process removing it is the same outcome.
-//!
-//! A [`CacheRoot`] lives for one run and remembers the directories it has
-//! seen to be real directories, so the parents shared by every file of a
-//! version (`cache/download/<module>/@v`) are looked at once per run rather
-//! than once per file. That is safe because a real directory in a Go cache
-//! does not turn into a link: cmd/go only ever creates directories there
-//! (`MkdirAll`), never links, and gokeep never removes a directory that is a
-//! parent of something else it removes. A link, or a component that is not
-//! there yet, is never remembered: it is looked at again every time.
 
-use std::collections::HashSet;
 use std::ffi::CString;
 use std::fs::{self, Metadata};
 use std::io::ErrorKind;
@@ -40,7 +30,6 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, RwLock};
 
 use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, fchmod, fstat, openat, statat, unlinkat};
 use rustix::io::Errno;
@@ -79,30 +68,13 @@ pub enum Refusal {
     ThroughSymlink { target: PathBuf, link: PathBuf },
 }
 
-/// A directory recognised as one of Go's caches; the only thing gokeep
-/// deletes through. Clones share what was already checked (see the module docs).
-#[derive(Clone)]
+/// A directory recognised as one of Go's caches; the only thing gokeep deletes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheRoot {
     kind: CacheKind,
     /// Canonical.
     path: PathBuf,
-    /// Directories inside the root already seen to be real directories.
-    real_dirs: Arc<RwLock<HashSet<PathBuf>>>,
 }
-
-impl std::fmt::Debug for CacheRoot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CacheRoot").field("kind", &self.kind).field("path", &self.path).finish_non_exhaustive()
-    }
-}
-
-impl PartialEq for CacheRoot {
-    fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.path == other.path
-    }
-}
-
-impl Eq for CacheRoot {}
 
 fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from).or_else(dirs::home_dir)
@@ -143,7 +115,7 @@ pub fn recognise_modcache(path: &Path) -> Result<CacheRoot, Refusal> {
     if !is_real_dir(&canonical.join("cache")) || !is_real_dir(&canonical.join("cache/download")) {
         return Err(Refusal::NotAModCache { path: path.to_owned() });
     }
-    Ok(CacheRoot::new(CacheKind::ModCache, canonical))
+    Ok(CacheRoot { kind: CacheKind::ModCache, path: canonical })
 }
 
 /// Recognises a build cache (GOCACHE): Go's README, or all 256 shard directories.
@@ -153,17 +125,13 @@ pub fn recognise_gocache(path: &Path) -> Result<CacheRoot, Refusal> {
     let has_readme = fs::symlink_metadata(&readme).is_ok_and(|m| m.is_file())
         && fs::read(&readme).is_ok_and(|b| b.starts_with(GOCACHE_README_PREFIX.as_bytes()));
     if has_readme || (0..=255u8).all(|i| is_real_dir(&canonical.join(format!("{i:02x}")))) {
-        Ok(CacheRoot::new(CacheKind::BuildCache, canonical))
+        Ok(CacheRoot { kind: CacheKind::BuildCache, path: canonical })
     } else {
         Err(Refusal::NotABuildCache { path: path.to_owned() })
     }
 }
 
 impl CacheRoot {
-    fn new(kind: CacheKind, path: PathBuf) -> Self {
-        Self { kind, path, real_dirs: Arc::default() }
-    }
-
     #[must_use]
     pub fn kind(&self) -> CacheKind {
         self.kind
@@ -194,17 +162,11 @@ impl CacheRoot {
         let mut p = self.path.clone();
         for part in &parts[..parts.len() - 1] {
             p.push(part);
-            if self.real_dirs.read().expect("poisoned").contains(&p) {
-                continue;
-            }
             match fs::symlink_metadata(&p) {
                 Ok(md) if md.file_type().is_symlink() => {
                     return Err(Refusal::ThroughSymlink { target: target.to_owned(), link: p });
                 }
-                Ok(md) if md.is_dir() => {
-                    self.real_dirs.write().expect("poisoned").insert(p.clone());
-                }
-                // Not there (nothing to delete) or not a directory (the removal fails): both safe.
+                // Not there (nothing to delete) or a real directory: both fine.
                 _ => {}
             }
         }
@@ -447,31 +409,6 @@ mod tests {
         assert_eq!(removed.files, 1);
         assert!(outside.join("keep").exists());
         assert!(fs::symlink_metadata(root.join("escape")).is_err());
-    }
-
-    #[test]
-    fn only_real_directories_are_remembered_and_only_for_one_root() {
-        let (t, root) = modcache();
-        let outside = t.path().join("outside");
-        fs::create_dir(&outside).unwrap();
-        fs::write(outside.join("f"), "x").unwrap();
-        let r = recognise_modcache(&root).unwrap();
-        // `a` is not there yet: fine, and not remembered.
-        assert!(r.check_inside(&root.join("a/f")).is_ok());
-        symlink(&outside, root.join("a")).unwrap();
-        assert!(matches!(r.remove_file(&root.join("a/f")), Err(Refusal::ThroughSymlink { .. })));
-        assert!(matches!(r.clone().check_inside(&root.join("a/f")), Err(Refusal::ThroughSymlink { .. })));
-        // A link is not remembered either: once it is gone and `a` is a real directory, it is fine.
-        fs::remove_file(root.join("a")).unwrap();
-        fs::create_dir(root.join("a")).unwrap();
-        assert!(r.check_inside(&root.join("a/f")).is_ok());
-        // A new root (a new run) looks again.
-        fs::remove_dir(root.join("a")).unwrap();
-        symlink(&outside, root.join("a")).unwrap();
-        let next = recognise_modcache(&root).unwrap();
-        assert_eq!(next, r);
-        assert!(matches!(next.remove_file(&root.join("a/f")), Err(Refusal::ThroughSymlink { .. })));
-        assert!(outside.join("f").exists());
     }
 
     #[test]
