@@ -33,7 +33,6 @@
 //! entry in an extracted tree is always a modification.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
@@ -223,9 +222,13 @@ pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
 /// Lower-case hex, as `%x` prints it.
 #[must_use]
 pub fn to_hex(bytes: &[u8]) -> String {
+    // Two summaries per version, one line per file: formatting machinery
+    // per byte showed in profiles.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     s
 }
@@ -281,17 +284,47 @@ pub fn hash_dir(dir: &Path, prefix: &str, zip: Option<&ZipHash>) -> Result<TreeH
 }
 
 /// A file read with positioned reads, so clones share one descriptor and
-/// never disturb each other's offsets.
+/// never disturb each other's offsets. Small reads are served from a
+/// read-ahead buffer: the zip crate parses the central directory field by
+/// field, which would otherwise cost three `pread`s per entry.
 #[derive(Clone)]
 struct SharedFile {
     file: Arc<File>,
     pos: u64,
     len: u64,
+    ahead: Vec<u8>,
+    ahead_at: u64,
+}
+
+/// Reads at least this large bypass the read-ahead buffer.
+const READ_AHEAD: usize = 8 * 1024;
+
+impl SharedFile {
+    fn new(file: File, len: u64) -> Self {
+        SharedFile { file: Arc::new(file), pos: 0, len, ahead: Vec::new(), ahead_at: 0 }
+    }
 }
 
 impl Read for SharedFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read_at(buf, self.pos)?;
+        if buf.len() >= READ_AHEAD {
+            let n = self.file.read_at(buf, self.pos)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        let in_ahead = |s: &Self| s.pos >= s.ahead_at && s.pos < s.ahead_at + s.ahead.len() as u64;
+        if !in_ahead(self) {
+            self.ahead.resize(READ_AHEAD, 0);
+            let n = self.file.read_at(&mut self.ahead, self.pos)?;
+            self.ahead.truncate(n);
+            self.ahead_at = self.pos;
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let off = usize::try_from(self.pos - self.ahead_at).expect("inside the read-ahead buffer");
+        let n = buf.len().min(self.ahead.len() - off);
+        buf[..n].copy_from_slice(&self.ahead[off..off + n]);
         self.pos += n as u64;
         Ok(n)
     }
@@ -357,35 +390,65 @@ struct WholeEntry {
     size: usize,
     compressed: usize,
     crc32: u32,
+    header_start: u64,
+    name_len: usize,
 }
 
+/// The fixed part of a local file header (APPNOTE 4.3.7).
+const LOCAL_HEADER_LEN: usize = 30;
+/// Read past the name on the chance that the local extra field is no
+/// longer, so that one `pread` usually brings header and data together.
+const LOCAL_EXTRA_SLACK: usize = 128;
+
 impl WholeEntry {
-    fn fits<R: Read>(raw: &zip::read::ZipFile<'_, R>) -> bool {
+    /// `None` when the entry is too large, encrypted or compressed other
+    /// than by Store or Deflate: then the zip crate streams it (and refuses
+    /// what Go's `archive/zip` refuses).
+    fn of(e: &zip::read::ZipFileEntry<'_>) -> Option<Self> {
         use zip::CompressionMethod as M;
-        !raw.encrypted()
-            && raw.size() <= WHOLE_ENTRY_MAX
-            && raw.compressed_size() <= WHOLE_ENTRY_MAX
-            && matches!(raw.compression(), M::Stored | M::Deflated)
-    }
-
-    fn of<R: Read>(raw: &zip::read::ZipFile<'_, R>) -> Self {
+        let fits = !e.encrypted()
+            && e.size() <= WHOLE_ENTRY_MAX
+            && e.compressed_size() <= WHOLE_ENTRY_MAX
+            && matches!(e.compression(), M::Stored | M::Deflated);
         let usize_of = |n: u64| usize::try_from(n).expect("bounded by WHOLE_ENTRY_MAX");
-        WholeEntry {
-            deflated: raw.compression() == zip::CompressionMethod::Deflated,
-            size: usize_of(raw.size()),
-            compressed: usize_of(raw.compressed_size()),
-            crc32: raw.crc32(),
-        }
+        fits.then(|| WholeEntry {
+            deflated: e.compression() == M::Deflated,
+            size: usize_of(e.size()),
+            compressed: usize_of(e.compressed_size()),
+            crc32: e.crc32(),
+            header_start: e.header_start(),
+            name_len: e.name_raw().len(),
+        })
     }
 
-    /// Reads the entry's stored bytes from `raw`, inflates them, checks
-    /// size and CRC-32 as Go's `archive/zip` does, hashes them and compares
-    /// them with `twin`.
-    fn hash(&self, mut raw: impl Read, twin: Option<File>) -> io::Result<([u8; 32], bool)> {
+    /// The entry's stored bytes: past the local header, whose name and
+    /// extra field lengths say where the data starts (`findBodyOffset` in
+    /// Go's `archive/zip`).
+    fn stored_bytes<'b>(&self, zip: &File, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
+        let corrupt = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+        let want = LOCAL_HEADER_LEN + self.name_len + LOCAL_EXTRA_SLACK + self.compressed;
+        let got = read_at_most(zip, sized(buf, want), self.header_start)?;
+        let header = &buf[..got];
+        if got < LOCAL_HEADER_LEN || header[..4] != *b"PK\x03\x04" {
+            return Err(corrupt("zip: not a valid zip file (no local file header where the directory says)"));
+        }
+        let le16 = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
+        let start = LOCAL_HEADER_LEN + le16(26) + le16(28);
+        if start + self.compressed <= got {
+            return Ok(&buf[start..start + self.compressed]);
+        }
+        let data = sized(buf, self.compressed);
+        zip.read_exact_at(data, self.header_start + start as u64)?;
+        Ok(data)
+    }
+
+    /// Reads the entry's stored bytes, inflates them, checks size and
+    /// CRC-32 as Go's `archive/zip` does, hashes them and compares them
+    /// with `twin`.
+    fn hash(&self, zip: &File, twin: Option<File>) -> io::Result<([u8; 32], bool)> {
         let corrupt = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
-        COMPRESSED.with_borrow_mut(|stored| {
-            let stored = sized(stored, self.compressed);
-            raw.read_exact(stored)?;
+        COMPRESSED.with_borrow_mut(|buf| {
+            let stored = self.stored_bytes(zip, buf)?;
             INFLATED.with_borrow_mut(|inflated| {
                 let data: &[u8] = if self.deflated {
                     let inflated = sized(inflated, self.size);
@@ -409,6 +472,20 @@ impl WholeEntry {
             })
         })
     }
+}
+
+/// Fills `buf` from `offset` as far as the file goes; returns how much.
+fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 /// CRC-32 and SHA-256 of `data`, and whether `twin` (whose size
@@ -442,14 +519,12 @@ pub fn hash_zip(path: &Path, twin: Option<(&Path, &str)>) -> Result<ZipHash, Has
     let io = |source| HashError::Io { path: path.to_owned(), source };
     let file = crate::noatime::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    hash_archive(path, SharedFile { file: Arc::new(file), pos: 0, len }, twin)
+    hash_archive(path, SharedFile::new(file, len), twin)
 }
 
-/// [`hash_zip`] over the zip's bytes, from memory or the file.
-fn hash_archive<R>(path: &Path, reader: R, twin: Option<(&Path, &str)>) -> Result<ZipHash, HashError>
-where
-    R: Read + Seek + Clone + Send + Sync,
-{
+/// [`hash_zip`] over the open zip.
+fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) -> Result<ZipHash, HashError> {
+    let file = Arc::clone(&reader.file);
     let archive =
         zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
     // A tree that cannot be opened is no twin: hash_dir reports it.
@@ -462,17 +537,15 @@ where
             |archive, i| {
                 let zip_err =
                     |e: zip::result::ZipError| HashError::Zip { path: path.to_owned(), message: e.to_string() };
-                let raw = archive.by_index_raw(i).map_err(zip_err)?;
-                let name = String::from_utf8_lossy(raw.name_raw()).into_owned();
+                let entry = archive.by_index_data(i).map_err(zip_err)?;
+                let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
                 if name.contains('\n') {
                     return Err(HashError::Newline { path: path.to_owned(), name });
                 }
-                let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, raw.size()));
-                let hashed = if WholeEntry::fits(&raw) {
-                    WholeEntry::of(&raw).hash(raw, twin_file)
-                } else {
-                    drop(raw);
-                    sha256_and_compare(&mut archive.by_index(i).map_err(zip_err)?, twin_file)
+                let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, entry.size()));
+                let hashed = match WholeEntry::of(&entry) {
+                    Some(whole) => whole.hash(&file, twin_file),
+                    None => sha256_and_compare(&mut archive.by_index(i).map_err(zip_err)?, twin_file),
                 };
                 let (sum, same) = hashed.map_err(|source| HashError::ZipEntry {
                     path: path.to_owned(),
@@ -567,6 +640,11 @@ mod tests {
             format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(summary.as_bytes())));
         assert_eq!(hash1_bytes(&[("a/c", b"one"), ("a/b", b"two")]), expected);
         assert_eq!(expected.len(), 47);
+    }
+
+    #[test]
+    fn hex_is_lower_case_and_zero_padded_like_go_percent_x() {
+        assert_eq!(to_hex(&[0x00, 0x0a, 0xab, 0xff, 0x10]), "000aabff10");
     }
 
     #[test]
