@@ -174,7 +174,8 @@ pub fn version_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
     let list = at_v.join("list");
     let err = |e: std::io::Error| LockError::Rewrite { path: list.clone(), source: e };
-    if !at_v.is_dir() {
+    // lstat, not is_dir: a symlinked @v would take the write out of the cache.
+    if !fs::symlink_metadata(at_v).is_ok_and(|m| m.is_dir()) {
         return Ok(());
     }
     let mut f = open_rw(&list).map_err(err)?;
@@ -245,6 +246,18 @@ mod tests {
         fs::remove_file(at_v.join("v1.1.0.mod")).unwrap();
         rewrite_version_list(&at_v).unwrap();
         assert_eq!(fs::read_to_string(at_v.join("list")).unwrap(), "");
+    }
+
+    #[test]
+    fn a_symlinked_at_v_directory_gets_no_list_written_through_it() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = t.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("v1.0.0.mod"), "module x\n").unwrap();
+        let at_v = t.path().join("@v");
+        std::os::unix::fs::symlink(&outside, &at_v).unwrap();
+        rewrite_version_list(&at_v).unwrap();
+        assert!(!outside.join("list").exists());
     }
 
     #[test]
