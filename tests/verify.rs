@@ -126,6 +126,47 @@ fn clean_cache_gokeep_and_go_mod_verify_both_report_nothing() {
         .stdout(predicates::str::contains("no problems found"));
 }
 
+/// `go build` fetches `.info` only for versions it resolves from a query;
+/// versions pinned in a go.mod get just `.mod` and `.zip`. Such a cache is
+/// as go leaves it, not an incomplete download.
+#[test]
+fn zips_go_fetched_without_info_by_building_are_no_finding() {
+    // example.com/x needs example.com/w only on Windows: go mod tidy, which
+    // loads every build tag, downloads w's zip; nothing asks for its .info.
+    let mut modules = standard_modules();
+    modules.push(
+        Module::new("example.com/w", "v1.0.0")
+            .file("w.go", "package w\n\n// Name is w's.\nfunc Name() string { return \"w\" }\n"),
+    );
+    modules.push(
+        Module::new("example.com/x", "v1.0.0")
+            .require("example.com/w", "v1.0.0")
+            .file("x.go", "package x\n\n// Name is x's.\nfunc Name() string { return \"x\" }\n")
+            .file("x_windows.go", "package x\n\nimport _ \"example.com/w\"\n"),
+    );
+    let fx = Fixture::published_only(modules);
+    fs::write(fx.consumer.join("go.mod"), "module example.com/consumer\n\ngo 1.21\n\nrequire example.com/x v1.0.0\n")
+        .unwrap();
+    fs::write(
+        fx.consumer.join("consumer.go"),
+        "package consumer\n\nimport \"example.com/x\"\n\n// Name is x's.\nfunc Name() string { return x.Name() }\n",
+    )
+    .unwrap();
+    fx.sandbox.go_ok(&fx.consumer, &["mod", "tidy"]);
+    fx.consumer_go_build_ok();
+    let without_info: Vec<_> = fx
+        .modules
+        .iter()
+        .filter(|(p, v)| fx.download_file(p, v, "zip").exists() && !fx.download_file(p, v, "info").exists())
+        .collect();
+    assert!(!without_info.is_empty(), "go build fetched .info for every version: the test no longer pins anything");
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{:#}", v["findings"]);
+    assert_eq!(code, 0);
+    let (ok, flags) = go_mod_verify_flags(&fx);
+    assert!(ok && flags.is_empty());
+}
+
 #[test]
 fn hashes_match_what_go_wrote_in_ziphash_and_go_sum() {
     // A clean cache means every zip and tree hashed to its .ziphash and every

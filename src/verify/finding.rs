@@ -53,7 +53,7 @@ pub enum FindingKind {
     ExtractTemp,
     /// An extracted tree with neither zip nor `.ziphash`.
     ExtractedWithoutDownload,
-    /// A zip without its `.info` or `.mod`.
+    /// A zip without its `.mod`.
     IncompleteDownload,
     /// A go.sum `h1:` line differs from the cache's hash of the module.
     GoSumMismatch,

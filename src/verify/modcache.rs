@@ -450,19 +450,12 @@ impl Checker<'_> {
                 self.findings.push(f);
             }
         }
-        // cmd/go keeps no .info/.mod on disk for toolchains (`cachingRepo`).
-        if rec.has(DownloadFile::Zip)
-            && !rec.is_toolchain()
-            && !(rec.has(DownloadFile::Info) && rec.has(DownloadFile::Mod))
-        {
-            let missing: Vec<&str> = [(DownloadFile::Info, ".info"), (DownloadFile::Mod, ".mod")]
-                .iter()
-                .filter(|(f, _)| !rec.has(*f))
-                .map(|(_, n)| *n)
-                .collect();
-            let f = self
-                .finding(K::IncompleteDownload, format!("zip without {}", missing.join(" and ")))
-                .path(self.paths.file("zip"));
+        // go writes .info only for versions it resolved through a query
+        // (`go mod tidy` downloads zips it reached through a go.mod without
+        // one), but it loads a version's go.mod before its zip. cmd/go keeps
+        // no .mod on disk for toolchains (`cachingRepo`).
+        if rec.has(DownloadFile::Zip) && !rec.is_toolchain() && !rec.has(DownloadFile::Mod) {
+            let f = self.finding(K::IncompleteDownload, "zip without .mod").path(self.paths.file("zip"));
             self.findings.push(f);
         }
     }
