@@ -141,9 +141,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         if args.online {
             let gosumdb = env_or(&env, "GOSUMDB", "sum.golang.org");
             let nosumdb = env_or(&env, "GONOSUMDB", "");
-            let db = gosumdb.split_whitespace().next().unwrap_or("").split('+').next().unwrap_or("").to_owned();
-            if gosumdb != "off" && !db.is_empty() && !gokeep::policy::match_prefix_patterns(&nosumdb, &m.module) {
-                let (url, r) = online::sumdb_hash(&db, &m.module, &m.version, m.go_mod);
+            let goproxy = env_or(&env, "GOPROXY", "https://proxy.golang.org,direct");
+            if !matches!(gosumdb.trim(), "off" | "") && !gokeep::policy::match_prefix_patterns(&nosumdb, &m.module) {
+                let (db, url, r) = online::sumdb_hash(&goproxy, &gosumdb, &m.module, &m.version, m.go_mod);
                 ext.sumdb = Some((db, url, r));
             }
         }

@@ -2,9 +2,12 @@
 //! checksum database's `/lookup` answer, fetched fresh.
 //!
 //! `file://` proxies are read directly, `http(s)://` URLs fetched with ureq
-//! (rustls, the webpki roots). The sumdb answer's signature is not checked
-//! here: it is one witness
-//! among several, labelled as fetched, never a reason to accept a hash.
+//! (rustls, verifying against the system's certificates as go does, so a
+//! company CA that go trusts is trusted here too). The checksum database is
+//! reached the way go reaches it: through the first proxy that says it
+//! proxies that database, else directly. The sumdb answer's signature is not
+//! checked here: it is one witness among several, labelled as fetched, never
+//! a reason to accept a hash.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,15 +34,46 @@ pub fn proxy_urls(goproxy: &str) -> Vec<String> {
 /// cmd/go refuses module zips larger than this (`modzip.MaxZipFile`).
 const MAX_DOWNLOAD: u64 = 500 << 20;
 
-fn get(url: &str, dest: &Path) -> Result<(), String> {
-    if let Some(path) = url.strip_prefix("file://") {
-        return std::fs::copy(path, dest).map(|_| ()).map_err(|e| format!("{path}: {e}"));
+fn agent() -> ureq::Agent {
+    use ureq::tls::{RootCerts, TlsConfig};
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .tls_config(TlsConfig::builder().root_certs(RootCerts::PlatformVerifier).build())
+        .build()
+        .into()
+}
+
+/// Why a fetch failed: "not found" (404, 410, a missing file) moves on to
+/// the next proxy where go does; anything else does not.
+#[derive(Debug)]
+enum FetchError {
+    NotFound(String),
+    Other(String),
+}
+
+impl From<FetchError> for String {
+    fn from(e: FetchError) -> String {
+        match e {
+            FetchError::NotFound(s) | FetchError::Other(s) => s,
+        }
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
-    let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
-    let mut file = std::fs::File::create(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+}
+
+fn get(url: &str, dest: &Path) -> Result<(), FetchError> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return std::fs::copy(path, dest).map(|_| ()).map_err(|e| {
+            let what = format!("{path}: {e}");
+            if e.kind() == std::io::ErrorKind::NotFound { FetchError::NotFound(what) } else { FetchError::Other(what) }
+        });
+    }
+    let mut response = agent().get(url).call().map_err(|e| match e {
+        ureq::Error::StatusCode(404 | 410) => FetchError::NotFound(format!("{url}: {e}")),
+        e => FetchError::Other(format!("{url}: {e}")),
+    })?;
+    let other = FetchError::Other;
+    let mut file = std::fs::File::create(dest).map_err(|e| other(format!("{}: {e}", dest.display())))?;
     let mut body = response.body_mut().with_config().limit(MAX_DOWNLOAD).reader();
-    std::io::copy(&mut body, &mut file).map(|_| ()).map_err(|e| e.to_string())
+    std::io::copy(&mut body, &mut file).map(|_| ()).map_err(|e| other(format!("{url}: {e}")))
 }
 
 /// Fetches the version's zip (or `.mod`) from the first proxy that has it
@@ -56,7 +90,7 @@ pub fn proxy_hash(
     let mut last = None;
     for base in proxy_urls(goproxy) {
         let url = format!("{base}/{}/@v/{}.{}", escape(module), escape(version), if go_mod { "mod" } else { "zip" });
-        let r = get(&url, &dest).and_then(|()| {
+        let r = get(&url, &dest).map_err(String::from).and_then(|()| {
             if go_mod {
                 std::fs::read(&dest).map(|d| dirhash::hash_go_mod(&d)).map_err(|e| e.to_string())
             } else {
@@ -74,9 +108,44 @@ pub fn proxy_hash(
     last
 }
 
-/// Asks the checksum database (`https://<db>/lookup/...`) for the version.
-pub fn sumdb_hash(db: &str, module: &str, version: &str, go_mod: bool) -> (String, Result<String, String>) {
-    let url = format!("https://{db}/lookup/{}@{}", escape(module), escape(version));
+/// Where go reads the checksum database `name` from (`initBase` in
+/// `modfetch/sumdb.go`): the first proxy that answers
+/// `<proxy>/sumdb/<name>/supported`; a "not found" moves on to the next
+/// proxy, `direct`, `off` or the end of the list mean `direct`, and any
+/// other failure means the database cannot be reached.
+fn sumdb_base(goproxy: &str, name: &str, direct: &str) -> Result<String, String> {
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for proxy in proxy_urls(goproxy) {
+        let base = format!("{proxy}/sumdb/{name}");
+        match get(&format!("{base}/supported"), &tmp.path().join("supported")) {
+            Ok(()) => return Ok(base),
+            Err(FetchError::NotFound(_)) => {}
+            Err(FetchError::Other(e)) => return Err(e),
+        }
+    }
+    Ok(direct.trim_end_matches('/').to_owned())
+}
+
+/// Asks the checksum database named by `gosumdb` (GOSUMDB: `name[+key]
+/// [url]`) for the version, through a proxy of `goproxy` if one proxies it.
+/// Returns the database's name, the URL asked and the hash or the error.
+#[must_use]
+pub fn sumdb_hash(
+    goproxy: &str,
+    gosumdb: &str,
+    module: &str,
+    version: &str,
+    go_mod: bool,
+) -> (String, String, Result<String, String>) {
+    let mut fields = gosumdb.split_whitespace();
+    let name = fields.next().unwrap_or("").split('+').next().unwrap_or("").to_owned();
+    let direct = fields.next().map_or_else(|| format!("https://{name}"), str::to_owned);
+    let lookup = format!("/lookup/{}@{}", escape(module), escape(version));
+    let base = match sumdb_base(goproxy, &name, &direct) {
+        Ok(b) => b,
+        Err(e) => return (name, format!("{direct}{lookup}"), Err(e)),
+    };
+    let url = format!("{base}{lookup}");
     let r = (|| {
         let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
         let dest = tmp.path().join("lookup");
@@ -85,7 +154,7 @@ pub fn sumdb_hash(db: &str, module: &str, version: &str, go_mod: bool) -> (Strin
         let (zip, gm) = parse_lookup(&data, module, version);
         (if go_mod { gm } else { zip }).ok_or_else(|| "no record in the answer".to_owned())
     })();
-    (url, r)
+    (name, url, r)
 }
 
 #[cfg(test)]
@@ -101,26 +170,76 @@ mod tests {
         assert!(proxy_urls("off").is_empty());
     }
 
-    /// One HTTP/1.1 exchange on loopback: answers `body` and hands back the request line.
-    fn serve_once(body: &'static [u8]) -> (String, std::thread::JoinHandle<String>) {
+    /// HTTP/1.1 on loopback: one connection per answer, in order; hands
+    /// back the request lines.
+    fn serve(answers: Vec<(u16, &'static [u8])>) -> (String, std::thread::JoinHandle<Vec<String>>) {
         use std::io::{BufRead, BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let handle = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap() > 2 {
-                line.clear();
+            let mut requests = Vec::new();
+            for (status, body) in answers {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap() > 2 {
+                    line.clear();
+                }
+                let mut stream = stream;
+                write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                    .unwrap();
+                stream.write_all(body).unwrap();
+                requests.push(request_line.trim_end().to_owned());
             }
-            let mut stream = stream;
-            write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
-            stream.write_all(body).unwrap();
-            request_line
+            requests
         });
         (addr, handle)
+    }
+
+    fn serve_once(body: &'static [u8]) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        serve(vec![(200, body)])
+    }
+
+    const LOOKUP: &[u8] = b"7\nexample.com/Org/Lib v1.0.0 h1:zip=\nexample.com/Org/Lib v1.0.0/go.mod h1:mod=\n\ngo.sum database tree\n8\nx=\n\n\xe2\x80\x94 sum.golang.org A=\n";
+
+    #[test]
+    fn the_checksum_database_is_asked_through_a_proxy_that_proxies_it() {
+        let (proxy, server) = serve(vec![(200, b""), (200, LOOKUP)]);
+        let (db, url, hash) =
+            sumdb_hash(&format!("{proxy},direct"), "sum.golang.org+key", "example.com/Org/Lib", "v1.0.0", false);
+        assert_eq!(db, "sum.golang.org");
+        assert_eq!(url, format!("{proxy}/sumdb/sum.golang.org/lookup/example.com/!org/!lib@v1.0.0"));
+        assert_eq!(hash.unwrap(), "h1:zip=");
+        assert_eq!(
+            server.join().unwrap(),
+            [
+                "GET /sumdb/sum.golang.org/supported HTTP/1.1",
+                "GET /sumdb/sum.golang.org/lookup/example.com/!org/!lib@v1.0.0 HTTP/1.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_proxy_that_does_not_proxy_the_database_is_passed_over_like_go_does() {
+        let (first, server) = serve(vec![(404, b"not here")]);
+        let second = tempfile::tempdir().unwrap();
+        let db = second.path().join("sumdb/sum.golang.org");
+        std::fs::create_dir_all(db.join("lookup/example.com/!org/!lib@v1.0.0").parent().unwrap()).unwrap();
+        std::fs::write(db.join("supported"), b"").unwrap();
+        std::fs::write(db.join("lookup/example.com/!org/!lib@v1.0.0"), LOOKUP).unwrap();
+        let goproxy = format!("{first},file://{}", second.path().display());
+        let (_, url, hash) = sumdb_hash(&goproxy, "sum.golang.org", "example.com/Org/Lib", "v1.0.0", true);
+        assert_eq!(hash.unwrap(), "h1:mod=");
+        assert!(url.starts_with("file://"), "{url}");
+        assert_eq!(server.join().unwrap(), ["GET /sumdb/sum.golang.org/supported HTTP/1.1"]);
+        // Any other failure of the first proxy ends the search, as in go.
+        let (first, server) = serve(vec![(500, b"broken")]);
+        let goproxy = format!("{first},file://{}", second.path().display());
+        let (_, _, hash) = sumdb_hash(&goproxy, "sum.golang.org", "example.com/Org/Lib", "v1.0.0", true);
+        assert!(hash.unwrap_err().contains("500"));
+        server.join().unwrap();
     }
 
     #[test]
@@ -130,6 +249,6 @@ mod tests {
         let (url, hash) = proxy_hash(&proxy, "example.com/Org/Lib", "v1.0.0", true).unwrap();
         assert_eq!(url, format!("{proxy}/example.com/!org/!lib/@v/v1.0.0.mod"));
         assert_eq!(hash.unwrap(), dirhash::hash_go_mod(GO_MOD));
-        assert_eq!(server.join().unwrap().trim_end(), "GET /example.com/!org/!lib/@v/v1.0.0.mod HTTP/1.1");
+        assert_eq!(server.join().unwrap(), ["GET /example.com/!org/!lib/@v/v1.0.0.mod HTTP/1.1"]);
     }
 }
