@@ -129,7 +129,6 @@ fn sumdb_base(goproxy: &str, name: &str, direct: &str) -> Result<String, String>
 /// Asks the checksum database named by `gosumdb` (GOSUMDB: `name[+key]
 /// [url]`) for the version, through a proxy of `goproxy` if one proxies it.
 /// Returns the database's name, the URL asked and the hash or the error.
-#[must_use]
 pub fn sumdb_hash(
     goproxy: &str,
     gosumdb: &str,
