@@ -134,9 +134,16 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     };
     let dbs = gokeep::verify::sumdb::databases(&modcache);
     let mut explanations = Vec::new();
+    // One version can fail twice (its zip and its go.mod): hash it once.
+    let mut checked = std::collections::HashMap::new();
     for m in &mismatches {
-        let check = modcache::record_for(&modcache, &m.module, &m.version)
-            .map(|rec| modcache::check_version(&modcache, &rec, &dbs));
+        let check = checked
+            .entry((m.module.clone(), m.version.clone()))
+            .or_insert_with(|| {
+                modcache::record_for(&modcache, &m.module, &m.version)
+                    .map(|rec| modcache::check_version(&modcache, &rec, &dbs))
+            })
+            .clone();
         let mut ext = external(m, proj.as_ref(), args.online, &env);
         if args.online {
             let gosumdb = env_or(&env, "GOSUMDB", "sum.golang.org");
