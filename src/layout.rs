@@ -375,7 +375,9 @@ pub enum BuildPath {
     Structure,
     /// `<xx>/<64 hex>-a`: an action (index) entry.
     Action { id: String },
-    /// `<xx>/<64 hex>-d`: an output (data) blob named by its SHA-256.
+    /// `<xx>/<64 hex>-d`: an output (data) blob named by its SHA-256; or,
+    /// since Go 1.24, a directory holding the one executable `go run` or
+    /// `go tool` built (`PutExecutable`, `OutputFile` in cache.go).
     Output { id: String },
     /// `README`, `trim.txt`, `testexpire.txt`: cmd/go's own bookkeeping, never removed.
     Bookkeeping,
@@ -401,11 +403,11 @@ pub fn classify_gocache(rel: &Path, is_dir: bool) -> BuildPath {
         ["README" | "trim.txt" | "testexpire.txt"] if !is_dir => BuildPath::Bookkeeping,
         ["log.txt"] if !is_dir => BuildPath::Log,
         [shard] if is_dir && is_hex(shard, 2) => BuildPath::Structure,
-        [shard, name] if !is_dir && is_hex(shard, 2) => {
+        [shard, name] if is_hex(shard, 2) => {
             let entry = |suffix: &str| {
                 name.strip_suffix(suffix).filter(|id| is_hex(id, 64) && id.starts_with(shard)).map(str::to_owned)
             };
-            if let Some(id) = entry("-a") {
+            if let Some(id) = entry("-a").filter(|_| !is_dir) {
                 BuildPath::Action { id }
             } else if let Some(id) = entry("-d") {
                 BuildPath::Output { id }
@@ -659,6 +661,8 @@ mod tests {
         let g = |p: &str, d| classify_gocache(&PathBuf::from(p), d);
         assert_eq!(g(&format!("ab/{id}-a"), false), BuildPath::Action { id: id.clone() });
         assert_eq!(g(&format!("ab/{id}-d"), false), BuildPath::Output { id: id.clone() });
+        assert_eq!(g(&format!("ab/{id}-d"), true), BuildPath::Output { id: id.clone() }, "an executable entry");
+        assert_eq!(g(&format!("ab/{id}-a"), true), BuildPath::Unknown, "go writes no action directory");
         assert_eq!(g(&format!("cd/{id}-d"), false), BuildPath::Unknown, "shard must match the id");
         assert_eq!(g("ab", true), BuildPath::Structure);
         assert_eq!(g("README", false), BuildPath::Bookkeeping);

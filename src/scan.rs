@@ -517,8 +517,12 @@ impl Walker {
     fn gocache_dir(&self, dir: &Path, md: &Metadata) -> Acc {
         let mut acc = Acc::default();
         let class = layout::classify_gocache(self.rel(dir), true);
-        if class == BuildPath::Fuzz || class == BuildPath::Unknown {
+        if matches!(class, BuildPath::Fuzz | BuildPath::Unknown | BuildPath::Output { .. }) {
             let s = self.sum_tree(dir, md, &mut acc);
+            if matches!(class, BuildPath::Output { .. }) {
+                // An executable entry: go marks the directory used, not the file in it.
+                *acc.by_day.entry(md.mtime().div_euclid(86_400)).or_default() += &s;
+            }
             acc.add(class.category(), &s);
             return acc;
         }

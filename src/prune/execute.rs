@@ -598,15 +598,18 @@ impl Executor {
                 for e in entries.filter_map(Result::ok) {
                     let p = e.path();
                     let Ok(rel) = p.strip_prefix(root.path()) else { continue };
-                    if !matches!(
-                        layout::classify_gocache(rel, false),
-                        BuildPath::Action { .. } | BuildPath::Output { .. }
-                    ) {
+                    let Ok(md) = e.metadata() else { continue };
+                    let class = layout::classify_gocache(rel, md.is_dir());
+                    if Timestamp(md.mtime()) >= cutoff {
                         continue;
                     }
-                    let Ok(md) = e.metadata() else { continue };
-                    if md.is_file() && Timestamp(md.mtime()) < cutoff {
-                        add(&mut r, &p, root.remove_file(&p));
+                    match class {
+                        BuildPath::Action { .. } | BuildPath::Output { .. } if md.is_file() => {
+                            add(&mut r, &p, root.remove_file(&p));
+                        }
+                        // An executable entry (`<id>-d/<name>`); go's Trim removes it whole.
+                        BuildPath::Output { .. } if md.is_dir() => add(&mut r, &p, root.remove_tree(&p)),
+                        _ => {}
                     }
                 }
                 r

@@ -198,11 +198,13 @@ pub fn refresh_build_entries(root: &CacheRoot, now: Timestamp) -> Refresh {
             for e in rd.filter_map(Result::ok) {
                 let p = e.path();
                 let Ok(rel) = p.strip_prefix(root.path()) else { continue };
+                let Ok(ft) = e.file_type() else { continue };
+                // An executable entry is a directory; go marks the directory used.
                 let is_entry = matches!(
-                    layout::classify_gocache(rel, false),
+                    layout::classify_gocache(rel, ft.is_dir()),
                     layout::BuildPath::Action { .. } | layout::BuildPath::Output { .. }
                 );
-                if is_entry && e.file_type().is_ok_and(|ft| ft.is_file()) {
+                if is_entry && (ft.is_file() || ft.is_dir()) {
                     match filetime::set_file_mtime(&p, t) {
                         Ok(()) => r.entries += 1,
                         Err(err) => r.failures.push(Failure { path: p, message: err.to_string() }),

@@ -10,6 +10,12 @@
 //!
 //! A missing output is normal (trimming removes `-a` and `-d` files
 //! independently) and is not reported.
+//!
+//! Since Go 1.24 an executable built by `go run` or `go tool` is stored as a
+//! directory `<output id>-d/` holding that one file under its own name
+//! (`PutExecutable`); `OutputFile` refuses such a directory unless it holds
+//! exactly one entry, and the action's size and the output id are those of
+//! the file inside.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -151,6 +157,19 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
         .map(|(id, (size, action))| {
             let path = root.join(&id[..2]).join(format!("{id}-d"));
             let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, None) };
+            let (path, md) = if md.is_dir() {
+                match executable_in(&path) {
+                    Ok(found) => found,
+                    Err(why) => {
+                        let f = Finding::new(K::BuildOutputMismatch, format!("executable entry is not usable: {why}"))
+                            .path(&path)
+                            .path(action);
+                        return (true, Some(f));
+                    }
+                }
+            } else {
+                (path, md)
+            };
             if md.len() != *size {
                 return (
                     true,
@@ -187,6 +206,20 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
     findings.extend(out_findings.into_iter().filter_map(|(_, f)| f));
     findings.sort_by(|a, b| a.paths.cmp(&b.paths));
     Ok(GocacheCheck { root: root.to_owned(), actions_checked: actions, outputs_checked: outputs, findings })
+}
+
+/// The one regular file an executable entry directory must hold.
+fn executable_in(dir: &Path) -> Result<(PathBuf, std::fs::Metadata), String> {
+    let entries: Vec<_> =
+        std::fs::read_dir(dir).map_err(|e| e.to_string())?.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let [only] = entries.as_slice() else {
+        return Err(format!("{} entries where go expects exactly one", entries.len()));
+    };
+    let md = std::fs::symlink_metadata(only.path()).map_err(|e| e.to_string())?;
+    if !md.is_file() {
+        return Err(format!("{} is not a regular file", only.path().display()));
+    }
+    Ok((only.path(), md))
 }
 
 fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
