@@ -152,60 +152,43 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
         }
     }
     // Pass 2: outputs, each hashed once however many actions name it.
-    let out_findings: Vec<(bool, Option<Finding>)> = wanted
-        .par_iter()
-        .map(|(id, (size, action))| {
-            let path = root.join(&id[..2]).join(format!("{id}-d"));
-            let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, None) };
-            let (path, md) = if md.is_dir() {
-                match executable_in(&path) {
-                    Ok(found) => found,
-                    Err(why) => {
-                        let f = Finding::new(K::BuildOutputMismatch, format!("executable entry is not usable: {why}"))
-                            .path(&path)
-                            .path(action);
-                        return (true, Some(f));
-                    }
-                }
-            } else {
-                (path, md)
-            };
-            if md.len() != *size {
-                return (
-                    true,
-                    Some(
-                        Finding::new(K::BuildOutputMismatch, "output size differs from its action entry")
-                            .path(&path)
-                            .path(action)
-                            .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len()))),
-                    ),
-                );
-            }
-            match sha256_file(&path) {
-                Ok(sum) => {
-                    let hex = super::dirhash::to_hex(&sum);
-                    if hex == *id {
-                        (true, None)
-                    } else {
-                        (
-                            true,
-                            Some(
-                                Finding::new(K::BuildOutputMismatch, "output content differs from its SHA-256 name")
-                                    .path(&path)
-                                    .path(action)
-                                    .hashes(Some(id), Some(&hex)),
-                            ),
-                        )
-                    }
-                }
-                Err(e) => (true, Some(Finding::new(K::BuildOutputMismatch, e.to_string()).path(&path).path(action))),
-            }
-        })
-        .collect();
+    let out_findings: Vec<(bool, Option<Finding>)> =
+        wanted.par_iter().map(|(id, (size, action))| check_output(root, id, *size, action)).collect();
     let outputs = out_findings.iter().filter(|(seen, _)| *seen).count();
     findings.extend(out_findings.into_iter().filter_map(|(_, f)| f));
     findings.sort_by(|a, b| a.paths.cmp(&b.paths));
     Ok(GocacheCheck { root: root.to_owned(), actions_checked: actions, outputs_checked: outputs, findings })
+}
+
+/// One output against the action entry naming it: whether it exists, and
+/// what is wrong with it.
+fn check_output(root: &Path, id: &str, size: u64, action: &Path) -> (bool, Option<Finding>) {
+    let path = root.join(&id[..2]).join(format!("{id}-d"));
+    let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, None) };
+    let bad = |path: &Path, what: String| Finding::new(K::BuildOutputMismatch, what).path(path).path(action);
+    let (path, md) = if md.is_dir() {
+        match executable_in(&path) {
+            Ok(found) => found,
+            Err(why) => return (true, Some(bad(&path, format!("executable entry is not usable: {why}")))),
+        }
+    } else {
+        (path, md)
+    };
+    if md.len() != size {
+        let f = bad(&path, "output size differs from its action entry".to_owned())
+            .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len())));
+        return (true, Some(f));
+    }
+    match sha256_file(&path) {
+        Ok(sum) => {
+            let hex = super::dirhash::to_hex(&sum);
+            let f = (hex != id).then(|| {
+                bad(&path, "output content differs from its SHA-256 name".to_owned()).hashes(Some(id), Some(&hex))
+            });
+            (true, f)
+        }
+        Err(e) => (true, Some(bad(&path, e.to_string()))),
+    }
 }
 
 /// The one regular file an executable entry directory must hold.
