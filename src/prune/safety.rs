@@ -17,18 +17,19 @@
 //! ## Deleting
 //! [`CacheRoot::remove_tree`] and [`CacheRoot::remove_file`] check that the
 //! target is strictly inside the root, lexically (no `..`) and physically (no
-//! component between the root and the target is a symbolic link). They never
-//! follow a link: a link is unlinked as itself. Directories Go made read-only
+//! component between the root and the target is a symbolic link). They then
+//! open the root and each directory on the way with `O_NOFOLLOW` and work
+//! relative to the last one (`unlinkat`), so a directory swapped for a link
+//! after the check is refused, not followed. A link is unlinked as itself. Directories Go made read-only
 //! (extracted module trees are 0555) are made owner-writable just before
 //! their children are removed. Something that vanished in the meantime is
 //! not an error: another process removing it is the same outcome.
 
 use std::ffi::CString;
-use std::fs::{self, Metadata};
+use std::fs;
 use std::io::ErrorKind;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, fchmod, fstat, openat, statat, unlinkat};
@@ -173,32 +174,70 @@ impl CacheRoot {
         Ok(())
     }
 
+    /// The directory holding `target`, opened by walking down from the root
+    /// one component at a time without following links, and the target's
+    /// name in it. The removal then works relative to that descriptor, so a
+    /// directory swapped for a link after the check is never followed.
+    /// `Ok(None)`: a directory on the way is not there, nothing to remove.
+    fn open_parent(&self, target: &Path) -> Result<Option<(OwnedFd, CString)>, Refusal> {
+        self.check_inside(target)?;
+        let rel = target.strip_prefix(&self.path).expect("check_inside: target is below the root");
+        let parts: Vec<&std::ffi::OsStr> =
+            rel.components().filter_map(|c| if let Component::Normal(s) = c { Some(s) } else { None }).collect();
+        let (name, dirs) = parts.split_last().expect("check_inside: target is not the root");
+        let unreadable = |e: Errno| Refusal::Unreadable { path: self.path.clone(), source: e.into() };
+        let mut fd = openat(CWD, &self.path, DIR_FLAGS, Mode::empty()).map_err(unreadable)?;
+        let mut at = self.path.clone();
+        for d in dirs {
+            at.push(d);
+            fd = match openat(&fd, *d, DIR_FLAGS, Mode::empty()) {
+                Ok(next) => next,
+                Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
+                Err(Errno::LOOP) => return Err(Refusal::ThroughSymlink { target: target.to_owned(), link: at }),
+                Err(e) => return Err(Refusal::Unreadable { path: at, source: e.into() }),
+            };
+        }
+        let name = CString::new(name.as_bytes())
+            .map_err(|_| Refusal::Outside { target: target.to_owned(), root: self.path.clone() })?;
+        Ok(Some((fd, name)))
+    }
+
     /// Removes a file or symbolic link (never what it points to) inside the root.
     pub fn remove_file(&self, target: &Path) -> Result<Removal, Refusal> {
-        self.check_inside(target)?;
         let mut r = Removal::default();
-        match fs::symlink_metadata(target) {
-            Ok(md) if md.is_dir() => r.fail(target, "is a directory, expected a file"),
-            Ok(md) => unlink(target, &md, &mut r),
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => r.fail(target, e),
+        let Some((parent, name)) = self.open_parent(target)? else { return Ok(r) };
+        match statat(&parent, &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+                r.fail(target, "is a directory, expected a file");
+            }
+            Ok(st) => unlink_at(&parent, &name, &st, target, &mut r),
+            Err(Errno::NOENT) => {}
+            Err(e) => r.fail(target, std::io::Error::from(e)),
         }
         Ok(r)
     }
 
     /// Removes a directory tree (or a single file or link) inside the root.
     pub fn remove_tree(&self, target: &Path) -> Result<Removal, Refusal> {
-        self.check_inside(target)?;
         let mut r = Removal::default();
-        match fs::symlink_metadata(target) {
-            Ok(md) if md.is_dir() => remove_dir_all(target, &md, &mut r),
-            Ok(md) => unlink(target, &md, &mut r),
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => r.fail(target, e),
+        let Some((parent, name)) = self.open_parent(target)? else { return Ok(r) };
+        match openat(&parent, &name, DIR_FLAGS, Mode::empty()) {
+            Ok(sub) => remove_subdir(&parent, &name, &sub, target, &mut r),
+            // Not a directory: a file or a link, removed as itself.
+            Err(Errno::NOTDIR | Errno::LOOP) => match statat(&parent, &name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) => unlink_at(&parent, &name, &st, target, &mut r),
+                Err(Errno::NOENT) => {}
+                Err(e) => r.fail(target, std::io::Error::from(e)),
+            },
+            Err(Errno::NOENT) => {}
+            Err(e) => r.fail(target, std::io::Error::from(e)),
         }
         Ok(r)
     }
 }
+
+/// How every directory on the way to a removal is opened: never through a link.
+const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Removal) {
     r.apparent_bytes += size;
@@ -213,11 +252,17 @@ fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Removal) {
     }
 }
 
-fn unlink(p: &Path, md: &Metadata, r: &mut Removal) {
-    match fs::remove_file(p) {
-        Ok(()) => count(md.len(), md.blocks(), md.nlink(), false, r),
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => r.fail(p, e),
+// The field types of `stat` differ between targets (st_nlink is u32 on some).
+#[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
+fn count_stat(st: &rustix::fs::Stat, is_dir: bool, r: &mut Removal) {
+    count(st.st_size as u64, st.st_blocks as u64, st.st_nlink as u64, is_dir, r);
+}
+
+fn unlink_at(dir: &OwnedFd, name: &CString, st: &rustix::fs::Stat, path: &Path, r: &mut Removal) {
+    match unlinkat(dir, name, AtFlags::empty()) {
+        Ok(()) => count_stat(st, false, r),
+        Err(Errno::NOENT) => {}
+        Err(e) => r.fail(path, std::io::Error::from(e)),
     }
 }
 
@@ -226,31 +271,6 @@ fn unlink(p: &Path, md: &Metadata, r: &mut Removal) {
 /// halfway through is never entered, and no path is resolved twice. A
 /// directory without owner write or search permission is opened up first,
 /// as Go's `modfetch.RemoveAll` does; its mode is irrelevant once it is gone.
-fn remove_dir_all(dir: &Path, md: &Metadata, r: &mut Removal) {
-    let fd = match openat(
-        CWD,
-        dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return,
-        Err(e) => return r.fail(dir, std::io::Error::from(e)),
-    };
-    let mode = md.permissions().mode();
-    if mode & 0o700 != 0o700 {
-        // Not fatal: root removes entries from a read-only directory anyway.
-        let _ = fchmod(&fd, Mode::from_raw_mode((mode | 0o700) & 0o7777));
-    }
-    remove_contents(&fd, dir, r);
-    drop(fd);
-    match fs::remove_dir(dir) {
-        Ok(()) => count(md.len(), md.blocks(), md.nlink(), true, r),
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => r.fail(dir, e),
-    }
-}
-
 fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Removal) {
     let mut entries: Vec<(CString, FileType)> = Vec::new();
     match Dir::read_from(dirfd) {
@@ -275,12 +295,7 @@ fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Removal) {
     for (name, ft) in entries {
         let child = || path.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
         if ft == FileType::Directory || ft == FileType::Unknown {
-            match openat(
-                dirfd,
-                &name,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            ) {
+            match openat(dirfd, &name, DIR_FLAGS, Mode::empty()) {
                 Ok(sub) => {
                     remove_subdir(dirfd, &name, &sub, &child(), r);
                     continue;
@@ -294,16 +309,8 @@ fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Removal) {
                 }
             }
         }
-        let st = match statat(dirfd, &name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => st,
-            Err(Errno::NOENT) => continue,
-            Err(e) => {
-                r.fail(&child(), std::io::Error::from(e));
-                continue;
-            }
-        };
-        match unlinkat(dirfd, &name, AtFlags::empty()) {
-            Ok(()) => count(st.st_size as u64, st.st_blocks as u64, st.st_nlink as u64, false, r),
+        match statat(dirfd, &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => unlink_at(dirfd, &name, &st, &child(), r),
             Err(Errno::NOENT) => {}
             Err(e) => r.fail(&child(), std::io::Error::from(e)),
         }
@@ -320,7 +327,7 @@ fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r
     }
     remove_contents(sub, path, r);
     match unlinkat(parent, name, AtFlags::REMOVEDIR) {
-        Ok(()) => count(st.st_size as u64, st.st_blocks as u64, st.st_nlink as u64, true, r),
+        Ok(()) => count_stat(&st, true, r),
         Err(Errno::NOENT) => {}
         Err(e) => r.fail(path, std::io::Error::from(e)),
     }
@@ -335,7 +342,7 @@ impl Removal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{PermissionsExt, symlink};
 
     fn modcache() -> (tempfile::TempDir, PathBuf) {
         let t = tempfile::tempdir().unwrap();
