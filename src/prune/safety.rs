@@ -32,7 +32,9 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, fchmod, fstat, openat, statat, unlinkat};
+use rustix::fs::{
+    AtFlags, CWD, Dir, FileType, Mode, OFlags, ResolveFlags, fchmod, fstat, openat, openat2, statat, unlinkat,
+};
 use rustix::io::Errno;
 
 use crate::scan::CacheKind;
@@ -144,9 +146,9 @@ impl CacheRoot {
         &self.path
     }
 
-    /// Checks that `target` is strictly inside the root and reached through
-    /// real directories only. The target itself may be a symbolic link.
-    pub fn check_inside(&self, target: &Path) -> Result<(), Refusal> {
+    /// The components of `target` below the root, if it is strictly inside
+    /// it lexically (no `..`, not the root itself).
+    fn parts_below<'t>(&self, target: &'t Path) -> Result<Vec<&'t std::ffi::OsStr>, Refusal> {
         let outside = || Refusal::Outside { target: target.to_owned(), root: self.path.clone() };
         let rel = target.strip_prefix(&self.path).map_err(|_| outside())?;
         let mut parts = Vec::new();
@@ -160,6 +162,13 @@ impl CacheRoot {
         if parts.is_empty() {
             return Err(outside());
         }
+        Ok(parts)
+    }
+
+    /// Checks that `target` is strictly inside the root and reached through
+    /// real directories only. The target itself may be a symbolic link.
+    pub fn check_inside(&self, target: &Path) -> Result<(), Refusal> {
+        let parts = self.parts_below(target)?;
         let mut p = self.path.clone();
         for part in &parts[..parts.len() - 1] {
             p.push(part);
@@ -174,32 +183,58 @@ impl CacheRoot {
         Ok(())
     }
 
-    /// The directory holding `target`, opened by walking down from the root
-    /// one component at a time without following links, and the target's
-    /// name in it. The removal then works relative to that descriptor, so a
-    /// directory swapped for a link after the check is never followed.
-    /// `Ok(None)`: a directory on the way is not there, nothing to remove.
+    /// The directory holding `target`, opened without following a link
+    /// anywhere below the root, and the target's name in it. The removal
+    /// then works relative to that descriptor, so there is no window between
+    /// a check and the removal in which a directory swapped for a link would
+    /// be followed. `Ok(None)`: a directory on the way is not there, so
+    /// there is nothing to remove.
     fn open_parent(&self, target: &Path) -> Result<Option<(OwnedFd, CString)>, Refusal> {
-        self.check_inside(target)?;
-        let rel = target.strip_prefix(&self.path).expect("check_inside: target is below the root");
-        let parts: Vec<&std::ffi::OsStr> =
-            rel.components().filter_map(|c| if let Component::Normal(s) = c { Some(s) } else { None }).collect();
-        let (name, dirs) = parts.split_last().expect("check_inside: target is not the root");
-        let unreadable = |e: Errno| Refusal::Unreadable { path: self.path.clone(), source: e.into() };
-        let mut fd = openat(CWD, &self.path, DIR_FLAGS, Mode::empty()).map_err(unreadable)?;
-        let mut at = self.path.clone();
+        let parts = self.parts_below(target)?;
+        let (name, dirs) = parts.split_last().expect("parts_below: never empty");
+        let name = CString::new(name.as_bytes())
+            .map_err(|_| Refusal::Outside { target: target.to_owned(), root: self.path.clone() })?;
+        let root = openat(CWD, &self.path, DIR_FLAGS, Mode::empty())
+            .map_err(|e| Refusal::Unreadable { path: self.path.clone(), source: e.into() })?;
+        if dirs.is_empty() {
+            return Ok(Some((root, name)));
+        }
+        let rel: PathBuf = dirs.iter().collect();
+        // One call where the kernel has openat2; a walk, one directory at a
+        // time, where it does not (or a seccomp filter refuses it), and to
+        // tell a link (refused, and named) from a file (nothing to remove).
+        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+        let opened = match openat2(&root, &rel, DIR_FLAGS, Mode::empty(), resolve) {
+            Err(Errno::NOSYS | Errno::PERM | Errno::LOOP | Errno::NOTDIR) => self.walk_down(root, dirs),
+            other => other.map_err(|e| (e, self.path.join(&rel))),
+        };
+        match opened {
+            Ok(fd) => Ok(Some((fd, name))),
+            Err((Errno::NOENT | Errno::NOTDIR, _)) => Ok(None),
+            Err((Errno::LOOP, link)) => Err(Refusal::ThroughSymlink { target: target.to_owned(), link }),
+            Err((e, path)) => Err(Refusal::Unreadable { path, source: e.into() }),
+        }
+    }
+
+    /// Opens `dirs` below `root` one at a time, never through a link; on
+    /// failure, the error and the path it happened at.
+    fn walk_down(&self, root: OwnedFd, dirs: &[&std::ffi::OsStr]) -> Result<OwnedFd, (Errno, PathBuf)> {
+        let (mut fd, mut at) = (root, self.path.clone());
         for d in dirs {
             at.push(d);
             fd = match openat(&fd, *d, DIR_FLAGS, Mode::empty()) {
                 Ok(next) => next,
-                Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
-                Err(Errno::LOOP) => return Err(Refusal::ThroughSymlink { target: target.to_owned(), link: at }),
-                Err(e) => return Err(Refusal::Unreadable { path: at, source: e.into() }),
+                // O_DIRECTORY on a link says ENOTDIR on some kernels: tell a link from a file.
+                Err(Errno::NOTDIR | Errno::LOOP)
+                    if statat(&fd, *d, AtFlags::SYMLINK_NOFOLLOW)
+                        .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink) =>
+                {
+                    return Err((Errno::LOOP, at));
+                }
+                Err(e) => return Err((e, at)),
             };
         }
-        let name = CString::new(name.as_bytes())
-            .map_err(|_| Refusal::Outside { target: target.to_owned(), root: self.path.clone() })?;
-        Ok(Some((fd, name)))
+        Ok(fd)
     }
 
     /// Removes a file or symbolic link (never what it points to) inside the root.
