@@ -89,14 +89,14 @@ pub fn cache_report(inv: &CacheInventory, top: usize, now: Timestamp) -> CacheRe
         .collect();
     let (items, top_modules, least_recently_used, age) = match inv.kind {
         CacheKind::ModCache => {
-            let totals: Vec<(&str, &str, Stats)> =
-                inv.versions.iter().map(|v| (v.module.as_str(), v.version.as_str(), v.total())).collect();
-            (
-                inv.versions.len() as u64,
-                top_modules(&totals, top),
-                least_recent(&totals, top),
-                version_ages(&totals, now),
-            )
+            // A version pruned to its lock file is gone as far as a reader is concerned.
+            let totals: Vec<(&str, &str, Stats)> = inv
+                .versions
+                .iter()
+                .filter(|v| v.holds_content())
+                .map(|v| (v.module.as_str(), v.version.as_str(), v.total()))
+                .collect();
+            (totals.len() as u64, top_modules(&totals, top), least_recent(&totals, top), version_ages(&totals, now))
         }
         CacheKind::BuildCache => {
             let items = inv.build_entries_by_day.values().map(|s| s.files).sum();

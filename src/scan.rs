@@ -211,6 +211,15 @@ impl VersionRecord {
         t
     }
 
+    /// Whether the version holds anything but Go's lock file, which
+    /// outlives every removal (prune never deletes a lock).
+    #[must_use]
+    pub fn holds_content(&self) -> bool {
+        self.extracted.is_some()
+            || self.extract_temp.is_some()
+            || self.download_kinds().any(|k| k != DownloadFile::Lock)
+    }
+
     #[must_use]
     pub fn has(&self, f: DownloadFile) -> bool {
         self.download_by_file.contains_key(&f)

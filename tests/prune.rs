@@ -52,6 +52,14 @@ fn prune_all_empties_the_module_cache_but_its_locks_and_go_rebuilds_from_the_pro
         }
     }
 
+    // status counts no version held only by its lock.
+    let status = json(&run_ok(fx.sandbox.gokeep().args(["status", "--json"])));
+    let modcache = status["caches"].as_array().unwrap().iter().find(|c| c["kind"] == "mod_cache").unwrap();
+    assert_eq!(modcache["items"], 0, "{modcache:#}");
+    assert_eq!(modcache["top_modules"].as_array().unwrap().len(), 0);
+    let verified = json(&run_ok(fx.sandbox.gokeep().args(["verify", "--json", "--no-project"])));
+    assert_eq!(verified["modcache"]["versions_checked"], 0, "{verified:#}");
+
     fx.consumer_go_build_ok();
     assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
 }

@@ -153,7 +153,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         .build()
         .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
     let report = pool.install(|| -> anyhow::Result<_> {
-        let inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
+        let mut inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
+        // A version pruned down to its lock file is not in the cache any more.
+        inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
         let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
         let pb = progress_bar(printer, total);
         let tick = || {
