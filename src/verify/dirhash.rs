@@ -13,7 +13,9 @@
 //! Files are read through one 64 KiB buffer per worker thread and hashed in
 //! parallel with rayon; a zip is opened once and read with positioned reads
 //! (`pread`), so workers share one file descriptor and one parsed central
-//! directory.
+//! directory. Zip entries up to [`WHOLE_ENTRY_MAX`] are read in one `pread`
+//! and inflated in one libdeflate call into per-thread buffers of that
+//! bounded size; larger entries stream through the 64 KiB buffer.
 //!
 //! ## A tree is compared with its zip, not hashed twice
 //! `go mod verify` hashes every file twice: inflated out of the zip and read
