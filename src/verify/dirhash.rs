@@ -13,7 +13,7 @@
 //! Files are read through one 64 KiB buffer per worker thread and hashed in
 //! parallel with rayon; a zip is opened once and read with positioned reads
 //! (`pread`), so workers share one file descriptor and one parsed central
-//! directory. Zip entries up to [`WHOLE_ENTRY_MAX`] are read in one `pread`
+//! directory. Zip entries up to 4 MiB (`WHOLE_ENTRY_MAX`) are read in one `pread`
 //! and inflated in one libdeflate call into per-thread buffers of that
 //! bounded size; larger entries stream through the 64 KiB buffer.
 //!
