@@ -83,4 +83,21 @@ mod tests {
         let after = FileTime::from_last_access_time(&std::fs::metadata(&p).unwrap());
         assert_eq!(after, old);
     }
+
+    #[test]
+    fn opening_below_a_directory_leaves_the_access_time_alone_and_refuses_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"hello").unwrap();
+        std::os::unix::fs::symlink(&p, dir.path().join("link")).unwrap();
+        let old = FileTime::from_unix_time(1_000_000_000, 0);
+        filetime::set_file_atime(&p, old).unwrap();
+        let d = open_dir(dir.path()).unwrap();
+        let mut s = String::new();
+        open_at_no_follow(&d, Path::new("f")).unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "hello");
+        assert_eq!(FileTime::from_last_access_time(&std::fs::metadata(&p).unwrap()), old);
+        assert!(open_at_no_follow(&d, Path::new("link")).is_err(), "a symlink is not followed");
+        assert!(open_dir(&dir.path().join("link")).is_err());
+    }
 }
