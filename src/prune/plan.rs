@@ -224,11 +224,6 @@ impl Selection {
     }
 }
 
-/// Something the executor can remove for this version besides its `.lock`.
-fn removable(v: &VersionRecord) -> bool {
-    v.extracted.is_some() || v.extract_temp.is_some() || v.download_kinds().any(|f| f != DownloadFile::Lock)
-}
-
 /// Counts towards `keep_latest`: a version Go could build from.
 fn present(v: &VersionRecord) -> bool {
     v.extracted.is_some() || v.has(DownloadFile::Mod) || v.has(DownloadFile::Zip)
@@ -257,7 +252,7 @@ impl<'a> ModcachePlanner<'a> {
     /// Unprotected versions with something to remove.
     fn candidates(&self) -> impl Iterator<Item = (usize, &'a VersionRecord)> + '_ {
         let inv = self.inv;
-        inv.versions.iter().enumerate().filter(|(i, v)| !self.protected[*i] && removable(v))
+        inv.versions.iter().enumerate().filter(|(i, v)| !self.protected[*i] && v.holds_content())
     }
 
     fn run(mut self, others: &mut Others, items: &mut Vec<PlanItem>) {
@@ -407,7 +402,7 @@ impl<'a> ModcachePlanner<'a> {
         for mut versions in by_platform.into_values() {
             versions.sort_by(|a, b| compare_gover(b.1, a.1).then_with(|| b.1.cmp(a.1)));
             for &(i, _) in versions.iter().skip(keep) {
-                if !self.protected[i] && removable(&self.inv.versions[i]) {
+                if !self.protected[i] && self.inv.versions[i].holds_content() {
                     self.sel[i].whole(Reason::ToolchainsKeepLatest { keep_latest: keep });
                 }
             }
