@@ -237,6 +237,8 @@ impl Checker<'_> {
             }
             // A zip that cannot be opened or read (permissions, I/O) is not
             // known to be corrupt: report it, remove nothing.
+            // Gone since the scan saw it: a prune or `go clean` beside us, not damage.
+            Err(dirhash::HashError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
             Err(e @ dirhash::HashError::Io { .. }) => {
                 self.findings.push(self.finding(K::ZipUnreadable, e.to_string()).path(&zip_path));
                 None
@@ -274,6 +276,7 @@ impl Checker<'_> {
     fn hash_tree(&mut self, dir: &Path, zip: Option<&ZipHash>) -> Option<TreeHash> {
         match dirhash::hash_dir(dir, &self.prefix, zip) {
             Ok(t) => Some(t),
+            Err(dirhash::HashError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
             Err(e @ dirhash::HashError::Io { .. }) => {
                 self.findings.push(self.finding(K::DirUnreadable, e.to_string()).path(dir));
                 None
@@ -328,10 +331,16 @@ impl Checker<'_> {
         }
     }
 
+    /// Whether the zip is there now: a prune beside us may have removed it
+    /// since the scan saw it.
+    fn zip_is_there(&self) -> bool {
+        self.rec.has(DownloadFile::Zip) && std::fs::symlink_metadata(self.paths.file("zip")).is_ok()
+    }
+
     /// A missing or malformed `.ziphash`: nothing to compare with, so zip and
     /// tree are compared with each other.
     fn compare_without(&mut self, ziphash: &Ziphash, zip: Option<&TreeHash>, dir: Option<&TreeHash>) {
-        let has_zip = self.rec.has(DownloadFile::Zip);
+        let has_zip = self.zip_is_there();
         let zip_h1 = zip.and_then(|t| t.h1.as_deref());
         let dir_h1 = dir.and_then(|t| t.h1.as_deref());
         let what = match ziphash {
@@ -477,7 +486,7 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
     let zip = zip.map(|z| z.tree);
     match &ziphash {
         Ziphash::Valid(h) => c.compare_valid(h, zip.as_ref(), tree.as_ref()),
-        other if rec.has(DownloadFile::Zip) || tree.is_some() => c.compare_without(other, zip.as_ref(), tree.as_ref()),
+        other if c.zip_is_there() || tree.is_some() => c.compare_without(other, zip.as_ref(), tree.as_ref()),
         _ => {}
     }
     let mod_h1 = c.check_mod(zip.as_ref().or(tree.as_ref()));
@@ -706,6 +715,18 @@ mod tests {
         let rec = record_for(tmp.path(), module, version).unwrap();
         let checked = check_version(tmp.path(), &rec, &[]);
         assert!(checked.findings.is_empty(), "{:?}", checked.findings);
+    }
+
+    #[test]
+    fn a_version_removed_after_the_scan_is_no_finding() {
+        let (t, rec) = cache_with_zip(&[("m@v1.0.0/go.mod", b"module m\n")]);
+        let paths = VersionPaths::new(t.path(), &rec.module, &rec.version);
+        let mut rec = rec;
+        rec.extracted = Some(crate::scan::Stats::default());
+        std::fs::remove_file(paths.file("zip")).unwrap();
+        let checked = check_version(t.path(), &rec, &[]);
+        let kinds: Vec<_> = checked.findings.iter().map(|f| f.kind).collect();
+        assert!(!kinds.contains(&K::ZipUnreadable) && !kinds.contains(&K::DirUnreadable), "{kinds:?}");
     }
 
     #[test]
