@@ -769,6 +769,41 @@ mod tests {
         assert_eq!(hash_dir(&dir, "m@v1", Some(&z)).unwrap().h1, z.tree.h1);
     }
 
+    /// Local headers, central directory and data all come from the file:
+    /// whatever byte is damaged, hashing ends in a hash or an error (a panic
+    /// fails the test), and comparing with a tree never changes which.
+    #[test]
+    fn any_damaged_byte_gives_a_hash_or_an_error_and_the_tree_comparison_changes_neither() {
+        let t = tempfile::tempdir().unwrap();
+        let zip = t.path().join("m.zip");
+        let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 256) as u8).collect();
+        write_zip(&zip, &[("m@v1/go.mod", b"module m\n"), ("m@v1/a.go", &big), ("m@v1/sub/b.go", b"package sub\n")]);
+        let good = std::fs::read(&zip).unwrap();
+        let dir = t.path().join("tree");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("a.go"), &big).unwrap();
+        let good_h1 = hash_zip(&zip, None).unwrap().tree.h1;
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let (mut errors, mut changed) = (0, 0);
+        for _ in 0..400 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let mut data = good.clone();
+            let at = usize::try_from(seed >> 33).unwrap() % data.len();
+            data[at] ^= u8::try_from(seed & 0xff).unwrap() | 1;
+            std::fs::write(&zip, &data).unwrap();
+            let alone = hash_zip(&zip, None).map(|z| z.tree.h1).map_err(|e| e.to_string());
+            let with_tree = hash_zip(&zip, Some((&dir, "m@v1"))).map(|z| z.tree.h1).map_err(|e| e.to_string());
+            assert_eq!(alone, with_tree, "byte {at}");
+            match alone {
+                Err(_) => errors += 1,
+                Ok(h1) if h1 != good_h1 => changed += 1,
+                Ok(_) => {}
+            }
+        }
+        // Most damage is caught; a flip in a date or an unused field is not damage to the content.
+        assert!(errors + changed > 300, "{errors} errors, {changed} changed hashes of 400");
+    }
+
     #[test]
     fn stored_entry_with_a_flipped_byte_fails_its_crc_like_go() {
         let t = tempfile::tempdir().unwrap();
