@@ -104,7 +104,8 @@ rm_tree() {
 # build_gokeep: release build; sets GOKEEP to the binary. GOKEEP_BIN skips it.
 build_gokeep() {
     if [[ -n ${GOKEEP_BIN:-} ]]; then
-        GOKEEP=$GOKEEP_BIN
+        # Absolute: the scripts run it from other directories.
+        GOKEEP=$(realpath -- "$GOKEEP_BIN") || die "GOKEEP_BIN=$GOKEEP_BIN does not exist"
         [[ -x $GOKEEP ]] || die "GOKEEP_BIN=$GOKEEP_BIN is not an executable"
         log "using prebuilt gokeep: $GOKEEP"
         return 0
@@ -158,6 +159,32 @@ timed() {
     t1=$(date +%s%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >"$out.wall"
     return "$rc"
+}
+
+# parse_bench_args "$@": the options every timing script takes
+# (--prepare-only, --rounds N, --help); sets PREPARE_ONLY and ROUNDS.
+parse_bench_args() {
+    PREPARE_ONLY=0
+    while (($#)); do
+        case $1 in
+        --prepare-only) PREPARE_ONLY=1 ;;
+        --rounds) ROUNDS=$2; shift ;;
+        --rounds=*) ROUNDS=${1#*=} ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument: $1 (try --help)" ;;
+        esac
+        shift
+    done
+    [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+}
+
+# record TAG OUT_PREFIX: appends what `timed OUT_PREFIX` measured to the
+# arrays T_TAG (wall), C_TAG (CPU) and RSS_TAG (max RSS).
+record() {
+    local -n wall=T_$1 cpu=C_$1 rss=RSS_$1
+    wall+=("$(cat "$2.wall")")
+    cpu+=("$(cat "$2.cpu")")
+    rss+=("$(cat "$2.rss")")
 }
 
 # median NUMBERS...: prints the median (mean of the middle two when even).

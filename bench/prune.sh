@@ -22,18 +22,7 @@ set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-PREPARE_ONLY=0
-while (($#)); do
-    case $1 in
-    --prepare-only) PREPARE_ONLY=1 ;;
-    --rounds) ROUNDS=$2; shift ;;
-    --rounds=*) ROUNDS=${1#*=} ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1 (try --help)" ;;
-    esac
-    shift
-done
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+parse_bench_args "$@"
 
 MODULES=${PRUNE_MODULES:-100}
 VERSIONS=${PRUNE_VERSIONS:-10}
@@ -152,9 +141,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 cat "$OUT/go.$r.out" >&2
                 die "go clean -modcache failed in round $r"
             }
-            T_GO+=("$(cat "$OUT/go.$r.wall")")
-            RSS_GO+=("$(cat "$OUT/go.$r.rss")")
-            C_GO+=("$(cat "$OUT/go.$r.cpu")")
+            record GO "$OUT/go.$r"
             LEFT_GO+=("$(left_behind "$GO_COPY")")
             ((r == 1)) && KINDS_GO=$(left_kinds "$GO_COPY")
             log "round $r: go clean -modcache      $(cat "$OUT/go.$r.wall") s"
@@ -163,9 +150,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 cat "$OUT/gk.$r.out" >&2
                 die "gokeep prune --all failed (exit $(cat "$OUT/gk.$r.rc")) in round $r"
             }
-            T_GK+=("$(cat "$OUT/gk.$r.wall")")
-            RSS_GK+=("$(cat "$OUT/gk.$r.rss")")
-            C_GK+=("$(cat "$OUT/gk.$r.cpu")")
+            record GK "$OUT/gk.$r"
             LEFT_GK+=("$(left_behind "$GK_COPY")")
             ((r == 1)) && KINDS_GK=$(left_kinds "$GK_COPY")
             log "round $r: gokeep prune --all      $(cat "$OUT/gk.$r.wall") s"

@@ -24,18 +24,7 @@ set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-PREPARE_ONLY=0
-while (($#)); do
-    case $1 in
-    --prepare-only) PREPARE_ONLY=1 ;;
-    --rounds) ROUNDS=$2; shift ;;
-    --rounds=*) ROUNDS=${1#*=} ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $1 (try --help)" ;;
-    esac
-    shift
-done
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, got '$ROUNDS'"
+parse_bench_args "$@"
 
 MODULES=${VERIFY_MODULES:-130}
 VERSIONS=${VERIFY_VERSIONS:-4}
@@ -175,9 +164,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 cat "$OUT/go.$r.out" >&2
                 die "go mod verify failed in round $r"
             }
-            T_GO+=("$(cat "$OUT/go.$r.wall")")
-            RSS_GO+=("$(cat "$OUT/go.$r.rss")")
-            C_GO+=("$(cat "$OUT/go.$r.cpu")")
+            record GO "$OUT/go.$r"
             log "round $r: go mod verify      $(cat "$OUT/go.$r.wall") s"
         elif ((GOKEEP_OK)); then
             rc=0
@@ -186,9 +173,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 cat "$OUT/gk.$r.out" >&2
                 die "gokeep verify failed (exit $rc) in round $r"
             }
-            T_GK+=("$(cat "$OUT/gk.$r.wall")")
-            RSS_GK+=("$(cat "$OUT/gk.$r.rss")")
-            C_GK+=("$(cat "$OUT/gk.$r.cpu")")
+            record GK "$OUT/gk.$r"
             log "round $r: gokeep verify      $(cat "$OUT/gk.$r.wall") s (exit $rc)"
         fi
     done
