@@ -354,7 +354,12 @@ fn classify_extracted(c: &[&str], is_dir: bool) -> ModPath {
     let Some(module) = unescape(&prefix.join("/")).filter(|_| !last.is_empty()) else {
         return ModPath::Unknown;
     };
-    if let Some((v, _random)) = ver.split_once(".tmp-") {
+    // os.MkdirTemp's random part is decimal; anything else after `.tmp-` is a
+    // version of its own (`v1.0.0-pre.tmp-x` is valid semver).
+    if let Some((v, random)) = ver.split_once(".tmp-")
+        && !random.is_empty()
+        && random.bytes().all(|b| b.is_ascii_digit())
+    {
         return match unescape(v) {
             Some(version) => ModPath::ExtractTemp { module, version },
             None => ModPath::Unknown,
@@ -620,6 +625,11 @@ mod tests {
         assert_eq!(
             m("example.com/a@v1.0.0.tmp-12345", true),
             ModPath::ExtractTemp { module: "example.com/a".into(), version: "v1.0.0".into() }
+        );
+        assert_eq!(
+            m("example.com/a@v1.0.0-pre.tmp-x", true),
+            ModPath::ExtractedRoot { module: "example.com/a".into(), version: "v1.0.0-pre.tmp-x".into() },
+            "os.MkdirTemp's suffix is decimal: anything else is a version"
         );
         assert_eq!(m("example.com", true), ModPath::Structure);
         assert_eq!(m("example.com/README", false), ModPath::Unknown);

@@ -81,7 +81,8 @@ pub enum Command {
 
 /// How gokeep was called, for the journal.
 fn command_line() -> String {
-    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    // args() panics on a path that is not UTF-8, and this runs after a prune has deleted.
+    std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
 }
 
 /// Parses arguments, runs one subcommand and maps the result to an exit code.

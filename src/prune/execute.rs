@@ -516,8 +516,24 @@ impl Executor {
             r.fail(&dir, format!("not a {module}@{version} extraction temp dir"));
             return r;
         }
+        // `v1.0.0-rc.tmp-1` is valid semver: a name that is also a version
+        // the cache holds files of is that version's tree, under another lock.
+        let full = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.rsplit_once('@'))
+            .and_then(|(_, v)| layout::unescape(v));
+        if let Some(full) = full.filter(|v| self.holds_download_files(module, v)) {
+            return skip(target, format!("also the name of version {full}, whose download files the cache holds"));
+        }
         add(&mut r, &dir, root.remove_tree(&dir));
         r
+    }
+
+    fn holds_download_files(&self, module: &str, version: &str) -> bool {
+        [DownloadFile::Lock, DownloadFile::Mod, DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info]
+            .into_iter()
+            .any(|f| fs::symlink_metadata(lock::download_path(self.mod_root().path(), module, version, f)).is_ok())
     }
 
     fn vcs_repo(&self, target: &Target, hash: &str) -> Removal {
@@ -751,6 +767,18 @@ mod tests {
         assert!(r.failures.is_empty(), "{:?}", r.failures);
         let left: Vec<String> = names(&root.join("example.com")).into_iter().filter(|n| n.contains('@')).collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_tmp_dir_whose_name_is_a_cached_version_is_that_versions_tree_and_stays() {
+        // v1.0.0-rc.tmp-1 is valid semver, and its tree reads like a leftover of v1.0.0-rc.
+        let (_t, root) = modcache(&["v1.0.0-rc.tmp-1"]);
+        let dir = root.join("example.com/!lib@v1.0.0-rc.tmp-1");
+        assert!(dir.join("go.mod").exists());
+        let t = Target::ExtractTemp { module: "example.com/Lib".into(), version: "v1.0.0-rc".into(), dir: dir.clone() };
+        let r = execute(&plan(&root, vec![t]), &ExecOptions::default(), &|_| {}).unwrap();
+        assert_eq!(r.skipped.len(), 1, "{r:?}");
+        assert!(dir.join("go.mod").exists());
     }
 
     #[test]
