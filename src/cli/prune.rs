@@ -68,7 +68,7 @@ pub struct Args {
     /// Remove exactly the module versions nothing read since `gokeep mark`.
     #[arg(long)]
     pub unused_since_mark: bool,
-    /// Remove build-cache entries unused for this long (never less than an hour).
+    /// Remove build-cache entries unused for this long (never less than two hours: go marks an entry used at most hourly).
     #[arg(long, value_name = "AGE")]
     pub gocache_max_age: Option<String>,
     /// Show the plan, delete nothing.

@@ -84,9 +84,11 @@ use super::lock::{self, VersionLock};
 use super::safety::{self, CacheRoot, Refusal};
 use super::{Plan, PlanItem, Target};
 
-/// Go refreshes a used build-cache entry's mtime at most once an hour, so a
-/// younger mtime may belong to an entry a build is using right now.
-pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(3600);
+/// Go refreshes a used build-cache entry's mtime only when it is an hour old
+/// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
+/// carry an mtime an hour older than that use. Two hours keeps every entry
+/// used within the last hour, as Go's own `Trim` adds mtimeInterval to its limit.
+pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * 3600);
 
 /// How long to retry a busy version lock before skipping the version.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);

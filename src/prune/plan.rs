@@ -74,8 +74,8 @@
 //! `max_age` → `BuildEntriesBefore { now - max_age }`; `max_size` → the
 //! cutoff at the end of the oldest UTC day of `build_entries_by_day` after
 //! which what remains fits; both → the later cutoff. A cutoff is never later
-//! than `now - 1h` (Go refreshes an entry's mtime at most hourly, so a newer
-//! one may be in use). Bytes count whole days before the cutoff only, so they
+//! than `now - 2h` ([`MIN_BUILD_ENTRY_AGE`]: Go refreshes an entry's mtime
+//! only once it is an hour old, so a newer one may be in use). Bytes count whole days before the cutoff only, so they
 //! are a lower bound. `fuzz = "remove"` → `FuzzCache`; `testcache = "expire"`
 //! → `ExpireTestResults`.
 
@@ -89,10 +89,9 @@ use crate::scan::{CacheInventory, Stats, VersionRecord};
 use crate::timestamp::Timestamp;
 
 use super::atime::AgeSource;
+use super::execute::MIN_BUILD_ENTRY_AGE;
 use super::{Plan, PlanItem, Reason, Target};
 
-/// Go refreshes build-cache entry mtimes at most this often.
-const GOCACHE_MTIME_INTERVAL_SECS: i64 = 3600;
 const DAY_SECS: i64 = 86_400;
 /// Go ≥ 1.24 unpacks this module from GOROOT: its tree has no `.ziphash`.
 const FIPS140_MODULE: &str = "golang.org/fips140";
@@ -594,7 +593,8 @@ fn gocache_bytes_before(inv: &CacheInventory, cutoff: Timestamp) -> Stats {
 
 fn plan_gocache(input: &PlanInput, inv: &CacheInventory, others: &mut Others) {
     let g = &input.policy.gocache;
-    let latest = Timestamp(input.now.0 - GOCACHE_MTIME_INTERVAL_SECS);
+    let floor = i64::try_from(MIN_BUILD_ENTRY_AGE.as_secs()).expect("two hours");
+    let latest = Timestamp(input.now.0 - floor);
     let fuzz = inv.categories.get(&Category::Fuzz).copied().filter(|s| !s.is_empty());
     let mut cut: Option<(Timestamp, Reason)> = None;
     if let Some(age) = g.max_age {
@@ -1211,7 +1211,7 @@ mod tests {
     }
 
     #[test]
-    fn gocache_max_age_cuts_by_mtime_and_never_within_the_last_hour() {
+    fn gocache_max_age_cuts_by_mtime_and_never_within_the_last_two_hours() {
         let g = gocache_inv(&[(10, 1000), (3, 100), (0, 10)]);
         let p = gocache_plan(&g, GocachePolicy { max_age: Some(5 * DAY), ..Default::default() });
         assert_eq!(p.gocache, Some(PathBuf::from("/cache/build")));
@@ -1220,7 +1220,7 @@ mod tests {
         assert_eq!(p.items[0].reason, Reason::GocacheMaxAge { max_age_secs: 5 * 86_400 });
         assert_eq!(p.items[0].disk_bytes, 1000, "whole days before the cutoff");
         let p = gocache_plan(&g, GocachePolicy { max_age: Some(Duration::from_secs(60)), ..Default::default() });
-        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(NOW - 3600) });
+        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(NOW - 7200) });
     }
 
     #[test]
@@ -1234,7 +1234,7 @@ mod tests {
         // Nothing to do when under the cap; never past now - 1h even for a cap of 0.
         assert!(gocache_plan(&g, GocachePolicy { max_size: Some(5000), ..Default::default() }).items.is_empty());
         let p = gocache_plan(&g, GocachePolicy { max_size: Some(0), ..Default::default() });
-        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(NOW - 3600) });
+        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(NOW - 7200) });
         // With max_age too, the later cutoff wins.
         let p = gocache_plan(&g, GocachePolicy { max_size: Some(200), max_age: Some(DAY), ..Default::default() });
         assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: days_ago(1) });
