@@ -473,6 +473,15 @@ impl Executor {
             return skip(target, "downloaded seconds ago and not yet extracted: a go command is using it");
         }
         let root = self.mod_root().path();
+        // go writes the .ziphash before it renames the zip into place, under
+        // this lock: one the plan saw alone may have its zip (or tree) by now.
+        if files.contains(&DownloadFile::Ziphash)
+            && !files.contains(&DownloadFile::Zip)
+            && (exists(&lock::download_path(root, module, version, DownloadFile::Zip))
+                || exists(&lock::extracted_dir(root, module, version)))
+        {
+            return skip(target, "its zip or tree is there now: a go command finished downloading it");
+        }
         let mut r = Removal::default();
         // Same order as for a whole version; the lock file is never removed.
         for f in [DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod] {
@@ -781,6 +790,19 @@ mod tests {
         let r = execute(&plan(&root, vec![t]), &ExecOptions::default(), &|_| {}).unwrap();
         assert_eq!(r.skipped.len(), 1, "{r:?}");
         assert!(dir.join("go.mod").exists());
+    }
+
+    #[test]
+    fn a_lone_ziphash_whose_zip_arrived_since_the_plan_stays() {
+        let (_t, root) = modcache(&["v1.0.0"]);
+        let t = Target::DownloadFiles {
+            module: "example.com/Lib".into(),
+            version: "v1.0.0".into(),
+            files: vec![DownloadFile::Ziphash],
+        };
+        let r = execute(&plan(&root, vec![t]), &ExecOptions::default(), &|_| {}).unwrap();
+        assert_eq!(r.skipped.len(), 1, "{r:?}");
+        assert!(root.join("cache/download/example.com/!lib/@v/v1.0.0.ziphash").exists());
     }
 
     #[test]
