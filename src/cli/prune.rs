@@ -30,11 +30,13 @@ use super::{GlobalArgs, Outcome, Printer};
 Without --yes, gokeep asks before deleting when stdin and stderr are a terminal, and runs \
 without asking otherwise (timers, CI). --dry-run never deletes.
 
-Deleting is safe beside running go commands: each module version is removed under the lock \
-file cmd/go takes for it, a .partial marker is written before its extracted tree goes (so go \
-re-extracts rather than reads a half-removed tree), versions a go command holds are skipped, \
-and build-cache entries used within the last hour are never removed. Every run is recorded in \
-the journal shown by `gokeep log`.")]
+Deleting is safe beside go commands that are downloading or extracting: each module version \
+is removed under the lock file cmd/go takes for it, a .partial marker is written before its \
+extracted tree goes (so go re-extracts rather than reads a half-removed tree), versions a go \
+command holds are skipped, and build-cache entries used within the last hour are never removed. \
+A go build that is already reading an extracted tree takes no lock, so removing that very \
+version under it can fail that build (as `go clean -modcache` can): age, size and root rules \
+pick versions not in use. Every run is recorded in the journal shown by `gokeep log`.")]
 #[allow(clippy::struct_excessive_bools, reason = "one field per command-line switch")]
 pub struct Args {
     /// TOML policy file (see schedules/ for examples); flags add to it.

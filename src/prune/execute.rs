@@ -554,6 +554,12 @@ impl Executor {
             r.fail(&root.path().join("cache/vcs").join(hash), "not a cmd/go VCS cache name");
             return r;
         }
+        // Opening the lock creates it: never through a symlinked cache/vcs.
+        let lock_path = root.path().join("cache/vcs").join(format!("{hash}.lock"));
+        if let Err(e) = root.check_inside(&lock_path) {
+            r.fail(&lock_path, e);
+            return r;
+        }
         let _lock = match lock::try_lock_vcs(root.path(), hash, self.lock_wait) {
             Ok(Some(l)) => l,
             Ok(None) => return skip(target, "locked by a running go command"),
