@@ -426,22 +426,27 @@ impl WholeEntry {
     /// The entry's stored bytes: past the local header, whose name and
     /// extra field lengths say where the data starts (`findBodyOffset` in
     /// Go's `archive/zip`).
-    fn stored_bytes<'b>(&self, zip: &File, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
+    /// Also returns the CRC-32 of the data descriptor that follows the data
+    /// when the local header's flag 0x8 says there is one (`readDataDescriptor`;
+    /// its signature is optional).
+    fn stored_bytes<'b>(&self, zip: &File, buf: &'b mut Vec<u8>) -> io::Result<(&'b [u8], Option<u32>)> {
         let corrupt = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
-        let want = LOCAL_HEADER_LEN + self.name_len + LOCAL_EXTRA_SLACK + self.compressed;
+        let want = LOCAL_HEADER_LEN + self.name_len + LOCAL_EXTRA_SLACK + self.compressed + DATA_DESCRIPTOR_LEN;
         let got = read_at_most(zip, sized(buf, want), self.header_start)?;
         let header = &buf[..got];
         if got < LOCAL_HEADER_LEN || header[..4] != *b"PK\x03\x04" {
             return Err(corrupt("zip: not a valid zip file (no local file header where the directory says)"));
         }
         let le16 = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
+        let has_descriptor = le16(6) & 0x8 != 0;
         let start = LOCAL_HEADER_LEN + le16(26) + le16(28);
-        if start + self.compressed <= got {
-            return Ok(&buf[start..start + self.compressed]);
+        let tail = if has_descriptor { DATA_DESCRIPTOR_LEN } else { 0 };
+        if start + self.compressed + tail > got {
+            let data = sized(buf, self.compressed + tail);
+            zip.read_exact_at(data, self.header_start + start as u64)?;
+            return Ok(split_descriptor(data, self.compressed, has_descriptor));
         }
-        let data = sized(buf, self.compressed);
-        zip.read_exact_at(data, self.header_start + start as u64)?;
-        Ok(data)
+        Ok(split_descriptor(&buf[start..start + self.compressed + tail], self.compressed, has_descriptor))
     }
 
     /// Reads the entry's stored bytes, inflates them, checks size and
@@ -450,7 +455,7 @@ impl WholeEntry {
     fn hash(&self, zip: &File, twin: Option<File>) -> io::Result<([u8; 32], bool)> {
         let corrupt = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
         COMPRESSED.with_borrow_mut(|buf| {
-            let stored = self.stored_bytes(zip, buf)?;
+            let (stored, descriptor_crc) = self.stored_bytes(zip, buf)?;
             INFLATED.with_borrow_mut(|inflated| {
                 let data: &[u8] = if self.deflated {
                     let inflated = sized(inflated, self.size);
@@ -467,13 +472,34 @@ impl WholeEntry {
                     return Err(corrupt("stored entry whose sizes differ".to_owned()));
                 };
                 let (crc32, sha256, same) = digest_and_compare(data, twin);
-                if crc32 != self.crc32 {
+                // As checksumReader: with a descriptor, both CRCs must match;
+                // without one, a zero CRC in the directory is not checked.
+                let checked = match descriptor_crc {
+                    Some(d) => d == self.crc32 && crc32 == self.crc32,
+                    None => self.crc32 == 0 || crc32 == self.crc32,
+                };
+                if !checked {
                     return Err(corrupt("zip: checksum error (CRC-32 differs from the zip directory's)".to_owned()));
                 }
                 Ok((sha256, same))
             })
         })
     }
+}
+
+/// Longest data descriptor: signature, CRC-32 and two 32-bit sizes
+/// (`dataDescriptorLen`).
+const DATA_DESCRIPTOR_LEN: usize = 16;
+
+/// The entry's data and, if `has_descriptor`, the CRC-32 in the descriptor
+/// that follows it.
+fn split_descriptor(bytes: &[u8], len: usize, has_descriptor: bool) -> (&[u8], Option<u32>) {
+    let (data, tail) = bytes.split_at(len);
+    let crc = has_descriptor.then(|| {
+        let le32 = |at: usize| u32::from_le_bytes([tail[at], tail[at + 1], tail[at + 2], tail[at + 3]]);
+        if le32(0) == 0x0807_4b50 { le32(4) } else { le32(0) }
+    });
+    (data, crc)
 }
 
 /// Fills `buf` from `offset` as far as the file goes; returns how much.
@@ -543,6 +569,16 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
                 let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
                 if name.contains('\n') {
                     return Err(HashError::Newline { path: path.to_owned(), name });
+                }
+                if name.ends_with('/') {
+                    // archive/zip reads a directory entry as empty, whatever its
+                    // method and CRC, unless it claims content (`File.Open`).
+                    if entry.size() != 0 {
+                        let message = format!("zip: not a valid zip file (directory {name} has content)");
+                        return Err(HashError::Zip { path: path.to_owned(), message });
+                    }
+                    let sha256 = Some(Sha256::digest(b"").into());
+                    return Ok((FileHash { name, kind: EntryKind::File, sha256 }, false));
                 }
                 let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, entry.size()));
                 let hashed = match WholeEntry::of(&entry) {
@@ -802,6 +838,33 @@ mod tests {
         }
         // Most damage is caught; a flip in a date or an unused field is not damage to the content.
         assert!(errors + changed > 300, "{errors} errors, {changed} changed hashes of 400");
+    }
+
+    /// Go writes every module zip entry with a data descriptor (flag 0x8);
+    /// archive/zip checks the descriptor's CRC-32 too.
+    #[test]
+    fn data_descriptors_are_read_and_their_crc_checked() {
+        let t = tempfile::tempdir().unwrap();
+        let zip = t.path().join("m.zip");
+        let mut out = Vec::new();
+        {
+            let mut w = zip::ZipWriter::new_stream(&mut out);
+            for (name, data) in [("m@v1/go.mod", &b"module m\n"[..]), ("m@v1/a.go", &[b'a'; 3000][..])] {
+                w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+                w.write_all(data).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        assert_ne!(u16::from_le_bytes([out[6], out[7]]) & 0x8, 0, "the writer used no data descriptor");
+        std::fs::write(&zip, &out).unwrap();
+        let want = hash1_bytes(&[("m@v1/go.mod", b"module m\n"), ("m@v1/a.go", &[b'a'; 3000])]);
+        assert_eq!(hash_zip(&zip, None).unwrap().tree.h1.as_deref(), Some(want.as_str()));
+        // The descriptor after go.mod's data: its signature, then the CRC.
+        let sig = out.windows(4).position(|w| w == b"PK\x07\x08").unwrap();
+        out[sig + 4] ^= 1;
+        std::fs::write(&zip, &out).unwrap();
+        let err = hash_zip(&zip, None).unwrap_err().to_string();
+        assert!(err.contains("checksum error"), "{err}");
     }
 
     #[test]
