@@ -98,10 +98,11 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
             killed_mid_run += 1;
         }
         let what = format!("trial {trial} ({rule:?} killed after {delay:?})");
-        let build = fx.sandbox.go(&fx.consumer, &["build", "./..."]);
-        assert_go_ok(&build, &format!("{what}: go build"));
+        // verify first: a build repairs (re-extracts, re-hashes) what verify would report.
         let verify = fx.consumer_go_mod_verify();
         assert_go_ok(&verify, &format!("{what}: go mod verify"));
+        let build = fx.sandbox.go(&fx.consumer, &["build", "./..."]);
+        assert_go_ok(&build, &format!("{what}: go build"));
         // And gokeep itself finishes the job afterwards.
         run_ok(fx.sandbox.gokeep().arg("prune").args(rule).args(["--yes", "--quiet"]));
     }

@@ -15,7 +15,6 @@ pub struct Printer {
     pub json: bool,
     pub quiet: bool,
     /// Progress bars only when stderr is a terminal and not quiet.
-    #[allow(dead_code, reason = "read by long-running commands")]
     pub progress: bool,
 }
 

@@ -65,13 +65,13 @@ pub struct Args {
     pub jobs: Option<u16>,
     #[command(flatten)]
     pub repair: RepairArgs,
-    /// With --fix: also drop this module's mismatching go.sum lines, so go records
-    /// them again from the checksum database (repeatable; never done unasked).
+    /// With --fix: also drop this module's go.sum lines that disagree with a clean
+    /// cache copy, so go records them again (from the checksum database where the
+    /// module is covered by it, else from the cache; repeatable; never done unasked).
     #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
     pub update_go_sum: Vec<String>,
 }
 
-/// The `--json` document. Bump `schema_version` on any incompatible change.
 /// The repair flags `verify` and `explain` share.
 #[derive(Debug, clap::Args)]
 pub struct RepairArgs {
@@ -86,6 +86,7 @@ pub struct RepairArgs {
     pub redownload: bool,
 }
 
+/// The `--json` document. Bump `schema_version` on any incompatible change.
 #[derive(Serialize)]
 struct VerifyJson<'a> {
     schema_version: u32,

@@ -94,6 +94,7 @@ impl GoSandbox {
             ("GOSUMDB".into(), "off".into()),
             ("GOFLAGS".into(), "-mod=mod".into()),
             ("GOTOOLCHAIN".into(), "local".into()),
+            ("GOWORK".into(), "off".into()),
             ("GOENV".into(), "off".into()),
             ("GONOSUMDB".into(), String::new()),
             ("GONOPROXY".into(), String::new()),
