@@ -83,7 +83,17 @@ pub fn append_to(path: &Path, entry: &JournalEntry) -> Result<(), JournalError> 
     }
     let mut line = serde_json::to_string(entry).expect("journal entries serialise");
     line.push('\n');
-    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
+    let mut f = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(err)?;
+    // After a torn last line (a crash mid-write), start a new line, or this
+    // entry would be glued to it and lost with it.
+    let len = f.metadata().map_err(err)?.len();
+    let mut last = [b'\n'];
+    if len > 0 {
+        std::os::unix::fs::FileExt::read_exact_at(&f, &mut last, len - 1).map_err(err)?;
+    }
+    if last[0] != b'\n' {
+        line.insert(0, '\n');
+    }
     f.write_all(line.as_bytes()).map_err(err)
 }
 
@@ -153,6 +163,11 @@ mod tests {
         assert_eq!(bad[0].line, 3);
         let line = fs::read_to_string(&p).unwrap().lines().next().unwrap().to_owned();
         assert!(line.starts_with("{\"time\":\"2023-11-14T22:13:21Z\",\"command\":\"prune --max-age 1d\""), "{line}");
+        // The next run's entry is not lost with the torn line.
+        append_to(&p, &entry(3)).unwrap();
+        let (entries, bad) = read_from(&p).unwrap();
+        assert_eq!(entries, vec![entry(1), entry(2), entry(3)]);
+        assert_eq!(bad.len(), 1);
     }
 
     #[test]
