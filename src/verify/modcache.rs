@@ -121,11 +121,19 @@ pub fn parse_ziphash(data: &[u8]) -> Ziphash {
 }
 
 fn read_ziphash(path: &Path) -> Result<Ziphash, std::io::Error> {
-    match crate::noatime::read(path) {
-        Ok(d) => Ok(parse_ziphash(&d)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ziphash::Missing),
-        Err(e) => Err(e),
-    }
+    use std::io::Read as _;
+    let mut f = match crate::noatime::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ziphash::Missing),
+        Err(e) => return Err(e),
+    };
+    // Under a shared lock, as lockedfile.Read: go writes it with
+    // lockedfile.Create, Truncate (NUL bytes), then WriteAt (`hashZip`), and
+    // an unlocked read in between would call a good version malformed.
+    f.lock_shared()?;
+    let mut data = Vec::new();
+    f.read_to_end(&mut data)?;
+    Ok(parse_ziphash(&data))
 }
 
 /// Everything learnt about one module version; kept so that go.sum lines
@@ -634,6 +642,27 @@ pub fn check_modcache(modcache: &Path, versions: &[VersionRecord], progress: &(d
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ziphash_go_is_writing_is_read_once_written() {
+        use std::io::{Seek, Write as _};
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("v1.0.0.ziphash");
+        let h = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
+        // hashZip: lockedfile.Create, Truncate to the length (NUL bytes), WriteAt.
+        let mut w = std::fs::File::create(&path).unwrap();
+        w.lock().unwrap();
+        w.set_len(h.len() as u64).unwrap();
+        let reader = std::thread::spawn({
+            let path = path.clone();
+            move || read_ziphash(&path).unwrap()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        w.rewind().unwrap();
+        w.write_all(h.as_bytes()).unwrap();
+        drop(w);
+        assert_eq!(reader.join().unwrap(), Ziphash::Valid(h.into()));
+    }
 
     #[test]
     fn ziphash_is_read_like_cmd_go() {
