@@ -16,17 +16,38 @@ use super::dirhash;
 use super::sumdb::parse_lookup;
 use crate::layout::escape;
 
-/// The proxy URLs of a GOPROXY list, in order, without `direct`/`off`
-/// (which end the list, as in `modfetch/proxy.go`).
+/// One GOPROXY entry: its URL, and whether go moves on to the next entry
+/// after any error (`|` follows it) or only after "not found" (`,`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyEntry {
+    pub url: String,
+    pub fall_back_on_error: bool,
+}
+
+/// The proxies of a GOPROXY list, in order, up to `direct` or `off`, which
+/// end it (`proxyList` in `modfetch/proxy.go`).
 #[must_use]
-pub fn proxy_urls(goproxy: &str) -> Vec<String> {
+pub fn proxy_list(goproxy: &str) -> Vec<ProxyEntry> {
     let mut out = Vec::new();
-    for entry in goproxy.split([',', '|']).map(str::trim).filter(|e| !e.is_empty()) {
+    let mut rest = goproxy;
+    while !rest.is_empty() {
+        let (entry, fall_back_on_error) = match rest.find([',', '|']) {
+            Some(i) => {
+                let e = (&rest[..i], rest.as_bytes()[i] == b'|');
+                rest = &rest[i + 1..];
+                e
+            }
+            None => (std::mem::take(&mut rest), false),
+        };
+        let entry = entry.trim();
+        if entry.is_empty() {
+            continue;
+        }
         if entry == "direct" || entry == "off" {
             break;
         }
         let url = if entry.contains("://") { entry.to_owned() } else { format!("https://{entry}") };
-        out.push(url.trim_end_matches('/').to_owned());
+        out.push(ProxyEntry { url: url.trim_end_matches('/').to_owned(), fall_back_on_error });
     }
     out
 }
@@ -88,22 +109,26 @@ pub fn proxy_hash(
     let tmp = tempfile::tempdir().ok()?;
     let dest: PathBuf = tmp.path().join("download");
     let mut last = None;
-    for base in proxy_urls(goproxy) {
-        let url = format!("{base}/{}/@v/{}.{}", escape(module), escape(version), if go_mod { "mod" } else { "zip" });
-        let r = get(&url, &dest).map_err(String::from).and_then(|()| {
-            if go_mod {
-                std::fs::read(&dest).map(|d| dirhash::hash_go_mod(&d)).map_err(|e| e.to_string())
-            } else {
-                dirhash::hash_zip(&dest, None)
-                    .map_err(|e| e.to_string())
-                    .and_then(|z| z.tree.h1.ok_or_else(|| "zip holds entries that cannot be hashed".to_owned()))
+    for proxy in proxy_list(goproxy) {
+        let url =
+            format!("{}/{}/@v/{}.{}", proxy.url, escape(module), escape(version), if go_mod { "mod" } else { "zip" });
+        if let Err(e) = get(&url, &dest) {
+            // Where go would not ask the next proxy, neither does this witness.
+            let next = matches!(e, FetchError::NotFound(_)) || proxy.fall_back_on_error;
+            last = Some((url, Err(String::from(e))));
+            if next {
+                continue;
             }
-        });
-        let ok = r.is_ok();
-        last = Some((url, r));
-        if ok {
             break;
         }
+        let r = if go_mod {
+            std::fs::read(&dest).map(|d| dirhash::hash_go_mod(&d)).map_err(|e| e.to_string())
+        } else {
+            dirhash::hash_zip(&dest, None)
+                .map_err(|e| e.to_string())
+                .and_then(|z| z.tree.h1.ok_or_else(|| "zip holds entries that cannot be hashed".to_owned()))
+        };
+        return Some((url, r));
     }
     last
 }
@@ -115,11 +140,12 @@ pub fn proxy_hash(
 /// other failure means the database cannot be reached.
 fn sumdb_base(goproxy: &str, name: &str, direct: &str) -> Result<String, String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    for proxy in proxy_urls(goproxy) {
-        let base = format!("{proxy}/sumdb/{name}");
+    for proxy in proxy_list(goproxy) {
+        let base = format!("{}/sumdb/{name}", proxy.url);
         match get(&format!("{base}/supported"), &tmp.path().join("supported")) {
             Ok(()) => return Ok(base),
             Err(FetchError::NotFound(_)) => {}
+            Err(FetchError::Other(_)) if proxy.fall_back_on_error => {}
             Err(FetchError::Other(e)) => return Err(e),
         }
     }
@@ -162,11 +188,12 @@ mod tests {
 
     #[test]
     fn proxy_list_stops_at_direct_and_adds_https() {
+        let entry = |url: &str, fall_back_on_error| ProxyEntry { url: url.into(), fall_back_on_error };
         assert_eq!(
-            proxy_urls("proxy.example.com/, file:///tmp/p|direct,https://never"),
-            ["https://proxy.example.com", "file:///tmp/p"]
+            proxy_list("proxy.example.com/, file:///tmp/p|direct,https://never"),
+            [entry("https://proxy.example.com", false), entry("file:///tmp/p", true)]
         );
-        assert!(proxy_urls("off").is_empty());
+        assert!(proxy_list("off").is_empty());
     }
 
     /// HTTP/1.1 on loopback: one connection per answer, in order; hands
@@ -238,6 +265,25 @@ mod tests {
         let goproxy = format!("{first},file://{}", second.path().display());
         let (_, _, hash) = sumdb_hash(&goproxy, "sum.golang.org", "example.com/Org/Lib", "v1.0.0", true);
         assert!(hash.unwrap_err().contains("500"));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn after_a_failing_proxy_the_next_is_asked_only_where_go_would_ask_it() {
+        const GO_MOD: &[u8] = b"module m\n";
+        let second = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(second.path().join("m/@v")).unwrap();
+        std::fs::write(second.path().join("m/@v/v1.0.0.mod"), GO_MOD).unwrap();
+        let file_proxy = format!("file://{}", second.path().display());
+        // `,`: only "not found" moves on; a 500 is the answer.
+        let (first, server) = serve(vec![(500, b"broken")]);
+        let (url, r) = proxy_hash(&format!("{first},{file_proxy}"), "m", "v1.0.0", true).unwrap();
+        assert!(url.starts_with(&first) && r.unwrap_err().contains("500"), "{url}");
+        server.join().unwrap();
+        // `|`: any error moves on.
+        let (first, server) = serve(vec![(500, b"broken")]);
+        let (url, r) = proxy_hash(&format!("{first}|{file_proxy}"), "m", "v1.0.0", true).unwrap();
+        assert_eq!((url.starts_with("file://"), r.unwrap()), (true, dirhash::hash_go_mod(GO_MOD)));
         server.join().unwrap();
     }
 
