@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::gosum::{GoSum, SumKind};
-use gokeep::prune::{Plan, PlanItem, Reason, Target};
+use gokeep::prune::Target;
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::explain::{self, Against, Confidence, ExplainError, Explanation, External, Verdict};
 use gokeep::verify::{modcache, online, project};
@@ -160,24 +160,14 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     let mut fix = None;
     if args.repair.fix {
-        let items: Vec<PlanItem> = explanations
-            .iter()
-            .filter(|e| e.fix_removes_cache_copy)
-            .map(|e| PlanItem {
-                target: Target::ModuleVersion {
-                    module: e.mismatch.module.clone(),
-                    version: e.mismatch.version.clone(),
-                },
-                reason: Reason::Corrupted { finding: format!("explain: {}", e.summary) },
-                apparent_bytes: 0,
-                disk_bytes: 0,
-                last_used: None,
-            })
-            .collect();
-        if items.is_empty() {
+        let targets = explanations.iter().filter(|e| e.fix_removes_cache_copy).map(|e| {
+            let t = Target::ModuleVersion { module: e.mismatch.module.clone(), version: e.mismatch.version.clone() };
+            (t, format!("explain: {}", e.summary))
+        });
+        let plan = gokeep::verify::removal_plan(&modcache, targets);
+        if plan.items.is_empty() {
             printer.note("gokeep: --fix: the cache is not what is wrong here; nothing to remove");
         }
-        let plan = Plan { modcache: Some(modcache.clone()), gocache: None, items };
         fix = Some(execute_with_consent(
             &plan,
             args.repair.yes,

@@ -60,40 +60,25 @@ pub fn verify(
     Ok(VerifyReport { modcache: mc, gocache: gc, projects, findings, tally })
 }
 
-/// The removals that fix `findings` (warnings and errors only), one item per
-/// target, merged per module version: a whole-version removal absorbs the
-/// others, download files are united.
+/// The removals that fix `findings` (warnings and errors only), merged as
+/// [`merge_targets`] does and measured.
 #[must_use]
 pub fn fix_plan(findings: &[Finding], modcache: &Path) -> Plan {
-    type Key = (String, String);
-    let mut whole: BTreeMap<Key, String> = BTreeMap::new();
-    let mut trees: BTreeMap<Key, String> = BTreeMap::new();
-    let mut files: BTreeMap<Key, (Vec<DownloadFile>, String)> = BTreeMap::new();
-    let mut others: Vec<(Target, String)> = Vec::new();
+    let mut pairs = Vec::new();
     for f in findings.iter().filter(|f| f.severity >= Severity::Warning) {
-        let Some(fix) = &f.fix else { continue };
         let why = format!("{}: {}", f.kind.name(), f.detail);
-        for t in &fix.targets {
-            match t {
-                Target::ModuleVersion { module, version } => {
-                    whole.entry((module.clone(), version.clone())).or_insert_with(|| why.clone());
-                }
-                Target::ExtractedTree { module, version } => {
-                    trees.entry((module.clone(), version.clone())).or_insert_with(|| why.clone());
-                }
-                Target::DownloadFiles { module, version, files: fs } => {
-                    let e = files.entry((module.clone(), version.clone())).or_insert_with(|| (Vec::new(), why.clone()));
-                    e.0.extend(fs.iter().copied());
-                }
-                other => {
-                    if !others.iter().any(|(o, _)| o == other) {
-                        others.push((other.clone(), why.clone()));
-                    }
-                }
-            }
+        for t in f.fix.iter().flat_map(|fix| &fix.targets) {
+            pairs.push((t.clone(), why.clone()));
         }
     }
-    // Measured now: the scan verify runs records trees without sizing them.
+    removal_plan(modcache, pairs)
+}
+
+/// A plan removing `targets` (each with why), merged as [`merge_targets`]
+/// does, every item measured on disk now (the scan verify runs records
+/// trees without sizing them).
+#[must_use]
+pub fn removal_plan(modcache: &Path, targets: impl IntoIterator<Item = (Target, String)>) -> Plan {
     let bytes_at = |paths: Vec<PathBuf>| {
         paths.iter().map(|p| crate::scan::measure(p)).fold((0, 0), |b, s| (b.0 + s.apparent_bytes, b.1 + s.disk_bytes))
     };
@@ -105,46 +90,83 @@ pub fn fix_plan(findings: &[Finding], modcache: &Path) -> Plan {
             })
             .collect()
     };
-    let item = |target: Target, finding: String, bytes: (u64, u64)| PlanItem {
-        target,
-        reason: Reason::Corrupted { finding },
-        apparent_bytes: bytes.0,
-        disk_bytes: bytes.1,
-        last_used: None,
-    };
-    let mut items = Vec::new();
-    for (k, why) in &whole {
-        let p = VersionPaths::new(modcache, &k.0, &k.1);
-        let all =
-            [DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod, DownloadFile::Partial];
-        let mut paths = download_paths(&p, &all);
-        paths.extend(p.temp_files());
-        paths.extend(p.extract_temps());
-        paths.push(p.dir);
-        let b = bytes_at(paths);
-        items.push(item(Target::ModuleVersion { module: k.0.clone(), version: k.1.clone() }, why.clone(), b));
-    }
-    for (k, (mut fs, why)) in files {
-        if whole.contains_key(&k) {
-            continue;
+    let items = merge_targets(targets)
+        .into_iter()
+        .map(|(target, finding)| {
+            let (apparent_bytes, disk_bytes) = match &target {
+                Target::ModuleVersion { module, version } => {
+                    let p = VersionPaths::new(modcache, module, version);
+                    let all = [
+                        DownloadFile::Zip,
+                        DownloadFile::Ziphash,
+                        DownloadFile::Info,
+                        DownloadFile::Mod,
+                        DownloadFile::Partial,
+                        DownloadFile::Temp,
+                    ];
+                    let mut paths = download_paths(&p, &all);
+                    paths.extend(p.extract_temps());
+                    paths.push(p.dir);
+                    bytes_at(paths)
+                }
+                Target::DownloadFiles { module, version, files } => {
+                    bytes_at(download_paths(&VersionPaths::new(modcache, module, version), files))
+                }
+                Target::ExtractedTree { module, version } => {
+                    bytes_at(vec![VersionPaths::new(modcache, module, version).dir])
+                }
+                _ => (0, 0),
+            };
+            PlanItem { target, reason: Reason::Corrupted { finding }, apparent_bytes, disk_bytes, last_used: None }
+        })
+        .collect();
+    Plan { modcache: Some(modcache.to_owned()), gocache: None, items }
+}
+
+/// One target per thing to remove, sorted: a whole-version removal absorbs
+/// the version's tree and download files, the download files of a version
+/// are united, repeats go; each keeps the first reason given for it.
+#[must_use]
+pub fn merge_targets(targets: impl IntoIterator<Item = (Target, String)>) -> Vec<(Target, String)> {
+    type Key = (String, String);
+    let mut whole: BTreeMap<Key, String> = BTreeMap::new();
+    let mut trees: BTreeMap<Key, String> = BTreeMap::new();
+    let mut files: BTreeMap<Key, (Vec<DownloadFile>, String)> = BTreeMap::new();
+    let mut others: Vec<(Target, String)> = Vec::new();
+    for (t, why) in targets {
+        match t {
+            Target::ModuleVersion { module, version } => {
+                whole.entry((module, version)).or_insert(why);
+            }
+            Target::ExtractedTree { module, version } => {
+                trees.entry((module, version)).or_insert(why);
+            }
+            Target::DownloadFiles { module, version, files: fs } => {
+                files.entry((module, version)).or_insert_with(|| (Vec::new(), why)).0.extend(fs);
+            }
+            other => {
+                if !others.iter().any(|(o, _)| *o == other) {
+                    others.push((other, why));
+                }
+            }
         }
-        fs.sort();
-        fs.dedup();
-        let bytes = bytes_at(download_paths(&VersionPaths::new(modcache, &k.0, &k.1), &fs));
-        items.push(item(Target::DownloadFiles { module: k.0, version: k.1, files: fs }, why, bytes));
+    }
+    let mut out = others;
+    for (k, (mut fs, why)) in files {
+        if !whole.contains_key(&k) {
+            fs.sort();
+            fs.dedup();
+            out.push((Target::DownloadFiles { module: k.0, version: k.1, files: fs }, why));
+        }
     }
     for (k, why) in trees {
-        if whole.contains_key(&k) {
-            continue;
+        if !whole.contains_key(&k) {
+            out.push((Target::ExtractedTree { module: k.0, version: k.1 }, why));
         }
-        let b = bytes_at(vec![VersionPaths::new(modcache, &k.0, &k.1).dir]);
-        items.push(item(Target::ExtractedTree { module: k.0, version: k.1 }, why, b));
     }
-    for (t, why) in others {
-        items.push(item(t, why, (0, 0)));
-    }
-    items.sort_by(|a, b| a.target.cmp(&b.target));
-    Plan { modcache: Some(modcache.to_owned()), gocache: None, items }
+    out.extend(whole.into_iter().map(|(k, why)| (Target::ModuleVersion { module: k.0, version: k.1 }, why)));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// The module versions a plan removes download files of, which
@@ -183,13 +205,44 @@ pub fn version_dir(modcache: &Path, module: &str, version: &str) -> PathBuf {
 #[must_use]
 pub fn corrupted_targets(modcache: &Path, versions: &[VersionRecord]) -> Vec<(Target, String)> {
     let check = modcache::check_modcache(modcache, versions, &|| {});
-    let mut out: Vec<(Target, String)> = check
+    let pairs = check
         .findings()
         .filter(|f| f.severity == Severity::Error)
         .filter_map(|f| f.fix.as_ref().map(|fix| (fix, f.kind.name())))
-        .flat_map(|(fix, kind)| fix.targets.iter().map(move |t| (t.clone(), kind.to_owned())))
-        .collect();
-    out.sort();
-    out.dedup_by(|a, b| a.0 == b.0);
-    out
+        .flat_map(|(fix, kind)| fix.targets.iter().map(move |t| (t.clone(), kind.to_owned())));
+    merge_targets(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_version_absorbs_its_parts_files_are_united_and_repeats_go() {
+        let v = |m: &str| (m.to_owned(), "v1.0.0".to_owned());
+        let whole = |m: &str| Target::ModuleVersion { module: v(m).0, version: v(m).1 };
+        let tree = |m: &str| Target::ExtractedTree { module: v(m).0, version: v(m).1 };
+        let files = |m: &str, fs: &[DownloadFile]| Target::DownloadFiles {
+            module: v(m).0,
+            version: v(m).1,
+            files: fs.to_vec(),
+        };
+        let merged = merge_targets([
+            (tree("a"), "tree".to_owned()),
+            (whole("a"), "zip".to_owned()),
+            (files("a", &[DownloadFile::Ziphash]), "ziphash".to_owned()),
+            (files("b", &[DownloadFile::Temp]), "temp".to_owned()),
+            (files("b", &[DownloadFile::Partial, DownloadFile::Temp]), "partial".to_owned()),
+            (whole("c"), "first".to_owned()),
+            (whole("c"), "second".to_owned()),
+        ]);
+        assert_eq!(
+            merged,
+            [
+                (whole("a"), "zip".to_owned()),
+                (whole("c"), "first".to_owned()),
+                (files("b", &[DownloadFile::Partial, DownloadFile::Temp]), "temp".to_owned()),
+            ]
+        );
+    }
 }
