@@ -42,14 +42,12 @@ fn refusals_leave_every_byte_in_place() {
     assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &plain_s], 2, "not a Go module cache");
 
     // A build cache that is not one.
-    let gc = fx.gocache().display().to_string();
     assert_refused(
         &fx,
         &["prune", "--gocache-max-age", "1d", "--yes", "--gocache", &plain_s],
         2,
         "not a Go build cache",
     );
-    assert!(!gc.is_empty());
 
     // A symlink to the real cache, given as the root.
     let link = root.join("modcache-link");

@@ -400,5 +400,10 @@ fn hard_linked_download_files_still_count_for_every_version_that_has_them() {
         let rec = inv.versions.iter().find(|r| r.module == m.path && r.version == m.version).expect("version");
         assert!(rec.has(DownloadFile::Lock), "{}@{} lost its .lock to another link", m.path, m.version);
     }
+    // A second link to a file with content adds no bytes, as for du.
+    let m = &fx.published[0];
+    fs::hard_link(fx.download_file(&m.path, &m.version, "zip"), fx.modcache().join("cache/download/zip-link"))
+        .expect("link zip");
+    let inv = scan_cache(CacheKind::ModCache, &fx.modcache(), &ScanOptions::default()).expect("scan");
     assert_eq!(inv.total.apparent_bytes, du(&fx.modcache()).0, "bytes still counted once");
 }
