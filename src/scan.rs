@@ -608,11 +608,24 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
 /// (GOCACHE=off) or was not asked for.
 #[must_use]
 pub fn scan(modcache: Option<&Path>, gocache: Option<&Path>, opts: &ScanOptions) -> Inventory {
-    let (m, g) = rayon::join(
-        || modcache.map(|p| scan_cache(CacheKind::ModCache, p, opts)),
-        || gocache.map(|p| scan_cache(CacheKind::BuildCache, p, opts)),
-    );
-    Inventory { modcache: m, gocache: g }
+    let both = |opts: &ScanOptions| {
+        let (m, g) = rayon::join(
+            || modcache.map(|p| scan_cache(CacheKind::ModCache, p, opts)),
+            || gocache.map(|p| scan_cache(CacheKind::BuildCache, p, opts)),
+        );
+        Inventory { modcache: m, gocache: g }
+    };
+    // One pool of `threads` for both caches, not one each.
+    match opts.threads {
+        None => both(opts),
+        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+            Ok(pool) => pool.install(|| both(&ScanOptions { threads: None, ..*opts })),
+            Err(e) => {
+                let err = |_| Err(ScanError::Threads { threads: n, message: e.to_string() });
+                Inventory { modcache: modcache.map(err), gocache: gocache.map(err) }
+            }
+        },
+    }
 }
 
 #[cfg(test)]
