@@ -142,53 +142,65 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
         })
         .collect();
     let mut findings = Vec::new();
-    let mut wanted: BTreeMap<String, (u64, PathBuf)> = BTreeMap::new();
+    // Every action naming an output, so that each one's size is checked.
+    let mut wanted: BTreeMap<String, Vec<(u64, PathBuf)>> = BTreeMap::new();
     let mut actions = 0;
     for (f, outs, n) in per_shard {
         findings.extend(f);
         actions += n;
         for (id, size, action) in outs {
-            wanted.entry(id).or_insert((size, action));
+            wanted.entry(id).or_default().push((size, action));
         }
     }
     // Pass 2: outputs, each hashed once however many actions name it.
-    let out_findings: Vec<(bool, Option<Finding>)> =
-        wanted.par_iter().map(|(id, (size, action))| check_output(root, id, *size, action)).collect();
+    let out_findings: Vec<(bool, Vec<Finding>)> =
+        wanted.par_iter().map(|(id, actions)| check_output(root, id, actions)).collect();
     let outputs = out_findings.iter().filter(|(seen, _)| *seen).count();
-    findings.extend(out_findings.into_iter().filter_map(|(_, f)| f));
+    findings.extend(out_findings.into_iter().flat_map(|(_, f)| f));
     findings.sort_by(|a, b| a.paths.cmp(&b.paths));
     Ok(GocacheCheck { root: root.to_owned(), actions_checked: actions, outputs_checked: outputs, findings })
 }
 
 /// One output against the action entry naming it: whether it exists, and
 /// what is wrong with it.
-fn check_output(root: &Path, id: &str, size: u64, action: &Path) -> (bool, Option<Finding>) {
+fn check_output(root: &Path, id: &str, actions: &[(u64, PathBuf)]) -> (bool, Vec<Finding>) {
     let path = root.join(&id[..2]).join(format!("{id}-d"));
-    let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, None) };
-    let bad = |path: &Path, what: String| Finding::new(K::BuildOutputMismatch, what).path(path).path(action);
+    let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, Vec::new()) };
+    let bad = |path: &Path, what: &str| {
+        actions.iter().fold(Finding::new(K::BuildOutputMismatch, what).path(path), |f, (_, action)| f.path(action))
+    };
     let (path, md) = if md.is_dir() {
         match executable_in(&path) {
             Ok(found) => found,
-            Err(why) => return (true, Some(bad(&path, format!("executable entry is not usable: {why}")))),
+            Err(why) => return (true, vec![bad(&path, &format!("executable entry is not usable: {why}"))]),
         }
     } else {
         (path, md)
     };
-    if md.len() != size {
-        let f = bad(&path, "output size differs from its action entry".to_owned())
-            .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len())));
-        return (true, Some(f));
-    }
-    match sha256_file(&path) {
-        Ok(sum) => {
-            let hex = super::dirhash::to_hex(&sum);
-            let f = (hex != id).then(|| {
-                bad(&path, "output content differs from its SHA-256 name".to_owned()).hashes(Some(id), Some(&hex))
-            });
-            (true, f)
+    let mut findings: Vec<Finding> = actions
+        .iter()
+        .filter(|(size, _)| *size != md.len())
+        .map(|(size, action)| {
+            Finding::new(K::BuildOutputMismatch, "output size differs from its action entry")
+                .path(&path)
+                .path(action)
+                .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len())))
+        })
+        .collect();
+    // The content is only worth hashing when some action expects this size.
+    if findings.len() < actions.len() {
+        match sha256_file(&path) {
+            Ok(sum) => {
+                let hex = super::dirhash::to_hex(&sum);
+                if hex != id {
+                    let f = bad(&path, "output content differs from its SHA-256 name").hashes(Some(id), Some(&hex));
+                    findings.push(f);
+                }
+            }
+            Err(e) => findings.push(bad(&path, &e.to_string())),
         }
-        Err(e) => (true, Some(bad(&path, e.to_string()))),
     }
+    (true, findings)
 }
 
 /// The one regular file an executable entry directory must hold.
@@ -218,6 +230,28 @@ mod tests {
 
     fn entry(id: &str, out: &str, size: i64) -> Vec<u8> {
         format!("v1 {id} {out} {size:20} {:20}\n", 1_700_000_000_000_000_000_i64).into_bytes()
+    }
+
+    #[test]
+    fn every_action_naming_an_output_has_its_size_checked() {
+        use sha2::Digest as _;
+        let t = tempfile::tempdir().unwrap();
+        let data = b"compiled package";
+        let out = super::super::dirhash::to_hex(&sha2::Sha256::digest(data));
+        std::fs::create_dir_all(t.path().join(&out[..2])).unwrap();
+        std::fs::write(t.path().join(&out[..2]).join(format!("{out}-d")), data).unwrap();
+        let mut actions = Vec::new();
+        for (c, size) in [('c', data.len()), ('e', data.len() + 1)] {
+            let id = c.to_string().repeat(64);
+            std::fs::create_dir_all(t.path().join(&id[..2])).unwrap();
+            let path = t.path().join(&id[..2]).join(format!("{id}-a"));
+            std::fs::write(&path, entry(&id, &out, i64::try_from(size).unwrap())).unwrap();
+            actions.push(path);
+        }
+        let check = check_gocache(t.path(), &|| {}).unwrap();
+        assert_eq!((check.actions_checked, check.outputs_checked), (2, 1));
+        let [f] = check.findings.as_slice() else { panic!("{:?}", check.findings) };
+        assert!(f.detail.contains("size") && f.paths.contains(&actions[1]) && !f.paths.contains(&actions[0]), "{f:?}");
     }
 
     #[test]
