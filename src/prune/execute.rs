@@ -342,7 +342,7 @@ impl Executor {
     fn lock(&self, target: &Target, module: &str, version: &str) -> Result<VersionLock, Removal> {
         let root = self.mod_root();
         // Module and version come from the plan: a `..` in them must not reach the lock path either.
-        let lock_path = lock::download_path(root.path(), module, version, DownloadFile::Lock);
+        let lock_path = layout::download_path(root.path(), module, version, DownloadFile::Lock);
         if let Err(e) = root.check_inside(&lock_path) {
             let mut r = Removal::default();
             r.fail(&lock_path, e);
@@ -369,11 +369,11 @@ impl Executor {
     /// would let cmd/go take a half-removed tree for a complete one.
     fn remove_tree_marked(&self, r: &mut Removal, module: &str, version: &str) -> bool {
         let root = self.mod_root().path();
-        let dir = lock::extracted_dir(root, module, version);
+        let dir = layout::extracted_dir(root, module, version);
         if !exists(&dir) {
             return true;
         }
-        let partial = lock::download_path(root, module, version, DownloadFile::Partial);
+        let partial = layout::download_path(root, module, version, DownloadFile::Partial);
         if let Err(e) = self.mod_root().check_inside(&partial).map_err(|e| e.to_string()).and_then(|()| {
             fs::OpenOptions::new()
                 .write(true)
@@ -392,12 +392,12 @@ impl Executor {
 
     fn fresh_zip_without_tree(&self, module: &str, version: &str) -> bool {
         let root = self.mod_root().path();
-        if exists(&lock::extracted_dir(root, module, version))
-            || exists(&lock::download_path(root, module, version, DownloadFile::Partial))
+        if exists(&layout::extracted_dir(root, module, version))
+            || exists(&layout::download_path(root, module, version, DownloadFile::Partial))
         {
             return false;
         }
-        fs::symlink_metadata(lock::download_path(root, module, version, DownloadFile::Zip))
+        fs::symlink_metadata(layout::download_path(root, module, version, DownloadFile::Zip))
             .and_then(|m| m.modified())
             .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < FRESH_ZIP)
     }
@@ -412,7 +412,7 @@ impl Executor {
             return Err(skip(target, "downloaded seconds ago and not yet extracted: a go command is using it"));
         }
         let mut r = Removal::default();
-        self.remove_file(&mut r, &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Zip));
+        self.remove_file(&mut r, &layout::download_path(self.mod_root().path(), module, version, DownloadFile::Zip));
         if r.failures.is_empty() {
             return Ok((Instant::now(), r));
         }
@@ -432,7 +432,7 @@ impl Executor {
             Err(r) => return r,
         };
         let root = self.mod_root().path();
-        let path = |f| lock::download_path(root, module, version, f);
+        let path = |f| layout::download_path(root, module, version, f);
         if exists(&path(DownloadFile::Zip)) {
             return skip(target, "downloaded again by a running go command during the prune");
         }
@@ -458,7 +458,7 @@ impl Executor {
         if self.remove_tree_marked(&mut r, module, version) {
             self.remove_file(
                 &mut r,
-                &lock::download_path(self.mod_root().path(), module, version, DownloadFile::Partial),
+                &layout::download_path(self.mod_root().path(), module, version, DownloadFile::Partial),
             );
         }
         r
@@ -477,8 +477,8 @@ impl Executor {
         // this lock: one the plan saw alone may have its zip (or tree) by now.
         if files.contains(&DownloadFile::Ziphash)
             && !files.contains(&DownloadFile::Zip)
-            && (exists(&lock::download_path(root, module, version, DownloadFile::Zip))
-                || exists(&lock::extracted_dir(root, module, version)))
+            && (exists(&layout::download_path(root, module, version, DownloadFile::Zip))
+                || exists(&layout::extracted_dir(root, module, version)))
         {
             return skip(target, "its zip or tree is there now: a go command finished downloading it");
         }
@@ -486,7 +486,7 @@ impl Executor {
         // Same order as for a whole version; the lock file is never removed.
         for f in [DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod] {
             if files.contains(&f) {
-                self.remove_file(&mut r, &lock::download_path(root, module, version, f));
+                self.remove_file(&mut r, &layout::download_path(root, module, version, f));
             }
             if f == DownloadFile::Zip && !r.failures.is_empty() {
                 // A zip left without its `.ziphash` is what `go mod verify` reports.
@@ -502,12 +502,12 @@ impl Executor {
         if files.contains(&DownloadFile::Partial) {
             // A `.partial` says the tree may be incomplete: the tree goes first,
             // or removing the marker would make a half-extracted tree look complete.
-            let dir = lock::extracted_dir(root, module, version);
+            let dir = layout::extracted_dir(root, module, version);
             if exists(&dir) {
                 add(&mut r, &dir, self.mod_root().remove_tree(&dir));
             }
             if !exists(&dir) {
-                self.remove_file(&mut r, &lock::download_path(root, module, version, DownloadFile::Partial));
+                self.remove_file(&mut r, &layout::download_path(root, module, version, DownloadFile::Partial));
             }
         }
         r
@@ -544,7 +544,7 @@ impl Executor {
     fn holds_download_files(&self, module: &str, version: &str) -> bool {
         [DownloadFile::Lock, DownloadFile::Mod, DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info]
             .into_iter()
-            .any(|f| fs::symlink_metadata(lock::download_path(self.mod_root().path(), module, version, f)).is_ok())
+            .any(|f| fs::symlink_metadata(layout::download_path(self.mod_root().path(), module, version, f)).is_ok())
     }
 
     fn vcs_repo(&self, target: &Target, hash: &str) -> Removal {
@@ -578,7 +578,7 @@ impl Executor {
     }
 
     fn rewrite_list(&self, r: &mut Removal, module: &str) {
-        let at_v = lock::version_dir(self.mod_root().path(), module);
+        let at_v = layout::version_dir(self.mod_root().path(), module);
         if let Err(e) = lock::rewrite_version_list(&at_v) {
             r.fail(&at_v.join("list"), e);
         }
@@ -588,7 +588,7 @@ impl Executor {
     /// version lock (which we hold), so none is live; `.info`/`.mod` temps
     /// are written without it and are only removed once stale.
     fn remove_temps(&self, r: &mut Removal, module: &str, version: &str) {
-        let at_v = lock::version_dir(self.mod_root().path(), module);
+        let at_v = layout::version_dir(self.mod_root().path(), module);
         let Ok(entries) = fs::read_dir(&at_v) else { return };
         for e in entries.filter_map(Result::ok) {
             let Ok(name) = e.file_name().into_string() else { continue };

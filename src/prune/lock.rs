@@ -57,7 +57,7 @@ impl HeldLock {
     }
 }
 
-pub use crate::layout::{download_path, extracted_dir, version_dir};
+use crate::layout::download_path;
 
 fn open_lock_file(path: &Path) -> Result<File, LockError> {
     if let Some(parent) = path.parent() {
