@@ -15,7 +15,11 @@ use std::path::Path;
 pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let resolved = match fs::canonicalize(path) {
         Ok(p) => p,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::read_link(path) {
+            // A dangling link: write where it points, as writing through it would.
+            Ok(target) => path.parent().unwrap_or(Path::new("")).join(target),
+            Err(_) => path.to_owned(),
+        },
         Err(e) => return Err(e),
     };
     let path = resolved.as_path();
@@ -36,6 +40,16 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dangling_link_is_written_through_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("metrics.prom");
+        std::os::unix::fs::symlink("real.prom", &link).unwrap();
+        replace_file(&link, b"x 1\n").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(dir.path().join("real.prom")).unwrap(), b"x 1\n");
+    }
 
     #[test]
     fn replaces_contents_and_keeps_the_mode() {
