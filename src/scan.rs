@@ -185,8 +185,6 @@ pub struct VersionRecord {
     pub version: String,
     /// The extracted `<module>@<version>/` tree, if present.
     pub extracted: Option<Stats>,
-    /// Every `cache/download/<module>/@v/<version>.*` file.
-    pub download: Stats,
     /// Which download files exist (`.tmp` files once, however many) and
     /// their bytes, so that a plan removing only some of them (debris) can
     /// say how many bytes that frees.
@@ -198,10 +196,20 @@ pub struct VersionRecord {
 }
 
 impl VersionRecord {
+    /// Every `cache/download/<module>/@v/<version>.*` file.
+    #[must_use]
+    pub fn download(&self) -> Stats {
+        let mut t = Stats::default();
+        for s in self.download_by_file.values() {
+            t += s;
+        }
+        t
+    }
+
     /// Extracted tree + download files + leftovers.
     #[must_use]
     pub fn total(&self) -> Stats {
-        let mut t = self.download;
+        let mut t = self.download();
         if let Some(e) = &self.extracted {
             t += e;
         }
@@ -333,7 +341,6 @@ fn merge_record(into: &mut VersionRecord, from: VersionRecord) {
     }
     add_opt(&mut into.extracted, from.extracted);
     add_opt(&mut into.extract_temp, from.extract_temp);
-    into.download += &from.download;
     for (f, s) in from.download_by_file {
         *into.download_by_file.entry(f).or_default() += &s;
     }
@@ -511,7 +518,6 @@ impl Walker {
         match class {
             ModPath::Download { module, version, file } => {
                 let r = acc.version(&module, &version);
-                r.download += &s;
                 *r.download_by_file.entry(file).or_default() += &s;
             }
             ModPath::Vcs => {
@@ -686,7 +692,7 @@ mod tests {
         assert_eq!(bytes(DownloadFile::Mod), Some(3));
         assert_eq!(bytes(DownloadFile::Temp), Some(7));
         assert_eq!(bytes(DownloadFile::Lock), Some(0));
-        assert_eq!(v.download.apparent_bytes, 15);
+        assert_eq!(v.download().apparent_bytes, 15);
         assert_eq!(v.extract_temp_dirs.iter().collect::<Vec<_>>(), [Path::new("example.com/!a@v1.0.0.tmp-999")]);
         let repo = &inv.vcs_repos["abcd"];
         assert_eq!((repo.files, repo.dirs), (3, 1), "HEAD, .info, .lock and the repository dir");

@@ -118,8 +118,8 @@ fn per_version_and_per_module_bytes_equal_du_of_extracted_dir_plus_download_file
         assert_eq!(extracted.apparent_bytes, tree_apparent, "{} extracted vs du -sb", m.id());
         assert_eq!(extracted.disk_bytes, tree_disk, "{} extracted vs du -sB1", m.id());
         let (files_apparent, files_disk) = download_file_bytes(&fx, m);
-        assert_eq!(rec.download.apparent_bytes, files_apparent, "{} download files", m.id());
-        assert_eq!(rec.download.disk_bytes, files_disk, "{} download files on disk", m.id());
+        assert_eq!(rec.download().apparent_bytes, files_apparent, "{} download files", m.id());
+        assert_eq!(rec.download().disk_bytes, files_disk, "{} download files on disk", m.id());
         let total = rec.total();
         assert_eq!(total.apparent_bytes, tree_apparent + files_apparent, "{}", m.id());
         let e = expected_by_module.entry(&m.path).or_default();

@@ -438,7 +438,7 @@ impl<'a> ModcachePlanner<'a> {
             let (module, version) = (v.module.clone(), v.version.clone());
             let temps_reason = s.temps.clone().or_else(|| s.whole.clone());
             if let Some(reason) = s.whole {
-                let mut bytes = v.download;
+                let mut bytes = v.download();
                 if let Some(e) = &v.extracted {
                     bytes += e;
                 }
@@ -697,16 +697,11 @@ mod tests {
     fn with(mut v: VersionRecord, f: DownloadFile, bytes: u64, used: i64) -> VersionRecord {
         let s = stats(bytes, used);
         *v.download_by_file.entry(f).or_default() += &s;
-        v.download += &s;
         v
     }
 
     fn without(mut v: VersionRecord, f: DownloadFile) -> VersionRecord {
         v.download_by_file.remove(&f);
-        v.download = v.download_by_file.values().fold(Stats::default(), |mut a, s| {
-            a += s;
-            a
-        });
         v
     }
 
@@ -1016,7 +1011,6 @@ mod tests {
             without(ver("a.com/noziphash", "v1.0.0", 0), DownloadFile::Ziphash),
             // A tree with no download files at all (only the lock).
             VersionRecord {
-                download: Stats::default(),
                 download_by_file: [(DownloadFile::Lock, Stats::default())].into(),
                 ..ver("a.com/bare", "v1.0.0", 0)
             },
