@@ -237,8 +237,10 @@ impl Checker<'_> {
         match v.into_inner() {
             toml::Value::String(s) => parse_size(&s).map(Some).map_err(|m| self.error(span, key, format!("{s:?} {m}"))),
             toml::Value::Integer(n) => u64::try_from(n)
+                .map_err(|_| format!("{n} is not a size (it is negative)"))
+                .and_then(|b| nonzero_size(b).map_err(|m| format!("{n} {m}")))
                 .map(Some)
-                .map_err(|_| self.error(span, key, format!("{n} is not a size (it is negative)"))),
+                .map_err(|m| self.error(span, key, m)),
             other => Err(self.error(
                 span,
                 key,
@@ -418,7 +420,7 @@ pub struct Overrides {
 // Durations and sizes.
 
 const DURATION_EXAMPLES: &str = "(examples: 30d, 12h, 2w, 90m, 1d12h)";
-const SIZE_EXAMPLES: &str = "(examples: 10GiB, 500MB, 1.5G, 1048576)";
+const SIZE_EXAMPLES: &str = "(examples: 10GiB, 500MB, 1.5G, 4096B)";
 
 /// Parses `30d`, `12h`, `2w`, `90m`, `45s`, `1.5d` and sums like `1d12h`.
 /// Units: `s`, `m` (minutes), `h`, `d`, `w`, also spelt out (`days`).
@@ -451,12 +453,18 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs > 1e12 {
         return Err(bad());
     }
-    Ok(Duration::from_secs(secs.round() as u64))
+    let d = Duration::from_secs(secs.round() as u64);
+    if d.is_zero() {
+        return Err(format!("must be longer than 0 (a zero age would select everything) {DURATION_EXAMPLES}"));
+    }
+    Ok(d)
 }
 
-/// Parses `10GiB`, `500MB`, `1.5G`, `750k` or a plain number of bytes.
+/// Parses `10GiB`, `500MB`, `1.5G`, `750k` or `100B`.
 /// `KB`/`MB`/`GB`/`TB` are powers of 1000; `KiB`... and the single letters
-/// `K`/`M`/`G`/`T` (as `du -h` prints them) are powers of 1024.
+/// `K`/`M`/`G`/`T` (as `du -h` prints them) are powers of 1024. A bare number
+/// is refused: `--max-age 30` is refused for lacking a unit, and `--max-size 10`
+/// meaning ten bytes would be the same slip with the opposite effect.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let bad = || format!("is not a size {SIZE_EXAMPLES}");
     let t = s.trim();
@@ -464,7 +472,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let (num, unit) = t.split_at(num_end);
     let n: f64 = num.parse().map_err(|_| bad())?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
+        "" => return Err(format!("has no unit: write {num}GiB, {num}MB or {num}B {SIZE_EXAMPLES}")),
+        "b" => 1.0,
         "k" | "kib" => 1024.0,
         "m" | "mib" => 1024f64.powi(2),
         "g" | "gib" => 1024f64.powi(3),
@@ -479,7 +488,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     if !bytes.is_finite() || bytes > u64::MAX as f64 {
         return Err(bad());
     }
-    Ok(bytes.round() as u64)
+    nonzero_size(bytes.round() as u64)
+}
+
+/// A size cap of zero bytes would evict every version: that is `--all`, asked for by name.
+fn nonzero_size(bytes: u64) -> Result<u64, String> {
+    if bytes == 0 {
+        return Err("must be at least 1 byte (a zero cap would evict every entry; use --all for that)".into());
+    }
+    Ok(bytes)
 }
 
 // ---------------------------------------------------------------------------
@@ -812,7 +829,7 @@ only_roots = true
     fn garbage_size_names_file_line_column_and_key() {
         assert_eq!(
             err("[modcache]\nmax_age = \"30d\"\nmax_size = \"ten gigs\"\n"),
-            "schedules/x.toml:3:12: modcache.max_size: \"ten gigs\" is not a size (examples: 10GiB, 500MB, 1.5G, 1048576)"
+            "schedules/x.toml:3:12: modcache.max_size: \"ten gigs\" is not a size (examples: 10GiB, 500MB, 1.5G, 4096B)"
         );
     }
 
@@ -924,7 +941,11 @@ only_roots = true
         assert_eq!(parse_size("1.5G"), Ok(3 << 29));
         assert_eq!(parse_size("750k"), Ok(750 * 1024));
         assert_eq!(parse_size("1 TiB"), Ok(1 << 40));
-        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("1048576B"), Ok(1_048_576));
+        assert!(parse_size("1048576").unwrap_err().starts_with("has no unit"));
+        assert!(parse_size("0.4").is_err());
+        assert!(parse_size("0GiB").unwrap_err().contains("zero cap"));
+        assert!(parse_duration("0d").unwrap_err().contains("longer than 0"));
         assert_eq!(parse_size("12b"), Ok(12));
         assert!(parse_size("ten gigs").is_err());
         assert!(parse_size("10GiBs").is_err());

@@ -98,3 +98,35 @@ fn a_garbage_max_size_is_a_clear_usage_error_and_deletes_nothing() {
     assert!(err.contains(&format!("{p}:3:")) && err.contains("modcache.max_size"), "names file, line and key: {err}");
     assert_refused(&fx, &["prune", "--policy", &p, "--yes"], 2, "max_size");
 }
+
+/// Issue 9 item 7: values that would select everything, or that no one means, are refused
+/// with the reason, before anything is scanned or deleted.
+#[test]
+fn sizes_ages_and_thread_counts_that_no_one_means_are_refused_with_the_reason() {
+    let fx = Fixture::standard();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("zero cap", &["prune", "--max-size", "0", "--yes"], "--max-size"),
+        ("zero cap with a unit", &["prune", "--max-size", "0GiB", "--yes"], "evict every"),
+        ("cap that rounds to zero bytes", &["prune", "--max-size", "0.4", "--yes"], "--max-size"),
+        ("bare number of bytes", &["prune", "--max-size", "10", "--yes"], "has no unit"),
+        ("zero age", &["prune", "--max-age", "0d", "--yes"], "longer than 0"),
+        ("zero build-cache age", &["prune", "--gocache-max-age", "0h", "--yes"], "longer than 0"),
+        ("thousands of threads", &["prune", "--threads", "20000", "--all", "--yes"], "--threads"),
+        ("zero threads", &["status", "--threads", "0"], "--threads"),
+    ];
+    for (name, args, message) in cases {
+        eprintln!("case: {name}");
+        assert_refused(&fx, args, 2, message);
+    }
+    let policy = fx.sandbox.root().join("zero.toml");
+    for (name, text) in [
+        ("integer zero", "[modcache]\nmax_size = 0\n"),
+        ("string that rounds to zero", "[modcache]\nmax_size = \"0.4\"\n"),
+        ("gocache zero", "[gocache]\nmax_size = \"0B\"\n"),
+    ] {
+        eprintln!("policy case: {name}");
+        fs::write(&policy, text).unwrap();
+        let p = policy.display().to_string();
+        assert_refused(&fx, &["prune", "--policy", &p, "--yes"], 2, "max_size");
+    }
+}
