@@ -225,9 +225,6 @@ impl Checker<'_> {
                 ));
             }
         };
-        if d.is_zero() {
-            return Err(self.error(span, key, "must be longer than 0 (a zero age would select everything)".into()));
-        }
         Ok(Some(d))
     }
 
@@ -870,7 +867,8 @@ only_roots = true
 
     #[test]
     fn values_that_would_select_everything_are_refused() {
-        assert!(err("[modcache]\nmax_age = \"0d\"\n").contains("modcache.max_age: must be longer than 0"));
+        assert!(err("[modcache]\nmax_age = \"0d\"\n").contains("modcache.max_age: \"0d\" must be longer than 0"));
+        assert!(err("[modcache]\nmax_size = 0\n").contains("modcache.max_size: 0 must be at least 1 byte"));
         assert!(err("[modcache]\nkeep_latest = 0\n").contains("modcache.keep_latest: must be at least 1"));
         assert!(err("[roots]\nonly_roots = true\n").starts_with("schedules/x.toml:2:14: roots.only_roots: needs"));
         assert!(

@@ -88,9 +88,9 @@ fn parse_threads(s: &str) -> Result<u16, String> {
     let n: u16 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of threads (1 to {MAX_THREADS})"))?;
     match n {
         0 => Err(format!("must be at least 1 (1 to {MAX_THREADS})")),
-        n if n > MAX_THREADS => Err(format!(
-            "{n} is more than {MAX_THREADS}: more threads than that only add memory and contention"
-        )),
+        n if n > MAX_THREADS => {
+            Err(format!("{n} is more than {MAX_THREADS}: more threads than that only add memory and contention"))
+        }
         n => Ok(n),
     }
 }
