@@ -359,3 +359,28 @@ fn a_version_with_a_tree_and_tmp_extraction_dirs_loses_all_of_them_in_one_run() 
     fx.consumer_go_build_ok();
     assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
 }
+
+/// Issue 9 item 8: a mark may only move access times back. A version last used 100 days
+/// ago keeps that age, so an age rule still removes it; a recent one goes back to the stamp.
+#[test]
+fn mark_never_moves_an_old_access_time_forward_so_age_rules_still_see_it() {
+    let fx = Fixture::standard();
+    let state = fx.sandbox.root().join("state");
+    age_tree(&fx.modcache(), 100);
+    let old = fx.extracted_dir("example.com/a", "v1.0.0").join("a.go");
+    let before = fs::metadata(&old).unwrap().atime();
+
+    run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["mark", "--json"]));
+    assert_eq!(fs::metadata(&old).unwrap().atime(), before, "a 100-day-old access time stays 100 days old");
+
+    let plan = json(&run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args([
+        "prune",
+        "--max-age",
+        "30d",
+        "--dry-run",
+        "--json",
+    ])));
+    let planned: Vec<&str> =
+        plan["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["module"].as_str()).collect();
+    assert!(planned.contains(&"example.com/a"), "max_age 30d still selects the old version: {plan:#}");
+}

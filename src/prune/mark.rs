@@ -5,7 +5,8 @@
 //! [`mark`] sets the access time of every file that belongs to a module
 //! version (extracted tree files and `cache/download/.../@v/<version>.*`
 //! files, `.lock` included) to a stamp two days in the past, leaving mtimes
-//! alone. Linux's default `relatime` updates a file's atime on the next read
+//! alone. An access time already older than the stamp is left as it is: a
+//! mark moves times back, never forward, so age rules keep seeing them. Linux's default `relatime` updates a file's atime on the next read
 //! when the atime is more than a day old, so every file a build reads after
 //! the mark gets a fresh atime; `strictatime` always does. A version none
 //! of whose files has an atime or mtime after the mark was neither read nor
@@ -109,7 +110,12 @@ pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
                     class,
                     ModPath::Download { .. } | ModPath::ExtractedFile { .. } | ModPath::ExtractTemp { .. }
                 ) {
-                    match filetime::set_file_atime(e.path(), atime) {
+                    // A mark only moves times back: an access older than the stamp is
+                    // already "unused since the mark", and moving it forward would make
+                    // age rules see a version unused for months as two days old.
+                    let older = e.metadata().is_ok_and(|md| FileTime::from_last_access_time(&md) <= atime);
+                    let set = if older { Ok(()) } else { filetime::set_file_atime(e.path(), atime) };
+                    match set {
                         Ok(()) => {
                             n += 1;
                             seen.insert((m.to_owned(), v.to_owned()));
