@@ -497,3 +497,38 @@ fn update_go_sum_removes_the_wrong_line_and_keeps_the_right_one_for_the_same_ver
     let now = fs::read_to_string(&sum_path).unwrap();
     assert!(now.contains(&right_line) && !now.contains(wrong), "{now}");
 }
+
+/// Sets a 32-bit little-endian field of the first central-directory (`PK\1\2`) or
+/// local (`PK\3\4`) header of a zip to 0xFFFFFFFF, leaving the data as it was.
+fn claim_max_size(zip: &Path, signature: &[u8; 4], offsets: &[usize]) {
+    let mut data = fs::read(zip).unwrap();
+    let at = data.windows(4).position(|w| w == signature).expect("header signature");
+    for off in offsets {
+        data[at + off..at + off + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    }
+    fs::write(zip, data).unwrap();
+}
+
+/// Issue 9 item 10: sizes are read as archive/zip reads them. A central directory that
+/// claims 0xFFFFFFFF bytes without a zip64 record is `unexpected EOF` (uncompressed) or not
+/// a valid zip (compressed) to go; the local header's sizes are not read by go at all.
+#[test]
+fn zip_headers_claiming_four_gibibytes_are_judged_as_go_judges_them() {
+    let cases: &[(&str, &[u8; 4], &[usize], bool)] = &[
+        ("central directory: uncompressed size", b"PK\x01\x02", &[24], true),
+        ("central directory: compressed size", b"PK\x01\x02", &[20], true),
+        ("central directory: both sizes", b"PK\x01\x02", &[20, 24], true),
+        ("local header: both sizes", b"PK\x03\x04", &[18, 22], false),
+    ];
+    for (name, signature, offsets, go_flags_it) in cases {
+        let fx = Fixture::standard();
+        claim_max_size(&fx.download_file(A.0, A.1, "zip"), signature, offsets);
+        let (code, v) = verify_json(&fx, &[]);
+        let (_, go_flags) = go_mod_verify_flags(&fx);
+        let a = format!("{}@{}", A.0, A.1);
+        assert_eq!(go_flags.contains(&a), *go_flags_it, "{name}: go mod verify flags {go_flags:?}");
+        let ours: BTreeSet<String> = flagged(&v).into_iter().map(|(_, mv)| mv).collect();
+        assert_eq!(ours.contains(&a), *go_flags_it, "{name}: gokeep flags {ours:?} (exit {code})");
+        assert_eq!(code, i32::from(*go_flags_it), "{name}: exit code");
+    }
+}

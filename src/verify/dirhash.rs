@@ -199,6 +199,40 @@ fn sha256_and_compare(r: &mut impl Read, mut twin: Option<File>) -> io::Result<(
     })
 }
 
+/// A zip32 size or offset field that says "the real value is in the zip64 record".
+const ZIP32_UNKNOWN: u64 = 0xFFFF_FFFF;
+
+/// Counts what an entry inflates to: archive/zip's `checksumReader` compares it
+/// with the directory's size, which the zip crate does not.
+struct CountingReader<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// `checksumReader.Read`: fewer bytes than the directory says is
+/// `unexpected EOF`, more is `zip: not a valid zip file`.
+fn check_inflated_size(got: u64, want: u64) -> io::Result<()> {
+    match got.cmp(&want) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Less => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("unexpected EOF (inflates to {got} bytes, the zip directory says {want})"),
+        )),
+        std::cmp::Ordering::Greater => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("zip: not a valid zip file (inflates to {got} bytes, the zip directory says {want})"),
+        )),
+    }
+}
+
 /// The tree's regular file for zip entry `name`, if the name is a plain
 /// path below `<prefix>/` and the file has the entry's size. Opened without
 /// following a final symlink and without blocking on a FIFO; a symlink
@@ -580,10 +614,24 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
                     let sha256 = Some(Sha256::digest(b"").into());
                     return Ok((FileHash { name, kind: EntryKind::File, sha256 }, false));
                 }
-                let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, entry.size()));
+                // archive/zip takes a 32-bit 0xFFFFFFFF as "see the zip64 record"; without
+                // one, a compressed size (or offset) of 2³²-1 is ErrFormat, while an
+                // uncompressed size of 2³²-1 is believed and the short read fails later.
+                if entry.compressed_size() == ZIP32_UNKNOWN || entry.header_start() == ZIP32_UNKNOWN {
+                    let message = format!("zip: not a valid zip file ({name} claims 4 GiB without a zip64 record)");
+                    return Err(HashError::Zip { path: path.to_owned(), message });
+                }
+                let size = entry.size();
+                let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, size));
                 let hashed = match WholeEntry::of(&entry) {
                     Some(whole) => whole.hash(&file, twin_file),
-                    None => sha256_and_compare(&mut archive.by_index(i).map_err(zip_err)?, twin_file),
+                    None => {
+                        let mut counted = CountingReader { inner: archive.by_index(i).map_err(zip_err)?, n: 0 };
+                        sha256_and_compare(&mut counted, twin_file).and_then(|h| {
+                            check_inflated_size(counted.n, size)?;
+                            Ok(h)
+                        })
+                    }
                 };
                 let (sum, same) = hashed.map_err(|source| HashError::ZipEntry {
                     path: path.to_owned(),
