@@ -623,15 +623,14 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
                 }
                 let size = entry.size();
                 let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, size));
-                let hashed = match WholeEntry::of(&entry) {
-                    Some(whole) => whole.hash(&file, twin_file),
-                    None => {
-                        let mut counted = CountingReader { inner: archive.by_index(i).map_err(zip_err)?, n: 0 };
-                        sha256_and_compare(&mut counted, twin_file).and_then(|h| {
-                            check_inflated_size(counted.n, size)?;
-                            Ok(h)
-                        })
-                    }
+                let hashed = if let Some(whole) = WholeEntry::of(&entry) {
+                    whole.hash(&file, twin_file)
+                } else {
+                    let mut counted = CountingReader { inner: archive.by_index(i).map_err(zip_err)?, n: 0 };
+                    sha256_and_compare(&mut counted, twin_file).and_then(|h| {
+                        check_inflated_size(counted.n, size)?;
+                        Ok(h)
+                    })
                 };
                 let (sum, same) = hashed.map_err(|source| HashError::ZipEntry {
                     path: path.to_owned(),
