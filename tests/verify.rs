@@ -500,7 +500,7 @@ fn update_go_sum_removes_the_wrong_line_and_keeps_the_right_one_for_the_same_ver
 
 /// Sets a 32-bit little-endian field of the first central-directory (`PK\1\2`) or
 /// local (`PK\3\4`) header of a zip to 0xFFFFFFFF, leaving the data as it was.
-fn claim_max_size(zip: &Path, signature: &[u8; 4], offsets: &[usize]) {
+fn claim_max_size(zip: &Path, signature: [u8; 4], offsets: &[usize]) {
     let mut data = fs::read(zip).unwrap();
     let at = data.windows(4).position(|w| w == signature).expect("header signature");
     for off in offsets {
@@ -522,7 +522,7 @@ fn zip_headers_claiming_four_gibibytes_are_judged_as_go_judges_them() {
     ];
     for (name, signature, offsets, go_flags_it) in cases {
         let fx = Fixture::standard();
-        claim_max_size(&fx.download_file(A.0, A.1, "zip"), signature, offsets);
+        claim_max_size(&fx.download_file(A.0, A.1, "zip"), **signature, offsets);
         let (code, v) = verify_json(&fx, &[]);
         let (_, go_flags) = go_mod_verify_flags(&fx);
         let a = format!("{}@{}", A.0, A.1);
