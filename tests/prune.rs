@@ -384,3 +384,64 @@ fn mark_never_moves_an_old_access_time_forward_so_age_rules_still_see_it() {
         plan["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["module"].as_str()).collect();
     assert!(planned.contains(&"example.com/a"), "max_age 30d still selects the old version: {plan:#}");
 }
+
+/// Issue 9 item 13: the toolchain GOTOOLCHAIN pins (environment or GOENV file) and one a
+/// running process executes from are kept by `toolchains_keep_latest` and `--all`, and
+/// the plan says why; older unused toolchains still go.
+#[test]
+fn toolchains_in_use_survive_every_rule_and_the_plan_says_why() {
+    let platform = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let tc = |go: &str| format!("v0.0.1-go{go}.{}-{platform}", std::env::consts::OS);
+    let fx = Fixture::standard();
+    let versions = [tc("1.21.0"), tc("1.22.0"), tc("1.23.0"), tc("1.24.0")];
+    for v in &versions {
+        Module::new("golang.org/toolchain", v).file("bin/go", "#!/bin/sh\n").publish(&fx.sandbox.proxy_dir());
+        fx.sandbox.go_ok(fx.sandbox.root(), &["mod", "download", &format!("golang.org/toolchain@{v}")]);
+    }
+    // A process runs from the 1.22.0 tree, as a build runs its compiler.
+    let tree_of = |v: &str| fx.modcache().join(format!("golang.org/toolchain@{v}"));
+    let tree = tree_of(&versions[1]);
+    GoSandbox::make_writable(&tree);
+    fs::copy("/bin/sleep", tree.join("bin/sleep")).unwrap();
+    let mut running = std::process::Command::new(tree.join("bin/sleep")).arg("60").spawn().unwrap();
+    // 1.21.0 is pinned in the GOENV file, as `go env -w GOTOOLCHAIN=go1.21.0` writes it.
+    let goenv = fx.sandbox.root().join("goenv");
+    fs::write(&goenv, "GOTOOLCHAIN=go1.21.0\n").unwrap();
+    let policy = fx.sandbox.root().join("toolchains.toml");
+    fs::write(&policy, "[modcache]\ntoolchains_keep_latest = 1\n").unwrap();
+    let p = policy.display().to_string();
+
+    for args in [["prune", "--policy", &p], ["prune", "--all", "--debris"]] {
+        let gokeep = || {
+            let mut c = fx.sandbox.gokeep();
+            // The process environment would win over the GOENV file.
+            c.env_remove("GOTOOLCHAIN").env("GOENV", &goenv).env("GOKEEP_STATE_DIR", fx.sandbox.root().join("state"));
+            c
+        };
+        let text = run_ok(gokeep().args(args).arg("--dry-run"));
+        assert!(
+            text.contains(&format!("keeping golang.org/toolchain@{}: GOTOOLCHAIN=go1.21.0", versions[0])),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("keeping golang.org/toolchain@{}: process {}", versions[1], running.id())),
+            "{text}"
+        );
+        let plan = json(&run_ok(gokeep().args(args).args(["--dry-run", "--json"])));
+        let planned: Vec<&str> =
+            plan["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["version"].as_str()).collect();
+        assert!(planned.contains(&versions[2].as_str()), "an unused older toolchain still goes: {planned:?}");
+        assert!(!planned.contains(&versions[0].as_str()) && !planned.contains(&versions[1].as_str()), "{planned:?}");
+        assert_eq!(plan["plan"]["kept"].as_array().unwrap().len(), 2, "{plan:#}");
+    }
+    run_ok(fx.sandbox.gokeep().env("GOTOOLCHAIN", "go1.21.0+auto").args(["prune", "--all", "--yes"]));
+    running.kill().unwrap();
+    running.wait().unwrap();
+    assert!(tree_of(&versions[0]).join("bin/go").exists());
+    assert!(tree.join("bin/sleep").exists());
+    assert!(!tree_of(&versions[2]).exists() && !tree_of(&versions[3]).exists());
+}

@@ -16,7 +16,7 @@ use gokeep::prune::execute::{self, ExecOptions, Removal};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
 use gokeep::prune::safety::{self, CacheRoot};
-use gokeep::prune::{Plan, PlanItem, Reason, Target, mark, roots};
+use gokeep::prune::{KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
 use gokeep::scan;
 use gokeep::timestamp::Timestamp;
 
@@ -99,6 +99,7 @@ struct PruneJson<'a> {
 #[derive(Serialize)]
 struct PlanJson<'a> {
     items: &'a [PlanItem],
+    kept: &'a [KeptItem],
     total_items: usize,
     apparent_bytes: u64,
     disk_bytes: u64,
@@ -228,6 +229,7 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
     {
         printer.note(&format!("gokeep: {age_note}"));
     }
+    let in_use = mod_root.as_ref().map(|r| toolchains::in_use(&env, r.path())).unwrap_or_default();
     // Corruption is found by hashing, the one rule the inventory cannot decide.
     let corrupted = match &mod_inv {
         Some(inv) if policy.modcache.remove_corrupted => gokeep::verify::corrupted_targets(&inv.root, &inv.versions),
@@ -242,6 +244,7 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
         corrupted: &corrupted,
         mark: mark_time,
         age_source,
+        in_use: &in_use,
     });
     if plan.items.iter().all(|i| i.target.is_build()) {
         plan.modcache = None;
@@ -261,6 +264,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
     let plan_json = PlanJson {
         items: &plan.items,
+        kept: &plan.kept,
         total_items: plan.items.len(),
         apparent_bytes: total_apparent,
         disk_bytes: total_disk,
@@ -432,6 +436,9 @@ fn rule(r: &Reason) -> String {
 
 fn render_plan(plan: &Plan, now: Timestamp) -> String {
     let mut s = String::new();
+    for k in &plan.kept {
+        let _ = writeln!(s, "keeping {}: {}", describe(&k.target), k.why);
+    }
     if plan.items.is_empty() {
         s.push_str("nothing to remove\n");
         return s;

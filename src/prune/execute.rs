@@ -690,7 +690,12 @@ mod tests {
     }
 
     fn plan(root: &Path, targets: Vec<Target>) -> Plan {
-        Plan { modcache: Some(root.to_owned()), gocache: None, items: targets.into_iter().map(item).collect() }
+        Plan {
+            modcache: Some(root.to_owned()),
+            gocache: None,
+            items: targets.into_iter().map(item).collect(),
+            kept: Vec::new(),
+        }
     }
 
     fn mv(version: &str) -> Target {
@@ -864,6 +869,7 @@ mod tests {
             modcache: None,
             gocache: Some(g.clone()),
             items: vec![item(Target::BuildEntriesBefore { cutoff: Timestamp::now() })],
+            kept: Vec::new(),
         };
         let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
         let r = execute(&plan, &opts, &|_| {}).unwrap();

@@ -5,6 +5,7 @@
 pub mod atime;
 pub mod plan;
 pub mod roots;
+pub mod toolchains;
 
 use std::path::PathBuf;
 
@@ -88,6 +89,15 @@ pub struct Plan {
     pub modcache: Option<PathBuf>,
     pub gocache: Option<PathBuf>,
     pub items: Vec<PlanItem>,
+    /// Versions that a rule may have selected and that stay, with why.
+    pub kept: Vec<KeptItem>,
+}
+
+/// A version every rule leaves alone, and why (a toolchain in use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptItem {
+    pub target: Target,
+    pub why: String,
 }
 
 pub mod execute;

@@ -90,7 +90,8 @@ use crate::timestamp::Timestamp;
 
 use super::atime::AgeSource;
 use super::execute::MIN_BUILD_ENTRY_AGE;
-use super::{Plan, PlanItem, Reason, Target};
+use super::toolchains::InUse;
+use super::{KeptItem, Plan, PlanItem, Reason, Target};
 
 const DAY_SECS: i64 = 86_400;
 /// Go ≥ 1.24 unpacks this module from GOROOT: its tree has no `.ziphash`.
@@ -114,6 +115,8 @@ pub struct PlanInput<'a> {
     /// from atime, so refuse the flag when `age_source` is `Mtime`.
     pub mark: Option<Timestamp>,
     pub age_source: AgeSource,
+    /// Toolchains that no rule may remove (`super::toolchains::in_use`).
+    pub in_use: &'a [InUse],
 }
 
 /// Decides what to remove. Pure: no file system access.
@@ -123,6 +126,7 @@ pub fn plan(input: &PlanInput) -> Plan {
         modcache: input.modcache.map(|i| i.root.clone()),
         gocache: input.gocache.map(|i| i.root.clone()),
         items: Vec::new(),
+        kept: Vec::new(),
     };
     let mut others = Others::default();
     if let Some(inv) = input.modcache {
@@ -137,6 +141,15 @@ pub fn plan(input: &PlanInput) -> Plan {
     }
     let mut seen: BTreeSet<Target> = out.items.iter().map(|i| i.target.clone()).collect();
     out.items.extend(others.items.into_iter().filter(|i| seen.insert(i.target.clone())));
+    if let Some(inv) = input.modcache {
+        for t in input.in_use {
+            if inv.versions.iter().any(|v| v.module == TOOLCHAIN_MODULE && v.version == t.version && v.holds_content())
+            {
+                let target = Target::ModuleVersion { module: TOOLCHAIN_MODULE.to_owned(), version: t.version.clone() };
+                out.kept.push(KeptItem { target, why: t.why.clone() });
+            }
+        }
+    }
     out
 }
 
@@ -498,6 +511,7 @@ fn protected_versions(input: &PlanInput, inv: &CacheInventory) -> Vec<bool> {
         .map(|v| {
             input.roots.is_some_and(|r| r.contains(&(v.module.clone(), v.version.clone())))
                 || p.keep.iter().any(|g| match_prefix_patterns(g, &v.module))
+                || (v.module == TOOLCHAIN_MODULE && input.in_use.iter().any(|t| t.version == v.version))
         })
         .collect();
     if let Some(n) = p.keep_latest {
@@ -747,6 +761,7 @@ mod tests {
             corrupted: &[],
             mark: None,
             age_source: AgeSource::Atime,
+            in_use: &[],
         }
     }
 
@@ -1106,6 +1121,41 @@ mod tests {
         let mut i = input(&m, &p);
         i.roots = Some(&r);
         assert_eq!(summary(&plan(&i)).len(), 2);
+    }
+
+    #[test]
+    fn toolchains_in_use_are_kept_by_every_rule_and_the_plan_says_why() {
+        let tc = |v: &str| ver(TOOLCHAIN_MODULE, v, 0);
+        let m = inv(vec![
+            tc("v0.0.1-go1.21.0.linux-amd64"),
+            tc("v0.0.1-go1.22.0.linux-amd64"),
+            tc("v0.0.1-go1.23.0.linux-amd64"),
+        ]);
+        let in_use = [
+            InUse { version: "v0.0.1-go1.21.0.linux-amd64".into(), why: "GOTOOLCHAIN=go1.21.0 pins it".into() },
+            InUse { version: "v0.0.1-go9.9.9.linux-amd64".into(), why: "not cached".into() },
+        ];
+        let cases = [
+            (
+                modcache(ModcachePolicy { toolchains_keep_latest: Some(1), ..Default::default() }),
+                vec!["whole golang.org/toolchain@v0.0.1-go1.22.0.linux-amd64 toolchains_keep_latest"],
+            ),
+            (
+                Policy::everything(),
+                vec![
+                    "whole golang.org/toolchain@v0.0.1-go1.22.0.linux-amd64 all",
+                    "whole golang.org/toolchain@v0.0.1-go1.23.0.linux-amd64 all",
+                ],
+            ),
+        ];
+        for (p, want) in cases {
+            let mut i = input(&m, &p);
+            i.in_use = &in_use;
+            let got = plan(&i);
+            assert_eq!(summary(&got), want);
+            assert_eq!(got.kept.len(), 1, "only a cached toolchain is reported as kept");
+            assert_eq!(got.kept[0].why, "GOTOOLCHAIN=go1.21.0 pins it");
+        }
     }
 
     #[test]

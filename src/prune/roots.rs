@@ -220,7 +220,7 @@ fn tokens(line: &str) -> Vec<String> {
 /// `golang.org/toolchain` version for a Go release on this machine, if the
 /// release is exact (`1.22.1`, `1.23rc1`; a language version like `1.22`
 /// makes `go` query the network, so it names no cached toolchain).
-fn toolchain_version(go: &str) -> Option<String> {
+pub(crate) fn toolchain_version(go: &str) -> Option<String> {
     let v = go.strip_prefix("go").unwrap_or(go);
     let exact = v.matches('.').count() == 2 || v.contains("rc") || v.contains("beta");
     if !exact || !v.starts_with("1.") {
