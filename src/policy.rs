@@ -86,6 +86,9 @@ pub struct RootsPolicy {
     /// Project directories or globs (`~` is the home directory, `*` `?` `[..]`
     /// match within one path element).
     pub projects: Vec<String>,
+    /// Where each `projects` entry came from, in step with it: `file:line:col`
+    /// of the policy, or `--root`. Warnings name it.
+    pub origins: Vec<String>,
     /// Remove every module version the projects do not need.
     pub only_roots: bool,
 }
@@ -324,7 +327,16 @@ impl Policy {
             }
             o => o.is_some_and(Spanned::into_inner),
         };
-        let roots = RootsPolicy { projects: rc.projects.into_iter().map(Spanned::into_inner).collect(), only_roots };
+        let origins = rc
+            .projects
+            .iter()
+            .map(|p| {
+                let (line, column) = line_col(text, p.span().start);
+                format!("{}:{line}:{column}", origin.display())
+            })
+            .collect();
+        let roots =
+            RootsPolicy { projects: rc.projects.into_iter().map(Spanned::into_inner).collect(), origins, only_roots };
         Ok(Policy { modcache, gocache, roots })
     }
 
@@ -363,7 +375,12 @@ impl Policy {
             m.all = true;
             m.sumdb = SumdbMode::Remove;
         }
+        if o.roots_only {
+            self.roots.projects.clear();
+            self.roots.origins.clear();
+        }
         self.roots.projects.extend(o.roots.iter().cloned());
+        self.roots.origins.extend(o.roots.iter().map(|_| "--root".to_owned()));
         self.roots.only_roots |= o.only_roots;
         if self.roots.only_roots && self.roots.projects.is_empty() {
             return Err(PolicyError::Flag {
@@ -406,6 +423,8 @@ pub struct Overrides {
     pub keep: Vec<String>,
     /// More `[roots] projects` entries.
     pub roots: Vec<String>,
+    /// `--roots-only`: `roots` replace the policy's projects instead of adding to them.
+    pub roots_only: bool,
     pub only_roots: bool,
     pub corrupted: bool,
     pub debris: bool,
@@ -811,7 +830,10 @@ only_roots = true
         let g = &p.gocache;
         assert_eq!((g.max_age, g.max_size), (Some(3 * DAY), Some(5 << 30)));
         assert_eq!((g.fuzz, g.testcache, g.refresh_kept), (FuzzMode::Remove, TestcacheMode::Expire, true));
-        assert_eq!(p.roots, RootsPolicy { projects: vec!["~/src/*".into()], only_roots: true });
+        assert_eq!(p.roots.projects, vec!["~/src/*".to_owned()]);
+        assert!(p.roots.only_roots);
+        assert_eq!(p.roots.origins.len(), 1);
+        assert!(p.roots.origins[0].starts_with("schedules/x.toml:"), "{:?}", p.roots.origins);
     }
 
     #[test]

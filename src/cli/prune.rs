@@ -57,6 +57,9 @@ pub struct Args {
     /// Remove every module version the --root projects do not need (CI-image mode).
     #[arg(long, requires = "roots")]
     pub only_roots: bool,
+    /// The --root projects replace the policy's `[roots] projects` instead of adding to them.
+    #[arg(long, requires = "roots")]
+    pub roots_only: bool,
     /// Remove module versions that fail verification.
     #[arg(long)]
     pub corrupted: bool,
@@ -117,6 +120,7 @@ fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
         max_size: args.max_size.as_deref().map(parse_size).transpose().map_err(|m| flag("--max-size", m))?,
         keep: args.keep.clone(),
         roots: args.roots.clone(),
+        roots_only: args.roots_only,
         only_roots: args.only_roots,
         corrupted: args.corrupted,
         debris: args.debris,
@@ -150,6 +154,32 @@ fn wants_gocache(p: &Policy) -> bool {
         || g.fuzz == FuzzMode::Remove
         || g.testcache == TestcacheMode::Expire
         || g.refresh_kept
+}
+
+/// The module versions the policy's projects need. An entry that names no
+/// project on this machine is a warning naming where it was written; with
+/// `only_roots` and no project at all, nothing would be kept, so that is refused.
+fn resolve_roots(policy: &Policy, printer: &Printer) -> anyhow::Result<std::collections::BTreeSet<(String, String)>> {
+    // `~` is the user's home, from the process environment: Go's environment has no HOME.
+    let home =
+        dirs::home_dir().ok_or_else(|| UsageError("roots.projects: cannot tell the home directory for `~`".into()))?;
+    let r = &policy.roots;
+    let projects = roots::expand_projects(&r.projects, &home)?;
+    let origin = |i: usize| r.origins.get(i).map_or("roots.projects", String::as_str);
+    for (i, why) in &projects.unmatched {
+        printer.note(&format!("gokeep: warning: {}: roots.projects entry {why}; it protects nothing", origin(*i)));
+    }
+    if projects.dirs.is_empty() && r.only_roots {
+        let entries: Vec<String> =
+            r.projects.iter().enumerate().map(|(i, p)| format!("{p:?} ({})", origin(i))).collect();
+        return Err(UsageError(format!(
+            "only_roots: no project found ({} matched nothing); refusing to remove every module version. \
+             Name the projects with --root DIR (--roots-only to replace the policy's)",
+            entries.join(", ")
+        ))
+        .into());
+    }
+    Ok(roots::collect_roots(&projects.dirs)?)
 }
 
 /// What a run decided, before anything is deleted.
@@ -203,13 +233,7 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
         }
         _ => None,
     };
-    let roots = if policy.roots.projects.is_empty() {
-        None
-    } else {
-        let home = env.get("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
-        let projects = roots::expand_projects(&policy.roots.projects, &home)?;
-        Some(roots::collect_roots(&projects)?)
-    };
+    let roots = if policy.roots.projects.is_empty() { None } else { Some(resolve_roots(&policy, printer)?) };
 
     let inventory = scan::scan(
         mod_root.as_ref().map(CacheRoot::path),

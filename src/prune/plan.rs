@@ -54,7 +54,9 @@
 //!    newest N per platform, in Go's toolchain version order (`gover`).
 //! 8. **`zips_only_after`**: `ExtractedTree` of versions that have a zip and a
 //!    `.ziphash` (so Go re-extracts offline), no `.partial`, and whose tree
-//!    was last used before `now - zips_only_after`. Not for toolchains (cmd/go
+//!    was last used before `now - zips_only_after`. It applies to versions
+//!    that `keep` and `keep_latest` protect (they keep their zip, so they
+//!    still build offline), not to roots. Not for toolchains (cmd/go
 //!    modifies their trees after extraction).
 //! 9. **`vcs_max_age`**: `cache/vcs/<hash>` repositories last used before the cutoff.
 //! 10. **sumdb = "remove"**: `cache/download/sumdb`.
@@ -261,6 +263,11 @@ impl<'a> ModcachePlanner<'a> {
         self.input.age_source.last_used(s)
     }
 
+    fn rooted(&self, i: usize) -> bool {
+        let v = &self.inv.versions[i];
+        self.input.roots.is_some_and(|r| r.contains(&(v.module.clone(), v.version.clone())))
+    }
+
     /// Unprotected versions with something to remove.
     fn candidates(&self) -> impl Iterator<Item = (usize, &'a VersionRecord)> + '_ {
         let inv = self.inv;
@@ -316,7 +323,11 @@ impl<'a> ModcachePlanner<'a> {
         }
         if let Some(after) = p.zips_only_after {
             let cutoff = before(now, after);
-            for (i, v) in self.candidates().collect::<Vec<_>>() {
+            // keep and keep_latest protect a version, not its tree: the zip stays,
+            // so the version still builds offline. Roots keep their trees ready.
+            let inv = self.inv;
+            let unrooted: Vec<usize> = (0..inv.versions.len()).filter(|&i| !self.rooted(i)).collect();
+            for (i, v) in unrooted.into_iter().map(|i| (i, &inv.versions[i])) {
                 let Some(tree) = &v.extracted else { continue };
                 if !v.is_toolchain()
                     && v.has(DownloadFile::Zip)
@@ -938,7 +949,7 @@ mod tests {
             all: true,
             ..Default::default()
         });
-        p.roots = RootsPolicy { projects: vec!["/p".into()], only_roots: true };
+        p.roots = RootsPolicy { projects: vec!["/p".into()], only_roots: true, ..RootsPolicy::default() };
         let mut i = input(&m, &p);
         i.roots = Some(&r);
         i.mark = Some(Timestamp(NOW));
@@ -963,7 +974,10 @@ mod tests {
             ver("b.com/y", "v2.0.0+incompatible", 0),
         ]);
         let r = roots(&[("a.com/x", "v1.1.0"), ("b.com/y", "v2.0.0+incompatible")]);
-        let p = Policy { roots: RootsPolicy { projects: vec!["/p".into()], only_roots: true }, ..Policy::default() };
+        let p = Policy {
+            roots: RootsPolicy { projects: vec!["/p".into()], only_roots: true, ..RootsPolicy::default() },
+            ..Policy::default()
+        };
         let mut i = input(&m, &p);
         i.roots = Some(&r);
         assert_eq!(summary(&plan(&i)), ["whole a.com/x@v1.0.0 not_a_root"]);
@@ -1321,10 +1335,7 @@ mod tests {
                 remove_debris: true,
                 zips_only_after: Some(7 * DAY),
                 vcs_max_age: Some(30 * DAY),
-                // 9 × 1130 + 10 = 10180 (the vcs repo is not in this hand-made total);
-                // age, trees, debris and vcs free 1130 + 2000 + 10 + 100, leaving 6940:
-                // the cap evicts the least recently used unprotected version, whose
-                // tree is already planned, freeing its last 130 bytes.
+                // 9 × 1130 + 10 = 10180 (the vcs repo is not in this hand-made total).
                 max_size: Some(6900),
                 ..Default::default()
             },
@@ -1335,9 +1346,13 @@ mod tests {
         assert_eq!(
             summary(&plan(&i)),
             [
+                // zips_only_after drops the trees of kept versions too (keep glob, keep_latest);
+                // what it frees brings the cache under the cap, so max_size evicts nothing.
+                "tree example.com/corp/lib@v1.0.0 zips_only_after",
                 "whole a.com/x@v1.0.0 max_age",
+                "tree a.com/x@v1.1.0 zips_only_after",
                 "files c.com/y@v1.0.0 [Temp] debris",
-                "whole d.com/z@v1.0.0 max_size",
+                "tree d.com/z@v1.0.0 zips_only_after",
                 "tree e.com/w@v1.0.0 zips_only_after",
                 "VcsRepo { hash: \"abc\" } vcs_max_age",
             ]

@@ -13,9 +13,11 @@
 //!
 //! Project globs: `~` is the home directory and `*`, `?`, `[..]` match within
 //! one path element (Go's `path.Match`); hidden directories only match a
-//! pattern that starts with `.`. Every entry must name at least one project
-//! (a directory holding go.mod or go.work), because with `only_roots` a typo
-//! would otherwise remove everything.
+//! pattern that starts with `.`. An entry that names no project (a directory
+//! holding go.mod or go.work) is reported, not an error: a shipped policy's
+//! `~/src/*` must not fail on a machine that keeps its code elsewhere. The
+//! caller refuses `only_roots` when no entry names a project, since that
+//! would remove everything.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -30,8 +32,8 @@ pub enum RootsError {
     MissingProject { path: PathBuf },
     #[error("project {} has no go.mod or go.work", path.display())]
     NotAProject { path: PathBuf },
-    #[error("roots.projects entry {glob:?} matches no directory with a go.mod or go.work")]
-    NoProjects { glob: String },
+    #[error("{glob:?} ({}) matches no directory with a go.mod or go.work", expanded.display())]
+    NoProjects { glob: String, expanded: PathBuf },
     #[error("roots.projects entry {glob:?} is not a valid pattern")]
     BadGlob { glob: String },
     #[error("cannot read {}: {source}", path.display())]
@@ -58,21 +60,33 @@ fn expand_home(glob: &str, home: &Path) -> PathBuf {
     }
 }
 
-/// Expands `[roots] projects` entries into project directories, sorted and
-/// without duplicates.
-pub fn expand_projects(globs: &[String], home: &Path) -> Result<Vec<PathBuf>, RootsError> {
+/// What `[roots] projects` expanded to.
+#[derive(Debug, Default)]
+pub struct Projects {
+    /// Project directories, sorted and without duplicates.
+    pub dirs: Vec<PathBuf>,
+    /// Entries (by index) that named no project, with why: a missing
+    /// checkout on this machine is not an error, it protects nothing.
+    pub unmatched: Vec<(usize, RootsError)>,
+}
+
+/// Expands `[roots] projects` entries into project directories. A pattern
+/// that is not one is an error; an entry that names no project is reported
+/// in [`Projects::unmatched`] for the caller to warn about.
+pub fn expand_projects(globs: &[String], home: &Path) -> Result<Projects, RootsError> {
     let mut out = BTreeSet::new();
-    for glob in globs {
+    let mut unmatched = Vec::new();
+    for (index, glob) in globs.iter().enumerate() {
         let path = expand_home(glob, home);
         let text = path.to_string_lossy().into_owned();
         if !has_meta(&text) {
             if !path.exists() {
-                return Err(RootsError::MissingProject { path });
+                unmatched.push((index, RootsError::MissingProject { path }));
+            } else if !is_project(&path) {
+                unmatched.push((index, RootsError::NotAProject { path }));
+            } else {
+                out.insert(path);
             }
-            if !is_project(&path) {
-                return Err(RootsError::NotAProject { path });
-            }
-            out.insert(path);
             continue;
         }
         let mut found = vec![PathBuf::new()];
@@ -105,14 +119,12 @@ pub fn expand_projects(globs: &[String], home: &Path) -> Result<Vec<PathBuf>, Ro
         let before = out.len();
         out.extend(found.into_iter().filter(|p| is_project(p)));
         if out.len() == before {
-            return Err(RootsError::NoProjects { glob: glob.clone() });
+            unmatched.push((index, RootsError::NoProjects { glob: glob.clone(), expanded: path }));
         }
     }
-    Ok(out.into_iter().collect())
+    Ok(Projects { dirs: out.into_iter().collect(), unmatched })
 }
 
-/// Every `(module, version)` the projects need. A project directory that does
-/// not exist, or a go.work `use` without a go.mod, is an error naming it.
 pub fn collect_roots(projects: &[PathBuf]) -> Result<BTreeSet<(String, String)>, RootsError> {
     let mut roots = BTreeSet::new();
     let mut seen = BTreeSet::new();
@@ -374,13 +386,16 @@ replace (
         fs::write(home.join("src/b/go.work"), "go 1.22\n").unwrap();
         fs::write(home.join("src/.hidden/go.mod"), "module h\n").unwrap();
         let got = expand_projects(&["~/src/*".into(), "~/src/a".into()], home).unwrap();
-        assert_eq!(got, [home.join("src/a"), home.join("src/b")]);
-        let e = expand_projects(&["~/src/x*".into()], home).unwrap_err();
-        assert!(matches!(e, RootsError::NoProjects { .. }), "{e}");
-        let e = expand_projects(&["~/src/notgo".into()], home).unwrap_err();
-        assert!(matches!(e, RootsError::NotAProject { .. }), "{e}");
-        let e = expand_projects(&["~/nowhere".into()], home).unwrap_err();
-        assert!(matches!(e, RootsError::MissingProject { .. }), "{e}");
+        assert_eq!(got.dirs, [home.join("src/a"), home.join("src/b")]);
+        assert!(got.unmatched.is_empty());
+        let entries = ["~/src/x*".into(), "~/src/notgo".into(), "~/src/a".into(), "~/nowhere".into()];
+        let got = expand_projects(&entries, home).unwrap();
+        assert_eq!(got.dirs, [home.join("src/a")], "what matches still counts");
+        let unmatched: Vec<usize> = got.unmatched.iter().map(|(i, _)| *i).collect();
+        assert_eq!(unmatched, [0, 1, 3]);
+        assert!(matches!(got.unmatched[0].1, RootsError::NoProjects { .. }));
+        assert!(matches!(got.unmatched[1].1, RootsError::NotAProject { .. }));
+        assert!(matches!(got.unmatched[2].1, RootsError::MissingProject { .. }));
         let e = expand_projects(&["~/src/[".into()], home).unwrap_err();
         assert!(matches!(e, RootsError::BadGlob { .. }), "{e}");
     }
