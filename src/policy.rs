@@ -476,6 +476,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A duration as people write it in a policy: `30d`, `3h`, `1d12h`, `90s`.
+#[must_use]
+pub fn format_duration(d: Duration) -> String {
+    let mut secs = d.as_secs();
+    if secs == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, per) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= per {
+            out.push_str(&format!("{}{unit}", secs / per));
+            secs %= per;
+        }
+    }
+    out
+}
+
 /// Parses `10GiB`, `500MB`, `1.5G`, `750k` or `100B`.
 /// `KB`/`MB`/`GB`/`TB` are powers of 1000; `KiB`... and the single letters
 /// `K`/`M`/`G`/`T` (as `du -h` prints them) are powers of 1024. A bare number
@@ -952,6 +969,14 @@ only_roots = true
         assert!(parse_duration("30y").is_err());
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("-1d").is_err());
+    }
+
+    #[test]
+    fn durations_print_as_written() {
+        for s in ["30d", "3h", "1d12h", "90s", "1h30m", "2h"] {
+            assert_eq!(format_duration(parse_duration(s).unwrap()), s);
+        }
+        assert_eq!(format_duration(parse_duration("2w").unwrap()), "14d");
     }
 
     #[test]

@@ -445,3 +445,21 @@ fn toolchains_in_use_survive_every_rule_and_the_plan_says_why() {
     assert!(tree.join("bin/sleep").exists());
     assert!(!tree_of(&versions[2]).exists() && !tree_of(&versions[3]).exists());
 }
+
+/// Issue 12 item 5: every value gokeep adjusts is reported with the reason, durations print
+/// as written, and a rule that acts (refresh_kept) says what it did in the text report.
+#[test]
+fn adjusted_values_and_refreshes_are_reported_in_the_text_output() {
+    let fx = Fixture::standard();
+    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--gocache-max-age", "1h", "--dry-run"]));
+    assert!(out.contains("adjusted gocache.max_age: 2h instead of 1h: go marks"), "{out}");
+    let plan = json(&run_ok(fx.sandbox.gokeep().args(["prune", "--gocache-max-age", "1h", "--dry-run", "--json"])));
+    assert_eq!(plan["plan"]["adjusted"][0]["used"], "2h", "{plan:#}");
+
+    let policy = fx.sandbox.root().join("refresh.toml");
+    fs::write(&policy, "[gocache]\nmax_age = \"3h\"\nrefresh_kept = true\n").unwrap();
+    let entries = build_entries(&fx.gocache()).len();
+    let (code, _, err) = run(fx.sandbox.gokeep().args(["prune", "--policy", policy.to_str().unwrap(), "--yes"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("refresh_kept: set the mtime of {entries} build-cache entries to now")), "{err}");
+}

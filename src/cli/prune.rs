@@ -10,18 +10,20 @@ use std::time::Instant;
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
-use gokeep::policy::{FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, parse_duration, parse_size};
+use gokeep::policy::{
+    FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, format_duration, parse_duration, parse_size,
+};
 use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::execute::{self, ExecOptions, Removal};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
 use gokeep::prune::safety::{self, CacheRoot};
-use gokeep::prune::{KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
+use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
 use gokeep::scan;
 use gokeep::timestamp::Timestamp;
 
 use super::exit::UsageError;
-use super::printer::{age, size};
+use super::printer::{age, count, size};
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
 
@@ -103,6 +105,7 @@ struct PruneJson<'a> {
 struct PlanJson<'a> {
     items: &'a [PlanItem],
     kept: &'a [KeptItem],
+    adjusted: &'a [Adjusted],
     total_items: usize,
     apparent_bytes: u64,
     disk_bytes: u64,
@@ -289,6 +292,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let plan_json = PlanJson {
         items: &plan.items,
         kept: &plan.kept,
+        adjusted: &plan.adjusted,
         total_items: plan.items.len(),
         apparent_bytes: total_apparent,
         disk_bytes: total_disk,
@@ -408,6 +412,12 @@ fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) ->
     for f in &r.failures {
         printer.note(&format!("gokeep: warning: not refreshed: {}: {}", f.path.display(), f.message));
     }
+    if !printer.json {
+        printer.note(&format!(
+            "gokeep: refresh_kept: set the mtime of {} to now (go's own trim then keeps them 5 more days)",
+            count(r.entries, "build-cache entry", "build-cache entries")
+        ));
+    }
     Some(r.entries)
 }
 
@@ -437,7 +447,7 @@ fn describe(t: &Target) -> String {
 }
 
 fn rule(r: &Reason) -> String {
-    let days = |s: u64| format!("{}d", s / 86_400);
+    let days = |s: u64| format_duration(std::time::Duration::from_secs(s));
     match r {
         Reason::MaxAge { max_age_secs } => format!("max_age {}", days(*max_age_secs)),
         Reason::MaxSize { max_size_bytes } => format!("max_size {}", size(*max_size_bytes)),
@@ -460,6 +470,9 @@ fn rule(r: &Reason) -> String {
 
 fn render_plan(plan: &Plan, now: Timestamp) -> String {
     let mut s = String::new();
+    for a in &plan.adjusted {
+        let _ = writeln!(s, "adjusted {}: {} instead of {}: {}", a.rule, a.used, a.asked, a.why);
+    }
     for k in &plan.kept {
         let _ = writeln!(s, "keeping {}: {}", describe(&k.target), k.why);
     }

@@ -694,7 +694,7 @@ mod tests {
             modcache: Some(root.to_owned()),
             gocache: None,
             items: targets.into_iter().map(item).collect(),
-            kept: Vec::new(),
+            ..Plan::default()
         }
     }
 
@@ -869,7 +869,7 @@ mod tests {
             modcache: None,
             gocache: Some(g.clone()),
             items: vec![item(Target::BuildEntriesBefore { cutoff: Timestamp::now() })],
-            kept: Vec::new(),
+            ..Plan::default()
         };
         let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
         let r = execute(&plan, &opts, &|_| {}).unwrap();

@@ -91,6 +91,18 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
     /// Versions that a rule may have selected and that stay, with why.
     pub kept: Vec<KeptItem>,
+    /// Values the plan used instead of the ones asked for, with why.
+    pub adjusted: Vec<Adjusted>,
+}
+
+/// A policy value the plan could not use as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Adjusted {
+    /// `gocache.max_age`.
+    pub rule: String,
+    pub asked: String,
+    pub used: String,
+    pub why: String,
 }
 
 /// A version every rule leaves alone, and why (a toolchain in use).

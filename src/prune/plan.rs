@@ -86,14 +86,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::layout::{Category, DownloadFile, TOOLCHAIN_MODULE, compare_versions};
-use crate::policy::{FuzzMode, Policy, SumdbMode, TestcacheMode, match_prefix_patterns};
+use crate::policy::{FuzzMode, Policy, SumdbMode, TestcacheMode, format_duration, match_prefix_patterns};
 use crate::scan::{CacheInventory, Stats, VersionRecord};
 use crate::timestamp::Timestamp;
 
 use super::atime::AgeSource;
 use super::execute::MIN_BUILD_ENTRY_AGE;
 use super::toolchains::InUse;
-use super::{KeptItem, Plan, PlanItem, Reason, Target};
+use super::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target};
 
 const DAY_SECS: i64 = 86_400;
 /// Go ≥ 1.24 unpacks this module from GOROOT: its tree has no `.ziphash`.
@@ -129,6 +129,7 @@ pub fn plan(input: &PlanInput) -> Plan {
         gocache: input.gocache.map(|i| i.root.clone()),
         items: Vec::new(),
         kept: Vec::new(),
+        adjusted: Vec::new(),
     };
     let mut others = Others::default();
     if let Some(inv) = input.modcache {
@@ -140,6 +141,14 @@ pub fn plan(input: &PlanInput) -> Plan {
     }
     if let Some(inv) = input.gocache {
         plan_gocache(input, inv, &mut others);
+        if let Some(age) = input.policy.gocache.max_age.filter(|a| *a < MIN_BUILD_ENTRY_AGE) {
+            out.adjusted.push(Adjusted {
+                rule: "gocache.max_age".into(),
+                asked: format_duration(age),
+                used: format_duration(MIN_BUILD_ENTRY_AGE),
+                why: "go marks a build-cache entry used at most once an hour, so a younger one may be in use".into(),
+            });
+        }
     }
     let mut seen: BTreeSet<Target> = out.items.iter().map(|i| i.target.clone()).collect();
     out.items.extend(others.items.into_iter().filter(|i| seen.insert(i.target.clone())));

@@ -120,7 +120,7 @@ pub fn removal_plan(modcache: &Path, targets: impl IntoIterator<Item = (Target, 
             PlanItem { target, reason: Reason::Corrupted { finding }, apparent_bytes, disk_bytes, last_used: None }
         })
         .collect();
-    Plan { modcache: Some(modcache.to_owned()), gocache: None, items, kept: Vec::new() }
+    Plan { modcache: Some(modcache.to_owned()), gocache: None, items, ..Plan::default() }
 }
 
 /// One target per thing to remove, sorted: a whole-version removal absorbs
