@@ -447,7 +447,7 @@ fn toolchains_in_use_survive_every_rule_and_the_plan_says_why() {
 }
 
 /// Issue 12 item 5: every value gokeep adjusts is reported with the reason, durations print
-/// as written, and a rule that acts (refresh_kept) says what it did in the text report.
+/// as written, and a rule that acts (`refresh_kept`) says what it did in the text report.
 #[test]
 fn adjusted_values_and_refreshes_are_reported_in_the_text_output() {
     let fx = Fixture::standard();
