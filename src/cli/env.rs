@@ -2,7 +2,7 @@
 //!
 //! Text is shell-quoted like `go env` output, with each value's source as a
 //! trailing comment, so it can still be sourced. `--json` is
-//! `{"vars": {KEY: {"value", "source"}}, "problems": [{"key", "message"}]}`,
+//! `{"schema_version": 1, "vars": {KEY: {"value", "source"}}, "problems": [{"key", "message"}]}`,
 //! shaped so `vars.KEY.value` compares directly with `go env -json`'s `KEY`.
 
 use std::fmt::Write as _;
@@ -29,7 +29,13 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         env.problems.retain(|p| args.keys.contains(&p.key));
     }
     if printer.json {
-        printer.json(&env)?;
+        #[derive(serde::Serialize)]
+        struct EnvJson<'a> {
+            schema_version: u32,
+            #[serde(flatten)]
+            env: &'a GoEnv,
+        }
+        printer.json(&EnvJson { schema_version: 1, env: &env })?;
     } else if !printer.quiet {
         let text = if args.keys.is_empty() { render(&env) } else { render_values(&env, &args.keys) };
         printer.out(&text)?;

@@ -110,8 +110,9 @@ pub fn finish(result: anyhow::Result<Outcome>, printer: &Printer) -> ExitCode {
         // `gokeep status | head` is not a failure.
         Err(e) if is_broken_pipe(&e) => Exit::Success,
         Err(e) => {
-            printer.error(&e);
-            Exit::of_error(&e)
+            let exit = Exit::of_error(&e);
+            printer.error(&e, exit as u8);
+            exit
         }
     };
     ExitCode::from(exit as u8)

@@ -75,7 +75,6 @@ pub enum Command {
     /// Build-cache maintenance (refresh entry times for CI images).
     Gocache(gocache::Args),
     /// Generate shell completions or man pages from these definitions.
-    #[command(hide = true)]
     Generate(generate::Args),
 }
 

@@ -10,21 +10,29 @@ use gokeep::timestamp::Timestamp;
 
 use super::GlobalArgs;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Printer {
     pub json: bool,
     pub quiet: bool,
     /// Progress bars only when stderr is a terminal and not quiet.
     pub progress: bool,
+    /// Whether stdout has data already: a JSON error then must not follow it.
+    wrote: std::sync::atomic::AtomicBool,
 }
 
 impl Printer {
     pub fn new(g: &GlobalArgs) -> Self {
-        Self { json: g.json, quiet: g.quiet, progress: !g.quiet && std::io::stderr().is_terminal() }
+        Self {
+            json: g.json,
+            quiet: g.quiet,
+            progress: !g.quiet && std::io::stderr().is_terminal(),
+            wrote: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// Writes the command's data to stdout.
     pub fn out(&self, text: &str) -> std::io::Result<()> {
+        self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())?;
         out.flush()
@@ -44,8 +52,24 @@ impl Printer {
         }
     }
 
-    pub fn error(&self, err: &anyhow::Error) {
+    /// The error on stderr; under `--json`, also as a JSON object on stdout
+    /// (when the command printed nothing there), so scripts parse one format.
+    pub fn error(&self, err: &anyhow::Error, exit_code: u8) {
         eprintln!("gokeep: error: {err:#}");
+        if self.json && !self.wrote.load(std::sync::atomic::Ordering::Relaxed) {
+            #[derive(Serialize)]
+            struct ErrorJson {
+                schema_version: u32,
+                error: ErrorBody,
+            }
+            #[derive(Serialize)]
+            struct ErrorBody {
+                message: String,
+                exit_code: u8,
+            }
+            let e = ErrorJson { schema_version: 1, error: ErrorBody { message: format!("{err:#}"), exit_code } };
+            let _ = self.json(&e);
+        }
     }
 }
 

@@ -1,0 +1,56 @@
+//! What scripts rely on: JSON on stdout for results and errors alike, a schema
+//! version in every JSON document, every subcommand listed in `--help`.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn stdout_json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Issue 12 item 6: under `--json` an error is a JSON object on stdout too, with the exit code.
+#[test]
+fn errors_under_json_are_a_json_object_with_the_exit_code() {
+    let sb = GoSandbox::new();
+    let missing = sb.root().join("missing");
+    let cases: &[(&str, Vec<String>, u8)] = &[
+        (
+            "missing cache",
+            vec!["prune".into(), "--all".into(), "--json".into(), "--modcache".into(), missing.display().to_string()],
+            4,
+        ),
+        ("bad flag value", vec!["prune".into(), "--json".into(), "--max-size".into(), "lots".into()], 2),
+    ];
+    for (name, args, code) in cases {
+        let out = sb.gokeep().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(i32::from(*code)), "{name}");
+        let v = stdout_json(&out);
+        assert_eq!(v["schema_version"], 1, "{name}: {v}");
+        assert_eq!(v["error"]["exit_code"], *code, "{name}: {v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {v}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("gokeep: error:"), "{name}: the error is on stderr too");
+    }
+}
+
+#[test]
+fn env_json_has_a_schema_version() {
+    let sb = GoSandbox::new();
+    let out = sb.gokeep().args(["env", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v = stdout_json(&out);
+    assert_eq!(v["schema_version"], 1);
+    assert!(v["vars"]["GOMODCACHE"]["value"].is_string(), "{v}");
+}
+
+#[test]
+fn help_lists_every_subcommand_generate_included() {
+    let sb = GoSandbox::new();
+    let out = sb.gokeep().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["env", "status", "verify", "explain", "prune", "mark", "log", "gocache", "generate"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "{cmd} missing from --help:\n{help}");
+    }
+}
