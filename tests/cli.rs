@@ -54,3 +54,28 @@ fn help_lists_every_subcommand_generate_included() {
         assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "{cmd} missing from --help:\n{help}");
     }
 }
+
+/// Issue 12 item 8: colour with `--color always`, none in pipes by default, none with
+/// NO_COLOR, never in JSON.
+#[test]
+fn colour_only_where_asked_for_and_never_in_json() {
+    let fx = Fixture::standard();
+    let plan = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = fx.sandbox.gokeep();
+        c.args(["prune", "--all", "--dry-run"]).args(extra);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let esc = '\u{1b}';
+    assert!(plan(&["--color", "always"], &[]).contains(esc), "--color always colours");
+    assert!(!plan(&[], &[]).contains(esc), "a pipe gets no colour by default");
+    assert!(!plan(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]).contains(esc), "--color never wins");
+    assert!(!plan(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]).contains(esc), "NO_COLOR is honoured");
+    let json = plan(&["--color", "always", "--json"], &[]);
+    assert!(!json.contains(esc), "JSON is never coloured");
+    serde_json::from_str::<Value>(&json).unwrap();
+}

@@ -64,7 +64,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
                     root.path().display()
                 ));
                 for f in &r.failures {
-                    printer.note(&format!("gokeep: warning: {}: {}", f.path.display(), f.message));
+                    printer.warn(&format!("{}: {}", f.path.display(), f.message));
                 }
             }
             if r.failures.is_empty() {

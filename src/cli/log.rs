@@ -53,12 +53,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         printer.out(&s)?;
     }
     for b in &bad {
-        printer.note(&format!(
-            "gokeep: warning: {}:{}: unreadable journal line: {}",
-            path.display(),
-            b.line,
-            b.message
-        ));
+        printer.warn(&format!("{}:{}: unreadable journal line: {}", path.display(), b.line, b.message));
     }
     Ok(Outcome::Clean)
 }

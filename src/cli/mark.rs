@@ -62,7 +62,7 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         skipped: 0,
     };
     if let Err(e) = journal::append(&entry) {
-        printer.note(&format!("gokeep: warning: not journaled: {e}"));
+        printer.warn(&format!("not journaled: {e}"));
     }
     if printer.json {
         printer.json(&MarkJson { schema_version: 1, mark: &m.record, failures: &m.failures })?;
@@ -75,7 +75,7 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             saved.display()
         ));
         for f in &m.failures {
-            printer.note(&format!("gokeep: warning: {}: {}", f.path.display(), f.message));
+            printer.warn(&format!("{}: {}", f.path.display(), f.message));
         }
     }
     if m.failures.is_empty() {

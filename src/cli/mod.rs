@@ -51,6 +51,9 @@ pub struct GlobalArgs {
     /// core for removing, which waits on the disk rather than the CPU).
     #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: printer::ColorMode,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +106,7 @@ fn command_line() -> String {
 /// Parses arguments, runs one subcommand and maps the result to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.global.color.apply(cli.global.json);
     let printer = Printer::new(&cli.global);
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),

@@ -33,7 +33,7 @@ impl Printer {
     /// Writes the command's data to stdout.
     pub fn out(&self, text: &str) -> std::io::Result<()> {
         self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut out = std::io::stdout().lock();
+        let mut out = anstream::stdout().lock();
         out.write_all(text.as_bytes())?;
         out.flush()
     }
@@ -45,17 +45,24 @@ impl Printer {
         Ok(self.out(&s)?)
     }
 
-    /// A status or warning line on stderr, unless quiet.
+    /// A status line on stderr, unless quiet.
     pub fn note(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            anstream::eprintln!("{line}");
+        }
+    }
+
+    /// `gokeep: warning: <message>` on stderr, unless quiet.
+    pub fn warn(&self, message: &str) {
+        if !self.quiet {
+            anstream::eprintln!("gokeep: {}: {message}", paint(WARNING, "warning"));
         }
     }
 
     /// The error on stderr; under `--json`, also as a JSON object on stdout
     /// (when the command printed nothing there), so scripts parse one format.
     pub fn error(&self, err: &anyhow::Error, exit_code: u8) {
-        eprintln!("gokeep: error: {err:#}");
+        anstream::eprintln!("gokeep: {}: {err:#}", paint(ERROR, "error"));
         if self.json && !self.wrote.load(std::sync::atomic::Ordering::Relaxed) {
             #[derive(Serialize)]
             struct ErrorJson {
@@ -71,6 +78,40 @@ impl Printer {
             let _ = self.json(&e);
         }
     }
+}
+
+/// `--color`: when to colour output. `auto` colours a terminal unless
+/// `NO_COLOR` is set; pipes, files and `--json` never get colour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorMode {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorMode {
+    /// Sets the process-wide choice the output streams strip or keep colour by.
+    pub fn apply(self, json: bool) {
+        let choice = match self {
+            _ if json => anstream::ColorChoice::Never,
+            ColorMode::Auto => anstream::ColorChoice::Auto,
+            ColorMode::Always => anstream::ColorChoice::Always,
+            ColorMode::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
+}
+
+pub const ERROR: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+pub const WARNING: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+pub const NOTE: anstyle::Style = anstyle::AnsiColor::Cyan.on_default();
+pub const GOOD: anstyle::Style = anstyle::AnsiColor::Green.on_default().bold();
+pub const SIZE: anstyle::Style = anstyle::Style::new().bold();
+
+/// `text` in `style`; the output stream drops the codes where colour is off.
+pub fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
 /// "1 entry", "3 entries": a count with its noun agreeing.

@@ -23,7 +23,7 @@ use gokeep::scan;
 use gokeep::timestamp::Timestamp;
 
 use super::exit::UsageError;
-use super::printer::{age, count, size};
+use super::printer::{SIZE, age, count, paint, size};
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
 
@@ -170,7 +170,7 @@ fn resolve_roots(policy: &Policy, printer: &Printer) -> anyhow::Result<std::coll
     let projects = roots::expand_projects(&r.projects, &home)?;
     let origin = |i: usize| r.origins.get(i).map_or("roots.projects", String::as_str);
     for (i, why) in &projects.unmatched {
-        printer.note(&format!("gokeep: warning: {}: roots.projects entry {why}; it protects nothing", origin(*i)));
+        printer.warn(&format!("{}: roots.projects entry {why}; it protects nothing", origin(*i)));
     }
     if projects.dirs.is_empty() && r.only_roots {
         let entries: Vec<String> =
@@ -247,7 +247,7 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
     let build_inv = inventory.gocache.transpose()?;
     for inv in mod_inv.iter().chain(build_inv.iter()) {
         for w in &inv.warnings {
-            printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
+            printer.warn(&format!("{}: {}", w.path.display(), w.message));
         }
     }
     if mod_inv.is_some()
@@ -401,7 +401,7 @@ fn journal_run(plan: &Plan, removal: &Removal, now: Timestamp, elapsed: std::tim
         skipped: removal.skipped.len() as u64,
     };
     if let Err(e) = journal::append(&entry) {
-        printer.note(&format!("gokeep: warning: not journaled: {e}"));
+        printer.warn(&format!("not journaled: {e}"));
     }
 }
 
@@ -410,7 +410,7 @@ fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) ->
     let root = root.filter(|_| policy.gocache.refresh_kept)?;
     let r = mark::refresh_build_entries(root, Timestamp::now());
     for f in &r.failures {
-        printer.note(&format!("gokeep: warning: not refreshed: {}: {}", f.path.display(), f.message));
+        printer.warn(&format!("not refreshed: {}: {}", f.path.display(), f.message));
     }
     if !printer.json {
         printer.note(&format!(
@@ -484,8 +484,8 @@ fn render_plan(plan: &Plan, now: Timestamp) -> String {
     for i in &plan.items {
         let _ = writeln!(
             s,
-            "{:>10}  {:<24} {:<14} {}",
-            size(i.disk_bytes),
+            "{}  {:<24} {:<14} {}",
+            paint(SIZE, &format!("{:>10}", size(i.disk_bytes))),
             rule(&i.reason),
             if i.last_used.is_some() { age(i.last_used, now) } else { "-".into() },
             describe(&i.target)

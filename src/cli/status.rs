@@ -95,7 +95,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     for r in &reports {
         for w in &r.warnings {
-            printer.note(&format!("gokeep: warning: {}: {}", w.path.display(), w.message));
+            printer.warn(&format!("{}: {}", w.path.display(), w.message));
         }
     }
     finish(missing)

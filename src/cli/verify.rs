@@ -31,7 +31,7 @@ use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
 
 use super::exit::UsageError;
-use super::printer::{count, size};
+use super::printer::{self, count, size};
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
 
@@ -343,7 +343,13 @@ fn severity_word(s: Severity) -> &'static str {
 }
 
 fn render_finding(s: &mut String, f: &Finding) {
-    let _ = writeln!(s, "{:<8} {:<26} {}", severity_word(f.severity), f.kind.name(), f.module_version());
+    let style = match f.severity {
+        Severity::Error => printer::ERROR,
+        Severity::Warning => printer::WARNING,
+        Severity::Info => printer::NOTE,
+    };
+    let word = printer::paint(style, &format!("{:<8}", severity_word(f.severity)));
+    let _ = writeln!(s, "{word} {:<26} {}", f.kind.name(), f.module_version());
     let _ = writeln!(s, "         {}", f.detail);
     if let Some(e) = &f.expected {
         let _ = writeln!(s, "         expected {e}");
