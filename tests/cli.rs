@@ -56,7 +56,7 @@ fn help_lists_every_subcommand_generate_included() {
 }
 
 /// Issue 12 item 8: colour with `--color always`, none in pipes by default, none with
-/// NO_COLOR, never in JSON.
+/// `NO_COLOR`, never in JSON.
 #[test]
 fn colour_only_where_asked_for_and_never_in_json() {
     let fx = Fixture::standard();
