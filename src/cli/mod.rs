@@ -51,7 +51,7 @@ pub struct GlobalArgs {
     /// core for removing, which waits on the disk rather than the CPU).
     #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
-    /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always, never.
+    /// When to colour the output: auto (a terminal, unless `NO_COLOR` is set), always, never.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub color: printer::ColorMode,
 }

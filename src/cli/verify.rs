@@ -407,7 +407,7 @@ fn render(r: &VerifyReport) -> String {
     }
     let t = r.tally;
     if r.findings.is_empty() {
-        s.push_str("\nAll verified: no problems found.\n");
+        let _ = writeln!(s, "\n{}", printer::paint(printer::GOOD, "All verified: no problems found."));
     } else {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
         let _ = writeln!(
