@@ -20,9 +20,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::gosum::GoSum;
+use crate::go::gosum::GoSum;
+use crate::go::pattern::{BadPattern, path_match};
 use crate::layout::TOOLCHAIN_MODULE;
-use crate::policy::{BadPattern, path_match};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RootsError {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::finding::{Finding, FindingKind as K, Severity};
 use super::modcache::{ModcacheCheck, VersionCheck, VersionPaths, Ziphash};
-use crate::gosum::{GoSum, SumKind};
+use crate::go::gosum::{GoSum, SumKind};
 use crate::prune::Target;
 
 #[derive(Debug, thiserror::Error)]
