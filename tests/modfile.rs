@@ -309,3 +309,220 @@ fn every_go_mod_and_go_work_round_trips_and_reads_as_go_reads_it() {
     assert!(failures.is_empty(), "{} of {} disagree:\n{}", failures.len(), cases.len(), failures.join("\n"));
     assert!(accepted > 900 && refused > 20, "accepted {accepted}, refused {refused}");
 }
+
+/// Sorts every list: go's edit sorts the lines of each block as it
+/// rewrites the file, gokeep leaves every line it does not edit in place.
+fn normalise(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        for a in m.values_mut() {
+            if let Value::Array(a) = a {
+                a.sort_by_key(Value::to_string);
+            }
+        }
+    }
+    v
+}
+
+fn bare_lf(b: &[u8]) -> usize {
+    b.iter().enumerate().filter(|&(i, &c)| c == b'\n' && (i == 0 || b[i - 1] != b'\r')).count()
+}
+
+/// The lines of `a` and of `b` outside their longest common subsequence
+/// (lines compared without their endings).
+fn changed_lines(old: &[u8], new: &[u8]) -> Vec<String> {
+    let split = |x: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(x).split('\n').map(|l| l.trim_end_matches('\r').to_owned()).collect()
+    };
+    let (x, y) = (split(old), split(new));
+    let mut lcs = vec![vec![0usize; y.len() + 1]; x.len() + 1];
+    for i in (0..x.len()).rev() {
+        for j in (0..y.len()).rev() {
+            lcs[i][j] = if x[i] == y[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < x.len() || j < y.len() {
+        if i < x.len() && j < y.len() && x[i] == y[j] {
+            i += 1;
+            j += 1;
+        } else if j == y.len() || (i < x.len() && lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(x[i].clone());
+            i += 1;
+        } else {
+            out.push(y[j].clone());
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Checks that `new` differs from `old` only in lines that mention `needle`
+/// (plus block delimiters and blank lines), and keeps the file's line endings.
+fn only_edited_lines_changed(old: &[u8], new: &[u8], needle: &str, origin: &str) {
+    for line in changed_lines(old, new) {
+        let t = line.trim();
+        let t = t.strip_prefix("replace").or_else(|| t.strip_prefix("use")).unwrap_or(t).trim();
+        assert!(
+            t.is_empty() || t == "(" || t == ")" || line.contains(needle),
+            "{origin}: an unrelated line changed: {line:?}\n--- old\n{}\n--- new\n{}",
+            String::from_utf8_lossy(old),
+            String::from_utf8_lossy(new)
+        );
+    }
+    let crlf = old.windows(2).any(|w| w == b"\r\n") && bare_lf(old) == 0;
+    if crlf {
+        assert_eq!(bare_lf(new), 0, "{origin}: a CRLF file got a bare LF");
+    }
+}
+
+type Apply = dyn Fn(&mut Target) -> Result<(), String>;
+
+/// One edit: what gokeep does, the `go ... edit` flag that does the same,
+/// and the text every changed line mentions.
+struct Edit {
+    flag: String,
+    needle: String,
+    apply: Box<Apply>,
+}
+
+enum Target {
+    Mod(ModFile),
+    Work(WorkFile),
+}
+
+impl Target {
+    fn print(&self) -> Vec<u8> {
+        match self {
+            Target::Mod(f) => f.print(),
+            Target::Work(f) => f.print(),
+        }
+    }
+}
+
+fn vflag(path: &str, v: Option<&str>) -> String {
+    v.map_or_else(|| path.to_owned(), |v| format!("{path}@{v}"))
+}
+
+fn replace_edit(old: &str, ov: Option<&str>, new: &str, nv: Option<&str>) -> Edit {
+    let (o, ovs, n, nvs) = (old.to_owned(), ov.map(str::to_owned), new.to_owned(), nv.map(str::to_owned));
+    Edit {
+        flag: format!("-replace={}={}", vflag(old, ov), vflag(new, nv)),
+        needle: old.to_owned(),
+        apply: Box::new(move |t| match t {
+            Target::Mod(f) => f.add_replace(&o, ovs.as_deref(), &n, nvs.as_deref()).map_err(|e| e.to_string()),
+            Target::Work(f) => f.add_replace(&o, ovs.as_deref(), &n, nvs.as_deref()).map_err(|e| e.to_string()),
+        }),
+    }
+}
+
+fn drop_replace_edit(old: &str, ov: Option<&str>) -> Edit {
+    let (o, ovs) = (old.to_owned(), ov.map(str::to_owned));
+    Edit {
+        flag: format!("-dropreplace={}", vflag(old, ov)),
+        needle: old.to_owned(),
+        apply: Box::new(move |t| match t {
+            Target::Mod(f) => f.drop_replace(&o, ovs.as_deref()).map(|n| assert!(n > 0)).map_err(|e| e.to_string()),
+            Target::Work(f) => f.drop_replace(&o, ovs.as_deref()).map(|n| assert!(n > 0)).map_err(|e| e.to_string()),
+        }),
+    }
+}
+
+fn use_edit(dir: &str, add: bool) -> Edit {
+    let d = dir.to_owned();
+    Edit {
+        flag: format!("-{}={dir}", if add { "use" } else { "dropuse" }),
+        needle: dir.to_owned(),
+        apply: Box::new(move |t| {
+            let Target::Work(f) = t else { unreachable!() };
+            if add {
+                f.add_use(&d).map_err(|e| e.to_string())
+            } else {
+                f.drop_use(&d).map(|n| assert!(n > 0)).map_err(|e| e.to_string())
+            }
+        }),
+    }
+}
+
+fn edits_for(t: &Target) -> Vec<Edit> {
+    let mut out = vec![
+        replace_edit("example.com/gokeep/edit", None, "../gokeep edit", None),
+        replace_edit("example.com/gokeep/edit", Some("v1.0.0"), "example.com/gokeep/fork", Some("v1.2.3")),
+    ];
+    let replaces = match t {
+        Target::Mod(f) => {
+            if let Some(r) = f.require.first() {
+                out.push(replace_edit(&r.path, None, "./local", None));
+            }
+            &f.replace
+        }
+        Target::Work(f) => {
+            out.push(use_edit("./gokeep-edit", true));
+            // go's -dropuse makes a bare `m` into `./m`, which no longer names `use m`.
+            if let Some(u) = f.uses.iter().find(|u| u.path.starts_with('.') || u.path.starts_with('/')) {
+                out.push(use_edit(&u.path.clone(), false));
+            }
+            &f.replace
+        }
+    };
+    if let Some(r) = replaces.first() {
+        let v = (!r.old.version.is_empty()).then_some(r.old.version.as_str());
+        out.push(drop_replace_edit(&r.old.path, v));
+        out.push(replace_edit(&r.old.path, v, "../elsewhere", None));
+    }
+    out
+}
+
+#[test]
+fn edits_change_only_their_lines_and_read_as_go_edit_would_make_them() {
+    let sb = GoSandbox::new();
+    let dir = sb.root().join("work");
+    fs::create_dir_all(&dir).unwrap();
+    let cases = corpus(&sb);
+    let sample = cases.iter().enumerate().filter(|(i, c)| i % 6 == 0 || c.origin.starts_with("NASTY"));
+    let (mut files, mut edits, mut refused) = (0, 0, 0);
+    for (_, c) in sample {
+        let base = match c.kind {
+            Kind::Mod => ModFile::parse("go.mod", &c.data).map(Target::Mod),
+            Kind::Work => WorkFile::parse("go.work", &c.data).map(Target::Work),
+        };
+        let Ok(base) = base else { continue };
+        files += 1;
+        let (name, cmd) = match c.kind {
+            Kind::Mod => ("go.mod", "mod"),
+            Kind::Work => ("go.work", "work"),
+        };
+        for e in edits_for(&base) {
+            let origin = format!("{} {}", c.origin, e.flag);
+            let mut t = match c.kind {
+                Kind::Mod => Target::Mod(ModFile::parse("go.mod", &c.data).unwrap()),
+                Kind::Work => Target::Work(WorkFile::parse("go.work", &c.data).unwrap()),
+            };
+            let applied = (e.apply)(&mut t);
+            fs::write(dir.join(name), &c.data).unwrap();
+            // What go reads back from the file its own edit writes (its -json
+            // output after an edit can disagree with the file it would write).
+            let edited = sb.go(&dir, &[cmd, "edit", &e.flag, name]);
+            if !edited.status.success() {
+                assert!(
+                    applied.is_err(),
+                    "{origin}: go refuses, gokeep edits: {}",
+                    String::from_utf8_lossy(&edited.stderr)
+                );
+                assert_eq!(t.print(), c.data, "{origin}: a refused edit changed the file");
+                refused += 1;
+                continue;
+            }
+            applied.unwrap_or_else(|err| panic!("{origin}: go edits, gokeep refuses: {err}"));
+            let new = t.print();
+            only_edited_lines_changed(&c.data, &new, &e.needle, &origin);
+            let want = sb.go_ok(&dir, &[cmd, "edit", "-json", name]);
+            let got =
+                theirs(&sb, &dir, c.kind, &new).unwrap_or_else(|err| panic!("{origin}: go refuses the edit: {err}"));
+            let want: Value = serde_json::from_str(&want).unwrap();
+            assert_eq!(normalise(got), normalise(want), "{origin}:\n{}", String::from_utf8_lossy(&new));
+            edits += 1;
+        }
+    }
+    eprintln!("{files} files, {edits} edits, {refused} refused alike");
+    assert!(files > 150 && edits > 400, "{files} files, {edits} edits");
+}

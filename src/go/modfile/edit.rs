@@ -11,8 +11,10 @@
 use std::ops::Range;
 
 use super::rules::auto_quote;
+use super::rules::is_directory_path;
 use super::syntax::{Item, Stmt, Syntax};
-use super::{LineRef, ModFile, ParseError, Replace, WorkFile};
+use super::{EditError, LineRef, ModFile, ParseError, Replace, WorkFile};
+use crate::go::modpath::check_import_path;
 
 /// Byte ranges of each statement and, for blocks, of each item.
 struct Span {
@@ -86,9 +88,18 @@ fn raw_of(s: &Syntax, at: LineRef) -> &[u8] {
 type Splice = (Range<usize>, Vec<u8>);
 
 fn apply(data: &[u8], mut splices: Vec<Splice>) -> Vec<u8> {
-    splices.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
-    let mut out = data.to_vec();
+    // Removals may overlap (a dropped last line takes the line ending of a
+    // block that goes too): merge them.
+    splices.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut merged: Vec<Splice> = Vec::new();
     for (r, text) in splices {
+        match merged.last_mut() {
+            Some((last, t)) if t.is_empty() && text.is_empty() && r.start < last.end => last.end = last.end.max(r.end),
+            _ => merged.push((r, text)),
+        }
+    }
+    let mut out = data.to_vec();
+    for (r, text) in merged.into_iter().rev() {
         out.splice(r, text);
     }
     out
@@ -203,6 +214,15 @@ fn replace_args(old: &str, old_version: Option<&str>, new: &str, new_version: Op
     t.join(" ")
 }
 
+/// The checks `go mod edit -replace` makes on its argument's paths.
+fn check_replace_paths(old: &str, new: &str) -> Result<(), EditError> {
+    check_import_path(old).map_err(|source| EditError::Path { what: "old", source })?;
+    if !is_directory_path(new) {
+        check_import_path(new).map_err(|source| EditError::Path { what: "new", source })?;
+    }
+    Ok(())
+}
+
 /// `addReplace`: the first replace of `old` (of that version, when given) is
 /// rewritten and any further ones dropped; without one, a line is added.
 fn add_replace(
@@ -249,9 +269,10 @@ impl ModFile {
         old_version: Option<&str>,
         new: &str,
         new_version: Option<&str>,
-    ) -> Result<(), ParseError> {
+    ) -> Result<(), EditError> {
+        check_replace_paths(old, new)?;
         let splices = add_replace(&self.syntax, &self.replace, old, old_version, new, new_version);
-        self.splice(splices)
+        Ok(self.splice(splices)?)
     }
 
     /// `go mod edit -dropreplace=old[@v]`: drops the replaces of exactly
@@ -293,9 +314,10 @@ impl WorkFile {
         old_version: Option<&str>,
         new: &str,
         new_version: Option<&str>,
-    ) -> Result<(), ParseError> {
+    ) -> Result<(), EditError> {
+        check_replace_paths(old, new)?;
         let splices = add_replace(&self.syntax, &self.replace, old, old_version, new, new_version);
-        self.splice(splices)
+        Ok(self.splice(splices)?)
     }
 
     /// As [`ModFile::drop_replace`], in go.work.
@@ -392,10 +414,19 @@ mod tests {
     }
 
     #[test]
+    fn dropping_a_use_in_a_block_and_on_the_last_line_removes_both() {
+        let mut w = WorkFile::parse("go.work", b"go 1.22\nuse (\n\t./a\n)\nuse ./a").unwrap();
+        assert_eq!(w.drop_use("./a").unwrap(), 2);
+        assert_eq!(w.print(), b"go 1.22\n");
+    }
+
+    #[test]
     fn an_edit_go_would_refuse_is_refused_and_changes_nothing() {
         let mut f = ModFile::parse("go.mod", b"module m\n").unwrap();
-        let e = f.add_replace("x.y/z", None, "not-a-dir", None).unwrap_err();
+        let e = f.add_replace("x.y/z", None, "example.com/not-a-dir", None).unwrap_err();
         assert!(e.to_string().contains("replacement module without version must be directory path"), "{e}");
+        let e = f.add_replace("x.y/ä", None, "../a", None).unwrap_err();
+        assert_eq!(e.to_string(), "invalid old path: malformed import path \"x.y/ä\": invalid char 'ä'");
         assert_eq!(f.print(), b"module m\n");
     }
 }

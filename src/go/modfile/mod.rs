@@ -17,6 +17,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use rules::{auto_quote, is_directory_path};
 pub use syntax::{Block, Diagnostic, Item, Line, Position, Stmt, Syntax, Trivia};
 
 /// A file Go would refuse: every error Go reports, in Go's order.
@@ -35,6 +36,17 @@ impl fmt::Display for ParseError {
         }
         Ok(())
     }
+}
+
+/// An edit gokeep refused: an argument `go mod edit` would refuse, or a
+/// result Go could not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// Worded as `go mod edit -replace` words it: `invalid old path: ...`.
+    #[error("invalid {what} path: {source}")]
+    Path { what: &'static str, source: crate::go::modpath::InvalidPath },
+    #[error(transparent)]
+    Parse(#[from] ParseError),
 }
 
 impl From<Diagnostic> for ParseError {
