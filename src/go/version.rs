@@ -112,20 +112,65 @@ fn compare_prerelease(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// True for Go pseudo-versions (`v0.0.0-20191109021931-daa7c04131f5` and the
-/// `vX.Y.Z-pre.0.yyyymmddhhmmss-abcdef` / `vX.Y.(Z+1)-0.yyyymmddhhmmss-abcdef` forms).
+/// The parts of a pseudo-version (`module.parsePseudoVersion`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pseudo<'a> {
+    /// `vX.0.0`, `vX.Y.(Z+1)-0` or `vX.Y.Z-pre.0`.
+    pub base: &'a str,
+    /// `yyyymmddhhmmss`, UTC.
+    pub timestamp: &'a str,
+    pub rev: &'a str,
+    /// `+incompatible` or other build metadata, with its `+`.
+    pub build: &'a str,
+}
+
+/// Splits a pseudo-version (`v0.0.0-20191109021931-daa7c04131f5`,
+/// `v1.2.4-0.2019...-abc`, `v1.2.3-pre.0.2019...-abc`) as
+/// `module.IsPseudoVersion` and `parsePseudoVersion` read it; `None` for
+/// anything else.
+#[must_use]
+pub fn parse_pseudo(v: &str) -> Option<Pseudo<'_>> {
+    if v.matches('-').count() < 2 {
+        return None;
+    }
+    parse_semver(v)?;
+    let (body, build) = v.find('+').map_or((v, ""), |i| v.split_at(i));
+    let (head, rev) = body.rsplit_once('-')?;
+    if rev.is_empty() || !rev.bytes().all(|b| b.is_ascii_alphanumeric()) || head.len() < 14 {
+        return None;
+    }
+    let (prefix, timestamp) = head.split_at(head.len() - 14);
+    if !timestamp.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // `v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)` before the timestamp.
+    let digits = |s: &str| -> Option<usize> {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (n > 0).then_some(n)
+    };
+    let rest = prefix.strip_prefix('v')?;
+    let rest = rest[digits(rest)?..].strip_prefix('.')?;
+    let base = if let Some(after) = rest.strip_prefix("0.0-")
+        && after.is_empty()
+    {
+        &prefix[..prefix.len() - 1]
+    } else {
+        let rest = rest[digits(rest)?..].strip_prefix('.')?;
+        let pre = rest[digits(rest)?..].strip_prefix('-')?;
+        if pre != "0." && !pre.ends_with(".0.") {
+            return None;
+        }
+        &prefix[..prefix.len() - 1]
+    };
+    Some(Pseudo { base, timestamp, rev, build })
+}
+
+/// `module.IsPseudoVersion`.
 #[must_use]
 pub fn is_pseudo_version(v: &str) -> bool {
-    let Some(sv) = parse_semver(v) else { return false };
-    let pre = sv.prerelease;
-    let mut parts = pre.rsplitn(3, ['-', '.']);
-    let rev = parts.next().unwrap_or("");
-    let time = parts.next().unwrap_or("");
-    time.len() == 14
-        && time.bytes().all(|b| b.is_ascii_digit())
-        && rev.len() >= 12
-        && rev.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    parse_pseudo(v).is_some()
 }
+
 /// `semver.Canonical` as `module.CanonicalVersion` extends it: `v1.2` becomes
 /// `v1.2.0`, build metadata goes except `+incompatible`; `None` when invalid.
 #[must_use]
@@ -257,6 +302,31 @@ mod tests {
         assert!(is_pseudo_version("v1.2.4-0.20191109021931-daa7c04131f5"));
         assert!(is_pseudo_version("v1.2.3-pre.0.20191109021931-daa7c04131f5+incompatible"));
         assert!(!is_pseudo_version("v1.2.3"));
+        assert!(!is_pseudo_version("v1.2.3-rc.1"));
+    }
+
+    #[test]
+    fn pseudo_versions_use_x_mod_vectors() {
+        // x/mod's pseudoTests: (older, version).
+        for (older, v) in [
+            ("", "v0.0.0-20060102150405-hash"),
+            ("", "v1.0.0-20060102150405-hash"),
+            ("", "v2.0.0-20060102150405-hash"),
+            ("v0.0.0", "v0.0.1-0.20060102150405-hash"),
+            ("v1.2.3", "v1.2.4-0.20060102150405-hash"),
+            ("v1.2.99999999999999999", "v1.2.100000000000000000-0.20060102150405-hash"),
+            ("v1.2.3-pre", "v1.2.3-pre.0.20060102150405-hash"),
+            ("v1.3.0-pre", "v1.3.0-pre.0.20060102150405-hash"),
+            ("v0.0.0--", "v0.0.0--.0.20060102150405-hash"),
+            ("v1.0.0+metadata", "v1.0.1-0.20060102150405-hash+metadata"),
+            ("v2.0.0+incompatible", "v2.0.1-0.20060102150405-hash+incompatible"),
+            ("v2.3.0-pre+incompatible", "v2.3.0-pre.0.20060102150405-hash+incompatible"),
+        ] {
+            let p = parse_pseudo(v).unwrap_or_else(|| panic!("{v}"));
+            assert_eq!((p.timestamp, p.rev), ("20060102150405", "hash"), "{v}");
+            assert!(!is_pseudo_version(older), "{older}");
+        }
+        assert!(!is_pseudo_version("---"));
         assert!(!is_pseudo_version("v1.2.3-rc.1"));
     }
 
