@@ -257,6 +257,21 @@ pub fn compare_go(x: &str, y: &str) -> Ordering {
     }
 }
 
+/// The `golang.org/toolchain` module version of a Go release for a
+/// platform, as `GOTOOLCHAIN` switching downloads it:
+/// `v0.0.1-go1.22.1.linux-amd64` for `("1.22.1", "linux", "amd64")`.
+#[must_use]
+pub fn toolchain_module_version(go: &str, goos: &str, goarch: &str) -> String {
+    format!("v0.0.1-go{go}.{goos}-{goarch}")
+}
+
+/// Reverses [`toolchain_module_version`]: `v0.0.1-go1.26.8.linux-amd64` is
+/// (`1.26.8`, `linux-amd64`).
+#[must_use]
+pub fn split_toolchain_module_version(version: &str) -> Option<(&str, &str)> {
+    version.strip_prefix("v0.0.1-go")?.rsplit_once('.')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +354,14 @@ mod tests {
         assert_eq!(canonical("1.2.3"), None);
         assert_eq!(major("v2.3.4").as_deref(), Some("v2"));
         assert_eq!(build("v2.0.0+incompatible"), "incompatible");
+    }
+
+    #[test]
+    fn toolchain_module_versions_split_back() {
+        let v = toolchain_module_version("1.23rc1", "darwin", "arm64");
+        assert_eq!(v, "v0.0.1-go1.23rc1.darwin-arm64");
+        assert_eq!(split_toolchain_module_version(&v), Some(("1.23rc1", "darwin-arm64")));
+        assert_eq!(split_toolchain_module_version("v1.0.0"), None);
     }
 
     #[test]

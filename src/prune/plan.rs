@@ -395,7 +395,9 @@ impl<'a> ModcachePlanner<'a> {
     fn toolchains(&mut self, keep: usize) {
         let mut by_platform: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
         for (i, v) in self.inv.versions.iter().enumerate() {
-            if let Some((go, platform)) = v.is_toolchain().then(|| toolchain_parts(&v.version)).flatten() {
+            if let Some((go, platform)) =
+                v.is_toolchain().then(|| version::split_toolchain_module_version(&v.version)).flatten()
+            {
                 by_platform.entry(platform).or_default().push((i, go));
             }
         }
@@ -519,11 +521,6 @@ fn protected_versions(input: &PlanInput, inv: &CacheInventory) -> Vec<bool> {
         }
     }
     protected
-}
-
-/// `v0.0.1-go1.26.8.linux-amd64` → (`1.26.8`, `linux-amd64`).
-fn toolchain_parts(version: &str) -> Option<(&str, &str)> {
-    version.strip_prefix("v0.0.1-go")?.rsplit_once('.')
 }
 
 /// Build-cache bytes in whole UTC days that end at or before `cutoff`.

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::go::gosum::GoSum;
 use crate::go::modfile::{ModFile, ParseError, Replace, WorkFile};
 use crate::go::pattern::{BadPattern, path_match};
+use crate::go::version;
 use crate::layout::TOOLCHAIN_MODULE;
 
 #[derive(Debug, thiserror::Error)]
@@ -195,7 +196,7 @@ fn toolchain_version(go: &str) -> Option<String> {
         "loongarch64" => "loong64",
         arch => arch,
     };
-    Some(format!("v0.0.1-go{v}.{goos}-{goarch}"))
+    Some(version::toolchain_module_version(v, goos, goarch))
 }
 
 /// The toolchain a `go` or `toolchain` line makes `go` switch to.
