@@ -402,6 +402,13 @@ mod tests {
     }
 
     #[test]
+    fn a_replace_names_the_line_it_sits_on() {
+        let f = ModFile::parse("go.mod", b"module m\r\nreplace (\r\n\tx.y/z => ../z // why\r\n)\r\n").unwrap();
+        assert_eq!(f.syntax.line_text(f.replace[0].at).as_deref(), Some("\tx.y/z => ../z // why"));
+        assert_eq!(f.replace[0].at.line, 3);
+    }
+
+    #[test]
     fn uses_join_the_use_block() {
         let mut w = WorkFile::parse("go.work", b"go 1.22\n\nuse (\n\t./a\n)\n").unwrap();
         w.add_use("./b").unwrap();

@@ -151,6 +151,24 @@ pub struct WorkFile {
     pub replace: Vec<Replace>,
 }
 
+impl Syntax {
+    /// The text of the line a directive sits on, as written, without its
+    /// line ending (for messages that quote the file).
+    #[must_use]
+    pub fn line_text(&self, at: LineRef) -> Option<String> {
+        let line = match (self.stmts.get(at.stmt)?, at.item) {
+            (Stmt::Line(l), None) => l,
+            (Stmt::Block(b), Some(j)) => match b.items.get(j)? {
+                Item::Line(l) => l,
+                Item::Trivia(_) => return None,
+            },
+            _ => return None,
+        };
+        let text = String::from_utf8_lossy(&line.raw);
+        Some(text.trim_end_matches(['\n', '\r']).to_owned())
+    }
+}
+
 impl ModFile {
     /// Parses a go.mod as `modfile.Parse` does (strict: unknown directives
     /// and malformed versions are errors). `name` is used in errors.
