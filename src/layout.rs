@@ -1,13 +1,11 @@
-//! Go's on-disk naming, as pure functions: module path and version escaping,
-//! semantic-version ordering, and what any path inside GOMODCACHE or GOCACHE
-//! *is*.
+//! Go's on-disk naming, as pure functions: what any path inside GOMODCACHE or
+//! GOCACHE *is*, and the paths cmd/go builds there (escaping and version
+//! order come from `go::modpath` and `go::version`).
 //!
 //! Nothing here touches the disk. The rules come from
-//! `golang.org/x/mod/module` (escaping), `golang.org/x/mod/semver` (ordering),
 //! `cmd/go/internal/modfetch/cache.go` and `fetch.go` (module cache names) and
 //! `cmd/go/internal/cache/cache.go` (build cache names).
 
-use std::cmp::Ordering;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -15,169 +13,9 @@ use serde::Serialize;
 /// The module path of the toolchains that `GOTOOLCHAIN` switching downloads.
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 
-/// Escapes a module path or version for the file system: every upper-case
-/// letter becomes `!` followed by its lower-case form, so that case-insensitive
-/// file systems keep `example.com/Org` and `example.com/org` apart.
-#[must_use]
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('!');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Reverses [`escape`]. Returns `None` for names Go would never have written:
-/// an upper-case letter, or a `!` not followed by a lower-case letter.
-#[must_use]
-pub fn unescape(s: &str) -> Option<String> {
-    let mut out = String::with_capacity(s.len());
-    let mut bang = false;
-    for c in s.chars() {
-        if bang {
-            if !c.is_ascii_lowercase() {
-                return None;
-            }
-            out.push(c.to_ascii_uppercase());
-            bang = false;
-        } else if c == '!' {
-            bang = true;
-        } else if c.is_ascii_uppercase() {
-            return None;
-        } else {
-            out.push(c);
-        }
-    }
-    (!bang).then_some(out)
-}
-
-/// A parsed semantic version as Go's `semver` package reads it
-/// (`v1`, `v1.2` are shorthands for `v1.0.0`, `v1.2.0`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Semver<'a> {
-    pub major: u64,
-    pub minor: u64,
-    pub patch: u64,
-    pub prerelease: &'a str,
-    pub build: &'a str,
-}
-
-/// Parses `v`-prefixed semantic versions; `None` when Go would call it invalid.
-#[must_use]
-pub fn parse_semver(v: &str) -> Option<Semver<'_>> {
-    let rest = v.strip_prefix('v')?;
-    let (core, build) = match rest.find('+') {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => (rest, ""),
-    };
-    let (nums, prerelease) = match core.find('-') {
-        Some(i) => (&core[..i], &core[i + 1..]),
-        None => (core, ""),
-    };
-    let parts: Vec<&str> = nums.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 {
-        return None;
-    }
-    // Go accepts the v1 / v1.2 shorthands only without pre-release or build.
-    if parts.len() < 3 && (!prerelease.is_empty() || !build.is_empty()) {
-        return None;
-    }
-    let num = |s: &str| -> Option<u64> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let ident_ok = |s: &str, numeric_leading_zero_ok: bool| {
-        !s.is_empty()
-            && s.split('.').all(|id| {
-                !id.is_empty()
-                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && (numeric_leading_zero_ok
-                        || !(id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit())))
-            })
-    };
-    if core.contains('-') && !ident_ok(prerelease, false) {
-        return None;
-    }
-    if rest.contains('+') && !ident_ok(build, true) {
-        return None;
-    }
-    Some(Semver {
-        major: num(parts[0])?,
-        minor: parts.get(1).map_or(Some(0), |s| num(s))?,
-        patch: parts.get(2).map_or(Some(0), |s| num(s))?,
-        prerelease,
-        build,
-    })
-}
-
-/// Orders versions the way `semver.Compare` does: invalid versions sort
-/// before all valid ones (and equal to each other), build metadata (such as
-/// `+incompatible`) is ignored, pre-releases (and so pseudo-versions) sort
-/// before their release.
-#[must_use]
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    match (parse_semver(a), parse_semver(b)) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(x), Some(y)) => (x.major, x.minor, x.patch)
-            .cmp(&(y.major, y.minor, y.patch))
-            .then_with(|| compare_prerelease(x.prerelease, y.prerelease)),
-    }
-}
-
-fn compare_prerelease(a: &str, b: &str) -> Ordering {
-    match (a.is_empty(), b.is_empty()) {
-        (true, true) => return Ordering::Equal,
-        (true, false) => return Ordering::Greater,
-        (false, true) => return Ordering::Less,
-        (false, false) => {}
-    }
-    let mut xs = a.split('.');
-    let mut ys = b.split('.');
-    loop {
-        match (xs.next(), ys.next()) {
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let xn = x.bytes().all(|c| c.is_ascii_digit());
-                let yn = y.bytes().all(|c| c.is_ascii_digit());
-                let ord = match (xn, yn) {
-                    (true, true) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
-                    (true, false) => Ordering::Less,
-                    (false, true) => Ordering::Greater,
-                    (false, false) => x.cmp(y),
-                };
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
-        }
-    }
-}
-
-/// True for Go pseudo-versions (`v0.0.0-20191109021931-daa7c04131f5` and the
-/// `vX.Y.Z-pre.0.yyyymmddhhmmss-abcdef` / `vX.Y.(Z+1)-0.yyyymmddhhmmss-abcdef` forms).
-#[must_use]
-pub fn is_pseudo_version(v: &str) -> bool {
-    let Some(sv) = parse_semver(v) else { return false };
-    let pre = sv.prerelease;
-    let mut parts = pre.rsplitn(3, ['-', '.']);
-    let rev = parts.next().unwrap_or("");
-    let time = parts.next().unwrap_or("");
-    time.len() == 14
-        && time.bytes().all(|b| b.is_ascii_digit())
-        && rev.len() >= 12
-        && rev.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-}
+// Kept under these names for the call sites that still use them.
+pub use crate::go::modpath::{escape, unescape};
+pub use crate::go::version::{Semver, compare_versions, is_pseudo_version, parse_semver};
 
 /// The files cmd/go keeps per module version in `cache/download/<module>/@v/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -521,64 +359,6 @@ mod tests {
     }
     fn dl(module: &str, version: &str, file: DownloadFile) -> ModPath {
         ModPath::Download { module: module.into(), version: version.into(), file }
-    }
-
-    #[test]
-    fn escape_round_trips_upper_case_paths() {
-        assert_eq!(escape("example.com/Org/Lib"), "example.com/!org/!lib");
-        assert_eq!(unescape("example.com/!org/!lib").as_deref(), Some("example.com/Org/Lib"));
-        assert_eq!(escape("v1.0.0-RC1"), "v1.0.0-!r!c1");
-    }
-
-    #[test]
-    fn unescape_rejects_names_go_never_writes() {
-        assert_eq!(unescape("example.com/Org"), None);
-        assert_eq!(unescape("example.com/!"), None);
-        assert_eq!(unescape("example.com/!1"), None);
-    }
-
-    #[test]
-    fn semver_order_matches_go() {
-        let mut vs = vec![
-            "v1.10.0",
-            "v1.2.0",
-            "v2.0.0+incompatible",
-            "v1.2.0-rc.1",
-            "v0.0.0-20191109021931-daa7c04131f5",
-            "v1.2.0-rc.10",
-            "v1.2.0-rc.2",
-            "v1.2.0-beta",
-            "bogus",
-            "v1.2.1-0.20200101000000-abcdefabcdef",
-        ];
-        vs.sort_by(|a, b| compare_versions(a, b));
-        assert_eq!(
-            vs,
-            [
-                "bogus",
-                "v0.0.0-20191109021931-daa7c04131f5",
-                "v1.2.0-beta",
-                "v1.2.0-rc.1",
-                "v1.2.0-rc.2",
-                "v1.2.0-rc.10",
-                "v1.2.0",
-                "v1.2.1-0.20200101000000-abcdefabcdef",
-                "v1.10.0",
-                "v2.0.0+incompatible",
-            ]
-        );
-        assert_eq!(compare_versions("v1", "v1.0.0"), Ordering::Equal);
-        assert_eq!(parse_semver("v01.0.0"), None);
-        assert_eq!(parse_semver("v1.0.0-01"), None);
-    }
-
-    #[test]
-    fn pseudo_versions_are_recognised() {
-        assert!(is_pseudo_version("v0.0.0-20191109021931-daa7c04131f5"));
-        assert!(is_pseudo_version("v1.2.4-0.20191109021931-daa7c04131f5"));
-        assert!(is_pseudo_version("v1.2.3-pre.0.20191109021931-daa7c04131f5+incompatible"));
-        assert!(!is_pseudo_version("v1.2.3"));
-        assert!(!is_pseudo_version("v1.2.3-rc.1"));
     }
 
     #[test]

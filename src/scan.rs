@@ -595,7 +595,9 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
         None => run(),
     };
     let mut versions: Vec<VersionRecord> = acc.versions.into_values().collect();
-    versions.sort_by(|a, b| a.module.cmp(&b.module).then_with(|| layout::compare_versions(&a.version, &b.version)));
+    versions.sort_by(|a, b| {
+        a.module.cmp(&b.module).then_with(|| crate::go::version::compare_versions(&a.version, &b.version))
+    });
     let mut warnings = acc.warnings;
     warnings.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(CacheInventory {

@@ -78,7 +78,7 @@ impl Exit {
             }
             if let Some(e) = cause.downcast_ref::<ProjectError>() {
                 return match e {
-                    ProjectError::NotAProject { .. } => Exit::Usage,
+                    ProjectError::NotAProject { .. } | ProjectError::GoWork { .. } => Exit::Usage,
                     ProjectError::Io { .. } => Exit::Environment,
                 };
             }

@@ -81,12 +81,13 @@
 //! are a lower bound. `fuzz = "remove"` → `FuzzCache`; `testcache = "expire"`
 //! → `ExpireTestResults`.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
-use crate::layout::{Category, DownloadFile, TOOLCHAIN_MODULE, compare_versions};
-use crate::policy::{FuzzMode, Policy, SumdbMode, TestcacheMode, format_duration, match_prefix_patterns};
+use crate::go::pattern::match_prefix_patterns;
+use crate::go::version::{self, compare_versions};
+use crate::layout::{Category, DownloadFile, TOOLCHAIN_MODULE};
+use crate::policy::{FuzzMode, Policy, SumdbMode, TestcacheMode, format_duration};
 use crate::scan::{CacheInventory, Stats, VersionRecord};
 use crate::timestamp::Timestamp;
 
@@ -427,12 +428,14 @@ impl<'a> ModcachePlanner<'a> {
     fn toolchains(&mut self, keep: usize) {
         let mut by_platform: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
         for (i, v) in self.inv.versions.iter().enumerate() {
-            if let Some((go, platform)) = v.is_toolchain().then(|| toolchain_parts(&v.version)).flatten() {
+            if let Some((go, platform)) =
+                v.is_toolchain().then(|| version::split_toolchain_module_version(&v.version)).flatten()
+            {
                 by_platform.entry(platform).or_default().push((i, go));
             }
         }
         for mut versions in by_platform.into_values() {
-            versions.sort_by(|a, b| compare_gover(b.1, a.1).then_with(|| b.1.cmp(a.1)));
+            versions.sort_by(|a, b| version::compare_go(b.1, a.1).then_with(|| b.1.cmp(a.1)));
             for &(i, _) in versions.iter().skip(keep) {
                 if !self.protected[i] && self.inv.versions[i].holds_content() {
                     self.sel[i].whole(Reason::ToolchainsKeepLatest { keep_latest: keep });
@@ -552,66 +555,6 @@ fn protected_versions(input: &PlanInput, inv: &CacheInventory) -> Vec<bool> {
         }
     }
     protected
-}
-
-/// `v0.0.1-go1.26.8.linux-amd64` → (`1.26.8`, `linux-amd64`).
-fn toolchain_parts(version: &str) -> Option<(&str, &str)> {
-    version.strip_prefix("v0.0.1-go")?.rsplit_once('.')
-}
-
-/// A Go toolchain version split as `cmd/go/internal/gover.Parse` does;
-/// `None` where Go's parse returns the zero version.
-fn parse_gover(x: &str) -> Option<[&str; 5]> {
-    fn cut_int(x: &str) -> Option<(&str, &str)> {
-        let i = x.bytes().take_while(u8::is_ascii_digit).count();
-        if i == 0 || (x.starts_with('0') && i != 1) {
-            return None;
-        }
-        Some(x.split_at(i))
-    }
-    let (major, x) = cut_int(x)?;
-    if x.is_empty() {
-        return Some([major, "0", "0", "", ""]);
-    }
-    let (minor, x) = cut_int(x.strip_prefix('.')?)?;
-    if x.is_empty() {
-        // Before Go 1.21 a missing patch means .0; from 1.21 on "1.21" is the
-        // language version, which sorts before 1.21rc1 and 1.21.0.
-        let patch = if cmp_int(minor, "21") == Ordering::Less { "0" } else { "" };
-        return Some([major, minor, patch, "", ""]);
-    }
-    if let Some(p) = x.strip_prefix('.') {
-        let (patch, rest) = cut_int(p)?;
-        return rest.is_empty().then_some([major, minor, patch, "", ""]);
-    }
-    let i = x.bytes().take_while(u8::is_ascii_lowercase).count();
-    if i == 0 {
-        return None;
-    }
-    let (kind, x) = x.split_at(i);
-    if x.is_empty() {
-        return Some([major, minor, "", kind, ""]);
-    }
-    let (pre, rest) = cut_int(x)?;
-    rest.is_empty().then_some([major, minor, "", kind, pre])
-}
-
-fn cmp_int(x: &str, y: &str) -> Ordering {
-    x.len().cmp(&y.len()).then_with(|| x.cmp(y))
-}
-
-/// `gover.Compare`: malformed versions sort first.
-fn compare_gover(x: &str, y: &str) -> Ordering {
-    match (parse_gover(x), parse_gover(y)) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(a), Some(b)) => cmp_int(a[0], b[0])
-            .then_with(|| cmp_int(a[1], b[1]))
-            .then_with(|| cmp_int(a[2], b[2]))
-            .then_with(|| a[3].cmp(b[3]))
-            .then_with(|| cmp_int(a[4], b[4])),
-    }
 }
 
 /// Build-cache bytes in whole UTC days that end at or before `cutoff`.
@@ -1179,14 +1122,6 @@ mod tests {
             assert_eq!(got.kept.len(), 1, "only a cached toolchain is reported as kept");
             assert_eq!(got.kept[0].why, "GOTOOLCHAIN=go1.21.0 pins it");
         }
-    }
-
-    #[test]
-    fn go_toolchain_versions_order_like_gover() {
-        let mut vs = ["1.21.0", "1.21rc1", "1.21", "1.20", "1.9.5", "1.21.10", "1.21.2", "1.21beta1", "bogus"];
-        vs.sort_by(|a, b| compare_gover(a, b));
-        assert_eq!(vs, ["bogus", "1.9.5", "1.20", "1.21", "1.21beta1", "1.21rc1", "1.21.0", "1.21.2", "1.21.10"]);
-        assert_eq!(compare_gover("1.20", "1.20.0"), Ordering::Equal);
     }
 
     #[test]

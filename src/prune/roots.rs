@@ -8,8 +8,8 @@
 //! versioned `replace` target, and the toolchain a `toolchain` or `go` line
 //! would make `go` switch to (`golang.org/toolchain@v0.0.1-goX.Y.Z.GOOS-GOARCH`
 //! for this machine). go.work `use` directories are followed recursively.
-//! The go.mod parsing is deliberately simple (tokens, blocks, comments);
-//! over-approximating is safe here, missing a version is not.
+//! go.mod and go.work are read by `go::modfile`, as Go reads them; a file Go
+//! would refuse is an error naming it, since guessing could miss a version.
 //!
 //! Project globs: `~` is the home directory and `*`, `?`, `[..]` match within
 //! one path element (Go's `path.Match`); hidden directories only match a
@@ -22,9 +22,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::gosum::GoSum;
+use crate::go::gosum::GoSum;
+use crate::go::modfile::{ModFile, ParseError, Replace, WorkFile};
+use crate::go::pattern::{BadPattern, path_match};
+use crate::go::version;
 use crate::layout::TOOLCHAIN_MODULE;
-use crate::policy::{BadPattern, path_match};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RootsError {
@@ -40,6 +42,8 @@ pub enum RootsError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{} uses {}, which has no go.mod", go_work.display(), dir.display())]
     MissingUse { go_work: PathBuf, dir: PathBuf },
+    #[error("go would refuse {}:\n{source}", path.display())]
+    ModFile { path: PathBuf, source: ParseError },
 }
 
 fn is_project(dir: &Path) -> bool {
@@ -137,9 +141,9 @@ pub fn collect_roots(projects: &[PathBuf]) -> Result<BTreeSet<(String, String)>,
     Ok(roots)
 }
 
-fn read_opt(path: &Path) -> Result<Option<String>, RootsError> {
+fn read_opt(path: &Path) -> Result<Option<Vec<u8>>, RootsError> {
     match std::fs::read(path) {
-        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(RootsError::Read { path: path.to_owned(), source }),
     }
@@ -156,19 +160,24 @@ fn collect_dir(
     }
     for sum in ["go.sum", "go.work.sum"] {
         let path = dir.join(sum);
-        if let Some(text) = read_opt(&path)? {
+        if let Some(data) = read_opt(&path)? {
+            let text = String::from_utf8_lossy(&data);
             roots.extend(GoSum::parse(&path, &text).lines.into_iter().map(|l| (l.module, l.version)));
         }
     }
-    if let Some(text) = read_opt(&dir.join("go.mod"))? {
-        roots.extend(mod_file_versions(&text).versions);
+    let gomod = dir.join("go.mod");
+    if let Some(data) = read_opt(&gomod)? {
+        let f = ModFile::parse(&gomod.display().to_string(), &data)
+            .map_err(|source| RootsError::ModFile { path: gomod.clone(), source })?;
+        roots.extend(mod_versions(&f));
     }
     let work = dir.join("go.work");
-    if let Some(text) = read_opt(&work)? {
-        let parsed = mod_file_versions(&text);
-        roots.extend(parsed.versions);
-        for u in parsed.uses {
-            let used = dir.join(&u);
+    if let Some(data) = read_opt(&work)? {
+        let f = WorkFile::parse(&work.display().to_string(), &data)
+            .map_err(|source| RootsError::ModFile { path: work.clone(), source })?;
+        roots.extend(work_versions(&f));
+        for u in &f.uses {
+            let used = dir.join(&u.path);
             if !used.join("go.mod").is_file() {
                 return Err(RootsError::MissingUse { go_work: work.clone(), dir: used });
             }
@@ -176,57 +185,6 @@ fn collect_dir(
         }
     }
     Ok(())
-}
-
-/// What a go.mod or go.work names.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct ModFileVersions {
-    versions: BTreeSet<(String, String)>,
-    uses: Vec<String>,
-}
-
-/// Splits a line into tokens, honouring Go string quotes and dropping `//` comments.
-fn tokens(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = line.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let Some(&c) = chars.peek() else { break };
-        let mut tok = String::new();
-        if c == '"' || c == '`' {
-            chars.next();
-            while let Some(d) = chars.next() {
-                if d == c {
-                    break;
-                }
-                if d == '\\' && c == '"' {
-                    if let Some(e) = chars.next() {
-                        tok.push(e);
-                    }
-                    continue;
-                }
-                tok.push(d);
-            }
-        } else {
-            while let Some(&d) = chars.peek() {
-                if d.is_whitespace() {
-                    break;
-                }
-                tok.push(d);
-                chars.next();
-                if tok == "//" {
-                    return out;
-                }
-            }
-            if tok.starts_with("//") {
-                break;
-            }
-        }
-        out.push(tok);
-    }
-    out
 }
 
 /// `golang.org/toolchain` version for a Go release on this machine, if the
@@ -250,51 +208,36 @@ pub(crate) fn toolchain_version(go: &str) -> Option<String> {
         "loongarch64" => "loong64",
         arch => arch,
     };
-    Some(format!("v0.0.1-go{v}.{goos}-{goarch}"))
+    Some(version::toolchain_module_version(v, goos, goarch))
 }
 
-fn mod_file_versions(text: &str) -> ModFileVersions {
-    let mut out = ModFileVersions::default();
-    let mut block: Option<String> = None;
-    for line in text.lines() {
-        let mut toks = tokens(line);
-        if toks.is_empty() {
-            continue;
-        }
-        let verb = if let Some(b) = &block {
-            if toks == [")"] {
-                block = None;
-                continue;
-            }
-            b.clone()
-        } else {
-            let verb = toks.remove(0);
-            if toks == ["("] {
-                block = Some(verb);
-                continue;
-            }
-            verb
-        };
-        match (verb.as_str(), toks.as_slice()) {
-            ("require", [path, version, ..]) => {
-                out.versions.insert((path.clone(), version.clone()));
-            }
-            ("replace", rest) => {
-                if let Some(arrow) = rest.iter().position(|t| t == "=>")
-                    && let [path, version] = &rest[arrow + 1..]
-                {
-                    out.versions.insert((path.clone(), version.clone()));
-                }
-            }
-            ("use", [dir, ..]) => out.uses.push(dir.clone()),
-            ("toolchain" | "go", [v]) => {
-                if let Some(tv) = toolchain_version(v) {
-                    out.versions.insert((TOOLCHAIN_MODULE.to_owned(), tv));
-                }
-            }
-            _ => {}
-        }
-    }
+/// The toolchain a `go` or `toolchain` line makes `go` switch to.
+fn toolchain_root(go: Option<&String>, toolchain: Option<&String>) -> Vec<(String, String)> {
+    [go, toolchain]
+        .into_iter()
+        .flatten()
+        .filter_map(|v| toolchain_version(v))
+        .map(|tv| (TOOLCHAIN_MODULE.to_owned(), tv))
+        .collect()
+}
+
+/// Versioned replacement targets.
+fn replaced(rs: &[Replace]) -> impl Iterator<Item = (String, String)> + '_ {
+    rs.iter().filter(|r| !r.new.version.is_empty()).map(|r| (r.new.path.clone(), r.new.version.clone()))
+}
+
+/// What a go.mod names: requirements, versioned replacement targets, the toolchain.
+fn mod_versions(f: &ModFile) -> BTreeSet<(String, String)> {
+    let mut out: BTreeSet<_> = f.require.iter().map(|r| (r.path.clone(), r.version.clone())).collect();
+    out.extend(replaced(&f.replace));
+    out.extend(toolchain_root(f.go.as_ref(), f.toolchain.as_ref()));
+    out
+}
+
+/// What a go.work names besides its `use`d modules.
+fn work_versions(f: &WorkFile) -> BTreeSet<(String, String)> {
+    let mut out: BTreeSet<_> = replaced(&f.replace).collect();
+    out.extend(toolchain_root(f.go.as_ref(), f.toolchain.as_ref()));
     out
 }
 
@@ -326,9 +269,9 @@ replace (
 	example.com/f => example.com/g v0.0.0-20200101000000-abcdefabcdef
 )
 "#;
-        let got = mod_file_versions(text);
+        let got = mod_versions(&ModFile::parse("go.mod", text.as_bytes()).unwrap());
         assert_eq!(
-            got.versions,
+            got,
             pairs(&[
                 ("example.com/a", "v1.0.0"),
                 ("example.com/b", "v1.2.3"),
@@ -341,11 +284,12 @@ replace (
 
     #[test]
     fn exact_go_and_toolchain_lines_name_a_toolchain() {
-        let got = mod_file_versions("module m\ngo 1.22.1\ntoolchain go1.23rc1\n");
-        let tcs: Vec<_> = got.versions.iter().map(|(_, v)| v.clone()).collect();
+        let versions = |t: &str| mod_versions(&ModFile::parse("go.mod", t.as_bytes()).unwrap());
+        let got = versions("module m\ngo 1.22.1\ntoolchain go1.23rc1\n");
+        let tcs: Vec<_> = got.iter().map(|(_, v)| v.clone()).collect();
         assert_eq!(tcs.len(), 2);
         assert!(tcs.iter().all(|v| v.starts_with("v0.0.1-go1.2")), "{tcs:?}");
-        assert!(mod_file_versions("module m\ngo 1.22\n").versions.is_empty());
+        assert!(versions("module m\ngo 1.22\n").is_empty());
     }
 
     #[test]
@@ -373,6 +317,18 @@ replace (
         fs::write(tmp.path().join("go.work"), "use ./nope\n").unwrap();
         let e = collect_roots(&[tmp.path().to_owned()]).unwrap_err();
         assert!(matches!(e, RootsError::MissingUse { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_go_mod_go_would_refuse_is_an_error_naming_the_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let gomod = tmp.path().join("go.mod");
+        fs::write(&gomod, "module m\nrequire (\n\texample.com/a v1.0.0 )\n").unwrap();
+        let e = collect_roots(&[tmp.path().to_owned()]).unwrap_err();
+        let RootsError::ModFile { path, source } = &e else { panic!("{e}") };
+        assert_eq!(path, &gomod);
+        assert_eq!(source.errors[0].line, 4, "{e}");
+        assert!(e.to_string().contains("unterminated block started at"), "{e}");
     }
 
     #[test]

@@ -735,7 +735,7 @@ mod tests {
     #[test]
     fn empty_go_mod_hash_is_the_one_cmd_go_drops() {
         // fetch.go: emptyGoModHash, written by an old bug for non-modules.
-        assert_eq!(hash_go_mod(b""), crate::gosum::EMPTY_GO_MOD_HASH);
+        assert_eq!(hash_go_mod(b""), crate::go::gosum::EMPTY_GO_MOD_HASH);
     }
 
     fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {

@@ -30,7 +30,8 @@ use sha2::{Digest, Sha256};
 use super::dirhash::{self, TreeHash, ZipHash};
 use super::finding::{Finding, FindingKind as K};
 use super::sumdb::{self, SumdbRecord};
-use crate::layout::{DownloadFile, escape};
+use crate::go::modpath::escape;
+use crate::layout::DownloadFile;
 use crate::prune::Target;
 use crate::scan::VersionRecord;
 

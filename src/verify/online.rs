@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::dirhash;
 use super::sumdb::parse_lookup;
-use crate::layout::escape;
+use crate::go::modpath::escape;
 
 /// One GOPROXY entry: its URL, and whether go moves on to the next entry
 /// after any error (`|` follows it) or only after "not found" (`,`).

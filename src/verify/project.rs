@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::finding::{Finding, FindingKind as K, Severity};
 use super::modcache::{ModcacheCheck, VersionCheck, VersionPaths, Ziphash};
-use crate::gosum::{GoSum, SumKind};
+use crate::go::gosum::{GoSum, SumKind};
+use crate::go::modfile::{ParseError, WorkFile};
 use crate::prune::Target;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,8 @@ pub enum ProjectError {
     NotAProject { dir: PathBuf },
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("go would refuse {path}:\n{source}")]
+    GoWork { path: PathBuf, source: ParseError },
 }
 
 /// A module or workspace and the sum files it trusts.
@@ -56,43 +59,21 @@ pub fn find_project(dir: &Path, gowork_off: bool) -> Result<Project, ProjectErro
 
 fn workspace(root: &Path) -> Result<Project, ProjectError> {
     let path = root.join("go.work");
-    let text = std::fs::read_to_string(&path).map_err(|source| ProjectError::Io { path: path.clone(), source })?;
+    let data = std::fs::read(&path).map_err(|source| ProjectError::Io { path: path.clone(), source })?;
+    let work = WorkFile::parse(&path.display().to_string(), &data)
+        .map_err(|source| ProjectError::GoWork { path: path.clone(), source })?;
     let mut sum_files = Vec::new();
     let ws = root.join("go.work.sum");
     if ws.is_file() {
         sum_files.push(ws);
     }
-    for dir in use_dirs(&text) {
-        let sum = root.join(dir).join("go.sum");
+    for u in &work.uses {
+        let sum = root.join(&u.path).join("go.sum");
         if sum.is_file() && !sum_files.contains(&sum) {
             sum_files.push(sum);
         }
     }
     Ok(Project { root: root.to_owned(), workspace: true, sum_files })
-}
-
-/// The directories of `use` directives (single-line and block forms).
-fn use_dirs(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut in_block = false;
-    for line in text.lines() {
-        let line = line.split("//").next().unwrap_or("").trim();
-        if in_block {
-            if line == ")" {
-                in_block = false;
-            } else if !line.is_empty() {
-                out.push(line.trim_matches('"').to_owned());
-            }
-        } else if let Some(rest) = line.strip_prefix("use") {
-            let rest = rest.trim();
-            if rest == "(" {
-                in_block = true;
-            } else if !rest.is_empty() && line.starts_with("use ") {
-                out.push(rest.trim_matches('"').to_owned());
-            }
-        }
-    }
-    out
 }
 
 /// Compares every line of the project's sum files with the cache.
@@ -261,9 +242,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn use_directives_in_both_forms() {
+    fn a_workspace_trusts_the_sums_of_its_use_directives_in_both_forms() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        for d in ["a", "b", "c d"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+            std::fs::write(root.join(d).join("go.sum"), "").unwrap();
+        }
         let t = "go 1.22\n\nuse ./a\nuse (\n\t./b // comment\n\t\"./c d\"\n)\n";
-        assert_eq!(use_dirs(t), ["./a", "./b", "./c d"]);
+        std::fs::write(root.join("go.work"), t).unwrap();
+        let p = find_project(&root, false).unwrap();
+        assert!(p.workspace);
+        assert_eq!(p.sum_files, ["a", "b", "c d"].map(|d| root.join(d).join("go.sum")));
+    }
+
+    #[test]
+    fn a_go_work_go_would_refuse_is_an_error_naming_the_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("go.work"), "go 1.22\nuse ./a ./b\n").unwrap();
+        let e = find_project(tmp.path(), false).unwrap_err();
+        assert!(e.to_string().ends_with("go.work:2: usage: use local/dir"), "{e}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::layout::escape;
+use crate::go::modpath::escape;
 
 /// What one database said about one module version.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

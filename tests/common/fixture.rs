@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use gokeep::layout;
+use gokeep::go::version;
 
 use super::module::Module;
 use super::sandbox::GoSandbox;
@@ -184,7 +184,7 @@ fn latest_versions(modules: &[Module]) -> Vec<(String, String)> {
     for m in modules {
         match latest.iter_mut().find(|(p, _)| *p == m.path) {
             Some((_, v)) => {
-                if layout::compare_versions(&m.version, v).is_gt() {
+                if version::compare_versions(&m.version, v).is_gt() {
                     v.clone_from(&m.version);
                 }
             }

@@ -15,7 +15,7 @@ use std::fs;
 use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 
-use gokeep::layout;
+use gokeep::go::{modpath, version};
 
 /// Time used in `.info` files unless a pseudo-version names its own.
 const DEFAULT_TIME: &str = "2024-03-01T12:00:00Z";
@@ -105,11 +105,11 @@ impl Module {
     }
 
     pub fn escaped_path(&self) -> String {
-        layout::escape(&self.path)
+        modpath::escape(&self.path)
     }
 
     pub fn escaped_version(&self) -> String {
-        layout::escape(&self.version)
+        modpath::escape(&self.version)
     }
 
     /// The extracted tree's path relative to GOMODCACHE: `<escaped path>@<escaped version>`.
@@ -210,7 +210,7 @@ impl Module {
         let old = fs::read_to_string(&list).unwrap_or_default();
         let mut versions: Vec<&str> = old.lines().filter(|l| !l.is_empty()).collect();
         versions.push(&self.version);
-        versions.sort_by(|a, b| layout::compare_versions(a, b).then_with(|| a.cmp(b)));
+        versions.sort_by(|a, b| version::compare_versions(a, b).then_with(|| a.cmp(b)));
         versions.dedup();
         let mut text = versions.join("\n");
         text.push('\n');
@@ -220,7 +220,7 @@ impl Module {
 
 /// `vX.Y.Z-[pre.]yyyymmddhhmmss-<rev>`'s timestamp as RFC 3339.
 fn pseudo_version_time(version: &str) -> Option<String> {
-    if !layout::is_pseudo_version(version) {
+    if !version::is_pseudo_version(version) {
         return None;
     }
     let core = version.split('+').next()?;
