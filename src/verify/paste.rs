@@ -159,6 +159,7 @@ static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
 static DOWNLOADED: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"^{GAP}downloaded:{GAP}(?P<h>[^\s]+)")));
 static RECORDED: LazyLock<Regex> =
     LazyLock::new(|| re(&format!(r"^{GAP}(?P<label>(?:[A-Za-z]:)?[^\s:]+):{GAP}(?P<h>[^\s]+)")));
+static LEAD: LazyLock<Regex> = LazyLock::new(|| re(&format!("^{GAP}")));
 static LONE_MISMATCH: LazyLock<Regex> = LazyLock::new(|| re(r"checksum\s+mismatch"));
 static HASH: LazyLock<Regex> = LazyLock::new(|| re(r"^h1:[A-Za-z0-9+/]{43}=$"));
 static LONE_DOWNLOADED: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"downloaded:{GAP}(?P<h>h1:[^\s]+)")));
@@ -212,6 +213,10 @@ fn split_id(id: &str) -> Option<(String, Option<String>)> {
 /// `.../pkg/mod/x@v1/f.go:6:8` names the importer, not the broken module).
 fn id_in(ctx: &str) -> (Option<String>, Option<String>) {
     for seg in ctx.rsplit(": ") {
+        // `unknown import path "P"` names a package, which may lie deep inside its module.
+        if seg.contains("import path") {
+            return (None, None);
+        }
         for tok in seg.split_whitespace().rev() {
             if tok.contains(".go:") || tok.contains("/pkg/mod/") || tok.contains('\\') {
                 return (None, None);
@@ -425,9 +430,9 @@ fn decode_errors(t: &str, d: &mut Decoded) {
         // go's suggestion: on the same line (`try '…'`) or the next one.
         let after = &t[m.end()..];
         let next = after.trim_start_matches([' ', '\t', '\n']).lines().next().unwrap_or("");
-        let next = next.trim_start_matches(|ch: char| ch.is_whitespace() || ch == '>');
+        let next = LEAD.replace(next, "");
         let suggested =
-            SUGGESTION.captures(line).or_else(|| SUGGESTION.captures(next)).map(|s| s["cmd"].trim().to_owned());
+            SUGGESTION.captures(line).or_else(|| SUGGESTION.captures(&next)).map(|s| s["cmd"].trim().to_owned());
         push_error(
             &mut d.errors,
             GoError {
