@@ -365,6 +365,7 @@ fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
     assert_eq!(e["verdict"], "upstream_changed");
     assert_eq!(e["confidence"], "confirmed");
     assert_eq!(e["fix_removes_cache_copy"], false);
+    same_verdict_however_pasted(&fx, &stderr, &[("checksum mismatch", "upstream_changed")]);
 
     // 2. verify's third witness: go checks the cached copy of Org/Lib
     //    against the database (go.sum lacks its line), refuses it, and
@@ -386,4 +387,166 @@ fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
     assert_eq!(f["module"], LIB.0);
     assert_eq!(f["expected"], lib_other);
     assert_eq!(f["actual"], fs::read_to_string(fx.download_file(LIB.0, LIB.1, "ziphash")).unwrap().as_str());
+}
+
+// ---- go's own errors, decorated every way people paste them ----
+
+/// The ways pasted text differs from what go printed.
+fn decorated(text: &str) -> Vec<(&'static str, String)> {
+    let each = |before: &str, after: &str| {
+        text.lines().fold(String::new(), |mut s, l| {
+            s.push_str(before);
+            s.push_str(l);
+            s.push_str(after);
+            s
+        })
+    };
+    vec![
+        ("raw", text.to_owned()),
+        ("buildkit step", each("#17 0.367 ", "\n")),
+        ("elapsed time", each("4.710 ", "\n")),
+        ("timestamp", each("2025-05-06T10:00:00.1234567Z ", "\n")),
+        ("markdown quote", each("> ", "\n")),
+        ("literal escapes", text.replace('\t', "\\t").replace('\n', "\\n")),
+        ("ansi", each("\u{1b}[31m", "\u{1b}[0m\n")),
+        ("github annotation", each("##[error]", "\n")),
+        ("collapsed", text.split_whitespace().collect::<Vec<_>>().join(" ")),
+        ("buildkit collapsed", each("#13 24.99 ", " ")),
+    ]
+}
+
+/// The verdict of every decoded error in `text`, in order.
+fn verdicts(fx: &Fixture, text: &str) -> Vec<(String, String, String)> {
+    let (code, v) = explain_json(fx, text, &[]);
+    assert_eq!(code, 1, "{v:#}");
+    let mut out = Vec::new();
+    for e in v["explanations"].as_array().unwrap() {
+        let m = &e["mismatch"];
+        out.push((format!("{}@{}", m["module"], m["version"]), "checksum mismatch".into(), e["verdict"].to_string()));
+    }
+    for e in v["errors"].as_array().unwrap() {
+        let g = &e["error"];
+        out.push((format!("{}@{}", g["module"], g["version"]), g["kind"].to_string(), e["verdict"].to_string()));
+    }
+    out
+}
+
+/// Every decoration of `text` gives the verdicts the raw text gives, and
+/// those are `want` (one per error).
+fn same_verdict_however_pasted(fx: &Fixture, text: &str, want: &[(&str, &str)]) {
+    let raw = verdicts(fx, text);
+    let got: Vec<(String, String)> =
+        raw.iter().map(|(_, k, v)| (k.trim_matches('"').to_owned(), v.trim_matches('"').to_owned())).collect();
+    let want: Vec<(String, String)> = want.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    assert_eq!(got, want, "{text}");
+    for (style, t) in decorated(text) {
+        assert_eq!(verdicts(fx, &t), raw, "{style}:\n{t}");
+    }
+}
+
+fn stored_zip(files: &[(String, Vec<u8>)], prefix: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default());
+    for (name, data) in files {
+        zw.start_file(format!("{prefix}/{name}"), opts).unwrap();
+        zw.write_all(data).unwrap();
+    }
+    zw.finish().unwrap().into_inner()
+}
+
+fn remove_tree(fx: &Fixture, m: (&str, &str)) {
+    let dir = fx.extracted_dir(m.0, m.1);
+    GoSandbox::make_writable(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+fn go_stderr(fx: &Fixture, args: &[&str]) -> String {
+    let out = fx.sandbox.go(&fx.consumer, args);
+    assert!(!out.status.success(), "go {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A module zip whose entries are stored, not deflated: a flipped data byte
+/// then fails the entry's CRC rather than the inflater.
+fn zip_with_a_flipped_byte(m: &Module) -> Vec<u8> {
+    let files = m.zip_files();
+    let mut z = stored_zip(&files, &format!("{}@{}", m.path, m.version));
+    let needle = &files[0].1;
+    let at = z.windows(needle.len()).position(|w| w == needle.as_slice()).unwrap();
+    z[at] ^= 0x20;
+    z
+}
+
+#[test]
+fn a_zip_failing_its_crc_is_the_cache_however_the_error_is_pasted() {
+    let fx = Fixture::standard();
+    let m = fx.module(C.0, C.1).clone();
+    fs::write(fx.download_file(C.0, C.1, "zip"), zip_with_a_flipped_byte(&m)).unwrap();
+    remove_tree(&fx, C);
+    let stderr = go_stderr(&fx, &["build", "./..."]);
+    assert!(stderr.contains("zip: checksum error"), "{stderr}");
+    same_verdict_however_pasted(&fx, &stderr, &[("zip_checksum_error", "cache_corrupted")]);
+    // go's first line starts with `->`: as an argument too.
+    let first = stderr.lines().next().unwrap();
+    assert!(first.starts_with("->"), "{first}");
+    let out = fx.sandbox.gokeep().args(["explain", "--json", first]).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"][0]["verdict"], "cache_corrupted", "{v:#}");
+    assert_eq!(v["errors"][0]["error"]["module"], C.0);
+}
+
+#[test]
+fn a_truncated_zip_is_the_cache_however_the_error_is_pasted() {
+    let fx = Fixture::standard();
+    let zip = fx.download_file(C.0, C.1, "zip");
+    let bytes = fs::read(&zip).unwrap();
+    fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
+    remove_tree(&fx, C);
+    let stderr = go_stderr(&fx, &["build", "./..."]);
+    assert!(stderr.contains("zip: not a valid zip file"), "{stderr}");
+    same_verdict_however_pasted(&fx, &stderr, &[("not_a_valid_zip", "cache_corrupted")]);
+}
+
+#[test]
+fn a_ziphash_that_is_not_a_hash_is_the_cache_however_the_error_is_pasted() {
+    let fx = Fixture::standard();
+    remove_tree(&fx, LIB);
+    fs::write(fx.download_file(LIB.0, LIB.1, "ziphash"), "h2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let stderr = go_stderr(&fx, &["build", "./..."]);
+    assert!(stderr.contains("unexpected ziphash"), "{stderr}");
+    same_verdict_however_pasted(&fx, &stderr, &[("unexpected_ziphash", "cache_corrupted")]);
+}
+
+#[test]
+fn a_wrong_ziphash_is_the_cache_however_the_error_is_pasted() {
+    let fx = Fixture::standard();
+    remove_tree(&fx, LIB);
+    fs::write(fx.download_file(LIB.0, LIB.1, "ziphash"), "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let stderr = go_stderr(&fx, &["build", "./..."]);
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    same_verdict_however_pasted(&fx, &stderr, &[("checksum mismatch", "cache_corrupted")]);
+}
+
+#[test]
+fn an_edited_tree_is_the_cache_however_go_mod_verify_is_pasted() {
+    let fx = Fixture::standard();
+    let dir = fx.extracted_dir(LIB.0, LIB.1);
+    GoSandbox::make_writable(&dir);
+    fs::write(dir.join("extra.go"), "package lib\n").unwrap();
+    let out = fx.sandbox.go(&fx.consumer, &["mod", "verify"]);
+    assert!(!out.status.success());
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("dir has been modified"), "{text}");
+    same_verdict_however_pasted(&fx, &text, &[("dir_modified", "cache_corrupted")]);
+}
+
+#[test]
+fn a_wrong_go_sum_line_is_undetermined_offline_however_pasted() {
+    let fx = Fixture::standard();
+    set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let stderr = failing_build(&fx);
+    same_verdict_however_pasted(&fx, &stderr, &[("checksum mismatch", "undetermined")]);
 }

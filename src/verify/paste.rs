@@ -151,6 +151,8 @@ const GAP: &str = r"(?:\s|>|\|\s|#\d+\s+\d+(?:\.\d+)?\s|\d+\.\d+s?\s|\d{4}-\d\d-
 
 static ANSI: LazyLock<Regex> = LazyLock::new(|| re(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"));
 
+static ANNOTATION: LazyLock<Regex> =
+    LazyLock::new(|| re(r"##\[[a-z]+\]|::(?:error|warning|notice|debug|group|endgroup)(?: [^:\n]*)?::"));
 static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         r"(?P<id>[^\s:@'`]+@[^\s:@'`/]+)(?P<gm>/go\.mod)?:{GAP}(?:verifying{GAP}(?P<vk>module|go\.mod):{GAP})?checksum{GAP}mismatch"
@@ -159,6 +161,9 @@ static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
 static DOWNLOADED: LazyLock<Regex> = LazyLock::new(|| re(&format!(r"^{GAP}downloaded:{GAP}(?P<h>[^\s]+)")));
 static RECORDED: LazyLock<Regex> =
     LazyLock::new(|| re(&format!(r"^{GAP}(?P<label>(?:[A-Za-z]:)?[^\s:]+):{GAP}(?P<h>[^\s]+)")));
+static CACHE_ZIP: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"cache[/\\]download[/\\](?P<m>[^\s:]+?)[/\\]@v[/\\](?P<v>[^/\\\s:]+?)\.(?:zip|ziphash|mod)\b")
+});
 static LEAD: LazyLock<Regex> = LazyLock::new(|| re(&format!("^{GAP}")));
 static LONE_MISMATCH: LazyLock<Regex> = LazyLock::new(|| re(r"checksum\s+mismatch"));
 static HASH: LazyLock<Regex> = LazyLock::new(|| re(r"^h1:[A-Za-z0-9+/]{43}=$"));
@@ -189,6 +194,8 @@ static MALFORMED: LazyLock<Regex> = LazyLock::new(|| re(r#"malformed module path
 pub fn normalize(text: &str) -> String {
     let t = text.replace("\r\n", "\n").replace('\r', "\n");
     let t = ANSI.replace_all(&t, "");
+    // CI annotations are never part of go's text, but may be glued to it.
+    let t = ANNOTATION.replace_all(&t, "");
     t.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", "\t").replace("\\\"", "\"")
 }
 
@@ -212,6 +219,16 @@ fn split_id(id: &str) -> Option<(String, Option<String>)> {
 /// its context that Go would accept as a module (a source position such as
 /// `.../pkg/mod/x@v1/f.go:6:8` names the importer, not the broken module).
 fn id_in(ctx: &str) -> (Option<String>, Option<String>) {
+    // `unzip $GOMODCACHE/cache/download/<escaped path>/@v/<escaped version>.zip`
+    if let Some(c) = CACHE_ZIP.captures(ctx) {
+        let (m, v) = (unescape(&c["m"].replace('\\', "/")), unescape(&c["v"]));
+        if let (Some(m), Some(v)) = (m, v)
+            && modcheck::check_path(&m).is_ok()
+        {
+            let v = modcheck::check_version(&v).is_ok().then_some(v);
+            return (Some(m), v);
+        }
+    }
     for seg in ctx.rsplit(": ") {
         // `unknown import path "P"` names a package, which may lie deep inside its module.
         if seg.contains("import path") {
@@ -229,12 +246,39 @@ fn id_in(ctx: &str) -> (Option<String>, Option<String>) {
     (None, None)
 }
 
+/// The module path or version a cache file name spells (`!x` is `X`), or
+/// `None` for a spelling cmd/go never writes.
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut bang = false;
+    for c in s.chars() {
+        if bang {
+            if !c.is_ascii_lowercase() {
+                return None;
+            }
+            out.push(c.to_ascii_uppercase());
+            bang = false;
+        } else if c == '!' {
+            bang = true;
+        } else if c.is_ascii_uppercase() || c == '\\' {
+            return None;
+        } else {
+            out.push(c);
+        }
+    }
+    (!bang).then_some(out)
+}
+
 fn clean_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// go repeats an error once per package that needs the module: one is enough.
 fn push_error(out: &mut Vec<GoError>, e: GoError) {
-    if !out.iter().any(|o| o.kind == e.kind && o.module == e.module && o.version == e.version && o.text == e.text) {
+    let same = |o: &GoError| {
+        o.kind == e.kind && o.module == e.module && o.version == e.version && (e.module.is_some() || o.text == e.text)
+    };
+    if !out.iter().any(same) {
         out.push(e);
     }
 }
