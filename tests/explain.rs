@@ -550,3 +550,208 @@ fn a_wrong_go_sum_line_is_undetermined_offline_however_pasted() {
     let stderr = failing_build(&fx);
     same_verdict_however_pasted(&fx, &stderr, &[("checksum mismatch", "undetermined")]);
 }
+
+// ---- only what is true now, on this machine ----
+
+/// Every file of the cache's copy of `m`, with its bytes: what a removal would change.
+fn cache_copy(fx: &Fixture, m: (&str, &str)) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for suffix in ["zip", "ziphash", "mod", "info"] {
+        let p = fx.download_file(m.0, m.1, suffix);
+        out.push((p.clone(), fs::read(&p).unwrap_or_default()));
+    }
+    for e in walkdir::WalkDir::new(fx.extracted_dir(m.0, m.1)).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            out.push((e.path().to_owned(), fs::read(e.path()).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_error_from_another_machine_removes_nothing() {
+    let fx = Fixture::standard();
+    // The error as another machine (or this one, before a repair) printed it:
+    // its `downloaded:` hash is in no file here now.
+    let ziphash = fx.download_file(LIB.0, LIB.1, "ziphash");
+    let right = fs::read_to_string(&ziphash).unwrap();
+    remove_tree(&fx, LIB);
+    fs::write(&ziphash, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let stderr = go_stderr(&fx, &["build", "./..."]);
+    fs::write(&ziphash, &right).unwrap();
+    fx.consumer_go_build_ok();
+    let before = cache_copy(&fx, LIB);
+
+    let (_, v) = explain_json(&fx, &stderr, &[]);
+    let e = &v["explanations"][0];
+    assert_eq!(e["verdict"], "not_from_this_cache", "{e:#}");
+    assert_eq!(e["fix_removes_cache_copy"], false);
+    for w in ["cached .ziphash", "cached zip", "extracted tree", "go.sum"] {
+        assert_eq!(witness(e, w)["hash"], right.as_str(), "{w} says what it says now");
+    }
+    let (_, v) = explain_json(&fx, &stderr, &["--fix", "--yes"]);
+    assert_eq!(v["fix"]["plan"]["items"], serde_json::json!([]), "{:#}", v["fix"]);
+    assert_eq!(cache_copy(&fx, LIB), before, "a foreign error must not cost a good copy");
+    fx.consumer_go_build_ok();
+}
+
+#[test]
+fn a_stale_error_after_go_sum_was_restored_removes_nothing() {
+    let fx = Fixture::standard();
+    let right = set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let stderr = failing_build(&fx);
+    set_go_sum_hash(&fx, C.0, C.1, &right);
+    let before = cache_copy(&fx, C);
+    let (_, v) = explain_json(&fx, &stderr, &["--fix", "--yes"]);
+    let e = &v["explanations"][0];
+    assert_eq!(e["verdict"], "not_from_this_cache", "{e:#}");
+    assert!(e["summary"].as_str().unwrap().contains("go.sum no longer records"), "{e:#}");
+    assert_eq!(witness(e, "go.sum")["agrees_with_downloaded"], true, "the witness table and the verdict agree");
+    assert_eq!(v["fix"]["plan"]["items"], serde_json::json!([]));
+    assert_eq!(cache_copy(&fx, C), before);
+}
+
+#[test]
+fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept() {
+    let fx = Fixture::standard();
+    let sum_path = fx.consumer.join("go.sum");
+    // A rewritten zip with a matching .ziphash, no tree, no checksum
+    // database record, the module private (GONOSUMDB).
+    let evil = fx.module(C.0, C.1).clone().file("evil.go", "package c\n\nvar Evil = 1\n");
+    let zip = fx.download_file(C.0, C.1, "zip");
+    fs::write(&zip, evil.zip_bytes()).unwrap();
+    let evil_h1 = gokeep::verify::dirhash::hash_zip(&zip, None).unwrap().tree.h1.unwrap();
+    fs::write(fx.download_file(C.0, C.1, "ziphash"), &evil_h1).unwrap();
+    remove_tree(&fx, C);
+    let go_sum_before = fs::read_to_string(&sum_path).unwrap();
+    let stderr = failing_build(&fx);
+    assert!(stderr.contains(&evil_h1), "{stderr}");
+
+    let private = |cmd: &mut assert_cmd::Command| {
+        cmd.env("GONOSUMDB", C.0).env("GOPRIVATE", C.0);
+    };
+    let mut cmd = fx.sandbox.gokeep();
+    private(&mut cmd);
+    let out = cmd
+        .args(["explain", "--json", "--fix", "--yes", "--update-go-sum", "--project"])
+        .arg(&fx.consumer)
+        .write_stdin(stderr.clone().into_bytes())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &v["explanations"][0];
+    assert_eq!(e["verdict"], "undetermined", "{e:#}");
+    assert!(e["advice"].as_str().unwrap().contains("go mod download -json example.com/c@v1.0.0"), "{e:#}");
+    assert_eq!(v["fix"]["go_sum_updated"], serde_json::json!([]));
+    assert!(v["fix"]["go_sum_refused"][0]["reason"].as_str().unwrap().contains("not proven wrong"), "{:#}", v["fix"]);
+    assert_eq!(fs::read_to_string(&sum_path).unwrap(), go_sum_before);
+
+    let mut cmd = fx.sandbox.gokeep();
+    private(&mut cmd);
+    let out = cmd
+        .args(["verify", "--json", "--fix", "--yes", "--update-go-sum", C.0])
+        .current_dir(&fx.consumer)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fix"]["go_sum_updated"], serde_json::json!([]), "{:#}", v["fix"]);
+    assert_eq!(fs::read_to_string(&sum_path).unwrap(), go_sum_before, "the correct go.sum line stays");
+    // go still refuses the tampered bits.
+    failing_build(&fx);
+}
+
+#[test]
+fn module_paths_from_the_paste_are_checked_before_any_file_is_read() {
+    let fx = Fixture::standard();
+    let victim = fx.modcache().join("../victim@v1.0.0");
+    fs::create_dir_all(&victim).unwrap();
+    fs::write(victim.join("go.mod"), "module victim\n").unwrap();
+    let text = "verifying ../victim@v1.0.0: checksum mismatch\n\tdownloaded: h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\tgo.sum:     h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n";
+    let out = fx
+        .sandbox
+        .gokeep()
+        .args(["explain", "--fix", "--yes", "--project"])
+        .arg(&fx.consumer)
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("malformed module path \"../victim\""), "{stderr}");
+    assert!(!stdout.contains("victim@v1.0.0 ") && !stdout.contains("Witnesses"), "{stdout}");
+    assert!(victim.join("go.mod").exists());
+}
+
+// ---- input ----
+
+const NO_HASHES: &str = "go: verifying example.com/c@v1.0.0: checksum mismatch";
+
+#[test]
+fn input_comes_from_any_bytes_a_file_stdin_or_an_argument() {
+    let fx = Fixture::standard();
+    set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let stderr = failing_build(&fx);
+    let module_of = |out: std::process::Output| -> String {
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        v["explanations"][0]["mismatch"]["module"].as_str().unwrap().to_owned()
+    };
+    // A line that is not UTF-8 before go's error.
+    let mut bytes = b"go: downloading caf\xe9.example/x v1.0.0\n".to_vec();
+    bytes.extend_from_slice(stderr.as_bytes());
+    let run = |args: &[&str], stdin: Vec<u8>| {
+        fx.sandbox
+            .gokeep()
+            .args(["explain", "--json"])
+            .args(args)
+            .current_dir(&fx.consumer)
+            .write_stdin(stdin)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(module_of(run(&[], bytes.clone())), C.0);
+    assert_eq!(module_of(run(&["-"], bytes.clone())), C.0);
+    let log = fx.sandbox.root().join("build.log");
+    fs::write(&log, &bytes).unwrap();
+    assert_eq!(module_of(run(&[log.to_str().unwrap()], Vec::new())), C.0);
+    assert_eq!(module_of(run(&["--", &stderr], Vec::new())), C.0);
+    // Unquoted words, as a shell splits them.
+    let words: Vec<&str> = stderr.split_whitespace().collect();
+    let mut args = vec!["--"];
+    args.extend(words);
+    assert_eq!(module_of(run(&args, Vec::new())), C.0);
+}
+
+#[test]
+fn a_mismatch_without_hashes_says_what_is_missing() {
+    let fx = Fixture::standard();
+    let out = fx.sandbox.gokeep().args(["explain", "--", NO_HASHES]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing the `downloaded: h1:…` line"), "{stderr}");
+    assert!(!stderr.contains("no \"checksum mismatch\""), "{stderr}");
+}
+
+#[test]
+fn on_a_terminal_explain_says_how_to_end_the_paste() {
+    let fx = Fixture::standard();
+    // `script` gives gokeep a terminal; the ^D it is fed ends the paste.
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!("{} explain", gokeep_bin().display()))
+        .arg("/dev/null")
+        .envs(fx.sandbox.go_env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            std::io::Write::write_all(&mut c.stdin.take().unwrap(), b"\x04")?;
+            c.wait_with_output()
+        })
+        .expect("script(1) from util-linux runs gokeep on a terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Paste go's output, then press Ctrl-D"), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+}
