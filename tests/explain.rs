@@ -755,3 +755,113 @@ fn on_a_terminal_explain_says_how_to_end_the_paste() {
     assert!(text.contains("Paste go's output, then press Ctrl-D"), "{text}");
     assert_eq!(out.status.code(), Some(2), "{text}");
 }
+
+/// `--update-go-sum` writes the hash the checksum database's record gives
+/// (which the cache agrees with), so the project builds right after, with
+/// no `missing go.sum entry` and no download.
+#[test]
+fn update_go_sum_restores_the_line_from_the_database_and_the_project_builds() {
+    let fx = Fixture::standard();
+    let (zip_h1, mod_h1) = go_sum_hashes(&fx, C);
+    let gosumdb = static_sumdb(&fx, "sum.test.example", &[(C.0, C.1, &zip_h1, &mod_h1)]);
+    // Let go fetch the version again and check it with the database, which
+    // leaves the verified record in the cache.
+    drop_go_sum_zip_line(&fx, C);
+    for suffix in ["zip", "ziphash"] {
+        fs::remove_file(fx.download_file(C.0, C.1, suffix)).unwrap();
+    }
+    remove_tree(&fx, C);
+    let id = format!("{}@{}", C.0, C.1);
+    let out = fx.sandbox.go_with_env(&fx.consumer, &["mod", "download", &id], &[("GOSUMDB", &gosumdb)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(go_sum_hashes(&fx, C).0, zip_h1, "go recorded the line again");
+    let sum_path = fx.consumer.join("go.sum");
+    let right_line = format!("{} {} {zip_h1}", C.0, C.1);
+
+    // explain: the database's cached record is the independent witness.
+    let wrong = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    set_go_sum_hash(&fx, C.0, C.1, wrong);
+    let stderr = failing_build(&fx);
+    let (_, v) = explain_json(&fx, &stderr, &["--fix", "--yes", "--update-go-sum"]);
+    let e = &v["explanations"][0];
+    assert_eq!(e["verdict"], "go_sum_wrong", "{e:#}");
+    assert_eq!(e["confidence"], "confirmed");
+    assert_eq!(witness(e, "checksum database sum.test.example (cached record)")["agrees_with_downloaded"], true);
+    assert_eq!(v["fix"]["go_sum_updated"][0]["to"], zip_h1.as_str(), "{:#}", v["fix"]);
+    assert_eq!(v["fix"]["plan"]["items"], serde_json::json!([]), "the cache is not touched");
+    assert!(fs::read_to_string(&sum_path).unwrap().contains(&right_line));
+    fx.consumer_go_build_ok();
+
+    // verify: the same rule, and a wrong line beside the right one is dropped.
+    let mut sum = fs::read_to_string(&sum_path).unwrap();
+    sum.push_str(&format!("{} {} {wrong}\n", C.0, C.1));
+    fs::write(&sum_path, &sum).unwrap();
+    let out = fx
+        .sandbox
+        .gokeep()
+        .args(["verify", "--json", "--fix", "--yes", "--update-go-sum", C.0])
+        .current_dir(&fx.consumer)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fix"]["go_sum_updated"][0]["from"], wrong, "{:#}", v["fix"]);
+    let now = fs::read_to_string(&sum_path).unwrap();
+    assert!(!now.contains(wrong) && now.matches(&right_line).count() == 1, "{now}");
+    fx.consumer_go_build_ok();
+}
+
+// ---- the words people read ----
+
+fn explain_text(fx: &Fixture, input: &str, extra: &[&str]) -> String {
+    let out = fx
+        .sandbox
+        .gokeep()
+        .args(["explain", "--project"])
+        .arg(&fx.consumer)
+        .args(extra)
+        .write_stdin(input.as_bytes().to_vec())
+        .output()
+        .unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn snapshot(fx: &Fixture, name: &str, text: &str) {
+    let root = fx.sandbox.root().to_str().unwrap().to_owned();
+    let canonical = fs::canonicalize(&root).unwrap().to_str().unwrap().to_owned();
+    let (canonical, root) = (regex::escape(&canonical), regex::escape(&root));
+    insta::with_settings!({filters => vec![
+        (canonical.as_str(), "[SANDBOX]"),
+        (root.as_str(), "[SANDBOX]"),
+    ]}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[test]
+fn the_text_verdicts_name_what_was_read_and_what_to_do() {
+    let fx = Fixture::standard();
+    // Foreign: a downloaded hash no file here holds.
+    let ziphash = fx.download_file(LIB.0, LIB.1, "ziphash");
+    let right = fs::read_to_string(&ziphash).unwrap();
+    remove_tree(&fx, LIB);
+    fs::write(&ziphash, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let foreign = go_stderr(&fx, &["build", "./..."]);
+    fs::write(&ziphash, &right).unwrap();
+    fx.consumer_go_build_ok();
+    snapshot(&fx, "explain_text_not_from_this_cache", &explain_text(&fx, &foreign, &[]));
+
+    // Undetermined: go.sum and a consistent cache copy disagree, nothing independent.
+    set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let edited = failing_build(&fx);
+    snapshot(&fx, "explain_text_undetermined", &explain_text(&fx, &edited, &[]));
+
+    // A cache problem that is not a checksum mismatch.
+    let zip = fx.download_file(C.0, C.1, "zip");
+    let bytes = fs::read(&zip).unwrap();
+    fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
+    let unzip = format!("-> unzip {}: zip: not a valid zip file\n", zip.display());
+    snapshot(&fx, "explain_text_truncated_zip", &explain_text(&fx, &unzip, &[]));
+
+    // Too little to explain.
+    snapshot(&fx, "explain_text_incomplete", &explain_text(&fx, NO_HASHES, &[]));
+}

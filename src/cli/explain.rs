@@ -469,8 +469,8 @@ fn render(es: &[Explanation], modcache: &Path) -> String {
             }
         }
         let conf = match e.confidence {
-            Confidence::Confirmed => "",
-            Confidence::Likely => " (likely)",
+            Confidence::Likely if e.verdict != Verdict::Undetermined => " (likely)",
+            _ => "",
         };
         let _ = writeln!(s, "\nVerdict: {}{conf}", verdict_words(e.verdict));
         let _ = writeln!(s, "  {}", e.summary);

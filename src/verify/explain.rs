@@ -376,7 +376,7 @@ fn decide(m: &Mismatch, ext: &External, f: &Facts) -> Decision {
             Verdict::NotFromThisCache,
             Confidence::Confirmed,
             format!(
-                "this error does not describe this machine now: go.sum no longer records {} for {id} (it says {}); the error is from another checkout or was already fixed",
+                "go.sum no longer records {} for {id} (it says {}): the error is from another checkout or was already fixed",
                 m.recorded,
                 f.go_sum_now.join(", ")
             ),
@@ -392,7 +392,7 @@ fn decide(m: &Mismatch, ext: &External, f: &Facts) -> Decision {
             Verdict::NotFromThisCache,
             Confidence::Confirmed,
             format!(
-                "this error did not come from this cache as it is now: the pasted `downloaded:` hash {} matches no copy here; the cache's copy of {id} is {v}{} (another machine, or already fixed)",
+                "the pasted `downloaded:` hash {} matches no copy here: the cache's copy of {id} is {v}{}, so go did not compute that hash from this cache as it is now (another machine, or already fixed)",
                 m.downloaded,
                 if go_sum_agrees && !f.go_sum_now.is_empty() { ", and go.sum agrees with it" } else { "" },
             ),
