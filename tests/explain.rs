@@ -794,7 +794,7 @@ fn update_go_sum_restores_the_line_from_the_database_and_the_project_builds() {
 
     // verify: the same rule, and a wrong line beside the right one is dropped.
     let mut sum = fs::read_to_string(&sum_path).unwrap();
-    sum.push_str(&format!("{} {} {wrong}\n", C.0, C.1));
+    let _ = writeln!(sum, "{} {} {wrong}", C.0, C.1);
     fs::write(&sum_path, &sum).unwrap();
     let out = fx
         .sandbox
