@@ -716,6 +716,9 @@ fn input_comes_from_any_bytes_a_file_stdin_or_an_argument() {
     let log = fx.sandbox.root().join("build.log");
     fs::write(&log, &bytes).unwrap();
     assert_eq!(module_of(run(&[log.to_str().unwrap()], Vec::new())), C.0);
+    // Flags after the text are still flags.
+    let out = fx.sandbox.gokeep().arg("explain").arg(&log).arg("--json").current_dir(&fx.consumer).output().unwrap();
+    assert_eq!(module_of(out), C.0);
     assert_eq!(module_of(run(&["--", &stderr], Vec::new())), C.0);
     // Unquoted words, as a shell splits them.
     let words: Vec<&str> = stderr.split_whitespace().collect();

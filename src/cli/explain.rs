@@ -51,8 +51,13 @@ gokeep never suggests accepting a hash that nothing independent confirms.";
 pub struct Args {
     /// go's error output, or a file holding it; read from stdin when absent or `-`.
     /// Text that starts with `-` works too (or put `--` before it).
-    #[arg(value_name = "TEXT|FILE", allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
-    pub text: Vec<std::ffi::OsString>,
+    // Only the first word may start with `-` (go's `-> unzip …` lines), so
+    // that flags after the text still count as flags.
+    #[arg(value_name = "TEXT|FILE", allow_hyphen_values = true)]
+    pub first: Option<std::ffi::OsString>,
+    /// More words of the text (as a shell splits an unquoted paste).
+    #[arg(value_name = "MORE", hide = true)]
+    pub rest: Vec<std::ffi::OsString>,
     /// The module or workspace whose go.sum to consult (default: the one containing the current directory).
     #[arg(long = "project", value_name = "DIR")]
     pub project: Option<PathBuf>,
@@ -145,9 +150,10 @@ fn read_input(args: &Args, printer: &Printer) -> anyhow::Result<String> {
         stdin.lock().read_to_end(&mut bytes).context("reading go's output from stdin")?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     };
-    match args.text.as_slice() {
+    let words: Vec<&std::ffi::OsString> = args.first.iter().chain(&args.rest).collect();
+    match words.as_slice() {
         [] => from_stdin(printer),
-        [one] if one == "-" => from_stdin(printer),
+        [one] if *one == "-" => from_stdin(printer),
         [one] => {
             let text = one.to_string_lossy();
             // A single argument without whitespace that names a file is the file.
