@@ -146,8 +146,10 @@ fn re(s: &str) -> Regex {
 
 /// Decorations that may stand between two of go's tokens: whitespace, a
 /// `BuildKit` step and time, an elapsed time, a timestamp, quote marks, CI
-/// annotations. Only whole tokens, so a hash is never eaten.
-const GAP: &str = r"(?:\s|>|\|\s|#\d+\s+\d+(?:\.\d+)?\s|\d+\.\d+s?\s|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s|\[\d\d:\d\d:\d\d(?:\.\d+)?\]\s?|##\[[a-z]+\]|::[a-z]+::)*";
+/// annotations, and the error-record lines `PowerShell` puts after the first
+/// line of a native command's stderr (`At line:1 char:1`, `+ …`). Only whole
+/// tokens, so a hash is never eaten.
+const GAP: &str = r"(?:\s|At line:\d+ char:\d+|\+ [^\n]*|>|\|\s|#\d+\s+\d+(?:\.\d+)?\s|\d+\.\d+s?\s|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s|\[\d\d:\d\d:\d\d(?:\.\d+)?\]\s?|##\[[a-z]+\]|::[a-z]+::)*";
 
 static ANSI: LazyLock<Regex> = LazyLock::new(|| re(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"));
 
@@ -591,6 +593,14 @@ mod tests {
         for s in styles {
             assert_eq!(one(&s), plain, "{s:?}");
         }
+    }
+
+    #[test]
+    fn powershell_error_records_between_the_lines_are_skipped() {
+        let t = format!(
+            "go : verifying example.com/a@v1.2.0: checksum mismatch\nAt line:1 char:1\n+ go build ./...\n+ ~~~~~~~~~~~~~~\n    + CategoryInfo          : NotSpecified: (verifying examp...ecksum mismatch:String) [], RemoteException\n    + FullyQualifiedErrorId : NativeCommandError\n \n\tdownloaded: {A}\n\tgo.sum:     {B}\n"
+        );
+        assert_eq!(one(&t), one(&go_sum_error()));
     }
 
     #[test]
