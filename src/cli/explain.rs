@@ -68,9 +68,9 @@ pub struct Args {
     /// --fix: when the cache is what is wrong, remove its copy.
     #[command(flatten)]
     pub repair: super::verify::RepairArgs,
-    /// With --fix: rewrite a go.sum line go.sum gets wrong to the hash the checksum
-    /// database or the module proxy gives, only when that agrees with the cache's copy;
-    /// refused, with the reason, otherwise.
+    /// With --fix: rewrite a wrong go.sum line to the hash the checksum database or the
+    /// module proxy gives, only when that hash agrees with the cache's copy; refused, with
+    /// the reason, otherwise.
     #[arg(long = "update-go-sum", requires = "fix")]
     pub update_go_sum: bool,
 }
@@ -281,7 +281,16 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     if mismatches.is_empty() && decoded.errors.is_empty() {
         // Something was found, but not enough to explain: say what is missing.
-        if !printer.json {
+        if printer.json {
+            printer.json(&ExplainJson {
+                schema_version: 1,
+                generated_at: Timestamp::now(),
+                explanations: &[],
+                errors: &[],
+                incomplete: &incomplete,
+                fix: None,
+            })?;
+        } else {
             printer.out(&render_incomplete(&incomplete))?;
         }
         let what: Vec<String> = incomplete.iter().map(|i| format!("{}: {}", i.text, i.missing)).collect();

@@ -296,7 +296,10 @@ fn decode_mismatches(t: &str, d: &mut Decoded) {
     for c in MISMATCH.captures_iter(t) {
         let whole = c.get(0).expect("match");
         covered.push(whole.range());
-        let head = clean_line(whole.as_str());
+        let mut head = clean_line(whole.as_str());
+        if t[..whole.start()].trim_end_matches([' ', '\t']).ends_with("verifying") {
+            head = format!("verifying {head}");
+        }
         let id = &c["id"];
         let id = id.strip_prefix("verifying").unwrap_or(id);
         let (m, v) = id.rsplit_once('@').unwrap_or((id, ""));
