@@ -619,6 +619,12 @@ pub fn judge_error(e: &GoError, modcache: &Path, check: Option<&VersionCheck>) -
                     Vec::new(),
                 )
             }
+            (Some(m), None, _) if e.kind == ErrorKind::MissingZiphash && e.text.contains(&format!("{m} : ")) => (
+                Verdict::Undetermined,
+                format!("{what}, but {m} has no version: it is a module of the workspace (go.work) or a replacement, which the module cache does not hold"),
+                "nothing in the cache to repair; `go mod verify` reports workspace modules this way (golang/go#62663): run it with GOWORK=off, or ignore these lines".to_owned(),
+                Vec::new(),
+            ),
             _ => (
                 Verdict::Undetermined,
                 format!("{what}, but the error does not say which module version{}", id.map(|i| format!(" of {i}")).unwrap_or_default()),
@@ -681,5 +687,67 @@ mod tests {
         assert_eq!(c.value.as_deref(), Some("h1:a"));
         assert!(copies(Some(&a), Some(&b), None).pair_disagrees);
         assert!(!copies(Some(&a), None, Some(&b)).pair_disagrees);
+    }
+
+    fn go_error(
+        kind: ErrorKind,
+        module: Option<&str>,
+        version: Option<&str>,
+        text: &str,
+        suggested: Option<&str>,
+    ) -> GoError {
+        GoError {
+            kind,
+            module: module.map(str::to_owned),
+            version: version.map(str::to_owned),
+            text: text.to_owned(),
+            suggested: suggested.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn errors_that_are_not_the_cache_are_routed_to_what_is() {
+        let nowhere = Path::new("/nonexistent");
+        let e = go_error(
+            ErrorKind::MissingGoSumEntry,
+            Some("github.com/spf13/pflag"),
+            Some("v1.0.5"),
+            "go: github.com/spf13/pflag@v1.0.5: missing go.sum entry; to add it:",
+            Some("go mod download github.com/spf13/pflag"),
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::GoSumMissingLine);
+        assert!(x.advice.contains("`go mod download github.com/spf13/pflag`"), "{}", x.advice);
+        let e = go_error(
+            ErrorKind::ProxyHttpError,
+            Some("github.com/rs/cors"),
+            Some("v1.6.0"),
+            "reading https://sum.golang.org/lookup/github.com/rs/cors@v1.6.0: 410 Gone",
+            None,
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::Configuration);
+        assert!(x.advice.contains("configuration problem") && x.fix_targets.is_empty());
+        let e = go_error(
+            ErrorKind::MissingZiphash,
+            Some("example.com/ws"),
+            None,
+            "example.com/ws : missing ziphash: open hash: no such file or directory",
+            None,
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::Undetermined);
+        assert!(x.summary.contains("workspace"), "{}", x.summary);
+        // A cache problem for a version this cache does not hold now.
+        let e = go_error(
+            ErrorKind::NotAValidZip,
+            Some("example.com/a"),
+            Some("v1.0.0"),
+            "example.com/a@v1.0.0: zip: not a valid zip file",
+            None,
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::NotFromThisCache);
+        assert!(x.fix_targets.is_empty());
     }
 }
