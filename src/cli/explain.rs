@@ -1,14 +1,18 @@
-//! `gokeep explain`: reads go's `checksum mismatch` output (argument or
-//! stdin), lines up every witness and says in plain words which one is
-//! wrong. `--online` adds the module proxy and the checksum database;
-//! `--fix` removes the cache's copy when the cache is what is wrong (same
-//! consent rules as `verify --fix`). It never suggests accepting a new hash.
+//! `gokeep explain`: reads what go printed (argument, file or stdin, any
+//! bytes), finds every error about a module's bytes or checksums in it,
+//! lines up the witnesses on this machine and says in plain words which one
+//! is wrong now. `--online` adds the module proxy and the checksum database;
+//! `--fix` removes the cache's copy only when a local witness proves it wrong
+//! (same consent rules as `verify --fix`); `--update-go-sum` rewrites a
+//! go.sum line only to a hash an independent witness confirms. It never
+//! suggests accepting a hash nothing independent vouches for.
 //!
-//! Exit code: 1 when a mismatch was decoded and explained, 2 when the input
-//! holds no `checksum mismatch`, 3 for I/O errors.
+//! Exit code: 1 when an error was decoded and explained, 2 when the input
+//! holds none (or too little of one: what is missing is said), 3 for I/O
+//! errors.
 
 use std::fmt::Write as _;
-use std::io::Read as _;
+use std::io::{IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -18,27 +22,42 @@ use gokeep::goenv::GoEnv;
 use gokeep::gosum::{GoSum, SumKind};
 use gokeep::prune::Target;
 use gokeep::timestamp::Timestamp;
-use gokeep::verify::explain::{self, Against, Confidence, ExplainError, Explanation, External, Verdict};
-use gokeep::verify::{modcache, online, project};
+use gokeep::verify::explain::{
+    self, Against, Confidence, ErrorExplanation, ExplainError, Explanation, External, Verdict,
+};
+use gokeep::verify::paste::{self, Incomplete};
+use gokeep::verify::{modcache, modcheck, online, project};
 
 use super::status::cache_roots;
 use super::verify::{FixJson, execute_with_consent};
 use super::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
-Example:
+Examples:
   go build ./... 2>&1 | gokeep explain
+  gokeep explain build.log
+  gokeep explain -- 'verifying example.com/m@v1.0.0: checksum mismatch ...'
 
-Exit codes: 1 a mismatch was explained, 2 no \"checksum mismatch\" in the input, 3 I/O error.
-gokeep never suggests accepting a different hash for a module.";
+Reads checksum mismatches (go.sum and checksum database, every Go since 1.11), zip errors,
+missing/unexpected ziphash, `go mod verify` output, missing go.sum entries and proxy or
+checksum-database failures, through CI, BuildKit, Markdown and JSON-log decorations.
+
+Exit codes: 1 an error was explained, 2 no such error in the input, 3 I/O error.
+gokeep never suggests accepting a hash that nothing independent confirms.";
 
 // Each bool is an independent command-line switch.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// go's error output; read from stdin when absent or `-` (paste the whole `go build` output).
-    #[arg(value_name = "TEXT")]
-    pub text: Option<String>,
+    /// go's error output, or a file holding it; read from stdin when absent or `-`.
+    /// Text that starts with `-` works too (or put `--` before it).
+    // Only the first word may start with `-` (go's `-> unzip …` lines), so
+    // that flags after the text still count as flags.
+    #[arg(value_name = "TEXT|FILE", allow_hyphen_values = true)]
+    pub first: Option<std::ffi::OsString>,
+    /// More words of the text (as a shell splits an unquoted paste).
+    #[arg(value_name = "MORE", hide = true)]
+    pub rest: Vec<std::ffi::OsString>,
     /// The module or workspace whose go.sum to consult (default: the one containing the current directory).
     #[arg(long = "project", value_name = "DIR")]
     pub project: Option<PathBuf>,
@@ -49,6 +68,11 @@ pub struct Args {
     /// --fix: when the cache is what is wrong, remove its copy.
     #[command(flatten)]
     pub repair: super::verify::RepairArgs,
+    /// With --fix: rewrite a wrong go.sum line to the hash the checksum database or the
+    /// module proxy gives, only when that hash agrees with the cache's copy; refused, with
+    /// the reason, otherwise.
+    #[arg(long = "update-go-sum", requires = "fix")]
+    pub update_go_sum: bool,
 }
 
 #[derive(Serialize)]
@@ -56,6 +80,8 @@ struct ExplainJson<'a> {
     schema_version: u32,
     generated_at: Timestamp,
     explanations: &'a [Explanation],
+    errors: &'a [ErrorExplanation],
+    incomplete: &'a [Incomplete],
     fix: Option<FixJson>,
 }
 
@@ -112,83 +138,296 @@ fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mo
     ext
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let text = match args.text.as_deref() {
-        Some(t) if t != "-" => t.to_owned(),
-        _ => {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading go's output from stdin")?;
-            s
+/// The text to explain: an argument (or a file it names), else stdin. Any
+/// bytes: only go's lines matter, so invalid UTF-8 is replaced, not fatal.
+fn read_input(args: &Args, printer: &Printer) -> anyhow::Result<String> {
+    let from_stdin = |printer: &Printer| -> anyhow::Result<String> {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            printer.note("Paste go's output, then press Ctrl-D on an empty line (Ctrl-Z then Enter on Windows):");
         }
+        let mut bytes = Vec::new();
+        stdin.lock().read_to_end(&mut bytes).context("reading go's output from stdin")?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     };
-    let mismatches = explain::parse(&text);
-    if mismatches.is_empty() {
-        return Err(ExplainError::NothingFound.into());
+    let words: Vec<&std::ffi::OsString> = args.first.iter().chain(&args.rest).collect();
+    match words.as_slice() {
+        [] => from_stdin(printer),
+        [one] if *one == "-" => from_stdin(printer),
+        [one] => {
+            let text = one.to_string_lossy();
+            // A single argument without whitespace that names a file is the file.
+            let p = Path::new(one);
+            if !text.contains(char::is_whitespace) && p.is_file() {
+                let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                return Ok(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            Ok(text.into_owned())
+        }
+        many => Ok(many.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")),
     }
-    let env = GoEnv::from_process();
-    let (modcache, _) = cache_roots(global, &env)?;
-    let gowork_off = env.get("GOWORK") == Some("off");
-    let proj = match &args.project {
-        Some(d) => Some(project::find_project(d, gowork_off)?),
-        None => std::env::current_dir().ok().and_then(|d| project::find_project(&d, gowork_off).ok()),
-    };
-    let dbs = gokeep::verify::sumdb::databases(&modcache);
+}
+
+/// A paste with both hashes but no module path: the project's go.sum names
+/// the version that records the pasted hash.
+fn resolve_by_hash(inc: &Incomplete, project: Option<&project::Project>) -> Option<explain::Mismatch> {
+    let (Some(dl), Some(rec)) = (&inc.downloaded, &inc.recorded) else { return None };
+    if inc.module.is_some() {
+        return None;
+    }
+    let label = inc.label.clone().unwrap_or_else(|| "go.sum".into());
+    if !(label.ends_with("go.sum") || label.ends_with("go.work.sum")) {
+        return None;
+    }
+    let mut found = Vec::new();
+    for f in &project?.sum_files {
+        let Ok(sum) = GoSum::read(f) else { continue };
+        for l in sum.lines.iter().filter(|l| &l.hash == rec) {
+            found.push((l.module.clone(), l.version.clone(), l.kind == SumKind::GoMod));
+        }
+    }
+    found.dedup();
+    match found.as_slice() {
+        [(module, version, go_mod)] => Some(explain::Mismatch {
+            module: module.clone(),
+            version: version.clone(),
+            go_mod: *go_mod,
+            against: Against::SumFile { label },
+            downloaded: dl.clone(),
+            recorded: rec.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// The cache's view of `module@version` now, when Go would accept both and
+/// the cache holds it. Nothing is read for anything else.
+fn cache_view(modcache: &Path, dbs: &[String], module: &str, version: &str) -> Option<modcache::VersionCheck> {
+    modcheck::check_path(module).ok()?;
+    modcheck::check_version(version).ok()?;
+    modcache::record_for(modcache, module, version).map(|rec| modcache::check_version(modcache, &rec, dbs))
+}
+
+struct Judged {
+    explanations: Vec<Explanation>,
+    errors: Vec<ErrorExplanation>,
+}
+
+fn judge_all(
+    decoded: &paste::Decoded,
+    mismatches: &[explain::Mismatch],
+    args: &Args,
+    env: &GoEnv,
+    modcache: &Path,
+    proj: Option<&project::Project>,
+) -> Judged {
+    let dbs = gokeep::verify::sumdb::databases(modcache);
     let mut explanations = Vec::new();
     // One version can fail twice (its zip and its go.mod): hash it once.
     let mut checked = std::collections::HashMap::new();
-    for m in &mismatches {
+    for m in mismatches {
         let check = checked
             .entry((m.module.clone(), m.version.clone()))
-            .or_insert_with(|| {
-                modcache::record_for(&modcache, &m.module, &m.version)
-                    .map(|rec| modcache::check_version(&modcache, &rec, &dbs))
-            })
+            .or_insert_with(|| cache_view(modcache, &dbs, &m.module, &m.version))
             .clone();
-        let mut ext = external(m, proj.as_ref(), args.online, &env);
+        let mut ext = external(m, proj, args.online, env);
         if args.online {
-            let gosumdb = env_or(&env, "GOSUMDB", "sum.golang.org");
-            let nosumdb = env_or(&env, "GONOSUMDB", "");
-            let goproxy = env_or(&env, "GOPROXY", "https://proxy.golang.org,direct");
+            let gosumdb = env_or(env, "GOSUMDB", "sum.golang.org");
+            let nosumdb = env_or(env, "GONOSUMDB", "");
+            let goproxy = env_or(env, "GOPROXY", "https://proxy.golang.org,direct");
             if !matches!(gosumdb.trim(), "off" | "") && !gokeep::policy::match_prefix_patterns(&nosumdb, &m.module) {
                 let (db, url, r) = online::sumdb_hash(&goproxy, &gosumdb, &m.module, &m.version, m.go_mod);
                 ext.sumdb = Some((db, url, r));
             }
         }
-        let e = explain::judge(m, &modcache, check.as_ref(), &ext);
-        explanations.push(e);
+        explanations.push(explain::judge(m, modcache, check.as_ref(), &ext));
     }
+    let errors = decoded
+        .errors
+        .iter()
+        .map(|e| {
+            let check = match (&e.module, &e.version) {
+                (Some(m), Some(v)) if e.kind.is_cache_problem() => {
+                    checked.entry((m.clone(), v.clone())).or_insert_with(|| cache_view(modcache, &dbs, m, v)).clone()
+                }
+                _ => None,
+            };
+            explain::judge_error(e, modcache, check.as_ref())
+        })
+        .collect();
+    Judged { explanations, errors }
+}
 
-    let mut fix = None;
-    if args.repair.fix {
-        let targets = explanations.iter().filter(|e| e.fix_removes_cache_copy).map(|e| {
-            let t = Target::ModuleVersion { module: e.mismatch.module.clone(), version: e.mismatch.version.clone() };
-            (t, format!("explain: {}", e.summary))
-        });
-        let plan = gokeep::verify::removal_plan(&modcache, targets);
-        if plan.items.is_empty() {
-            printer.note("gokeep: --fix: the cache is not what is wrong here; nothing to remove");
-        }
-        fix = Some(execute_with_consent(
-            &plan,
-            args.repair.yes,
-            args.repair.redownload,
-            proj.as_ref().map(|p| p.root.as_path()),
-            printer,
-            global.threads.map(usize::from),
-        )?);
+pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let text = read_input(args, printer)?;
+    let decoded = paste::decode(&text);
+    if decoded.is_empty() {
+        return Err(ExplainError::NothingFound.into());
     }
+    let env = GoEnv::from_process();
+    let gowork_off = env.get("GOWORK") == Some("off");
+    let proj = match &args.project {
+        Some(d) => Some(project::find_project(d, gowork_off)?),
+        None => std::env::current_dir().ok().and_then(|d| project::find_project(&d, gowork_off).ok()),
+    };
+    let mut mismatches = decoded.mismatches.clone();
+    let mut incomplete = Vec::new();
+    for inc in &decoded.incomplete {
+        match resolve_by_hash(inc, proj.as_ref()) {
+            Some(m) if !mismatches.contains(&m) => mismatches.push(m),
+            Some(_) => {}
+            None => incomplete.push(inc.clone()),
+        }
+    }
+    if mismatches.is_empty() && decoded.errors.is_empty() {
+        // Something was found, but not enough to explain: say what is missing.
+        if printer.json {
+            printer.json(&ExplainJson {
+                schema_version: 1,
+                generated_at: Timestamp::now(),
+                explanations: &[],
+                errors: &[],
+                incomplete: &incomplete,
+                fix: None,
+            })?;
+        } else {
+            printer.out(&render_incomplete(&incomplete))?;
+        }
+        let what: Vec<String> = incomplete.iter().map(|i| format!("{}: {}", i.text, i.missing)).collect();
+        return Err(super::exit::UsageError(format!(
+            "a \"checksum mismatch\" was found but cannot be explained: {}",
+            what.join("; ")
+        ))
+        .into());
+    }
+    let (modcache, _) = cache_roots(global, &env)?;
+    let judged = judge_all(&decoded, &mismatches, args, &env, &modcache, proj.as_ref());
+    let fix = if args.repair.fix {
+        Some(apply_fix(args, &decoded, &mismatches, &judged, &env, &modcache, proj.as_ref(), global, printer)?)
+    } else {
+        None
+    };
 
     if printer.json {
         printer.json(&ExplainJson {
             schema_version: 1,
             generated_at: Timestamp::now(),
-            explanations: &explanations,
+            explanations: &judged.explanations,
+            errors: &judged.errors,
+            incomplete: &incomplete,
             fix,
         })?;
     } else if !printer.quiet {
-        printer.out(&render(&explanations, &modcache))?;
+        let mut out = render(&judged.explanations, &modcache);
+        out.push_str(&render_errors(&judged.errors));
+        out.push_str(&render_incomplete(&incomplete));
+        printer.out(&out)?;
     }
     Ok(Outcome::Findings)
+}
+
+/// `--fix`: the cache's copies a local witness proves wrong, judged again
+/// just before the plan is made (the cache may have changed since), then
+/// `--update-go-sum`'s rewrites.
+#[allow(clippy::too_many_arguments)]
+fn apply_fix(
+    args: &Args,
+    decoded: &paste::Decoded,
+    mismatches: &[explain::Mismatch],
+    judged: &Judged,
+    env: &GoEnv,
+    modcache: &Path,
+    proj: Option<&project::Project>,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> anyhow::Result<FixJson> {
+    let again = judge_all(decoded, mismatches, args, env, modcache, proj);
+    let mut targets: Vec<(Target, String)> = Vec::new();
+    for (before, now) in judged.explanations.iter().zip(&again.explanations) {
+        if before.fix_removes_cache_copy && now.fix_removes_cache_copy {
+            let m = &now.mismatch;
+            let t = Target::ModuleVersion { module: m.module.clone(), version: m.version.clone() };
+            targets.push((t, format!("explain: {}", now.summary)));
+        }
+    }
+    for (before, now) in judged.errors.iter().zip(&again.errors) {
+        if !before.fix_targets.is_empty() {
+            for t in &now.fix_targets {
+                targets.push((t.clone(), format!("explain: {}", now.summary)));
+            }
+        }
+    }
+    let plan = gokeep::verify::removal_plan(modcache, targets);
+    if plan.items.is_empty() {
+        printer.note("gokeep: --fix: no local witness proves the cache wrong here; nothing to remove");
+    }
+    let mut fix = execute_with_consent(
+        &plan,
+        args.repair.yes,
+        args.repair.redownload,
+        proj.map(|p| p.root.as_path()),
+        printer,
+        global.threads.map(usize::from),
+    )?;
+    if args.update_go_sum {
+        update_go_sum(args, &again.explanations, modcache, proj, printer, &mut fix)?;
+    }
+    Ok(fix)
+}
+
+/// Rewrites the go.sum lines that an independent witness (checksum database,
+/// module proxy) proves wrong, to that witness's hash; refuses otherwise.
+fn update_go_sum(
+    args: &Args,
+    explanations: &[Explanation],
+    modcache: &Path,
+    proj: Option<&project::Project>,
+    printer: &Printer,
+    fix: &mut FixJson,
+) -> anyhow::Result<()> {
+    if !args.repair.yes {
+        printer.note("gokeep: --update-go-sum: go.sum left unchanged (no consent: pass --yes)");
+        return Ok(());
+    }
+    for e in explanations {
+        let m = &e.mismatch;
+        let line = format!("{} {}{} {}", m.module, m.version, if m.go_mod { "/go.mod" } else { "" }, m.recorded);
+        let refuse = |reason: String, fix: &mut FixJson| {
+            printer.note(&format!("gokeep: --update-go-sum: {line} left unchanged: {reason}"));
+            fix.go_sum_refused.push(project::Refusal { line: line.clone(), reason });
+        };
+        if !matches!(m.against, Against::SumFile { .. }) {
+            continue;
+        }
+        let Some(to) = explain::independent_hash(e).filter(|_| e.verdict == Verdict::GoSumWrong) else {
+            refuse(format!("go.sum is not proven wrong (verdict: {}): {}", verdict_words(e.verdict), e.advice), fix);
+            continue;
+        };
+        let Some(p) = proj else {
+            refuse("no project: pass --project DIR".into(), fix);
+            continue;
+        };
+        let change = project::LineChange {
+            module: m.module.clone(),
+            version: m.version.clone(),
+            kind: if m.go_mod { SumKind::GoMod } else { SumKind::Zip },
+            from: m.recorded.clone(),
+            to,
+        };
+        for sum in &p.sum_files {
+            let applied = project::rewrite_lines(sum, modcache, std::slice::from_ref(&change))
+                .with_context(|| format!("updating {}", sum.display()))?;
+            for c in applied {
+                printer.note(&format!(
+                    "gokeep: {}: {line} -> {} (confirmed by an independent witness that agrees with the cache)",
+                    sum.display(),
+                    c.to
+                ));
+                fix.go_sum_updated.push(c);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn verdict_words(v: Verdict) -> &'static str {
@@ -198,6 +437,9 @@ fn verdict_words(v: Verdict) -> &'static str {
         Verdict::UpstreamChanged => "the upstream tag was moved (or the proxy serves other bits)",
         Verdict::LocalReplace => "a local replace is in play",
         Verdict::Undetermined => "undetermined",
+        Verdict::NotFromThisCache => "this error did not come from this cache as it is now",
+        Verdict::GoSumMissingLine => "go.sum lacks a line",
+        Verdict::Configuration => "a configuration problem (proxy, checksum database, module path)",
     }
 }
 
@@ -242,12 +484,45 @@ fn render(es: &[Explanation], modcache: &Path) -> String {
             }
         }
         let conf = match e.confidence {
-            Confidence::Confirmed => "",
-            Confidence::Likely => " (likely)",
+            Confidence::Likely if e.verdict != Verdict::Undetermined => " (likely)",
+            _ => "",
         };
         let _ = writeln!(s, "\nVerdict: {}{conf}", verdict_words(e.verdict));
         let _ = writeln!(s, "  {}", e.summary);
         let _ = writeln!(s, "What to do: {}", e.advice);
+        s.push('\n');
+    }
+    s
+}
+
+fn render_errors(es: &[ErrorExplanation]) -> String {
+    let mut s = String::new();
+    for e in es {
+        let _ = writeln!(s, "{}", e.error.text);
+        if !e.read.is_empty() {
+            s.push_str("\nRead now:\n");
+            for r in &e.read {
+                let _ = writeln!(s, "  {r}");
+            }
+        }
+        let _ = writeln!(s, "\nVerdict: {}", verdict_words(e.verdict));
+        let _ = writeln!(s, "  {}", e.summary);
+        let _ = writeln!(s, "What to do: {}", e.advice);
+        s.push('\n');
+    }
+    s
+}
+
+fn render_incomplete(is: &[Incomplete]) -> String {
+    let mut s = String::new();
+    for i in is {
+        let _ = writeln!(s, "{}", i.text);
+        let _ = writeln!(s, "  cannot be explained: {}", i.missing);
+        for (name, h) in [("downloaded", &i.downloaded), ("recorded", &i.recorded)] {
+            if let Some(h) = h {
+                let _ = writeln!(s, "  {name:<11} {h}");
+            }
+        }
         s.push('\n');
     }
     s

@@ -66,7 +66,7 @@ pub enum Command {
     /// Verify the module cache (and go.sum, GOCACHE) against every witness; --fix repairs.
     #[command(after_help = verify::AFTER_HELP)]
     Verify(verify::Args),
-    /// Decode a "checksum mismatch" error from go and say which witness is wrong.
+    /// Decode go's errors about a module's bytes (checksum mismatch, zip, ziphash, go.sum) and say which witness is wrong now.
     #[command(after_help = explain::AFTER_HELP)]
     Explain(explain::Args),
     /// Remove stale, unneeded or corrupted cache entries by policy, safely beside running builds.

@@ -65,9 +65,10 @@ pub struct Args {
     pub jobs: Option<u16>,
     #[command(flatten)]
     pub repair: RepairArgs,
-    /// With --fix: also drop this module's go.sum lines that disagree with a clean
-    /// cache copy, so go records them again (from the checksum database where the
-    /// module is covered by it, else from the cache; repeatable; never done unasked).
+    /// With --fix: also rewrite this module's go.sum lines that disagree with a whole
+    /// cache copy, to the hash the checksum database's cached record gives, only when
+    /// that record agrees with the cache (repeatable; never done unasked; refused, with
+    /// the reason, when nothing independent confirms the cache's copy).
     #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
     pub update_go_sum: Vec<String>,
 }
@@ -102,7 +103,10 @@ pub(super) struct FixJson {
     applied: bool,
     removal: Option<Removal>,
     redownloaded: Vec<String>,
-    go_sum_lines_removed: Vec<String>,
+    /// go.sum lines rewritten to the hash an independent witness gave.
+    pub(super) go_sum_updated: Vec<project::LineChange>,
+    /// go.sum lines `--update-go-sum` left alone, and why.
+    pub(super) go_sum_refused: Vec<project::Refusal>,
 }
 
 fn resolve_projects(args: &Args, env: &GoEnv) -> anyhow::Result<Vec<Project>> {
@@ -194,7 +198,7 @@ fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Opt
     let go_dir = report.projects.first().map(|p| p.root.as_path());
     if !args.update_go_sum.is_empty() {
         printer.note(&format!(
-            "gokeep: --fix will also drop the go.sum lines of {} that disagree with a clean cache copy",
+            "gokeep: --fix will also rewrite the go.sum lines of {} that disagree with a cache copy the checksum database confirms",
             args.update_go_sum.join(", ")
         ));
     }
@@ -211,11 +215,25 @@ fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Opt
     for module in &args.update_go_sum {
         for p in &report.projects {
             for sum in &p.sum_files {
-                let removed = project::remove_mismatching_lines(sum, module, &report.modcache)
+                let (changes, refused) = project::plan_line_updates(sum, module, &report.modcache)
+                    .with_context(|| format!("reading {}", sum.display()))?;
+                for r in refused {
+                    printer.note(&format!("gokeep: --update-go-sum: {} left unchanged: {}", r.line, r.reason));
+                    out.go_sum_refused.push(r);
+                }
+                let applied = project::rewrite_lines(sum, &report.modcache.root, &changes)
                     .with_context(|| format!("updating {}", sum.display()))?;
-                for l in removed {
-                    printer.note(&format!("gokeep: removed from {}: {l}", sum.display()));
-                    out.go_sum_lines_removed.push(l);
+                for c in applied {
+                    printer.note(&format!(
+                        "gokeep: {}: {} {}{} {} -> {} (the checksum database's record, which the cache agrees with)",
+                        sum.display(),
+                        c.module,
+                        c.version,
+                        if c.kind == gokeep::gosum::SumKind::GoMod { "/go.mod" } else { "" },
+                        c.from,
+                        c.to
+                    ));
+                    out.go_sum_updated.push(c);
                 }
             }
         }
@@ -241,7 +259,8 @@ pub(super) fn execute_with_consent(
         applied: false,
         removal: None,
         redownloaded: Vec::new(),
-        go_sum_lines_removed: Vec::new(),
+        go_sum_updated: Vec::new(),
+        go_sum_refused: Vec::new(),
     };
     if plan.items.is_empty() {
         printer.note("gokeep: --fix: nothing to remove");

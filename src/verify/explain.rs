@@ -26,10 +26,12 @@ use serde::Serialize;
 
 use super::dirhash;
 use super::modcache::{VersionCheck, VersionPaths, Ziphash};
+use super::paste::{ErrorKind, GoError};
+use crate::prune::Target;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
-    #[error("no \"checksum mismatch\" error found in the input")]
+    #[error("no \"checksum mismatch\" or other error about a module's bytes found in the input")]
     NothingFound,
 }
 
@@ -57,65 +59,11 @@ pub struct Mismatch {
     pub recorded: String,
 }
 
-fn split_module_version(s: &str) -> Option<(String, String, bool)> {
-    let s = s.trim();
-    let (s, go_mod) = match s.strip_suffix("/go.mod") {
-        Some(r) => (r, true),
-        None => (s, false),
-    };
-    let (m, v) = s.rsplit_once('@')?;
-    if m.is_empty() || v.is_empty() || m.contains(char::is_whitespace) {
-        return None;
-    }
-    Some((m.to_owned(), v.to_owned(), go_mod))
-}
-
-/// `label: value` on a tab-indented line.
-fn labelled(line: Option<&&str>) -> Option<(String, String)> {
-    let (label, value) = line?.trim().rsplit_once(": ")?;
-    let value = value.trim();
-    value.contains(':').then(|| (label.trim().to_owned(), value.to_owned()))
-}
-
-/// Every `checksum mismatch` block in `text`.
+/// Every `checksum mismatch` in `text` that could be decoded in full; see
+/// [`super::paste::decode`] for the other errors and the incomplete ones.
 #[must_use]
 pub fn parse(text: &str) -> Vec<Mismatch> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let Some(head) =
-            line.strip_suffix(": checksum mismatch").or_else(|| line.trim_end().strip_suffix(": checksum mismatch"))
-        else {
-            continue;
-        };
-        let Some((dl_label, downloaded)) = labelled(lines.get(i + 1)) else { continue };
-        let Some((label, recorded)) = labelled(lines.get(i + 2)) else { continue };
-        if dl_label != "downloaded" {
-            continue;
-        }
-        // The checksum database form: `<m>@<v>: verifying module` / `verifying go.mod`.
-        let sumdb = head
-            .strip_suffix(": verifying module")
-            .map(|h| (h, false))
-            .or_else(|| head.strip_suffix(": verifying go.mod").map(|h| (h, true)));
-        let parsed = if let Some((h, go_mod)) = sumdb {
-            let id = h.rsplit([' ', '\t']).next().unwrap_or(h);
-            let id = id.rsplit_once(": ").map_or(id, |(_, r)| r);
-            split_module_version(id).map(|(m, v, _)| (m, v, go_mod, Against::Sumdb { db: label.clone() }))
-        } else if let Some(pos) = head.rfind("verifying ") {
-            split_module_version(&head[pos + "verifying ".len()..])
-                .map(|(m, v, go_mod)| (m, v, go_mod, Against::SumFile { label: label.clone() }))
-        } else {
-            None
-        };
-        if let Some((module, version, go_mod, against)) = parsed {
-            let m = Mismatch { module, version, go_mod, against, downloaded, recorded };
-            if !out.contains(&m) {
-                out.push(m);
-            }
-        }
-    }
-    out
+    super::paste::decode(text).mismatches
 }
 
 /// One witness and what it says.
@@ -147,6 +95,16 @@ pub enum Verdict {
     LocalReplace,
     /// The witnesses at hand cannot decide.
     Undetermined,
+    /// The error does not describe this machine as it is now: the pasted
+    /// `downloaded:` hash matches no local copy while the local copies
+    /// agree with each other, or go.sum no longer records the pasted hash
+    /// (another machine, or already fixed).
+    NotFromThisCache,
+    /// go.sum lacks a line go needs (`missing go.sum entry`).
+    GoSumMissingLine,
+    /// A proxy or the checksum database could not be reached or refused the
+    /// request: GOPROXY, GOSUMDB, GONOSUMDB/GOPRIVATE or the network.
+    Configuration,
 }
 
 /// How sure the verdict is.
@@ -216,6 +174,9 @@ fn copies(first: Option<&String>, second: Option<&String>, rest: Option<&String>
 }
 
 fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> (Vec<Witness>, CacheCopies) {
+    // Pasted text names these: only what Go would accept may become a path.
+    let valid = super::modcheck::check_path(&m.module).is_ok() && super::modcheck::check_version(&m.version).is_ok();
+    let check = check.filter(|_| valid);
     let p = VersionPaths::new(modcache, &m.module, &m.version);
     let mut ws = Vec::new();
     let cache;
@@ -224,7 +185,8 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
         ws.push(witness("cached .mod", Some(p.file("mod")), h.clone(), m));
         // The go.mod of the extracted tree, when there is one.
         let tree_go_mod = p.dir.join("go.mod");
-        let tree_h = crate::noatime::read(&tree_go_mod).ok().map(|data| dirhash::hash_go_mod(&data));
+        let tree_h =
+            valid.then(|| crate::noatime::read(&tree_go_mod).ok().map(|data| dirhash::hash_go_mod(&data))).flatten();
         cache = copies(h.as_ref(), tree_h.as_ref(), None);
         if let Some(th) = tree_h {
             ws.push(witness("go.mod in the extracted tree", Some(tree_go_mod), Some(th), m));
@@ -267,7 +229,7 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
                 .collect()
         })
         .unwrap_or_default();
-    let sumdb: Vec<_> = if sumdb.is_empty() {
+    let sumdb: Vec<_> = if sumdb.is_empty() && valid {
         // The cache may hold the record even when it holds no download.
         super::sumdb::lookup(modcache, &super::sumdb::databases(modcache), &m.module, &m.version)
             .into_iter()
@@ -311,7 +273,11 @@ struct Facts {
     id: String,
     cache_inconsistent: bool,
     cache_value: Option<String>,
+    /// Some copy in the cache holds the pasted `downloaded` hash.
+    cache_has_downloaded: bool,
     stray: Vec<String>,
+    /// go.sum's lines for this version now (none: no line, or no project).
+    go_sum_now: Vec<String>,
     indep_says_recorded: bool,
     indep_says_downloaded: bool,
     sumdb_says_downloaded: bool,
@@ -328,13 +294,15 @@ fn facts(m: &Mismatch, ws: &[Witness], cache: &CacheCopies) -> Facts {
     let cache_names = ["cached", "extracted tree", "go.mod in the extracted tree"];
     let is_cache = |w: &Witness| cache_names.iter().any(|n| w.name.starts_with(n));
     let cache_backs_recorded = ws.iter().filter(|w| is_cache(w)).any(|w| w.agrees_with_recorded);
-    let cache_inconsistent = zip_pair_inconsistent || cache_backs_recorded;
+    let cache_has_downloaded = ws.iter().filter(|w| is_cache(w)).any(|w| w.agrees_with_downloaded);
+    let cache_inconsistent = zip_pair_inconsistent || (cache_backs_recorded && cache_has_downloaded);
     let cache_value = cache.value.clone();
     let stray: Vec<String> = ws
         .iter()
         .filter(|w| is_cache(w) && w.hash.is_some() && !w.agrees_with_downloaded && !w.agrees_with_recorded)
         .map(|w| w.name.clone())
         .collect();
+    let go_sum_now = ws.iter().filter(|w| w.name == "go.sum").filter_map(|w| w.hash.clone()).collect();
     let independent: Vec<&Witness> = ws
         .iter()
         .filter(|w| w.name.starts_with("checksum database") || w.name == "module proxy")
@@ -350,7 +318,9 @@ fn facts(m: &Mismatch, ws: &[Witness], cache: &CacheCopies) -> Facts {
         id,
         cache_inconsistent,
         cache_value,
+        cache_has_downloaded,
         stray,
+        go_sum_now,
         indep_says_recorded,
         indep_says_downloaded,
         sumdb_says_downloaded,
@@ -358,12 +328,27 @@ fn facts(m: &Mismatch, ws: &[Witness], cache: &CacheCopies) -> Facts {
     }
 }
 
+/// How to get a second, independent copy of a module that no checksum
+/// database covers: its origin, into a throw-away cache, outside any project.
+fn refetch_commands(m: &Mismatch) -> String {
+    format!(
+        "cd \"$(mktemp -d)\" && GOMODCACHE=\"$PWD/mod\" GOFLAGS=-modcacherw GONOSUMDB={module} GOPROXY=direct go mod download -json {module}@{version} | grep '\"{field}\"'",
+        module = m.module,
+        version = m.version,
+        field = if m.go_mod { "GoModSum" } else { "Sum" },
+    )
+}
+
+type Decision = (Verdict, Confidence, String, String, bool);
+
 /// The verdict, its confidence, summary, advice and whether removing the
 /// cache's copy is the fix.
-fn decide(m: &Mismatch, ext: &External, f: &Facts) -> (Verdict, Confidence, String, String, bool) {
+// One ordered table of verdicts: splitting it would hide the order.
+#[allow(clippy::too_many_lines)]
+fn decide(m: &Mismatch, ext: &External, f: &Facts) -> Decision {
     let id = &f.id;
     if !ext.replaces.is_empty() {
-        (
+        return (
             Verdict::LocalReplace,
             Confidence::Confirmed,
             format!(
@@ -374,17 +359,49 @@ fn decide(m: &Mismatch, ext: &External, f: &Facts) -> (Verdict, Confidence, Stri
             "check that the replacement is the version you mean; a directory replacement has no go.sum line at all"
                 .into(),
             false,
-        )
-    } else if f.cache_inconsistent {
-        (
+        );
+    }
+    if f.cache_inconsistent {
+        return (
             Verdict::CacheCorrupted,
             Confidence::Confirmed,
             format!("the module cache is corrupted: its own files for {id} disagree with each other"),
             "remove the cache's copy (`gokeep explain --fix` or `gokeep verify --fix`); go downloads it again and checks it against go.sum".into(),
             true,
-        )
-    } else if f.is_sumdb_variant {
-        if f.indep_says_downloaded && !f.sumdb_says_downloaded {
+        );
+    }
+    // A go.sum error whose recorded hash go.sum no longer holds is stale.
+    if !f.is_sumdb_variant && !f.go_sum_now.is_empty() && !f.go_sum_now.contains(&m.recorded) {
+        return (
+            Verdict::NotFromThisCache,
+            Confidence::Confirmed,
+            format!(
+                "go.sum no longer records {} for {id} (it says {}): the error is from another checkout or was already fixed",
+                m.recorded,
+                f.go_sum_now.join(", ")
+            ),
+            "nothing to repair here; if `go build` still fails, paste its new output".into(),
+            false,
+        );
+    }
+    // Copies here that agree with each other but not with the pasted
+    // `downloaded` hash: go did not compute that hash from this cache.
+    if let Some(v) = f.cache_value.as_ref().filter(|_| !f.cache_has_downloaded) {
+        let go_sum_agrees = f.go_sum_now.iter().all(|h| h == v);
+        return (
+            Verdict::NotFromThisCache,
+            Confidence::Confirmed,
+            format!(
+                "the pasted `downloaded:` hash {} matches no copy here: the cache's copy of {id} is {v}{}, so go did not compute that hash from this cache as it is now (another machine, or already fixed)",
+                m.downloaded,
+                if go_sum_agrees && !f.go_sum_now.is_empty() { ", and go.sum agrees with it" } else { "" },
+            ),
+            "nothing here is proven wrong, so nothing is removed; run `gokeep verify` to check this cache, and run explain on the machine that printed the error".into(),
+            false,
+        );
+    }
+    if f.is_sumdb_variant {
+        return if f.indep_says_downloaded && !f.sumdb_says_downloaded {
             (
                 Verdict::UpstreamChanged,
                 Confidence::Confirmed,
@@ -406,9 +423,10 @@ fn decide(m: &Mismatch, ext: &External, f: &Facts) -> (Verdict, Confidence, Stri
                     .into(),
                 false,
             )
-        }
-    } else if f.indep_says_recorded && !f.indep_says_downloaded {
-        (
+        };
+    }
+    if f.indep_says_recorded && !f.indep_says_downloaded {
+        return (
             Verdict::CacheCorrupted,
             Confidence::Confirmed,
             format!(
@@ -416,43 +434,62 @@ fn decide(m: &Mismatch, ext: &External, f: &Facts) -> (Verdict, Confidence, Stri
             ),
             "remove the cache's copy (`--fix`); go downloads it again and checks it against go.sum".into(),
             true,
-        )
-    } else if f.sumdb_says_downloaded {
-        (
+        );
+    }
+    if f.indep_says_downloaded && !f.indep_says_recorded {
+        let by = if f.sumdb_says_downloaded { "the checksum database" } else { "the module proxy" };
+        return (
             Verdict::GoSumWrong,
-            Confidence::Confirmed,
-            format!("go.sum is wrong or was edited: the cache and the checksum database agree on {}, go.sum says {}", m.downloaded, m.recorded),
-            "look at go.sum's history (`git log -p go.sum`); restore the line from the checksum database with `go mod tidy` after removing it, or `gokeep verify --fix --update-go-sum MODULE`".into(),
-            false,
-        )
-    } else if f.indep_says_downloaded {
-        (
-            Verdict::UpstreamChanged,
-            Confidence::Likely,
-            format!("the proxy serves the same bits as the cache for {id}, but go.sum recorded other bits: the upstream tag was moved since go.sum was written, or go.sum was edited"),
-            "look at go.sum's history; if the tag moved, do not accept the new bits for a public module: ask the author or use another version".into(),
-            false,
-        )
-    } else if f.cache_value.as_deref() == Some(m.downloaded.as_str()) {
-        (
-            Verdict::GoSumWrong,
-            Confidence::Likely,
+            if f.sumdb_says_downloaded { Confidence::Confirmed } else { Confidence::Likely },
             format!(
-                "go.sum is the odd one out: the cache's copy of {id} agrees with itself ({}), go.sum says {}; go checked this copy against go.sum when it downloaded it, so go.sum was most likely edited since (or the upstream tag moved)",
-                m.downloaded, m.recorded
+                "go.sum is wrong or was edited: the cache and {by} agree on {}, go.sum says {}{}",
+                m.downloaded,
+                m.recorded,
+                if f.sumdb_says_downloaded { "" } else { " (or the upstream tag moved since go.sum was written)" }
             ),
-            "look at go.sum's history (`git log -p go.sum`); run with --online to ask the proxy".into(),
+            "look at go.sum's history (`git log -p go.sum`); `--fix --update-go-sum` restores the line from the independent witness".into(),
             false,
-        )
-    } else {
-        (
+        );
+    }
+    if f.cache_value.as_deref() == Some(m.downloaded.as_str()) {
+        return (
             Verdict::Undetermined,
             Confidence::Likely,
-            format!("the cache holds no usable copy of {id} to compare with"),
-            "run with --online to compare with the module proxy".into(),
+            format!(
+                "the cache's copy of {id} agrees with itself ({}) and go.sum says {}: nothing independent (checksum database record, module proxy) says which is right, so neither is changed",
+                m.downloaded, m.recorded
+            ),
+            format!(
+                "run with --online to ask the module proxy and the checksum database; for a private module, fetch it again from its origin and compare: {}",
+                refetch_commands(m)
+            ),
             false,
-        )
+        );
     }
+    (
+        Verdict::Undetermined,
+        Confidence::Likely,
+        format!("the cache holds no usable copy of {id} to compare with"),
+        "run with --online to compare with the module proxy".into(),
+        false,
+    )
+}
+
+/// The hash an independent witness (checksum database record, module
+/// proxy) gives for this mismatch's version, when it agrees with the
+/// cache's copy: the only hash `--update-go-sum` may write.
+#[must_use]
+pub fn independent_hash(e: &Explanation) -> Option<String> {
+    let cache = e
+        .witnesses
+        .iter()
+        .filter(|w| w.name.starts_with("cached") || w.name.starts_with("extracted tree"))
+        .find_map(|w| w.hash.clone())?;
+    e.witnesses
+        .iter()
+        .filter(|w| w.name.starts_with("checksum database") || w.name == "module proxy")
+        .any(|w| w.hash.as_deref() == Some(cache.as_str()))
+        .then_some(cache)
 }
 
 /// Lines up the witnesses for `m` and decides. `check` is the cache's view
@@ -477,6 +514,126 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
         advice,
         fix_removes_cache_copy: fix,
     }
+}
+
+/// The explanation of one error that is not a checksum mismatch.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorExplanation {
+    pub error: GoError,
+    /// What was read on this machine, and what it says now.
+    pub read: Vec<String>,
+    pub verdict: Verdict,
+    pub summary: String,
+    pub advice: String,
+    /// What `--fix` removes: only what a local witness proves wrong now.
+    pub fix_targets: Vec<Target>,
+}
+
+fn error_words(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::ZipChecksumError => "a file in the module's zip fails its CRC check",
+        ErrorKind::NotAValidZip => "the module's zip is truncated or not a zip",
+        ErrorKind::UnexpectedZiphash => "the module's .ziphash file holds something that is not a hash",
+        ErrorKind::MissingZiphash => "the module's .ziphash file is missing",
+        ErrorKind::ZipModified => "the module's zip no longer matches its .ziphash",
+        ErrorKind::DirModified => "the module's extracted tree no longer matches its .ziphash",
+        ErrorKind::MissingGoSumEntry => "go.sum lacks a line go needs",
+        ErrorKind::SumdbMissingChecksum => "the checksum database's answer did not contain the module",
+        ErrorKind::SumdbCannotAuthenticate => "the checksum database's answer could not be authenticated",
+        ErrorKind::ProxyHttpError => "a module proxy or the checksum database answered with an HTTP error",
+        ErrorKind::MalformedModulePath => "go refused a module path",
+    }
+}
+
+/// Judges one decoded error against what the cache holds now. `check` is
+/// the cache's view of the version when the error names one the cache holds.
+#[must_use]
+#[allow(clippy::many_single_char_names)]
+pub fn judge_error(e: &GoError, modcache: &Path, check: Option<&VersionCheck>) -> ErrorExplanation {
+    let what = error_words(e.kind);
+    let id = match (&e.module, &e.version) {
+        (Some(m), Some(v)) => Some(format!("{m}@{v}")),
+        (Some(m), None) => Some(m.clone()),
+        _ => None,
+    };
+    let mut read = Vec::new();
+    let (verdict, summary, advice, fix_targets) = if e.kind == ErrorKind::MissingGoSumEntry {
+        let cmd = e.suggested.clone().unwrap_or_else(|| match &e.module {
+            Some(m) => format!("go mod download {m}"),
+            None => "go mod tidy".to_owned(),
+        });
+        (
+            Verdict::GoSumMissingLine,
+            format!("{what}{}: the cache is not involved", id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default()),
+            format!("run `{cmd}` in the module (or `go mod tidy`), then commit go.sum"),
+            Vec::new(),
+        )
+    } else if e.kind.is_configuration_problem() {
+        let advice = match e.kind {
+            ErrorKind::MalformedModulePath => "check the import path or the `require`/`replace` line that names it; a path without a dot in its first element needs a `replace` directive".to_owned(),
+            _ => "this is a configuration problem, not the cache: check GOPROXY, GOSUMDB, and GOPRIVATE/GONOSUMDB for private modules (`go env GOPROXY GOSUMDB GOPRIVATE GONOSUMDB`), and the network or proxy between here and them".to_owned(),
+        };
+        (
+            Verdict::Configuration,
+            format!("{what}{}", id.as_ref().map(|i| format!(" ({i})")).unwrap_or_default()),
+            advice,
+            Vec::new(),
+        )
+    } else {
+        match (&e.module, &e.version, check) {
+            (Some(m), Some(v), Some(c)) => {
+                let p = VersionPaths::new(modcache, m, v);
+                let bad: Vec<&super::Finding> =
+                    c.findings.iter().filter(|f| f.severity == super::Severity::Error).collect();
+                for f in &c.findings {
+                    read.push(format!("{}: {}", f.kind.name(), f.detail));
+                }
+                if bad.is_empty() {
+                    read.push(format!(
+                        "{} and its download files: hashed now, they agree with each other{}",
+                        p.dir.display(),
+                        c.zip_reference().map(|h| format!(" ({h})")).unwrap_or_default()
+                    ));
+                    (
+                        Verdict::NotFromThisCache,
+                        format!("{what} ({m}@{v}), but this cache's copy is whole now: the error is from another machine or was already fixed"),
+                        "nothing here is proven wrong, so nothing is removed; run `gokeep verify` to check the whole cache".to_owned(),
+                        Vec::new(),
+                    )
+                } else {
+                    let targets: Vec<Target> = bad.iter().flat_map(|f| f.fix.iter().flat_map(|x| x.targets.clone())).collect();
+                    (
+                        Verdict::CacheCorrupted,
+                        format!("{what} ({m}@{v}): the module cache's copy is corrupted"),
+                        "remove the cache's copy (`gokeep explain --fix` or `gokeep verify --fix`); go downloads it again and checks it against go.sum".to_owned(),
+                        targets,
+                    )
+                }
+            }
+            (Some(m), Some(v), None) => {
+                read.push(format!("{m}@{v}: not in this cache now"));
+                (
+                    Verdict::NotFromThisCache,
+                    format!("{what} ({m}@{v}), but this cache does not hold that version now: the error is from another machine, or go already removed it"),
+                    format!("if `go build` still fails here, run `go mod download {m}@{v}` and paste its output"),
+                    Vec::new(),
+                )
+            }
+            (Some(m), None, _) if e.kind == ErrorKind::MissingZiphash && e.text.contains(&format!("{m} : ")) => (
+                Verdict::Undetermined,
+                format!("{what}, but {m} has no version: it is a module of the workspace (go.work) or a replacement, which the module cache does not hold"),
+                "nothing in the cache to repair; `go mod verify` reports workspace modules this way (golang/go#62663): run it with GOWORK=off, or ignore these lines".to_owned(),
+                Vec::new(),
+            ),
+            _ => (
+                Verdict::Undetermined,
+                format!("{what}, but the error does not say which module version{}", id.map(|i| format!(" of {i}")).unwrap_or_default()),
+                "run `gokeep verify` to find the broken copy, then `gokeep verify --fix`; or paste the line that names MODULE@VERSION".to_owned(),
+                Vec::new(),
+            ),
+        }
+    };
+    ErrorExplanation { error: e.clone(), read, verdict, summary, advice, fix_targets }
 }
 
 #[cfg(test)]
@@ -530,5 +687,67 @@ mod tests {
         assert_eq!(c.value.as_deref(), Some("h1:a"));
         assert!(copies(Some(&a), Some(&b), None).pair_disagrees);
         assert!(!copies(Some(&a), None, Some(&b)).pair_disagrees);
+    }
+
+    fn go_error(
+        kind: ErrorKind,
+        module: Option<&str>,
+        version: Option<&str>,
+        text: &str,
+        suggested: Option<&str>,
+    ) -> GoError {
+        GoError {
+            kind,
+            module: module.map(str::to_owned),
+            version: version.map(str::to_owned),
+            text: text.to_owned(),
+            suggested: suggested.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn errors_that_are_not_the_cache_are_routed_to_what_is() {
+        let nowhere = Path::new("/nonexistent");
+        let e = go_error(
+            ErrorKind::MissingGoSumEntry,
+            Some("github.com/spf13/pflag"),
+            Some("v1.0.5"),
+            "go: github.com/spf13/pflag@v1.0.5: missing go.sum entry; to add it:",
+            Some("go mod download github.com/spf13/pflag"),
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::GoSumMissingLine);
+        assert!(x.advice.contains("`go mod download github.com/spf13/pflag`"), "{}", x.advice);
+        let e = go_error(
+            ErrorKind::ProxyHttpError,
+            Some("github.com/rs/cors"),
+            Some("v1.6.0"),
+            "reading https://sum.golang.org/lookup/github.com/rs/cors@v1.6.0: 410 Gone",
+            None,
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::Configuration);
+        assert!(x.advice.contains("configuration problem") && x.fix_targets.is_empty());
+        let e = go_error(
+            ErrorKind::MissingZiphash,
+            Some("example.com/ws"),
+            None,
+            "example.com/ws : missing ziphash: open hash: no such file or directory",
+            None,
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::Undetermined);
+        assert!(x.summary.contains("workspace"), "{}", x.summary);
+        // A cache problem for a version this cache does not hold now.
+        let e = go_error(
+            ErrorKind::NotAValidZip,
+            Some("example.com/a"),
+            Some("v1.0.0"),
+            "example.com/a@v1.0.0: zip: not a valid zip file",
+            None,
+        );
+        let x = judge_error(&e, nowhere, None);
+        assert_eq!(x.verdict, Verdict::NotFromThisCache);
+        assert!(x.fix_targets.is_empty());
     }
 }

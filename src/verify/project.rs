@@ -168,73 +168,151 @@ pub fn check_sum(sum: &GoSum, cache: &ModcacheCheck) -> Vec<Finding> {
     findings
 }
 
-/// The hash a go.sum line of `kind` is judged against when it is to be
-/// removed: only a cache copy with no corruption finding, and for the zip
-/// hash only a valid `.ziphash` (what cmd/go trusts). A checksum-database
-/// record that agrees with the go.sum line vetoes the removal.
-fn trusted_hash(check: &VersionCheck, kind: SumKind, line_hash: &str) -> Option<String> {
-    if check.findings.iter().any(|f| f.severity == Severity::Error) {
-        return None;
+/// One go.sum line to rewrite: `from` is what it says, `to` what an
+/// independent witness says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineChange {
+    pub module: String,
+    pub version: String,
+    pub kind: SumKind,
+    pub from: String,
+    pub to: String,
+}
+
+/// A go.sum line `--update-go-sum` leaves alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub line: String,
+    pub reason: String,
+}
+
+/// The hash a go.sum line may be rewritten to, or why not. The cache's copy
+/// is only trusted when it is whole (no error finding) and the checksum
+/// database's record cached beside it agrees with it: a cache copy alone
+/// could be a tampered one that is consistent with itself.
+fn verified_hash(check: &VersionCheck, kind: SumKind) -> Result<String, String> {
+    if let Some(f) = check.findings.iter().find(|f| f.severity == Severity::Error) {
+        return Err(format!("the cache's copy is not whole ({}): run `gokeep verify --fix` first", f.kind.name()));
     }
-    let sumdb_agrees = check.sumdb.iter().any(|r| match kind {
-        SumKind::Zip => r.zip.as_deref() == Some(line_hash),
-        SumKind::GoMod => r.go_mod.as_deref() == Some(line_hash),
-    });
-    if sumdb_agrees {
-        return None;
-    }
-    match kind {
+    let cache = match kind {
         SumKind::Zip => match &check.ziphash {
             Ziphash::Valid(h) => Some(h.clone()),
-            _ => None,
+            _ => check.zip_h1.clone().or_else(|| check.dir_h1.clone()),
         },
         SumKind::GoMod => check.mod_h1.clone(),
     }
+    .ok_or_else(|| "the cache holds no copy to compare with".to_owned())?;
+    let record = |r: &super::sumdb::SumdbRecord| match kind {
+        SumKind::Zip => r.zip.clone(),
+        SumKind::GoMod => r.go_mod.clone(),
+    };
+    if check.sumdb.iter().filter_map(record).any(|h| h == cache) {
+        Ok(cache)
+    } else if check.sumdb.is_empty() {
+        Err(format!(
+            "no checksum database record of {}@{} is cached, so nothing independent confirms the cache's copy ({cache}); \
+             for a private module fetch it again from its origin and compare (`gokeep explain --online`, or \
+             `cd \"$(mktemp -d)\" && GOMODCACHE=\"$PWD/mod\" GOFLAGS=-modcacherw GOPROXY=direct go mod download -json {}@{}`)",
+            check.module, check.version, check.module, check.version
+        ))
+    } else {
+        Err(format!(
+            "the checksum database's record disagrees with the cache's copy ({cache}): the cache is suspect, not go.sum"
+        ))
+    }
 }
 
-/// Drops the lines of `module` whose hash disagrees with a trustworthy cache
-/// copy from `sum_file`, so that cmd/go records them again from the checksum
-/// database. Only for modules a user names explicitly. Each line is judged
-/// by itself (go.sum may hold several lines for one version), under the side
-/// lock cmd/go takes while it writes go.sum, and the file is replaced
-/// atomically. Returns the removed lines.
-pub fn remove_mismatching_lines(
+/// The lines of `module` in `sum_file` that disagree with a verified cache
+/// copy ([`verified_hash`]), and those left alone with the reason.
+pub fn plan_line_updates(
     sum_file: &Path,
     module: &str,
     cache: &ModcacheCheck,
-) -> Result<Vec<String>, ProjectError> {
+) -> Result<(Vec<LineChange>, Vec<Refusal>), ProjectError> {
+    let sum = GoSum::read(sum_file).map_err(|e| ProjectError::Io { path: e.path, source: e.source })?;
+    let (mut changes, mut refused) = (Vec::new(), Vec::new());
+    for l in sum.lines.iter().filter(|l| l.module == module && l.hash.starts_with("h1:")) {
+        let Some(check) = cache.get(&l.module, &l.version) else { continue };
+        let text =
+            format!("{} {}{} {}", l.module, l.version, if l.kind == SumKind::GoMod { "/go.mod" } else { "" }, l.hash);
+        match verified_hash(check, l.kind) {
+            Ok(h) if h == l.hash => {}
+            Ok(h) => changes.push(LineChange {
+                module: l.module.clone(),
+                version: l.version.clone(),
+                kind: l.kind,
+                from: l.hash.clone(),
+                to: h,
+            }),
+            Err(reason) => {
+                let disagrees = match l.kind {
+                    SumKind::Zip => check.zip_reference().is_some_and(|h| h != l.hash),
+                    SumKind::GoMod => check.mod_h1.as_ref().is_some_and(|h| *h != l.hash),
+                };
+                if disagrees {
+                    refused.push(Refusal { line: text, reason });
+                }
+            }
+        }
+    }
+    Ok((changes, refused))
+}
+
+/// Rewrites go.sum lines in place, each to the hash an independent witness
+/// gave, so that the project still builds afterwards (dropping a line
+/// would leave go with `missing go.sum entry`); a wrong line beside a line
+/// that already says the right hash is dropped instead. Only lines still
+/// saying `from` are touched, under the side lock cmd/go takes while it
+/// writes go.sum; the file is replaced atomically. Returns what was applied.
+pub fn rewrite_lines(
+    sum_file: &Path,
+    modcache: &Path,
+    changes: &[LineChange],
+) -> Result<Vec<LineChange>, ProjectError> {
     let io = |source| ProjectError::Io { path: sum_file.to_owned(), source };
-    let side_lock = cache.root.join("cache/lock");
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let side_lock = modcache.join("cache/lock");
     let _lock = crate::prune::lock::lock_blocking(&side_lock)
         .map_err(|e| ProjectError::Io { path: side_lock.clone(), source: std::io::Error::other(e.to_string()) })?;
     let text = std::fs::read_to_string(sum_file).map_err(io)?;
     let sum = GoSum::parse(sum_file, &text);
-    let bad: Vec<usize> = sum
-        .lines
-        .iter()
-        .filter(|l| l.module == module && l.hash.starts_with("h1:"))
-        .filter(|l| {
-            cache
-                .get(&l.module, &l.version)
-                .and_then(|c| trusted_hash(c, l.kind, &l.hash))
-                .is_some_and(|have| have != l.hash)
-        })
-        .map(|l| l.line)
-        .collect();
-    if bad.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut kept = String::with_capacity(text.len());
-    let mut removed = Vec::new();
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if bad.contains(&(i + 1)) {
-            removed.push(line.trim_end().to_owned());
-        } else {
-            kept.push_str(line);
+    let mut out = String::with_capacity(text.len());
+    let mut applied = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let change = match f.as_slice() {
+            [m, v, h] => {
+                let (ver, kind) = v.strip_suffix("/go.mod").map_or((*v, SumKind::Zip), |v| (v, SumKind::GoMod));
+                changes.iter().find(|c| c.module == *m && c.version == ver && c.kind == kind && c.from == *h)
+            }
+            _ => None,
+        };
+        let Some(c) = change else {
+            out.push_str(line);
+            continue;
+        };
+        let has_right = sum
+            .lines
+            .iter()
+            .any(|l| l.module == c.module && l.version == c.version && l.kind == c.kind && l.hash == c.to);
+        if !has_right {
+            out.push_str(f[0]);
+            out.push(' ');
+            out.push_str(f[1]);
+            out.push(' ');
+            out.push_str(&c.to);
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
         }
+        applied.push(c.clone());
     }
-    crate::atomic::replace_file(sum_file, kept.as_bytes()).map_err(io)?;
-    Ok(removed)
+    if !applied.is_empty() {
+        crate::atomic::replace_file(sum_file, out.as_bytes()).map_err(io)?;
+    }
+    Ok(applied)
 }
 
 #[cfg(test)]
