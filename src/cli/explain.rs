@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
+use gokeep::go::{modpath, version};
 use gokeep::goenv::GoEnv;
 use gokeep::gosum::{GoSum, SumKind};
 use gokeep::prune::Target;
@@ -26,7 +27,7 @@ use gokeep::verify::explain::{
     self, Against, Confidence, ErrorExplanation, ExplainError, Explanation, External, Verdict,
 };
 use gokeep::verify::paste::{self, Incomplete};
-use gokeep::verify::{modcache, modcheck, online, project};
+use gokeep::verify::{modcache, online, project};
 
 use super::status::cache_roots;
 use super::verify::{FixJson, execute_with_consent};
@@ -203,8 +204,8 @@ fn resolve_by_hash(inc: &Incomplete, project: Option<&project::Project>) -> Opti
 /// The cache's view of `module@version` now, when Go would accept both and
 /// the cache holds it. Nothing is read for anything else.
 fn cache_view(modcache: &Path, dbs: &[String], module: &str, version: &str) -> Option<modcache::VersionCheck> {
-    modcheck::check_path(module).ok()?;
-    modcheck::check_version(version).ok()?;
+    modpath::check_path(module).ok()?;
+    version::check_canonical(version).ok()?;
     modcache::record_for(modcache, module, version).map(|rec| modcache::check_version(modcache, &rec, dbs))
 }
 

@@ -481,4 +481,30 @@ mod tests {
             r#"version "v2.0.0" invalid: should be v0 or v1, not v2"#
         );
     }
+
+    #[test]
+    fn paths_that_would_leave_the_cache_are_refused() {
+        for p in ["../victim", "example.com/../x", "/etc/passwd", "example.com/./x", "example.com//x", "a/b", ""] {
+            assert!(check_path(p).is_err(), "{p}");
+        }
+        assert!(check_path("../victim").unwrap_err().to_string().contains("../victim"));
+    }
+
+    #[test]
+    fn real_module_paths_pass() {
+        for p in [
+            "github.com/docker/compose/v2",
+            "gopkg.in/h2non/gentleman.v2",
+            "gopkg.in/yaml.v3",
+            "example.com/Org/Lib",
+            "moul.io/u",
+            "golang.org/x/mod",
+            "dev.gaijin.team/go/golib",
+        ] {
+            assert_eq!(check_path(p), Ok(()), "{p}");
+        }
+        for p in ["github.com/x/y/v1", "github.com/x/y/v01", "gopkg.in/yaml", "Example.com/x", "example.com/COM1"] {
+            assert!(check_path(p).is_err(), "{p}");
+        }
+    }
 }

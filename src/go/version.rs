@@ -187,6 +187,19 @@ pub fn canonical(v: &str) -> Option<String> {
     Some(out)
 }
 
+/// A version as cmd/go names cache entries (`module.CanonicalVersion(v) == v`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{version:?} is not a canonical semantic version")]
+pub struct NotCanonical {
+    pub version: String,
+}
+
+/// Whether `v` is canonical: the only form a cache entry of cmd/go can have,
+/// so text that is not one never names a file.
+pub fn check_canonical(v: &str) -> Result<(), NotCanonical> {
+    if canonical(v).as_deref() == Some(v) { Ok(()) } else { Err(NotCanonical { version: v.to_owned() }) }
+}
+
 /// `semver.Major`: `v2` for `v2.3.4`; `None` when invalid.
 #[must_use]
 pub fn major(v: &str) -> Option<String> {
@@ -370,5 +383,17 @@ mod tests {
         vs.sort_by(|a, b| compare_go(a, b));
         assert_eq!(vs, ["bogus", "1.9.5", "1.20", "1.21", "1.21beta1", "1.21rc1", "1.21.0", "1.21.2", "1.21.10"]);
         assert_eq!(compare_go("1.20", "1.20.0"), Ordering::Equal);
+    }
+
+    #[test]
+    fn only_canonical_versions_name_cache_entries() {
+        for v in
+            ["v1.0.0", "v2.8.0+incompatible", "v0.0.0-20180713101209-23f4a3d5091b", "v1.1.3-ibc-v7.3.0", "v1.0.0-rc.1"]
+        {
+            assert_eq!(check_canonical(v), Ok(()), "{v}");
+        }
+        for v in ["latest", "v1.0", "v1", "1.0.0", "v1.0.0/../../x", "v1.0.0+meta", "v01.0.0", "v1.0.0-", "v1.0.0-01"] {
+            assert!(check_canonical(v).is_err(), "{v}");
+        }
     }
 }

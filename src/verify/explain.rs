@@ -175,7 +175,8 @@ fn copies(first: Option<&String>, second: Option<&String>, rest: Option<&String>
 
 fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &External) -> (Vec<Witness>, CacheCopies) {
     // Pasted text names these: only what Go would accept may become a path.
-    let valid = super::modcheck::check_path(&m.module).is_ok() && super::modcheck::check_version(&m.version).is_ok();
+    let valid =
+        crate::go::modpath::check_path(&m.module).is_ok() && crate::go::version::check_canonical(&m.version).is_ok();
     let check = check.filter(|_| valid);
     let p = VersionPaths::new(modcache, &m.module, &m.version);
     let mut ws = Vec::new();

@@ -28,7 +28,7 @@
 //!
 //! Hashes are only hashes when they are `h1:` and 44 base64 characters.
 //! Module paths and versions are only kept when Go itself would accept them
-//! ([`super::modcheck`]), so nothing pasted can name a file outside the
+//! ([`crate::go::modpath`], [`crate::go::version`]), so nothing pasted can name a file outside the
 //! cache.
 
 use std::sync::LazyLock;
@@ -37,7 +37,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::explain::{Against, Mismatch};
-use super::modcheck;
+use crate::go::{modpath, version};
 
 /// One error about a module's bytes that is not a checksum mismatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -213,8 +213,8 @@ fn split_id(id: &str) -> Option<(String, Option<String>)> {
         Some((m, v)) => (m, Some(v)),
         None => (id, None),
     };
-    modcheck::check_path(m).ok()?;
-    Some((m.to_owned(), v.filter(|v| modcheck::check_version(v).is_ok()).map(str::to_owned)))
+    modpath::check_path(m).ok()?;
+    Some((m.to_owned(), v.filter(|v| version::check_canonical(v).is_ok()).map(str::to_owned)))
 }
 
 /// The module an error line is about: the last `path[@version]` token of
@@ -225,9 +225,9 @@ fn id_in(ctx: &str) -> (Option<String>, Option<String>) {
     if let Some(c) = CACHE_ZIP.captures(ctx) {
         let (m, v) = (unescape(&c["m"].replace('\\', "/")), unescape(&c["v"]));
         if let (Some(m), Some(v)) = (m, v)
-            && modcheck::check_path(&m).is_ok()
+            && modpath::check_path(&m).is_ok()
         {
-            let v = modcheck::check_version(&v).is_ok().then_some(v);
+            let v = version::check_canonical(&v).is_ok().then_some(v);
             return (Some(m), v);
         }
     }
@@ -320,10 +320,10 @@ fn decode_mismatches(t: &str, d: &mut Decoded) {
             label: label.clone(),
             missing: String::new(),
         };
-        if let Err(e) = modcheck::check_path(m) {
+        if let Err(e) = modpath::check_path(m) {
             inc.module = None;
             inc.missing = format!("{e}: not a module Go would download, so nothing was looked up");
-        } else if let Err(e) = modcheck::check_version(v) {
+        } else if let Err(e) = version::check_canonical(v) {
             inc.version = None;
             inc.missing = format!("{e}: not a version Go would download, so nothing was looked up");
         } else if downloaded.is_none() {
@@ -459,8 +459,8 @@ fn decode_errors(t: &str, d: &mut Decoded) {
             "zip has been modified" => ErrorKind::ZipModified,
             _ => ErrorKind::DirModified,
         };
-        let module = modcheck::check_path(&c["m"]).ok().map(|()| c["m"].to_owned());
-        let version = modcheck::check_version(&c["v"]).ok().map(|()| c["v"].to_owned());
+        let module = modpath::check_path(&c["m"]).ok().map(|()| c["m"].to_owned());
+        let version = version::check_canonical(&c["v"]).ok().map(|()| c["v"].to_owned());
         let m = c.get(0).expect("match");
         push_error(
             &mut d.errors,
