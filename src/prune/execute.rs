@@ -299,6 +299,30 @@ fn exists(p: &Path) -> bool {
     fs::symlink_metadata(p).is_ok()
 }
 
+/// What is left of a tree that could not be removed whole, and how to finish.
+fn left_behind(dir: &Path) -> String {
+    let (mut files, mut dirs) = (0u64, 0u64);
+    let mut pending = vec![dir.to_owned()];
+    while let Some(d) = pending.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.filter_map(Result::ok) {
+            // DirEntry::file_type does not follow links.
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs += 1;
+                pending.push(e.path());
+            } else {
+                files += 1;
+            }
+        }
+    }
+    let d = dir.display();
+    format!(
+        "{files} files and {dirs} directories are left in it, marked incomplete (.partial) so go re-extracts \
+         it on next use; to finish, make them removable (`chmod -R u+w {d}`, or `chattr -R -i {d}`, or run as \
+         their owner), then run `gokeep prune --debris`, or `go clean -modcache`"
+    )
+}
+
 impl Executor {
     fn item(&self, target: &Target, zip_gone: Instant) -> Removal {
         match target {
@@ -366,7 +390,10 @@ impl Executor {
     /// `.partial` first, then the tree. Returns true only when the tree is
     /// gone: when the marker could not be written the tree is left alone, and
     /// when the tree could not be removed whole the marker stays, since either
-    /// would let cmd/go take a half-removed tree for a complete one.
+    /// would let cmd/go take a half-removed tree for a complete one. A tree
+    /// of which nothing at all could be removed is still complete: the marker
+    /// gokeep wrote is taken back, or cmd/go would try (and fail) to remove
+    /// and re-extract a tree it could use as it is.
     fn remove_tree_marked(&self, r: &mut Removal, module: &str, version: &str) -> bool {
         let root = self.mod_root().path();
         let dir = layout::extracted_dir(root, module, version);
@@ -374,6 +401,7 @@ impl Executor {
             return true;
         }
         let partial = layout::download_path(root, module, version, DownloadFile::Partial);
+        let marked_before = exists(&partial);
         if let Err(e) = self.mod_root().check_inside(&partial).map_err(|e| e.to_string()).and_then(|()| {
             fs::OpenOptions::new()
                 .write(true)
@@ -386,8 +414,26 @@ impl Executor {
             r.fail(&partial, format!("cannot create the .partial marker: {e}"));
             return false;
         }
-        add(r, &dir, self.mod_root().remove_tree(&dir));
-        !exists(&dir)
+        let tree = match self.mod_root().remove_tree(&dir) {
+            Ok(t) => t,
+            Err(e) => {
+                r.fail(&dir, e);
+                Removal::default()
+            }
+        };
+        let untouched = tree.files == 0 && tree.dirs == 0;
+        *r += tree;
+        if !exists(&dir) {
+            return true;
+        }
+        if untouched && !marked_before {
+            self.remove_file(r, &partial);
+            if !exists(&partial) {
+                return false;
+            }
+        }
+        r.fail(&dir, left_behind(&dir));
+        false
     }
 
     fn fresh_zip_without_tree(&self, module: &str, version: &str) -> bool {
