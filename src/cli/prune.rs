@@ -353,7 +353,13 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 }
 
 /// One journal line per run that was not a dry run; failing to write it is only a warning.
-fn journal_run(plan: &Plan, removal: &Removal, now: Timestamp, elapsed: std::time::Duration, printer: &Printer) {
+pub(super) fn journal_run(
+    plan: &Plan,
+    removal: &Removal,
+    now: Timestamp,
+    elapsed: std::time::Duration,
+    printer: &Printer,
+) {
     let entry = JournalEntry {
         time: now,
         command: super::command_line(),

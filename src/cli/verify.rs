@@ -259,8 +259,11 @@ pub(super) fn execute_with_consent(
             return Ok(out);
         }
     }
+    let (started, at) = (std::time::Instant::now(), Timestamp::now());
     let removal = prune::execute(plan, &ExecOptions { threads, ..ExecOptions::default() }, &|_| {})?;
     out.applied = true;
+    // Every deletion gokeep makes is journaled, whichever command made it.
+    super::prune::journal_run(plan, &removal, at, started.elapsed(), printer);
     for f in &removal.failures {
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
     }
