@@ -410,6 +410,7 @@ fn describe(t: &Target) -> String {
         Target::Sumdb => "cache/download/sumdb".into(),
         Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
         Target::FuzzCache => "build cache fuzz/".into(),
+        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
         Target::ExpireTestResults => "cached test results (as go clean -testcache)".into(),
     }
 }

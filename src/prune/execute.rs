@@ -339,6 +339,7 @@ impl Executor {
                 r
             }
             Target::BuildEntriesBefore { cutoff } => self.build_entries(*cutoff),
+            Target::BuildEntry { entry } => self.build_entry(entry),
             Target::ExpireTestResults => {
                 let root = self.gocache.as_ref().expect("build cache recognised");
                 let mut r = Removal::default();
@@ -655,6 +656,23 @@ impl Executor {
                 self.remove_file(r, &at_v.join(&name));
             }
         }
+    }
+
+    /// One entry verify found unusable, whatever its age: Go treats a
+    /// missing entry as a miss, a bad one it may use as it is.
+    fn build_entry(&self, entry: &Path) -> Removal {
+        let root = self.gocache.as_ref().expect("build cache recognised");
+        let p = root.path().join(entry);
+        let mut r = Removal::default();
+        let Ok(md) = fs::symlink_metadata(&p) else { return r };
+        match layout::classify_gocache(entry, md.is_dir()) {
+            BuildPath::Action { .. } | BuildPath::Output { .. } if md.is_file() => {
+                add(&mut r, &p, root.remove_file(&p));
+            }
+            BuildPath::Output { .. } if md.is_dir() => add(&mut r, &p, root.remove_tree(&p)),
+            _ => r.fail(&p, "not a build cache action or output entry"),
+        }
+        r
     }
 
     fn build_entries(&self, cutoff: Timestamp) -> Removal {

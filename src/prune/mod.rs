@@ -35,6 +35,10 @@ pub enum Target {
     BuildEntriesBefore { cutoff: Timestamp },
     /// GOCACHE `fuzz/`.
     FuzzCache,
+    /// One GOCACHE entry, `<xx>/<id>-a` or `<xx>/<id>-d` (relative to
+    /// GOCACHE) that verify found unusable; cmd/go takes its absence for a
+    /// cache miss and rebuilds.
+    BuildEntry { entry: PathBuf },
     /// Not a removal: what `go clean -testcache` does (write now into
     /// GOCACHE/testexpire.txt under its lock, only if it is later than the
     /// stored time), so cached test results are ignored.
@@ -46,7 +50,13 @@ impl Target {
     /// the module cache.
     #[must_use]
     pub fn is_build(&self) -> bool {
-        matches!(self, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
+        matches!(
+            self,
+            Target::BuildEntriesBefore { .. }
+                | Target::FuzzCache
+                | Target::ExpireTestResults
+                | Target::BuildEntry { .. }
+        )
     }
 }
 
