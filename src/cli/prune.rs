@@ -408,6 +408,7 @@ fn describe(t: &Target) -> String {
         Target::ExtractTemp { module, version, .. } => format!("{module}@{version} (old extraction dir)"),
         Target::VcsRepo { hash } => format!("cache/vcs/{hash}"),
         Target::Sumdb => "cache/download/sumdb".into(),
+        Target::Leftover { path } => format!("{} (not written by go, or empty)", path.display()),
         Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
         Target::FuzzCache => "build cache fuzz/".into(),
         Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),

@@ -331,6 +331,7 @@ impl Executor {
             Target::DownloadFiles { module, version, files } => self.download_files(target, module, version, files),
             Target::ExtractTemp { module, version, dir } => self.extract_temp(target, module, version, dir),
             Target::VcsRepo { hash } => self.vcs_repo(target, hash),
+            Target::Leftover { path } => self.leftover(path),
             Target::Sumdb => {
                 let root = self.modcache.as_ref().expect("module cache recognised");
                 let p = root.path().join("cache/download/sumdb");
@@ -375,7 +376,13 @@ impl Executor {
         }
         match VersionLock::try_acquire(root.path(), module, version, self.lock_wait) {
             Ok(Some(l)) => Ok(l),
-            Ok(None) => Err(skip(target, "locked by a running go command (downloading or extracting it)")),
+            Ok(None) => Err(skip(
+                target,
+                format!(
+                    "its lock was held for {:?} (by a go command downloading or extracting it, or another gokeep)",
+                    self.lock_wait
+                ),
+            )),
             Err(e) => {
                 let mut r = Removal::default();
                 r.fail(&lock_path, e);
@@ -425,6 +432,7 @@ impl Executor {
         let untouched = tree.files == 0 && tree.dirs == 0;
         *r += tree;
         if !exists(&dir) {
+            self.remove_empty_parents(r, &dir);
             return true;
         }
         if untouched && !marked_before {
@@ -437,16 +445,26 @@ impl Executor {
         false
     }
 
-    fn fresh_zip_without_tree(&self, module: &str, version: &str) -> bool {
+    /// Why a version whose zip is fresh and whose tree is absent is left
+    /// alone, in the words of what was seen: no go command is observed, only
+    /// the state cmd/go leaves between its download and its extraction.
+    fn fresh_zip_without_tree(&self, module: &str, version: &str) -> Option<String> {
         let root = self.mod_root().path();
         if exists(&layout::extracted_dir(root, module, version))
             || exists(&layout::download_path(root, module, version, DownloadFile::Partial))
         {
-            return false;
+            return None;
         }
-        fs::symlink_metadata(layout::download_path(root, module, version, DownloadFile::Zip))
+        let written = fs::symlink_metadata(layout::download_path(root, module, version, DownloadFile::Zip))
             .and_then(|m| m.modified())
-            .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() < FRESH_ZIP)
+            .ok()?;
+        let age = SystemTime::now().duration_since(written).unwrap_or_default();
+        (self.now.duration_since(written).unwrap_or_default() < FRESH_ZIP).then(|| {
+            format!(
+                "its zip was written {}s ago and has no extracted tree yet: a go command may be about to extract it",
+                age.as_secs()
+            )
+        })
     }
 
     /// Phase 1 of a whole version: only its zip goes (or the version is
@@ -455,8 +473,8 @@ impl Executor {
     /// removing the rest would leave a zip without its `.ziphash`.
     fn take_zip(&self, target: &Target, module: &str, version: &str) -> Result<(Instant, Removal), Removal> {
         let _lock = self.lock(target, module, version)?;
-        if self.fresh_zip_without_tree(module, version) {
-            return Err(skip(target, "downloaded seconds ago and not yet extracted: a go command is using it"));
+        if let Some(why) = self.fresh_zip_without_tree(module, version) {
+            return Err(skip(target, why));
         }
         let mut r = Removal::default();
         self.remove_file(&mut r, &layout::download_path(self.mod_root().path(), module, version, DownloadFile::Zip));
@@ -481,7 +499,7 @@ impl Executor {
         let root = self.mod_root().path();
         let path = |f| layout::download_path(root, module, version, f);
         if exists(&path(DownloadFile::Zip)) {
-            return skip(target, "downloaded again by a running go command during the prune");
+            return skip(target, "its zip is back since gokeep removed it: a go command downloaded it again");
         }
         let mut r = Removal::default();
         if !self.remove_tree_marked(&mut r, module, version) {
@@ -516,8 +534,10 @@ impl Executor {
             Ok(l) => l,
             Err(r) => return r,
         };
-        if files.contains(&DownloadFile::Zip) && self.fresh_zip_without_tree(module, version) {
-            return skip(target, "downloaded seconds ago and not yet extracted: a go command is using it");
+        if files.contains(&DownloadFile::Zip)
+            && let Some(why) = self.fresh_zip_without_tree(module, version)
+        {
+            return skip(target, why);
         }
         let root = self.mod_root().path();
         // go writes the .ziphash before it renames the zip into place, under
@@ -585,7 +605,53 @@ impl Executor {
             return skip(target, format!("also the name of version {full}, whose download files the cache holds"));
         }
         add(&mut r, &dir, root.remove_tree(&dir));
+        if !exists(&dir) {
+            self.remove_empty_parents(&mut r, &dir);
+        }
         r
+    }
+
+    /// See [`Target::Leftover`]: a name that is not UTF-8 goes whole, any
+    /// other only as an empty directory outside `cache/`.
+    fn leftover(&self, rel: &Path) -> Removal {
+        let root = self.mod_root();
+        let p = root.path().join(rel);
+        let mut r = Removal::default();
+        if rel.file_name().is_some_and(|n| n.to_str().is_none()) {
+            add(&mut r, &p, root.remove_tree(&p));
+        } else if rel.starts_with("cache") {
+            r.fail(&p, "not a leftover gokeep removes");
+            return r;
+        } else {
+            match root.remove_empty_dir(&p) {
+                Ok(true) => r.dirs += 1,
+                Ok(false) => {}
+                Err(e) => r.fail(&p, e),
+            }
+        }
+        if !exists(&p) {
+            self.remove_empty_parents(&mut r, &p);
+        }
+        r
+    }
+
+    /// After `gone` was removed: its parent directories outside `cache/`
+    /// that are empty now (a module path's `example.com/`), up to the root,
+    /// as `go clean -modcache` leaves none. cmd/go re-creates them as it
+    /// extracts (`MkdirAll` in x/mod's `Unzip`), so one removed the moment
+    /// before it is needed costs nothing.
+    fn remove_empty_parents(&self, r: &mut Removal, gone: &Path) {
+        let root = self.mod_root();
+        let Ok(rel) = gone.strip_prefix(root.path()) else { return };
+        if rel.starts_with("cache") {
+            return;
+        }
+        for dir in rel.ancestors().skip(1).take_while(|d| !d.as_os_str().is_empty()) {
+            match root.remove_empty_dir(&root.path().join(dir)) {
+                Ok(true) => r.dirs += 1,
+                _ => return,
+            }
+        }
     }
 
     fn holds_download_files(&self, module: &str, version: &str) -> bool {
@@ -609,7 +675,11 @@ impl Executor {
         }
         let _lock = match lock::try_lock_vcs(root.path(), hash, self.lock_wait) {
             Ok(Some(l)) => l,
-            Ok(None) => return skip(target, "locked by a running go command"),
+            Ok(None) => {
+                let why =
+                    format!("its lock was held for {:?} (by a go command using it, or another gokeep)", self.lock_wait);
+                return skip(target, why);
+            }
             Err(e) => {
                 r.fail(&root.path().join("cache/vcs"), e);
                 return r;
@@ -846,8 +916,8 @@ mod tests {
         let r = execute(&plan(&root, targets), &opts, &|_| {}).unwrap();
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
         assert!(r.failures.is_empty(), "{:?}", r.failures);
-        let left: Vec<String> = names(&root.join("example.com")).into_iter().filter(|n| n.contains('@')).collect();
-        assert!(left.is_empty(), "{left:?}");
+        // Every tree went, and so did the module path directory they emptied.
+        assert!(!root.join("example.com").exists(), "{:?}", names(&root.join("example.com")));
     }
 
     #[test]

@@ -30,6 +30,13 @@ pub enum Target {
     VcsRepo { hash: String },
     /// `cache/download/sumdb`.
     Sumdb,
+    /// A module cache entry cmd/go cannot have written (its name is not
+    /// UTF-8), removed whole, or an empty directory on the way to module
+    /// trees, removed only while it is empty. Path relative to the root.
+    Leftover {
+        #[serde(serialize_with = "lossy_path")]
+        path: PathBuf,
+    },
     /// GOCACHE action/output entries whose mtime is before `cutoff`
     /// (and never within the last hour, whatever the cutoff).
     BuildEntriesBefore { cutoff: Timestamp },
@@ -58,6 +65,12 @@ impl Target {
                 | Target::BuildEntry { .. }
         )
     }
+}
+
+/// JSON has no place for bytes that are not UTF-8: such a name is shown as
+/// `Path::to_string_lossy` shows it.
+fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
 }
 
 /// Why a target is in the plan.

@@ -128,6 +128,8 @@ pub fn removal_plan(modcache: &Path, targets: impl IntoIterator<Item = (Target, 
                 Target::ExtractedTree { module, version } => {
                     bytes_at(vec![VersionPaths::new(modcache, module, version).dir])
                 }
+                // Absolute as verify names it, or relative to the root as a scan does.
+                Target::ExtractTemp { dir, .. } => bytes_at(vec![modcache.join(dir)]),
                 _ => (0, 0),
             };
             PlanItem { target, reason: Reason::Corrupted { finding }, apparent_bytes, disk_bytes, last_used: None }
