@@ -52,6 +52,15 @@
 //!
 //! Only the extracted tree: lock, `.partial`, remove the tree, remove `.partial`.
 //!
+//! A tree of which nothing could be removed (a root-owned or immutable tree)
+//! is still complete: its `.partial` is taken back, or every later `go` would
+//! try to re-extract it and fail. A tree left half-removed keeps the marker,
+//! and the failure says what is left and how to finish.
+//!
+//! Directories on the way to a removed tree (`example.com/`) that it leaves
+//! empty are removed with `rmdir`, never recursively; cmd/go re-creates them
+//! as it extracts (x/mod's `Unzip` calls `MkdirAll`).
+//!
 //! ## Build cache
 //! GOCACHE entries are removed without locks, as cmd/go's own trim does, but
 //! never one whose mtime is within [`ExecOptions::min_build_entry_age`] (at

@@ -41,7 +41,9 @@
 //!    without `.mod`/`.info` is *not* debris: Go still uses it once it has
 //!    fetched the `.mod`. `.lock` files are never removed.
 //! 3. **all** (`Policy::everything`, `--all`): every unprotected version,
-//!    every VCS repository, the sumdb cache.
+//!    every VCS repository, the sumdb cache, and the scan's leftovers
+//!    (names that are not UTF-8, empty module path directories), as
+//!    `go clean -modcache` leaves none of them.
 //! 4. **only roots**: every unprotected version that is not a root
 //!    (no-op when no roots were given).
 //! 5. **unused since mark** (`--unused-since-mark`): versions whose newest
