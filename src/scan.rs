@@ -195,7 +195,59 @@ pub struct VersionRecord {
     pub extract_temp_dirs: BTreeSet<PathBuf>,
 }
 
+/// Go ≥ 1.24 unpacks this module from GOROOT: its tree has no `.ziphash`
+/// by design, and is no orphan.
+pub const FIPS140_MODULE: &str = "golang.org/fips140";
+
+/// What of a module version is debris: what Go would discard or redo by
+/// itself. The one classification `status` counts and `prune --debris` removes.
+// Independent facts about one version, each a yes or no.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Debris {
+    /// The extracted tree is incomplete: a `.partial` marks it, or its
+    /// `.ziphash` is gone (Go then re-extracts it).
+    pub tree: bool,
+    /// Beside such an orphan tree there is nothing but the lock: the whole
+    /// version goes.
+    pub whole: bool,
+    /// A `.partial` marker without a tree.
+    pub partial_alone: bool,
+    /// `<version>.<suffix><digits>.tmp` downloads.
+    pub temps: bool,
+    /// A `.ziphash` with neither zip nor tree.
+    pub lone_ziphash: bool,
+    /// Pre-Go-1.16 `.tmp-` extraction dirs.
+    pub extract_temps: bool,
+}
+
+impl Debris {
+    #[must_use]
+    pub fn any(&self) -> bool {
+        *self != Debris::default()
+    }
+}
+
 impl VersionRecord {
+    /// What of this version is debris (see [`Debris`]). A zip without
+    /// `.mod`/`.info` is not: Go uses it once it has fetched the `.mod`.
+    /// `.lock` files never are.
+    #[must_use]
+    pub fn debris(&self) -> Debris {
+        let only_lock = self.download_kinds().all(|f| f == DownloadFile::Lock);
+        let partial = self.has(DownloadFile::Partial);
+        let orphan = self.extracted.is_some() && !self.has(DownloadFile::Ziphash) && self.module != FIPS140_MODULE;
+        let tree = self.extracted.is_some() && (partial || orphan);
+        Debris {
+            tree,
+            whole: tree && !partial && only_lock,
+            partial_alone: partial && self.extracted.is_none(),
+            temps: self.has(DownloadFile::Temp),
+            lone_ziphash: self.has(DownloadFile::Ziphash) && !self.has(DownloadFile::Zip) && self.extracted.is_none(),
+            extract_temps: self.extract_temp.is_some(),
+        }
+    }
+
     /// Every `cache/download/<module>/@v/<version>.*` file.
     #[must_use]
     pub fn download(&self) -> Stats {
@@ -269,6 +321,13 @@ pub struct CacheInventory {
     /// Module cache: each `cache/vcs/<hash>` repository with its `<hash>.info`
     /// and `<hash>.lock`, by hash, so that repositories can age out one by one.
     pub vcs_repos: BTreeMap<String, Stats>,
+    /// Module cache, relative to the root: entries whose name is not valid
+    /// UTF-8, so cmd/go cannot have written them (module paths and versions
+    /// are ASCII), each measured whole; and empty directories on the way to
+    /// extracted trees (a module path's `example.com/`), which removing the
+    /// trees left. `go clean -modcache` removes both; so does `prune --all`.
+    #[serde(skip)]
+    pub leftovers: BTreeMap<PathBuf, Stats>,
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -286,6 +345,7 @@ struct Acc {
     versions: HashMap<(String, String), VersionRecord>,
     by_day: BTreeMap<i64, Stats>,
     vcs: BTreeMap<String, Stats>,
+    leftovers: BTreeMap<PathBuf, Stats>,
     warnings: Vec<ScanWarning>,
 }
 
@@ -306,6 +366,7 @@ impl Acc {
         for (h, s) in small.vcs {
             *big.vcs.entry(h).or_default() += &s;
         }
+        big.leftovers.extend(small.leftovers);
         big.warnings.extend(small.warnings);
         big
     }
@@ -452,8 +513,19 @@ impl Walker {
         out
     }
 
+    /// Whether `path`'s own name is not UTF-8 (see [`CacheInventory::leftovers`]).
+    fn is_stray(&self, path: &Path) -> bool {
+        self.rel(path).file_name().is_some_and(|n| n.to_str().is_none())
+    }
+
     fn modcache_dir(&self, dir: &Path, md: &Metadata) -> Acc {
         let mut acc = Acc::default();
+        if self.is_stray(dir) {
+            let s = self.sum_tree(dir, md, &mut acc);
+            acc.add(Category::Other, &s);
+            acc.leftovers.insert(self.rel(dir).to_owned(), s);
+            return acc;
+        }
         let class = layout::classify_modcache(self.rel(dir), true);
         let is_unit = matches!(
             class,
@@ -480,6 +552,16 @@ impl Walker {
                 _ => {}
             }
             return acc;
+        }
+        let rel = self.rel(dir);
+        if class == ModPath::Structure
+            && !rel.starts_with("cache")
+            && rel.file_name().is_some()
+            && fs::read_dir(dir).is_ok_and(|mut rd| rd.next().is_none())
+        {
+            let mut s = Stats::default();
+            s.add_entry(md);
+            acc.leftovers.insert(rel.to_owned(), s);
         }
         self.fan_out(dir, md, class.category(), acc, Self::modcache_file, Self::modcache_dir)
     }
@@ -512,6 +594,11 @@ impl Walker {
         let mut s = Stats::default();
         if self.first_sighting(md) {
             s.add_entry(md);
+        }
+        if self.is_stray(path) {
+            acc.add(Category::Other, &s);
+            acc.leftovers.insert(self.rel(path).to_owned(), s);
+            return;
         }
         let class = layout::classify_modcache(self.rel(path), false);
         acc.add(class.category(), &s);
@@ -571,6 +658,37 @@ fn open_root(kind: CacheKind, path: &Path) -> Result<(PathBuf, Metadata), ScanEr
     Ok((root, md))
 }
 
+/// Moves what [`VersionRecord::debris`] calls debris but the walk counted by
+/// its place (a half-extracted tree as extracted, a lone `.ziphash` as a
+/// zip) to [`Category::Debris`], so the report counts what `prune --debris`
+/// removes. The times of the category moved from stay as they were: they
+/// bound what is left.
+fn recount_debris(versions: &[VersionRecord], categories: &mut BTreeMap<Category, Stats>) {
+    let mut moves: Vec<(Category, Stats)> = Vec::new();
+    for v in versions {
+        let d = v.debris();
+        let place = |c| if v.is_toolchain() { Category::Toolchains } else { c };
+        if let Some(tree) = v.extracted.filter(|_| d.tree) {
+            moves.push((place(Category::Extracted), tree));
+        }
+        if let Some(z) = v.download_by_file.get(&DownloadFile::Ziphash).filter(|_| d.lone_ziphash) {
+            moves.push((place(Category::Zips), *z));
+        }
+    }
+    for (from, s) in moves {
+        if let Some(c) = categories.get_mut(&from) {
+            c.apparent_bytes = c.apparent_bytes.saturating_sub(s.apparent_bytes);
+            c.disk_bytes = c.disk_bytes.saturating_sub(s.disk_bytes);
+            c.files = c.files.saturating_sub(s.files);
+            c.dirs = c.dirs.saturating_sub(s.dirs);
+            if c.is_empty() {
+                categories.remove(&from);
+            }
+        }
+        *categories.entry(Category::Debris).or_default() += &s;
+    }
+}
+
 /// Scans one cache. The root is canonicalised once; nothing below it is
 /// followed through a symbolic link.
 pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<CacheInventory, ScanError> {
@@ -600,14 +718,19 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
     });
     let mut warnings = acc.warnings;
     warnings.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut categories = acc.categories.into_iter().collect();
+    if kind == CacheKind::ModCache {
+        recount_debris(&versions, &mut categories);
+    }
     Ok(CacheInventory {
         kind,
         root,
         total: acc.total,
-        categories: acc.categories.into_iter().collect(),
+        categories,
         versions,
         build_entries_by_day: acc.by_day,
         vcs_repos: acc.vcs,
+        leftovers: acc.leftovers,
         warnings,
     })
 }

@@ -38,11 +38,23 @@ impl Immutable {
         );
         Self(path.to_owned())
     }
+
+    /// `path` and everything below it.
+    fn set_tree(path: &Path) -> Self {
+        let out = Command::new("chattr").arg("-R").arg("+i").arg(path).output().expect("running chattr");
+        assert!(
+            out.status.success(),
+            "`chattr -R +i {}` failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self(path.to_owned())
+    }
 }
 
 impl Drop for Immutable {
     fn drop(&mut self) {
-        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        let _ = Command::new("chattr").arg("-R").arg("-i").arg(&self.0).status();
     }
 }
 
@@ -114,12 +126,47 @@ fn a_tree_that_cannot_be_removed_whole_keeps_its_partial_marker_and_fails_the_ru
     assert!(fx.download_file(FROZEN, V1, "partial").is_file(), ".partial was removed from a half-removed tree");
     assert!(stuck.is_file());
     assert!(fx.download_file(FROZEN, V1, "ziphash").is_file(), "nothing after the tree was removed");
+    let dir = fx.extracted_dir(FROZEN, V1);
+    assert!(
+        fails.iter().any(|(p, m)| *p == dir
+            && m.contains("1 files and 1 directories are left")
+            && m.contains("gokeep prune --debris")
+            && m.contains("go clean -modcache")),
+        "what is left, and how to finish, is said for the tree: {fails:?}"
+    );
     assert_other_gone(&fx);
 
     // Once the file can go, go repairs the version by itself.
     drop(guard);
     fx.consumer_go_build_ok();
     assert!(!fx.download_file(FROZEN, V1, "partial").exists(), "go re-extracted the tree");
+    assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
+}
+
+#[test]
+fn a_tree_of_which_nothing_can_be_removed_stays_complete_and_usable_without_a_partial_marker() {
+    let fx = two_versions();
+    let dir = fx.extracted_dir(FROZEN, V1);
+    let _guard = Immutable::set_tree(&dir);
+
+    let (code, doc) = prune_all_json(&fx);
+
+    assert_eq!(code, 3, "a failed removal is an I/O error: {doc:#}");
+    let fails = failures(&doc);
+    assert!(
+        fails.iter().any(|(p, m)| p.starts_with(&dir) && m.contains("Operation not permitted")),
+        "the undeletable tree is named with the OS error: {fails:?}"
+    );
+    assert!(dir.join("data/keep.txt").is_file());
+    assert!(
+        !fx.download_file(FROZEN, V1, "partial").exists(),
+        "a tree of which nothing was removed is complete: a .partial would make go try to re-extract it"
+    );
+    assert_other_gone(&fx);
+
+    // go uses the tree as it is, though it cannot remove it.
+    fx.sandbox.go_ok(&fx.consumer, &["mod", "download", &format!("{FROZEN}@{V1}")]);
+    fx.consumer_go_build_ok();
     assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
 }
 

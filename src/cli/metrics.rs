@@ -118,6 +118,7 @@ mod tests {
             versions: Vec::new(),
             build_entries_by_day: std::collections::BTreeMap::new(),
             vcs_repos: std::collections::BTreeMap::new(),
+            leftovers: std::collections::BTreeMap::new(),
             warnings: Vec::new(),
         };
         let report = gokeep::report::cache_report(&inv, 10, Timestamp(0));

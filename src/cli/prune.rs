@@ -385,7 +385,13 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 }
 
 /// One journal line per run that was not a dry run; failing to write it is only a warning.
-fn journal_run(plan: &Plan, removal: &Removal, now: Timestamp, elapsed: std::time::Duration, printer: &Printer) {
+pub(super) fn journal_run(
+    plan: &Plan,
+    removal: &Removal,
+    now: Timestamp,
+    elapsed: std::time::Duration,
+    printer: &Printer,
+) {
     let entry = JournalEntry {
         time: now,
         command: super::command_line(),
@@ -440,8 +446,10 @@ fn describe(t: &Target) -> String {
         Target::ExtractTemp { module, version, .. } => format!("{module}@{version} (old extraction dir)"),
         Target::VcsRepo { hash } => format!("cache/vcs/{hash}"),
         Target::Sumdb => "cache/download/sumdb".into(),
+        Target::Leftover { path } => format!("{} (not written by go, or empty)", path.display()),
         Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
         Target::FuzzCache => "build cache fuzz/".into(),
+        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
         Target::ExpireTestResults => "cached test results (as go clean -testcache)".into(),
     }
 }

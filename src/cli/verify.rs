@@ -194,7 +194,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 }
 
 fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Option<usize>) -> anyhow::Result<FixJson> {
-    let plan = verify::fix_plan(&report.findings, &report.modcache.root);
+    let plan =
+        verify::fix_plan(&report.findings, &report.modcache.root, report.gocache.as_ref().map(|g| g.root.as_path()));
     let go_dir = report.projects.first().map(|p| p.root.as_path());
     if !args.update_go_sum.is_empty() {
         printer.note(&format!(
@@ -278,8 +279,11 @@ pub(super) fn execute_with_consent(
             return Ok(out);
         }
     }
+    let (started, at) = (std::time::Instant::now(), Timestamp::now());
     let removal = prune::execute(plan, &ExecOptions { threads, ..ExecOptions::default() }, &|_| {})?;
     out.applied = true;
+    // Every deletion gokeep makes is journaled, whichever command made it.
+    super::prune::journal_run(plan, &removal, at, started.elapsed(), printer);
     for f in &removal.failures {
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
     }
@@ -299,23 +303,26 @@ pub(super) fn execute_with_consent(
     Ok(out)
 }
 
-/// Runs `go mod download` for what the plan removed, so the cache is whole again now.
+/// Runs `go mod download` for what the plan removed, so the cache is whole
+/// again now: into the cache the plan removed from, whatever the
+/// environment's GOMODCACHE says.
 fn redownload_removed(plan: &Plan, go_dir: Option<&Path>, printer: &Printer, out: &mut FixJson) {
     let ids: Vec<String> = verify::redownloadable(plan).into_iter().map(|(m, v)| format!("{m}@{v}")).collect();
-    if ids.is_empty() {
-        return;
-    }
+    let Some(modcache) = plan.modcache.as_ref().filter(|_| !ids.is_empty()) else { return };
+    // go refuses a relative GOMODCACHE, and runs in another directory.
+    let modcache = std::path::absolute(modcache).unwrap_or_else(|_| modcache.clone());
     let dir = go_dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     // go's own output (errors included) goes to the user's stderr.
     match Command::new("go")
         .current_dir(&dir)
+        .env("GOMODCACHE", &modcache)
         .args(["mod", "download"])
         .args(&ids)
         .stdout(std::process::Stdio::null())
         .status()
     {
         Ok(s) if s.success() => {
-            printer.note(&format!("gokeep: downloaded again: {}", ids.join(" ")));
+            printer.note(&format!("gokeep: downloaded again into {}: {}", modcache.display(), ids.join(" ")));
             out.redownloaded = ids;
         }
         Ok(s) => printer.note(&format!("gokeep: `go mod download` failed ({s}); go downloads on next use")),
@@ -340,6 +347,7 @@ fn target_text(t: &Target) -> String {
             format!("{module}@{version} {}", names.join(" "))
         }
         Target::ExtractTemp { dir, .. } => dir.display().to_string(),
+        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
         other => format!("{other:?}"),
     }
 }

@@ -8,10 +8,12 @@
 //! records inside Go's caches: `go clean -modcache` would delete them, and
 //! Go's layout is Go's.
 //!
-//! Each line is written with a single `write` on a file opened `O_APPEND`, so
-//! lines from concurrent runs do not interleave on a local file system. A
-//! line that does not parse (a torn write after a crash, a newer schema) is
-//! reported and skipped, never fatal.
+//! Each line is written with a single `write` on a file opened `O_APPEND`,
+//! under an exclusive `flock` of the journal, so lines from concurrent runs
+//! never interleave. A write that fails part way (a full disk, a file size
+//! limit) is rolled back: the journal is cut back to its length before the
+//! line, which the lock makes safe. A line that still does not parse (a crash
+//! mid-write, a newer schema) is reported and skipped, never fatal.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -84,6 +86,9 @@ pub fn append_to(path: &Path, entry: &JournalEntry) -> Result<(), JournalError> 
     let mut line = serde_json::to_string(entry).expect("journal entries serialise");
     line.push('\n');
     let mut f = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(err)?;
+    // Held until `f` is closed: the length read below stays the end of the
+    // journal, so a rollback cuts only this run's bytes.
+    f.lock().map_err(err)?;
     // After a torn last line (a crash mid-write), start a new line, or this
     // entry would be glued to it and lost with it.
     let len = f.metadata().map_err(err)?.len();
@@ -94,7 +99,15 @@ pub fn append_to(path: &Path, entry: &JournalEntry) -> Result<(), JournalError> 
     if last[0] != b'\n' {
         line.insert(0, '\n');
     }
-    f.write_all(line.as_bytes()).map_err(err)
+    if let Err(e) = f.write_all(line.as_bytes()) {
+        // Part of the line may be on disk: take it back, so no later run
+        // finds a torn line. Shrinking needs no free space.
+        return Err(match f.set_len(len) {
+            Ok(()) => err(e),
+            Err(undo) => err(std::io::Error::new(e.kind(), format!("{e}; undoing the partial write failed: {undo}"))),
+        });
+    }
+    Ok(())
 }
 
 /// Appends `entry` to the user's journal; returns its path.

@@ -92,8 +92,11 @@ pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
             let mut n = 0;
             let mut seen = HashSet::new();
             for entry in WalkDir::new(unit).follow_links(false) {
+                // A file or directory that vanished since it was listed (a
+                // prune or a go command beside the mark) has nothing to mark.
                 let e = match entry {
                     Ok(e) => e,
+                    Err(err) if err.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) => continue,
                     Err(err) => {
                         let path = err.path().unwrap_or(unit).to_owned();
                         failures.lock().expect("poisoned").push(Failure { path, message: err.to_string() });
@@ -120,6 +123,7 @@ pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
                             n += 1;
                             seen.insert((m.to_owned(), v.to_owned()));
                         }
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                         Err(err) => failures
                             .lock()
                             .expect("poisoned")

@@ -31,11 +31,22 @@ pub enum Target {
     VcsRepo { hash: String },
     /// `cache/download/sumdb`.
     Sumdb,
+    /// A module cache entry cmd/go cannot have written (its name is not
+    /// UTF-8), removed whole, or an empty directory on the way to module
+    /// trees, removed only while it is empty. Path relative to the root.
+    Leftover {
+        #[serde(serialize_with = "lossy_path")]
+        path: PathBuf,
+    },
     /// GOCACHE action/output entries whose mtime is before `cutoff`
     /// (and never within the last hour, whatever the cutoff).
     BuildEntriesBefore { cutoff: Timestamp },
     /// GOCACHE `fuzz/`.
     FuzzCache,
+    /// One GOCACHE entry, `<xx>/<id>-a` or `<xx>/<id>-d` (relative to
+    /// GOCACHE) that verify found unusable; cmd/go takes its absence for a
+    /// cache miss and rebuilds.
+    BuildEntry { entry: PathBuf },
     /// Not a removal: what `go clean -testcache` does (write now into
     /// GOCACHE/testexpire.txt under its lock, only if it is later than the
     /// stored time), so cached test results are ignored.
@@ -47,8 +58,20 @@ impl Target {
     /// the module cache.
     #[must_use]
     pub fn is_build(&self) -> bool {
-        matches!(self, Target::BuildEntriesBefore { .. } | Target::FuzzCache | Target::ExpireTestResults)
+        matches!(
+            self,
+            Target::BuildEntriesBefore { .. }
+                | Target::FuzzCache
+                | Target::ExpireTestResults
+                | Target::BuildEntry { .. }
+        )
     }
+}
+
+/// JSON has no place for bytes that are not UTF-8: such a name is shown as
+/// `Path::to_string_lossy` shows it.
+fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
 }
 
 /// Why a target is in the plan.

@@ -41,7 +41,9 @@
 //!    without `.mod`/`.info` is *not* debris: Go still uses it once it has
 //!    fetched the `.mod`. `.lock` files are never removed.
 //! 3. **all** (`Policy::everything`, `--all`): every unprotected version,
-//!    every VCS repository, the sumdb cache.
+//!    every VCS repository, the sumdb cache, and the scan's leftovers
+//!    (names that are not UTF-8, empty module path directories), as
+//!    `go clean -modcache` leaves none of them.
 //! 4. **only roots**: every unprotected version that is not a root
 //!    (no-op when no roots were given).
 //! 5. **unused since mark** (`--unused-since-mark`): versions whose newest
@@ -97,9 +99,6 @@ use super::toolchains::InUse;
 use super::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target};
 
 const DAY_SECS: i64 = 86_400;
-/// Go ≥ 1.24 unpacks this module from GOROOT: its tree has no `.ziphash`.
-const FIPS140_MODULE: &str = "golang.org/fips140";
-
 /// Everything [`plan`] decides from.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanInput<'a> {
@@ -303,6 +302,9 @@ impl<'a> ModcachePlanner<'a> {
             if let Some(s) = self.inv.categories.get(&Category::Sumdb) {
                 others.add(Target::Sumdb, Reason::All, *s, self.last_used(s));
             }
+            for (path, s) in &self.inv.leftovers {
+                others.add(Target::Leftover { path: path.clone() }, Reason::All, *s, self.last_used(s));
+            }
         }
         if self.input.policy.roots.only_roots
             && let Some(roots) = self.input.roots
@@ -399,27 +401,22 @@ impl<'a> ModcachePlanner<'a> {
     fn debris(&mut self) {
         for (i, v) in self.inv.versions.iter().enumerate() {
             let s = &mut self.sel[i];
-            let only_lock = v.download_kinds().all(|f| f == DownloadFile::Lock);
-            if v.has(DownloadFile::Partial) {
-                if v.extracted.is_some() {
-                    s.tree(Reason::Debris);
-                } else {
-                    s.files([DownloadFile::Partial], Reason::Debris);
-                }
-            } else if v.extracted.is_some() && !v.has(DownloadFile::Ziphash) && v.module != FIPS140_MODULE {
-                if only_lock {
-                    s.whole(Reason::Debris);
-                } else {
-                    s.tree(Reason::Debris);
-                }
+            let d = v.debris();
+            if d.whole {
+                s.whole(Reason::Debris);
+            } else if d.tree {
+                s.tree(Reason::Debris);
             }
-            if v.has(DownloadFile::Temp) {
+            if d.partial_alone {
+                s.files([DownloadFile::Partial], Reason::Debris);
+            }
+            if d.temps {
                 s.files([DownloadFile::Temp], Reason::Debris);
             }
-            if v.has(DownloadFile::Ziphash) && !v.has(DownloadFile::Zip) && v.extracted.is_none() {
+            if d.lone_ziphash {
                 s.files([DownloadFile::Ziphash], Reason::Debris);
             }
-            if v.extract_temp.is_some() {
+            if d.extract_temps {
                 s.temps(Reason::Debris);
             }
         }
@@ -706,6 +703,7 @@ mod tests {
             versions,
             build_entries_by_day: BTreeMap::new(),
             vcs_repos: BTreeMap::new(),
+            leftovers: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }

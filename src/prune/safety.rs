@@ -252,6 +252,13 @@ impl CacheRoot {
         Ok(r)
     }
 
+    /// Removes `target` if it is an empty directory (`rmdir`: a directory
+    /// something was just created in stays). Returns whether it was removed.
+    pub fn remove_empty_dir(&self, target: &Path) -> Result<bool, Refusal> {
+        let Some((parent, name)) = self.open_parent(target)? else { return Ok(false) };
+        Ok(unlinkat(&parent, &name, AtFlags::REMOVEDIR).is_ok())
+    }
+
     /// Removes a directory tree (or a single file or link) inside the root.
     pub fn remove_tree(&self, target: &Path) -> Result<Removal, Refusal> {
         let mut r = Removal::default();

@@ -25,6 +25,13 @@ use serde::Serialize;
 
 use super::dirhash::sha256_file;
 use super::finding::{Finding, FindingKind as K};
+use crate::prune::Target;
+
+/// The fix for an unusable entry: remove it, so go rebuilds it.
+fn remove_entry(f: Finding, root: &Path, entry: &Path) -> Finding {
+    let Ok(rel) = entry.strip_prefix(root) else { return f };
+    f.fix("remove the entry; go rebuilds it on next use", vec![Target::BuildEntry { entry: rel.to_owned() }])
+}
 
 /// Go's `entrySize`.
 pub const ENTRY_SIZE: usize = 2 + 1 + 64 + 1 + 64 + 1 + 20 + 1 + 20 + 1;
@@ -130,11 +137,13 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
                 };
                 match parse_action(&data, id) {
                     Ok(a) => outputs.push((a.output_id, a.size, path)),
-                    Err(why) => findings.push(
+                    Err(why) => findings.push(remove_entry(
                         Finding::new(K::BuildActionMalformed, format!("action entry is not Go's format: {why}"))
                             .path(&path)
                             .hashes(Some(&format!("{ENTRY_SIZE}-byte v1 entry named {id}")), None),
-                    ),
+                        root,
+                        &path,
+                    )),
                 }
             }
             progress();
@@ -164,10 +173,14 @@ pub fn check_gocache(root: &Path, progress: &(dyn Fn() + Sync)) -> Result<Gocach
 /// One output against the action entry naming it: whether it exists, and
 /// what is wrong with it.
 fn check_output(root: &Path, id: &str, actions: &[(u64, PathBuf)]) -> (bool, Vec<Finding>) {
-    let path = root.join(&id[..2]).join(format!("{id}-d"));
+    let entry = root.join(&id[..2]).join(format!("{id}-d"));
+    let path = entry.clone();
     let Ok(md) = std::fs::symlink_metadata(&path) else { return (false, Vec::new()) };
+    // Content that is not what its name says is wrong for every action naming it: the output goes.
     let bad = |path: &Path, what: &str| {
-        actions.iter().fold(Finding::new(K::BuildOutputMismatch, what).path(path), |f, (_, action)| f.path(action))
+        let f =
+            actions.iter().fold(Finding::new(K::BuildOutputMismatch, what).path(path), |f, (_, action)| f.path(action));
+        remove_entry(f, root, &entry)
     };
     let (path, md) = if md.is_dir() {
         match executable_in(&path) {
@@ -181,10 +194,12 @@ fn check_output(root: &Path, id: &str, actions: &[(u64, PathBuf)]) -> (bool, Vec
         .iter()
         .filter(|(size, _)| *size != md.len())
         .map(|(size, action)| {
-            Finding::new(K::BuildOutputMismatch, "output size differs from its action entry")
+            // Only this action disagrees with the output: it goes, the output stays for the others.
+            let f = Finding::new(K::BuildOutputMismatch, "output size differs from its action entry")
                 .path(&path)
                 .path(action)
-                .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len())))
+                .hashes(Some(&format!("{size} bytes")), Some(&format!("{} bytes", md.len())));
+            remove_entry(f, root, action)
         })
         .collect();
     // The content is only worth hashing when some action expects this size.

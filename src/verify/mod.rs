@@ -62,17 +62,30 @@ pub fn verify(
 }
 
 /// The removals that fix `findings` (warnings and errors only), merged as
-/// [`merge_targets`] does and measured.
+/// [`merge_targets`] does and measured. Build cache entries are removed from
+/// `gocache`; without it, findings about them get no fix.
 #[must_use]
-pub fn fix_plan(findings: &[Finding], modcache: &Path) -> Plan {
+pub fn fix_plan(findings: &[Finding], modcache: &Path, gocache: Option<&Path>) -> Plan {
     let mut pairs = Vec::new();
     for f in findings.iter().filter(|f| f.severity >= Severity::Warning) {
         let why = format!("{}: {}", f.kind.name(), f.detail);
-        for t in f.fix.iter().flat_map(|fix| &fix.targets) {
+        for t in f.fix.iter().flat_map(|fix| &fix.targets).filter(|t| gocache.is_some() || !t.is_build()) {
             pairs.push((t.clone(), why.clone()));
         }
     }
-    removal_plan(modcache, pairs)
+    let mut plan = removal_plan(modcache, pairs);
+    if let Some(g) = gocache {
+        for item in &mut plan.items {
+            if let Target::BuildEntry { entry } = &item.target {
+                let s = crate::scan::measure(&g.join(entry));
+                (item.apparent_bytes, item.disk_bytes) = (s.apparent_bytes, s.disk_bytes);
+            }
+        }
+        if plan.items.iter().any(|i| i.target.is_build()) {
+            plan.gocache = Some(g.to_owned());
+        }
+    }
+    plan
 }
 
 /// A plan removing `targets` (each with why), merged as [`merge_targets`]
@@ -116,6 +129,8 @@ pub fn removal_plan(modcache: &Path, targets: impl IntoIterator<Item = (Target, 
                 Target::ExtractedTree { module, version } => {
                     bytes_at(vec![VersionPaths::new(modcache, module, version).dir])
                 }
+                // Absolute as verify names it, or relative to the root as a scan does.
+                Target::ExtractTemp { dir, .. } => bytes_at(vec![modcache.join(dir)]),
                 _ => (0, 0),
             };
             PlanItem { target, reason: Reason::Corrupted { finding }, apparent_bytes, disk_bytes, last_used: None }
