@@ -127,6 +127,13 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     let env = GoEnv::from_process();
     let (modcache, _) = cache_roots(global, &env)?;
+    // --fix removes from the cache: recognised first, like every command that writes.
+    let fix_root = if args.repair.fix {
+        Some(super::cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?)
+    } else {
+        None
+    };
+    let modcache = fix_root.as_ref().map_or(modcache, |r| r.path().to_owned());
     let gowork_off = env.get("GOWORK") == Some("off");
     let proj = match &args.project {
         Some(d) => Some(project::find_project(d, gowork_off)?),
@@ -159,7 +166,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
 
     let mut fix = None;
-    if args.repair.fix {
+    if let Some(root) = &fix_root {
         let targets = explanations.iter().filter(|e| e.fix_removes_cache_copy).map(|e| {
             let t = Target::ModuleVersion { module: e.mismatch.module.clone(), version: e.mismatch.version.clone() };
             (t, format!("explain: {}", e.summary))
@@ -170,6 +177,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         }
         fix = Some(execute_with_consent(
             &plan,
+            root,
             args.repair.yes,
             args.repair.redownload,
             proj.as_ref().map(|p| p.root.as_path()),

@@ -1,16 +1,18 @@
 //! `gokeep status` (alias `du`): what the caches hold.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
+use gokeep::prune::safety::{CacheRoot, Refusal};
 use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
+use super::cache_root;
 use super::metrics;
 use super::printer::{age, count, size};
 use super::{GlobalArgs, Outcome, Printer};
@@ -59,6 +61,19 @@ pub fn scan_options(global: &GlobalArgs) -> ScanOptions {
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
+    // Recognised before anything is counted: a directory that is not a Go
+    // cache is an error, not a report. One that does not exist is reported
+    // by the scan, as before.
+    let recognised = |r: Result<CacheRoot, Refusal>, named: &Path| match r {
+        Ok(root) => Ok(root.path().to_owned()),
+        Err(Refusal::Missing { .. }) => Ok(named.to_owned()),
+        Err(e) => Err(e),
+    };
+    let modcache = recognised(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+    let gocache = match gocache {
+        Some(g) => Some(recognised(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?),
+        None => None,
+    };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &scan_options(global));
     let now = Timestamp::now();
     let mut reports = Vec::new();

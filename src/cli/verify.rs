@@ -24,12 +24,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
+use gokeep::prune::safety::CacheRoot;
 use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
 use gokeep::scan::{self, CacheKind, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
 
+use super::cache_root;
 use super::exit::UsageError;
 use super::printer::{count, size};
 use super::status::{cache_roots, scan_options};
@@ -138,11 +140,16 @@ fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
-    let gocache = if args.build_cache {
-        Some(gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?)
+    // Recognised before anything is scanned or printed: `--modcache /` or a
+    // mistyped GOMODCACHE is an error here, not a walk and an empty report.
+    let mod_root = cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?;
+    let build_root = if args.build_cache {
+        let g = gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?;
+        Some(cache_root::gocache_at(&g, global.gocache.is_some(), printer)?)
     } else {
         None
     };
+    let gocache = build_root.as_ref().map(|r| r.path().to_owned());
     let projects = resolve_projects(args, &env)?;
     // verify needs to know which versions exist, not how big their trees are.
     let mut opts = ScanOptions { measure_units: false, ..scan_options(global) };
@@ -154,7 +161,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         .build()
         .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
     let report = pool.install(|| -> anyhow::Result<_> {
-        let mut inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
+        let mut inv = scan::scan_cache(CacheKind::ModCache, mod_root.path(), &opts)?;
         // A version pruned down to its lock file is not in the cache any more.
         inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
         let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
@@ -174,7 +181,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     let mut fix_json = None;
     if args.repair.fix {
-        fix_json = Some(apply_fix(args, &report, printer, opts.threads)?);
+        fix_json = Some(apply_fix(args, &report, &mod_root, printer, opts.threads)?);
     }
     if printer.json {
         printer.json(&VerifyJson {
@@ -189,7 +196,13 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Option<usize>) -> anyhow::Result<FixJson> {
+fn apply_fix(
+    args: &Args,
+    report: &VerifyReport,
+    root: &CacheRoot,
+    printer: &Printer,
+    threads: Option<usize>,
+) -> anyhow::Result<FixJson> {
     let plan = verify::fix_plan(&report.findings, &report.modcache.root);
     let go_dir = report.projects.first().map(|p| p.root.as_path());
     if !args.update_go_sum.is_empty() {
@@ -200,7 +213,7 @@ fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Opt
     }
     // go.sum is fixed before anything is downloaded again: go refuses a
     // download that disagrees with go.sum.
-    let mut out = execute_with_consent(&plan, args.repair.yes, false, go_dir, printer, threads)?;
+    let mut out = execute_with_consent(&plan, root, args.repair.yes, false, go_dir, printer, threads)?;
     // go.sum is edited only with the same consent as removals.
     if !(out.applied || (plan.items.is_empty() && args.repair.yes)) {
         if !args.update_go_sum.is_empty() {
@@ -230,6 +243,7 @@ fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Opt
 /// the prune executor and optionally runs `go mod download` in `go_dir`.
 pub(super) fn execute_with_consent(
     plan: &Plan,
+    root: &CacheRoot,
     yes: bool,
     redownload: bool,
     go_dir: Option<&Path>,
@@ -259,7 +273,8 @@ pub(super) fn execute_with_consent(
             return Ok(out);
         }
     }
-    let removal = prune::execute(plan, &ExecOptions { threads, ..ExecOptions::default() }, &|_| {})?;
+    let opts = ExecOptions { threads, ..ExecOptions::default() };
+    let removal = prune::execute::execute_in(plan, Some(root), None, &opts, &|_| {})?;
     out.applied = true;
     for f in &removal.failures {
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));

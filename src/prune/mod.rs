@@ -90,6 +90,7 @@ pub struct Plan {
     pub items: Vec<PlanItem>,
 }
 
+pub mod beneath;
 pub mod execute;
 pub mod lock;
 pub mod safety;
