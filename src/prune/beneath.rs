@@ -226,24 +226,26 @@ impl CacheRoot {
     }
 
     /// `lstat` of `target` inside the root; `None` when it, or a directory
-    /// on the way, is not there (or a directory on the way is a link: then
-    /// nothing is there as far as this cache is concerned).
+    /// on the way, is not there. A link on the way is an error: what is
+    /// there cannot be told without following it.
     pub fn lstat(&self, target: &Path) -> io::Result<Option<Stat>> {
         let parts = self.parts_below(target).map_err(refused)?;
         let (name, dirs) = parts.split_last().expect("parts_below: never empty");
         let dir = match self.open_dirs(dirs) {
             Ok(d) => d,
-            Err((Errno::NOENT | Errno::NOTDIR | Errno::LOOP, _)) => return Ok(None),
+            Err((Errno::NOENT | Errno::NOTDIR, _)) => return Ok(None),
             Err(e) => return Err(walk_error(target, e)),
         };
         let name = CString::new(name.as_bytes()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         lstat_at(&dir, &name)
     }
 
-    /// Whether `target` is there (as itself: a link counts).
+    /// Whether `target` may be there (as itself: a link counts). Only a
+    /// definite "not there" is `false`: every caller then leaves alone
+    /// what it cannot see, rather than act as if it were gone.
     #[must_use]
     pub fn exists(&self, target: &Path) -> bool {
-        self.lstat(target).is_ok_and(|s| s.is_some())
+        !matches!(self.lstat(target), Ok(None))
     }
 
     /// Sets the times of `target` inside the root, a link as itself.
@@ -308,7 +310,7 @@ mod tests {
         let lock = r.path().join("cache/download/example.com/new/@v/v1.lock");
         assert!(r.open_file(&lock, OFlags::RDWR | OFlags::CREATE, Mode::from_raw_mode(0o666), true).is_err());
         assert!(r.set_times(&list, Times { modified: Some(0), ..Times::default() }).is_err());
-        assert!(!r.exists(&list));
+        assert!(r.lstat(&list).is_err(), "a link on the way is not \"nothing there\"");
         assert!(!outside.join("new").exists());
         assert_eq!(fs::read_to_string(outside.join("@v/list")).unwrap(), "v1.0.0\n");
         assert!(r.open_dir(&r.path().join("cache/download/example.com")).is_err());
