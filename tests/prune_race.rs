@@ -21,7 +21,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
@@ -99,13 +98,15 @@ fn aside(d: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Puts `d` back where it was, whatever gokeep created in its place meanwhile.
+/// Puts `d`, moved aside by the racer, back where it was, whatever gokeep
+/// created in its place meanwhile.
 fn restore(d: &Path) {
     if fs::symlink_metadata(d).is_ok_and(|m| m.file_type().is_symlink()) {
         let _ = fs::remove_file(d);
     }
-    if fs::rename(aside(d), d).is_err() && aside(d).exists() {
-        // gokeep made a new directory there (a lock's parent): the racer's cache, the racer's call.
+    if fs::rename(aside(d), d).is_err() {
+        // gokeep made a new directory there while `d` was aside (a lock's
+        // parent, created as cmd/go does): the racer's cache, the racer's call.
         if fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()) {
             let _ = fs::remove_dir_all(d);
         }
@@ -113,30 +114,41 @@ fn restore(d: &Path) {
     }
 }
 
+/// A pause about as long as swapping `dirs` takes, made of system calls
+/// rather than sleeps or spins, which a loaded machine stretches to
+/// milliseconds.
+fn dwell(dirs: &[PathBuf]) {
+    for d in dirs {
+        for _ in 0..4 {
+            let _ = fs::symlink_metadata(d);
+        }
+    }
+}
+
 impl Racer {
+    /// `dirs` must not be nested in one another: each is swapped on its own.
     fn start(dirs: Vec<PathBuf>, canaries: Vec<PathBuf>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let swaps = Arc::new(AtomicU64::new(0));
         let (s, n) = (stop.clone(), swaps.clone());
         let handle = thread::spawn(move || {
-            // Deepest first in, shallowest first out.
-            let mut order: Vec<usize> = (0..dirs.len()).collect();
-            order.sort_by_key(|&i| std::cmp::Reverse(dirs[i].components().count()));
             while !s.load(Ordering::Relaxed) {
-                for &i in &order {
-                    if fs::rename(&dirs[i], aside(&dirs[i])).is_ok() {
-                        let _ = symlink(&canaries[i], &dirs[i]);
+                // Only what was moved aside is put back: a directory gokeep
+                // removed stays removed.
+                let mut moved = Vec::new();
+                for (d, c) in dirs.iter().zip(&canaries) {
+                    if fs::rename(d, aside(d)).is_ok() {
+                        moved.push(d);
+                        let _ = symlink(c, d);
                     }
                 }
-                thread::sleep(Duration::from_micros(100));
-                for &i in order.iter().rev() {
-                    restore(&dirs[i]);
+                // About as long with the links in place as without them.
+                dwell(&dirs);
+                for d in moved {
+                    restore(d);
                 }
                 n.fetch_add(1, Ordering::Relaxed);
-                thread::sleep(Duration::from_micros(100));
-            }
-            for &i in order.iter().rev() {
-                restore(&dirs[i]);
+                dwell(&dirs);
             }
         });
         Self { stop, swaps, handle }
@@ -149,9 +161,23 @@ impl Racer {
     }
 }
 
+/// gokeep at the lowest priority, so that the racer, at normal priority,
+/// swaps many times between any two of gokeep's steps however loaded the
+/// machine is.
+fn gokeep_slowly(sb: &GoSandbox) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new("nice");
+    cmd.current_dir(sb.root()).env_clear().envs(sb.go_env());
+    cmd.args(["-n", "19"]).arg(gokeep_bin());
+    cmd
+}
+
+static ONE_RACE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `command` (a gokeep invocation, repeated `times`) while `dirs` are
 /// swapped for links into a canary; the canary must be untouched.
 fn race(sb: &GoSandbox, what: &str, dirs: &[PathBuf], times: usize, command: &dyn Fn() -> assert_cmd::Command) {
+    // One race at a time: a racer starved of CPU by another test's gokeep swaps too rarely to find anything.
+    let _one = ONE_RACE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let canary_root = sb.root().join(format!("canary-{}", what.replace(' ', "-")));
     let canaries = make_canary(dirs, &canary_root);
     let before = snapshot_with_times(&canary_root);
@@ -174,19 +200,46 @@ fn race(sb: &GoSandbox, what: &str, dirs: &[PathBuf], times: usize, command: &dy
     assert!(swaps > 0, "{what}: the racer never swapped");
 }
 
-/// The standard fixture, every tree made read-only as Go leaves it.
-fn fixture() -> Fixture {
-    Fixture::standard()
+/// Versions of `example.com/many`: enough locks, markers and list
+/// rewrites in one run for a racer to meet.
+const MANY: usize = 24;
+
+fn many_version(i: usize) -> String {
+    format!("v1.0.{i}")
 }
 
-/// Directories on the way to `@v/list`, `.lock`, `.partial` and trees.
-fn module_dirs(modcache: &Path) -> Vec<PathBuf> {
-    vec![
-        modcache.join("cache/download/example.com"),
-        modcache.join("cache/download/example.com/a/@v"),
-        modcache.join("cache/download/example.com/!org/!lib/@v"),
-        modcache.join("example.com/!org"),
-    ]
+/// The standard modules and [`MANY`] versions of one more, downloaded.
+fn fixture() -> Fixture {
+    let mut modules = standard_modules();
+    for i in 0..MANY {
+        let v = many_version(i);
+        modules.push(Module::new("example.com/many", &v).file(
+            "many.go",
+            format!("// Package many is a gokeep test fixture.\npackage many\n\n// Name says which version this is.\nfunc Name() string {{ return \"{v}\" }}\n"),
+        ));
+    }
+    Fixture::with_modules(modules)
+}
+
+/// Some of the versions a test breaks or litters: in every module the racer swaps.
+fn victims(fx: &Fixture) -> Vec<&Module> {
+    let mut v = vec![fx.module("example.com/a", "v1.2.0"), fx.module("example.com/Org/Lib", "v1.1.0")];
+    v.extend((0..MANY).step_by(2).map(|i| fx.module("example.com/many", &many_version(i))));
+    v
+}
+
+/// Directories on the way to `@v/list`, `.lock`, `.partial` and trees,
+/// one level per trial (directories of one trial are not nested, so each is
+/// swapped for a link on its own): the host directory under
+/// `cache/download`; the `@v` directories and a trees' parent; the module
+/// directories under `cache/download` and the trees' host directory.
+fn module_dirs(modcache: &Path, trial: usize) -> Vec<PathBuf> {
+    let rel: &[&str] = match trial % 3 {
+        0 => &["cache/download/example.com"],
+        1 => &["cache/download/example.com/many/@v", "cache/download/example.com/!org/!lib/@v", "example.com/!org"],
+        _ => &["cache/download/example.com/many", "cache/download/example.com/a", "example.com"],
+    };
+    rel.iter().map(|r| modcache.join(r)).collect()
 }
 
 /// A fresh copy of the fixture's module cache for one trial.
@@ -200,12 +253,12 @@ fn modcache_copy(fx: &Fixture, n: usize) -> PathBuf {
 #[test]
 fn prune_all_never_writes_through_a_swapped_directory() {
     let fx = fixture();
-    for trial in 0..3 {
+    for trial in 0..6 {
         let mc = modcache_copy(&fx, trial);
         let mc_s = mc.display().to_string();
-        race(&fx.sandbox, &format!("prune --all {trial}"), &module_dirs(&mc), 1, &|| {
-            let mut c = fx.sandbox.gokeep();
-            c.args(["prune", "--all", "--yes", "--modcache", &mc_s]);
+        race(&fx.sandbox, &format!("prune --all {trial}"), &module_dirs(&mc, trial), 1, &|| {
+            let mut c = gokeep_slowly(&fx.sandbox);
+            c.args(["prune", "--all", "--yes", "--threads", "1", "--modcache", &mc_s]);
             c
         });
     }
@@ -218,8 +271,7 @@ fn prune_debris_never_writes_through_a_swapped_directory() {
         let mc = modcache_copy(&fx, trial);
         // Debris in every module the racer swaps: a .partial beside a tree,
         // and a stale temp file, as a killed go leaves them.
-        for (m, v) in [("example.com/a", "v1.0.0"), ("example.com/Org/Lib", "v1.1.0"), ("example.com/c", "v1.0.0")] {
-            let module = fx.module(m, v);
+        for module in victims(&fx) {
             let at_v = mc.join(module.download_rel());
             fs::write(at_v.join(format!("{}.partial", module.escaped_version())), "").unwrap();
             let temp = at_v.join(format!("{}.info123456.tmp", module.escaped_version()));
@@ -227,9 +279,9 @@ fn prune_debris_never_writes_through_a_swapped_directory() {
             set_tree_times(&temp, 86_400);
         }
         let mc_s = mc.display().to_string();
-        race(&fx.sandbox, &format!("prune --debris {trial}"), &module_dirs(&mc), 1, &|| {
-            let mut c = fx.sandbox.gokeep();
-            c.args(["prune", "--debris", "--yes", "--modcache", &mc_s]);
+        race(&fx.sandbox, &format!("prune --debris {trial}"), &module_dirs(&mc, trial), 1, &|| {
+            let mut c = gokeep_slowly(&fx.sandbox);
+            c.args(["prune", "--debris", "--yes", "--threads", "1", "--modcache", &mc_s]);
             c
         });
     }
@@ -241,17 +293,15 @@ fn verify_fix_never_writes_through_a_swapped_directory() {
     for trial in 0..3 {
         let mc = modcache_copy(&fx, trial);
         // Corrupt a tree of each module the racer swaps, so --fix removes them.
-        for (m, v) in
-            [("example.com/a", "v1.2.0"), ("example.com/Org/Lib", "v1.0.0"), ("example.com/Org/Lib", "v1.1.0")]
-        {
-            let tree = mc.join(fx.module(m, v).extracted_rel());
+        for module in victims(&fx) {
+            let tree = mc.join(module.extracted_rel());
             GoSandbox::make_writable(&tree);
             fs::write(tree.join("go.mod"), "module tampered\n").unwrap();
         }
         let mc_s = mc.display().to_string();
-        race(&fx.sandbox, &format!("verify --fix {trial}"), &module_dirs(&mc), 1, &|| {
-            let mut c = fx.sandbox.gokeep();
-            c.args(["verify", "--fix", "--yes", "--no-project", "--modcache", &mc_s]);
+        race(&fx.sandbox, &format!("verify --fix {trial}"), &module_dirs(&mc, trial), 1, &|| {
+            let mut c = gokeep_slowly(&fx.sandbox);
+            c.args(["verify", "--fix", "--yes", "--no-project", "-j", "1", "--modcache", &mc_s]);
             c
         });
     }
@@ -272,8 +322,8 @@ fn gocache_refresh_never_sets_a_time_through_a_swapped_shard() {
         set_tree_times(s, 10 * 86_400);
     }
     race(&fx.sandbox, "gocache refresh", &shards, 30, &|| {
-        let mut c = fx.sandbox.gokeep();
-        c.args(["gocache", "refresh"]);
+        let mut c = gokeep_slowly(&fx.sandbox);
+        c.args(["gocache", "refresh", "--threads", "1"]);
         c
     });
 }
