@@ -71,7 +71,7 @@ fn make_canary(dirs: &[PathBuf], canary: &Path) -> Vec<PathBuf> {
                 .collect();
             for f in files {
                 let name = f.file_name().unwrap().to_string_lossy().into_owned();
-                if name.ends_with(".lock") {
+                if f.extension().is_some_and(|e| e == "lock") {
                     let dir = f.parent().unwrap();
                     fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
                     fs::remove_file(&f).unwrap();
