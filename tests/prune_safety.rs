@@ -129,8 +129,8 @@ fn a_symlinked_build_cache_shard_is_never_followed_by_a_refresh() {
     let before = (snapshot(&outside), times(&outside));
 
     let (_, out, err) = run(fx.sandbox.gokeep().args(["gocache", "refresh"]));
-    assert!(err.contains("symbolic link"), "the linked shard is reported:\n{out}\n{err}");
     assert_eq!(before, (snapshot(&outside), times(&outside)), "gocache refresh set times outside the cache");
+    assert!(err.contains("symbolic link"), "the linked shard is reported:\n{out}\n{err}");
 
     let policy = fx.sandbox.root().join("refresh.toml");
     fs::write(&policy, "[gocache]\nmax_age = \"30d\"\nrefresh_kept = true\n").unwrap();
