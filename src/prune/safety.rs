@@ -172,11 +172,22 @@ pub fn recognise_gocache(path: &Path) -> Result<CacheRoot, Refusal> {
     }
 }
 
-/// `path` made absolute and lexically normal (no `.`, no trailing slash),
-/// without looking at the file system.
+/// `path` made absolute and lexically normal (no `.`, no `..`, no trailing
+/// slash), without looking at the file system: what the name says when no
+/// symbolic link is involved.
 fn lexically_normal(path: &Path) -> PathBuf {
     let abs = if path.is_absolute() { path.to_owned() } else { std::env::current_dir().unwrap_or_default().join(path) };
-    abs.components().filter(|c| !matches!(c, Component::CurDir)).collect()
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl CacheRoot {
@@ -192,8 +203,8 @@ impl CacheRoot {
     }
 
     /// The path as it was named, when reaching the root from it resolved a
-    /// symbolic link (or a `..`): the caller tells the user which directory
-    /// is really used. `None` when the name was the root, however spelled.
+    /// symbolic link: the caller tells the user which directory is really
+    /// used. `None` when the name was the root, however spelled.
     #[must_use]
     pub fn resolved_from(&self) -> Option<&Path> {
         (lexically_normal(&self.named) != self.path).then_some(self.named.as_path())
@@ -462,7 +473,8 @@ mod tests {
         symlink(&root, &link).unwrap();
         let plain = recognise_modcache(&root).unwrap();
         assert_eq!(plain.resolved_from(), None);
-        for spelling in [format!("{}/", root.display()), format!("{}/./", root.display())] {
+        let dotdot = format!("{}/../{}/", root.display(), root.file_name().unwrap().to_string_lossy());
+        for spelling in [format!("{}/", root.display()), format!("{}/./", root.display()), dotdot] {
             let r = recognise_modcache(Path::new(&spelling)).unwrap();
             assert_eq!((r.path(), r.resolved_from()), (root.as_path(), None), "{spelling}");
         }
