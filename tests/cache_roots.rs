@@ -249,7 +249,7 @@ fn gocache_refresh_and_status_follow_the_one_root_rule_for_every_spelling() {
         assert!(v["refreshed_entries"].as_u64().unwrap() > 0);
         let refreshed = (0..=255u8)
             .filter_map(|i| fs::read_dir(row.real.join(format!("{i:02x}"))).ok())
-            .flat_map(|rd| rd.flatten())
+            .flat_map(Iterator::flatten)
             .any(|e| e.metadata().unwrap().mtime() > old);
         assert!(refreshed, "{s:?}: entries of the resolved cache were refreshed");
 
