@@ -156,11 +156,15 @@ pub fn recognise_modcache(path: &Path) -> Result<CacheRoot, Refusal> {
     Ok(CacheRoot { kind: CacheKind::ModCache, path: canonical, named: path.to_owned(), fd: Arc::new(fd) })
 }
 
+/// How a build cache's README is opened: never through a link, and without
+/// blocking on a FIFO planted under that name.
+const README_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC).union(OFlags::NONBLOCK);
+
 /// Recognises a build cache (GOCACHE): Go's README, or all 256 shard directories.
 pub fn recognise_gocache(path: &Path) -> Result<CacheRoot, Refusal> {
     let (canonical, fd) = open_root(path)?;
     let mut head = vec![0u8; GOCACHE_README_PREFIX.len()];
-    let has_readme = openat(&fd, "README", OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+    let has_readme = openat(&fd, "README", README_FLAGS, Mode::empty())
         .ok()
         .map(File::from)
         .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
@@ -514,6 +518,13 @@ mod tests {
             fs::create_dir(g.join(format!("{i:02x}"))).unwrap();
         }
         assert!(recognise_gocache(&g).is_ok());
+        let fifo = t.path().join("fifo");
+        fs::create_dir(&fifo).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(fifo.join("README")).status().unwrap().success());
+        assert!(
+            matches!(recognise_gocache(&fifo), Err(Refusal::NotABuildCache { .. })),
+            "a FIFO README does not block"
+        );
         let g2 = t.path().join("g2");
         fs::create_dir(&g2).unwrap();
         fs::write(g2.join("README"), format!("{GOCACHE_README_PREFIX}\nMore.\n")).unwrap();
