@@ -34,9 +34,9 @@
 //! per component where the kernel lacks openat2) and work relative to the
 //! last one (`unlinkat`), so a directory swapped for a link at any moment is
 //! refused, not followed. Creating, opening, renaming and setting times
-//! inside a cache go the same way ([`super::beneath`]). A link is unlinked as itself. Directories Go made read-only
-//! (extracted module trees are 0555) are made owner-writable just before
-//! their children are removed. Something that vanished in the meantime is
+//! inside a cache go the same way ([`super::beneath`]). A link is unlinked
+//! as itself. Directories Go made read-only (extracted module trees are
+//! 0555) are made owner-writable just before their children are removed. Something that vanished in the meantime is
 //! not an error: another process removing it is the same outcome.
 
 use std::ffi::CString;
