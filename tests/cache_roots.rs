@@ -317,3 +317,21 @@ fn a_root_is_recognised_before_anything_is_scanned_or_planned() {
     }
     assert_same(&before, &snapshot(fx.sandbox.root()));
 }
+
+#[test]
+fn an_empty_directory_is_an_empty_cache_to_read_and_nothing_to_write_to() {
+    let sb = GoSandbox::new();
+    let empty = sb.root().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let e = empty.display().to_string();
+    // Go creates both caches lazily: one it has not written to yet is empty, not wrong.
+    for args in [vec!["status", "--modcache", &e, "--gocache", &e], vec!["verify", "--no-project", "--modcache", &e]] {
+        let (code, out, err) = run(sb.gokeep().args(&args));
+        assert_eq!(code, 0, "gokeep {args:?}:\n{out}\n{err}");
+    }
+    for args in [vec!["prune", "--all", "--yes", "--modcache", &e], vec!["mark", "--modcache", &e]] {
+        let (code, out, err) = run(sb.gokeep().args(&args));
+        assert_eq!(code, 2, "gokeep {args:?}:\n{out}\n{err}");
+        assert!(err.contains("is not a Go module cache"), "{err}");
+    }
+}

@@ -3,7 +3,7 @@
 //! one rule of [`gokeep::prune::safety`] and says which directory it uses
 //! when the name given resolved through a symbolic link.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::safety::{self, CacheRoot, Refusal};
@@ -39,6 +39,27 @@ pub fn gocache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<Cac
         printer.note(&note);
     }
     Ok(root)
+}
+
+/// For commands that only read: the directory to look at. A recognised
+/// cache is its resolved root (`Some` root); a directory that does not
+/// exist, or an empty one (a cache Go has not written to yet: it creates
+/// both lazily), is looked at as named, and the scan reports it as missing
+/// or empty. Anything else that is not a Go cache is the refusal.
+pub fn for_reading(
+    recognised: Result<CacheRoot, Refusal>,
+    named: &Path,
+) -> Result<(PathBuf, Option<CacheRoot>), Refusal> {
+    match recognised {
+        Ok(root) => Ok((root.path().to_owned(), Some(root))),
+        Err(Refusal::Missing { .. }) => Ok((named.to_owned(), None)),
+        Err(Refusal::NotAModCache { .. } | Refusal::NotABuildCache { .. })
+            if std::fs::read_dir(named).is_ok_and(|mut d| d.next().is_none()) =>
+        {
+            Ok((named.to_owned(), None))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The module cache from `--modcache` or the Go environment, recognised.

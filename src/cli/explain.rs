@@ -177,7 +177,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         }
         fix = Some(execute_with_consent(
             &plan,
-            root,
+            Some(root),
             args.repair.yes,
             args.repair.redownload,
             proj.as_ref().map(|p| p.root.as_path()),

@@ -1,13 +1,12 @@
 //! `gokeep status` (alias `du`): what the caches hold.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
-use gokeep::prune::safety::{CacheRoot, Refusal};
 use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
@@ -63,15 +62,11 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognised before anything is counted: a directory that is not a Go
     // cache is an error, not a report. One that does not exist is reported
-    // by the scan, as before.
-    let recognised = |r: Result<CacheRoot, Refusal>, named: &Path| match r {
-        Ok(root) => Ok(root.path().to_owned()),
-        Err(Refusal::Missing { .. }) => Ok(named.to_owned()),
-        Err(e) => Err(e),
-    };
-    let modcache = recognised(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+    // by the scan, as before; an empty one is an empty cache.
+    let (modcache, _) =
+        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
     let gocache = match gocache {
-        Some(g) => Some(recognised(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?),
+        Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0),
         None => None,
     };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &scan_options(global));

@@ -142,14 +142,14 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognised before anything is scanned or printed: `--modcache /` or a
     // mistyped GOMODCACHE is an error here, not a walk and an empty report.
-    let mod_root = cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?;
-    let build_root = if args.build_cache {
+    let (modcache, mod_root) =
+        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+    let gocache = if args.build_cache {
         let g = gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?;
-        Some(cache_root::gocache_at(&g, global.gocache.is_some(), printer)?)
+        Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0)
     } else {
         None
     };
-    let gocache = build_root.as_ref().map(|r| r.path().to_owned());
     let projects = resolve_projects(args, &env)?;
     // verify needs to know which versions exist, not how big their trees are.
     let mut opts = ScanOptions { measure_units: false, ..scan_options(global) };
@@ -161,7 +161,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         .build()
         .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
     let report = pool.install(|| -> anyhow::Result<_> {
-        let mut inv = scan::scan_cache(CacheKind::ModCache, mod_root.path(), &opts)?;
+        let mut inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
         // A version pruned down to its lock file is not in the cache any more.
         inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
         let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
@@ -181,7 +181,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     let mut fix_json = None;
     if args.repair.fix {
-        fix_json = Some(apply_fix(args, &report, &mod_root, printer, opts.threads)?);
+        fix_json = Some(apply_fix(args, &report, mod_root.as_ref(), printer, opts.threads)?);
     }
     if printer.json {
         printer.json(&VerifyJson {
@@ -199,7 +199,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 fn apply_fix(
     args: &Args,
     report: &VerifyReport,
-    root: &CacheRoot,
+    root: Option<&CacheRoot>,
     printer: &Printer,
     threads: Option<usize>,
 ) -> anyhow::Result<FixJson> {
@@ -243,7 +243,7 @@ fn apply_fix(
 /// the prune executor and optionally runs `go mod download` in `go_dir`.
 pub(super) fn execute_with_consent(
     plan: &Plan,
-    root: &CacheRoot,
+    root: Option<&CacheRoot>,
     yes: bool,
     redownload: bool,
     go_dir: Option<&Path>,
@@ -274,7 +274,8 @@ pub(super) fn execute_with_consent(
         }
     }
     let opts = ExecOptions { threads, ..ExecOptions::default() };
-    let removal = prune::execute::execute_in(plan, Some(root), None, &opts, &|_| {})?;
+    // No root only for an empty directory, which has nothing to remove.
+    let removal = prune::execute::execute_in(plan, root, None, &opts, &|_| {})?;
     out.applied = true;
     for f in &removal.failures {
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
