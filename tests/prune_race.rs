@@ -89,7 +89,7 @@ fn make_canary(dirs: &[PathBuf], canary: &Path) -> Vec<PathBuf> {
 struct Racer {
     stop: Arc<AtomicBool>,
     swaps: Arc<AtomicU64>,
-    handle: thread::JoinHandle<()>,
+    handle: Option<thread::JoinHandle<()>>,
 }
 
 fn aside(d: &Path) -> PathBuf {
@@ -151,13 +151,23 @@ impl Racer {
                 dwell(&dirs);
             }
         });
-        Self { stop, swaps, handle }
+        Self { stop, swaps, handle: Some(handle) }
     }
 
-    fn stop(self) -> u64 {
+    fn stop(mut self) -> u64 {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().expect("racer thread");
+        self.handle.take().expect("started").join().expect("racer thread");
         self.swaps.load(Ordering::Relaxed)
+    }
+}
+
+/// A test that fails half-way still stops its racer before the sandbox goes.
+impl Drop for Racer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }
 
