@@ -256,12 +256,13 @@ impl CacheRoot {
 
     /// Renames `from` to `to` within the directory `dir` inside the root.
     pub fn rename_in(&self, dir: &Path, from: &OsStr, to: &OsStr) -> io::Result<()> {
-        let fd = self.open_dir(dir)?;
+        // Names, not paths: neither may leave the directory.
         for n in [from, to] {
             if n.as_bytes().contains(&b'/') || n == ".." || n == "." || n.is_empty() {
                 return Err(refused(Refusal::Outside { target: dir.join(n), root: self.path().to_owned() }));
             }
         }
+        let fd = self.open_dir(dir)?;
         Ok(renameat(&fd, from, &fd, to)?)
     }
 }
