@@ -7,7 +7,8 @@ mod common;
 mod prune_common;
 
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{MetadataExt, symlink};
+use std::path::{Path, PathBuf};
 
 use common::*;
 use prune_common::*;
@@ -49,11 +50,24 @@ fn refusals_leave_every_byte_in_place() {
         "not a Go build cache",
     );
 
-    // A symlink to the real cache, given as the root.
-    let link = root.join("modcache-link");
-    symlink(fx.modcache(), &link).unwrap();
-    let link_s = link.display().to_string();
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &link_s], 2, "symlinked root");
+    // A symbolic link is resolved once and the refusal is for what it
+    // resolves to, however it is spelled (a link to a cache is used: see
+    // tests/cache_roots.rs).
+    let link = root.join("plain-link");
+    symlink(&plain, &link).unwrap();
+    for spelling in [link.display().to_string(), format!("{}/", link.display()), format!("{}/.", link.display())] {
+        assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &spelling], 2, "not a Go module cache");
+        let env = [("GOMODCACHE", spelling.as_str())];
+        let before = snapshot(fx.sandbox.root());
+        let (code, _, err) = run(fx.sandbox.gokeep().envs(env).args(["prune", "--all", "--yes"]));
+        assert_eq!(code, 2, "GOMODCACHE={spelling}: {err}");
+        assert_same(&before, &snapshot(fx.sandbox.root()));
+    }
+    let home_link = root.join("home-link");
+    symlink(&home, &home_link).unwrap();
+    let home_link_s = format!("{}/", home_link.display());
+    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &home_link_s], 2, "home directory");
+    assert_refused(&fx, &["prune", "--gocache-max-age", "3h", "--yes", "--gocache", &home_link_s], 2, "home directory");
 
     // A cache whose cache/download is a symlink pointing out of it.
     let fake = root.join("fake-cache");
@@ -84,6 +98,46 @@ fn a_symlink_inside_the_cache_is_removed_as_a_link_and_its_target_survives() {
 
     assert_same(&before, &snapshot(&outside));
     assert!(!tree.exists());
+}
+
+#[test]
+fn a_symlinked_build_cache_shard_is_never_followed_by_a_refresh() {
+    let fx = Fixture::standard();
+    let outside = fx.sandbox.root().join("outside");
+    // Looks like a shard full of entries: what a refresh would touch.
+    let id = |c: char| format!("ab{}", c.to_string().repeat(62));
+    fs::create_dir_all(&outside).unwrap();
+    for name in [format!("{}-a", id('0')), format!("{}-d", id('1'))] {
+        fs::write(outside.join(name), "not yours\n").unwrap();
+    }
+    set_tree_times(&outside, 30 * 86_400);
+    let shard = fx.gocache().join("ab");
+    GoSandbox::make_writable(&shard);
+    fs::remove_dir_all(&shard).unwrap();
+    symlink(&outside, &shard).unwrap();
+    let times = |d: &Path| -> Vec<(PathBuf, i64)> {
+        let mut v: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.path(), e.metadata().unwrap().mtime())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = (snapshot(&outside), times(&outside));
+
+    let (_, out, err) = run(fx.sandbox.gokeep().args(["gocache", "refresh"]));
+    assert_eq!(before, (snapshot(&outside), times(&outside)), "gocache refresh set times outside the cache");
+    assert!(err.contains("symbolic link"), "the linked shard is reported:\n{out}\n{err}");
+
+    let policy = fx.sandbox.root().join("refresh.toml");
+    fs::write(&policy, "[gocache]\nmax_age = \"30d\"\nrefresh_kept = true\n").unwrap();
+    let p = policy.display().to_string();
+    run(fx.sandbox.gokeep().args(["prune", "--policy", &p, "--yes"]));
+    assert_eq!(before, (snapshot(&outside), times(&outside)), "prune's refresh_kept set times outside the cache");
+    assert!(fs::symlink_metadata(&shard).unwrap().file_type().is_symlink());
 }
 
 #[test]

@@ -146,7 +146,7 @@ mod tests {
         assert_eq!(r(Refusal::FileSystemRoot { path: "/".into() }), Exit::Usage);
         assert_eq!(r(Refusal::NotAModCache { path: "/x".into() }), Exit::Usage);
         assert_eq!(r(Refusal::Missing { path: "/x".into() }), Exit::MissingCache);
-        let e = anyhow::Error::new(ExecError::Refused(Refusal::SymlinkedRoot { path: "/x".into() }));
+        let e = anyhow::Error::new(ExecError::Refused(Refusal::NotABuildCache { path: "/x".into() }));
         assert_eq!(Exit::of_error(&e), Exit::Usage);
     }
 

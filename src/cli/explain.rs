@@ -22,6 +22,7 @@ use gokeep::go::{modpath, version};
 use gokeep::goenv::GoEnv;
 use gokeep::gosum::{GoSum, SumKind};
 use gokeep::prune::Target;
+use gokeep::prune::safety::CacheRoot;
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::explain::{
     self, Against, Confidence, ErrorExplanation, ExplainError, Explanation, External, Verdict,
@@ -30,7 +31,7 @@ use gokeep::verify::paste::{self, Incomplete};
 use gokeep::verify::{modcache, online, project};
 
 use super::status::cache_roots;
-use super::verify::{FixJson, execute_with_consent};
+use super::verify::{FixJson, FixRoots, execute_with_consent};
 use super::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
@@ -260,12 +261,21 @@ fn judge_all(
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = GoEnv::from_process();
+    let (modcache, _) = cache_roots(global, &env)?;
+    // --fix removes from the cache: recognised first, like every command that
+    // writes, before any input is read.
+    let fix_root = if args.repair.fix {
+        Some(super::cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?)
+    } else {
+        None
+    };
+    let modcache = fix_root.as_ref().map_or(modcache, |r| r.path().to_owned());
     let text = read_input(args, printer)?;
     let decoded = paste::decode(&text);
     if decoded.is_empty() {
         return Err(ExplainError::NothingFound.into());
     }
-    let env = GoEnv::from_process();
     let gowork_off = env.get("GOWORK") == Some("off");
     let proj = match &args.project {
         Some(d) => Some(project::find_project(d, gowork_off)?),
@@ -301,12 +311,12 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         ))
         .into());
     }
-    let (modcache, _) = cache_roots(global, &env)?;
     let judged = judge_all(&decoded, &mismatches, args, &env, &modcache, proj.as_ref());
-    let fix = if args.repair.fix {
-        Some(apply_fix(args, &decoded, &mismatches, &judged, &env, &modcache, proj.as_ref(), global, printer)?)
-    } else {
-        None
+    let fix = match &fix_root {
+        Some(root) => {
+            Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), global, printer)?)
+        }
+        None => None,
     };
 
     if printer.json {
@@ -337,11 +347,12 @@ fn apply_fix(
     mismatches: &[explain::Mismatch],
     judged: &Judged,
     env: &GoEnv,
-    modcache: &Path,
+    root: &CacheRoot,
     proj: Option<&project::Project>,
     global: &GlobalArgs,
     printer: &Printer,
 ) -> anyhow::Result<FixJson> {
+    let modcache = root.path();
     let again = judge_all(decoded, mismatches, args, env, modcache, proj);
     let mut targets: Vec<(Target, String)> = Vec::new();
     for (before, now) in judged.explanations.iter().zip(&again.explanations) {
@@ -364,6 +375,7 @@ fn apply_fix(
     }
     let mut fix = execute_with_consent(
         &plan,
+        FixRoots { modcache: Some(root), gocache: None },
         args.repair.yes,
         args.repair.redownload,
         proj.map(|p| p.root.as_path()),

@@ -4,11 +4,10 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::mark;
-use gokeep::prune::safety;
 use gokeep::timestamp::Timestamp;
 
+use super::cache_root;
 use super::exit::UsageError;
-use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
@@ -46,9 +45,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     match args.command {
         GocacheCommand::Refresh => {
             let env = GoEnv::from_process();
-            let (_, gocache) = cache_roots(global, &env)?;
-            let gocache = gocache.ok_or_else(|| UsageError("Go's build cache is off (GOCACHE=off)".into()))?;
-            let root = safety::recognise_gocache(&gocache)?;
+            let root = cache_root::gocache(global, &env, printer)?
+                .ok_or_else(|| UsageError("Go's build cache is off (GOCACHE=off)".into()))?;
             let r = mark::refresh_build_entries(&root, Timestamp::now());
             if printer.json {
                 printer.json(&RefreshJson {

@@ -8,11 +8,10 @@ use gokeep::goenv::GoEnv;
 use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::mark::{self, MarkRecord};
-use gokeep::prune::safety;
 use gokeep::timestamp::Timestamp;
 
+use super::cache_root;
 use super::exit::UsageError;
-use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
@@ -36,8 +35,7 @@ struct MarkJson<'a> {
 pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
     let env = GoEnv::from_process();
-    let (modcache, _) = cache_roots(global, &env)?;
-    let root = safety::recognise_modcache(&modcache)?;
+    let root = cache_root::modcache(global, &env, printer)?;
     let (source, why) = age_source_for(root.path());
     if source == AgeSource::Mtime {
         return Err(

@@ -1,6 +1,7 @@
 //! The binary side: argument parsing, one function per subcommand, rendering
 //! and exit codes. Logic lives in the library.
 
+mod cache_root;
 mod env;
 mod exit;
 mod explain;

@@ -17,11 +17,12 @@ use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::execute::{self, ExecOptions, Removal};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
-use gokeep::prune::safety::{self, CacheRoot};
+use gokeep::prune::safety::CacheRoot;
 use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
 use gokeep::scan;
 use gokeep::timestamp::Timestamp;
 
+use super::cache_root;
 use super::exit::UsageError;
 use super::printer::{SIZE, age, count, paint, size};
 use super::status::{cache_roots, scan_options};
@@ -189,6 +190,7 @@ fn resolve_roots(policy: &Policy, printer: &Printer) -> anyhow::Result<std::coll
 struct Prepared {
     plan: Plan,
     policy: Policy,
+    mod_root: Option<CacheRoot>,
     build_root: Option<CacheRoot>,
 }
 
@@ -209,9 +211,10 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
     let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognise the roots before anything else looks at them: a refused root
     // is not even scanned.
-    let mod_root = if wants_mod { Some(safety::recognise_modcache(&modcache)?) } else { None };
+    let mod_root =
+        if wants_mod { Some(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?) } else { None };
     let build_root = match &gocache {
-        Some(g) if wants_build => Some(safety::recognise_gocache(g)?),
+        Some(g) if wants_build => Some(cache_root::gocache_at(g, global.gocache.is_some(), printer)?),
         None if wants_build && args.policy.is_none() => {
             return Err(UsageError("--gocache-max-age: Go's build cache is off (GOCACHE=off)".into()).into());
         }
@@ -279,13 +282,13 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
     if !plan.items.iter().any(|i| i.target.is_build()) {
         plan.gocache = None;
     }
-    Ok(Prepared { plan, policy, build_root })
+    Ok(Prepared { plan, policy, mod_root, build_root })
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let now = Timestamp::now();
-    let Prepared { plan, policy, build_root } = prepare(args, global, printer, now)?;
+    let Prepared { plan, policy, mod_root, build_root } = prepare(args, global, printer, now)?;
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
@@ -339,7 +342,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         b
     });
     let opts = ExecOptions { threads: global.threads.map(usize::from), ..ExecOptions::default() };
-    let removal = execute::execute(&plan, &opts, &|_item| {
+    let removal = execute::execute_in(&plan, mod_root.as_ref(), build_root.as_ref(), &opts, &|_item| {
         if let Some(b) = &bar {
             b.inc(1);
         }

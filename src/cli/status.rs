@@ -11,6 +11,7 @@ use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
+use super::cache_root;
 use super::metrics;
 use super::printer::{age, count, size};
 use super::{GlobalArgs, Outcome, Printer};
@@ -59,6 +60,15 @@ pub fn scan_options(global: &GlobalArgs) -> ScanOptions {
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
+    // Recognised before anything is counted: a directory that is not a Go
+    // cache is an error, not a report. One that does not exist is reported
+    // by the scan, as before; an empty one is an empty cache.
+    let (modcache, _) =
+        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+    let gocache = match gocache {
+        Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0),
+        None => None,
+    };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &scan_options(global));
     let now = Timestamp::now();
     let mut reports = Vec::new();

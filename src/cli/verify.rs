@@ -24,12 +24,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
+use gokeep::prune::safety::CacheRoot;
 use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
 use gokeep::scan::{self, CacheKind, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
 
+use super::cache_root;
 use super::exit::UsageError;
 use super::printer::{self, count, size};
 use super::status::{cache_roots, scan_options};
@@ -142,10 +144,19 @@ fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
+    // Recognised before anything is scanned or printed: `--modcache /` or a
+    // mistyped GOMODCACHE is an error here, not a walk and an empty report.
+    let (modcache, mod_root) =
+        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
     let gocache = if args.build_cache {
-        Some(gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?)
+        let g = gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?;
+        Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?)
     } else {
         None
+    };
+    let (gocache, gc_root) = match gocache {
+        Some((path, root)) => (Some(path), root),
+        None => (None, None),
     };
     let projects = resolve_projects(args, &env)?;
     // verify needs to know which versions exist, not how big their trees are.
@@ -178,7 +189,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     let mut fix_json = None;
     if args.repair.fix {
-        fix_json = Some(apply_fix(args, &report, printer, opts.threads)?);
+        let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref() };
+        fix_json = Some(apply_fix(args, &report, roots, printer, opts.threads)?);
     }
     if printer.json {
         printer.json(&VerifyJson {
@@ -193,7 +205,13 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Option<usize>) -> anyhow::Result<FixJson> {
+fn apply_fix(
+    args: &Args,
+    report: &VerifyReport,
+    roots: FixRoots<'_>,
+    printer: &Printer,
+    threads: Option<usize>,
+) -> anyhow::Result<FixJson> {
     let plan =
         verify::fix_plan(&report.findings, &report.modcache.root, report.gocache.as_ref().map(|g| g.root.as_path()));
     let go_dir = report.projects.first().map(|p| p.root.as_path());
@@ -205,7 +223,7 @@ fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Opt
     }
     // go.sum is fixed before anything is downloaded again: go refuses a
     // download that disagrees with go.sum.
-    let mut out = execute_with_consent(&plan, args.repair.yes, false, go_dir, printer, threads)?;
+    let mut out = execute_with_consent(&plan, roots, args.repair.yes, false, go_dir, printer, threads)?;
     // go.sum is edited only with the same consent as removals.
     if !(out.applied || (plan.items.is_empty() && args.repair.yes)) {
         if !args.update_go_sum.is_empty() {
@@ -245,10 +263,18 @@ fn apply_fix(args: &Args, report: &VerifyReport, printer: &Printer, threads: Opt
     Ok(out)
 }
 
+/// The recognised caches a fix removes from.
+#[derive(Clone, Copy, Default)]
+pub(super) struct FixRoots<'a> {
+    pub modcache: Option<&'a CacheRoot>,
+    pub gocache: Option<&'a CacheRoot>,
+}
+
 /// Shows the plan, asks (or not, see the module docs), executes it through
 /// the prune executor and optionally runs `go mod download` in `go_dir`.
 pub(super) fn execute_with_consent(
     plan: &Plan,
+    roots: FixRoots<'_>,
     yes: bool,
     redownload: bool,
     go_dir: Option<&Path>,
@@ -280,7 +306,9 @@ pub(super) fn execute_with_consent(
         }
     }
     let (started, at) = (std::time::Instant::now(), Timestamp::now());
-    let removal = prune::execute(plan, &ExecOptions { threads, ..ExecOptions::default() }, &|_| {})?;
+    let opts = ExecOptions { threads, ..ExecOptions::default() };
+    // No root only for an empty directory, which has nothing to remove.
+    let removal = prune::execute::execute_in(plan, roots.modcache, roots.gocache, &opts, &|_| {})?;
     out.applied = true;
     // Every deletion gokeep makes is journaled, whichever command made it.
     super::prune::journal_run(plan, &removal, at, started.elapsed(), printer);

@@ -3,8 +3,10 @@
 //!
 //! ## Roots
 //! The plan's module and build cache roots are recognised first
-//! ([`super::safety`]); a plan whose root is refused deletes nothing. Every
-//! path then goes through [`CacheRoot`]'s checked removal functions.
+//! ([`super::safety`]), or handed over already recognised
+//! ([`execute_in`]); a plan whose root is refused deletes nothing. Every
+//! removal, lock, `.partial` marker and `@v/list` rewrite then goes through
+//! [`CacheRoot`], relative to the root's descriptor and never through a link.
 //!
 //! ## Locking
 //! Each module version is handled under its `<version>.lock` ([`super::lock`]),
@@ -76,9 +78,7 @@
 //! "locked by a running go command" when gokeep itself held the lock.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::ErrorKind;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -89,6 +89,7 @@ use crate::layout::{self, BuildPath, DownloadFile, escape};
 use crate::scan::CacheKind;
 use crate::timestamp::Timestamp;
 
+use super::beneath::{lstat_at, read_entries};
 use super::lock::{self, VersionLock};
 use super::safety::{self, CacheRoot, Refusal};
 use super::{Plan, PlanItem, Target};
@@ -188,18 +189,41 @@ pub enum ExecError {
     Threads { threads: usize, message: String },
 }
 
-/// Carries out `plan`. `progress` is called once per item, after it ran.
+/// Carries out `plan`, recognising the roots it names. `progress` is called
+/// once per item, after it ran.
 pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + Sync)) -> Result<Removal, ExecError> {
     let needs_mod = plan.items.iter().any(|i| !i.target.is_build());
     let needs_build = plan.items.iter().any(|i| i.target.is_build());
     let modcache = match (&plan.modcache, needs_mod) {
         (Some(p), true) => Some(safety::recognise_modcache(p)?),
-        (None, true) => return Err(ExecError::NoRoot { kind: CacheKind::ModCache }),
         _ => None,
     };
     let gocache = match (&plan.gocache, needs_build) {
         (Some(p), true) => Some(safety::recognise_gocache(p)?),
-        (None, true) => return Err(ExecError::NoRoot { kind: CacheKind::BuildCache }),
+        _ => None,
+    };
+    execute_in(plan, modcache.as_ref(), gocache.as_ref(), opts, progress)
+}
+
+/// Carries out `plan` in roots recognised before the plan was made, so that
+/// the directories scanned are the ones written to, opened once.
+pub fn execute_in(
+    plan: &Plan,
+    modcache: Option<&CacheRoot>,
+    gocache: Option<&CacheRoot>,
+    opts: &ExecOptions,
+    progress: &(dyn Fn(&PlanItem) + Sync),
+) -> Result<Removal, ExecError> {
+    let needs_mod = plan.items.iter().any(|i| !i.target.is_build());
+    let needs_build = plan.items.iter().any(|i| i.target.is_build());
+    let modcache = match modcache {
+        Some(r) if needs_mod => Some(r.clone()),
+        None if needs_mod => return Err(ExecError::NoRoot { kind: CacheKind::ModCache }),
+        _ => None,
+    };
+    let gocache = match gocache {
+        Some(r) if needs_build => Some(r.clone()),
+        None if needs_build => return Err(ExecError::NoRoot { kind: CacheKind::BuildCache }),
         _ => None,
     };
     let exec = Executor {
@@ -304,25 +328,24 @@ fn skip(target: &Target, reason: impl Into<String>) -> Removal {
     Removal { skipped: vec![Skip { target: target.clone(), reason: reason.into() }], ..Removal::default() }
 }
 
-fn exists(p: &Path) -> bool {
-    fs::symlink_metadata(p).is_ok()
-}
-
 /// What is left of a tree that could not be removed whole, and how to finish.
-fn left_behind(dir: &Path) -> String {
+/// Counted through the root's descriptor, never through a link.
+fn left_behind(root: &CacheRoot, dir: &Path) -> String {
     let (mut files, mut dirs) = (0u64, 0u64);
-    let mut pending = vec![dir.to_owned()];
-    while let Some(d) = pending.pop() {
-        let Ok(rd) = fs::read_dir(&d) else { continue };
-        for e in rd.filter_map(Result::ok) {
-            // DirEntry::file_type does not follow links.
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                dirs += 1;
-                pending.push(e.path());
-            } else {
+    if let Ok(fd) = root.open_dir(dir) {
+        let mut seen_dirs = std::collections::HashSet::new();
+        super::beneath::walk_files(
+            &fd,
+            dir,
+            &mut |_, _, path, _| {
                 files += 1;
-            }
-        }
+                for parent in path.ancestors().skip(1).take_while(|p| *p != dir) {
+                    seen_dirs.insert(parent.to_owned());
+                }
+            },
+            &mut |_, _| {},
+        );
+        dirs = seen_dirs.len() as u64;
     }
     let d = dir.display();
     format!(
@@ -354,7 +377,7 @@ impl Executor {
                 let root = self.gocache.as_ref().expect("build cache recognised");
                 let mut r = Removal::default();
                 let nanos = self.now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i128);
-                if let Err(e) = lock::expire_test_results(root.path(), nanos) {
+                if let Err(e) = lock::expire_test_results(root, nanos) {
                     r.fail(&root.path().join("testexpire.txt"), e);
                 }
                 r
@@ -376,14 +399,9 @@ impl Executor {
     /// Takes the version lock, or explains why the version is skipped.
     fn lock(&self, target: &Target, module: &str, version: &str) -> Result<VersionLock, Removal> {
         let root = self.mod_root();
-        // Module and version come from the plan: a `..` in them must not reach the lock path either.
+        // Module and version come from the plan: a `..` in them is refused by the root like any path.
         let lock_path = layout::download_path(root.path(), module, version, DownloadFile::Lock);
-        if let Err(e) = root.check_inside(&lock_path) {
-            let mut r = Removal::default();
-            r.fail(&lock_path, e);
-            return Err(r);
-        }
-        match VersionLock::try_acquire(root.path(), module, version, self.lock_wait) {
+        match VersionLock::try_acquire(root, module, version, self.lock_wait) {
             Ok(Some(l)) => Ok(l),
             Ok(None) => Err(skip(
                 target,
@@ -400,6 +418,10 @@ impl Executor {
         }
     }
 
+    fn exists(&self, p: &Path) -> bool {
+        self.mod_root().exists(p)
+    }
+
     fn remove_file(&self, r: &mut Removal, p: &Path) {
         add(r, p, self.mod_root().remove_file(p));
     }
@@ -414,20 +436,14 @@ impl Executor {
     fn remove_tree_marked(&self, r: &mut Removal, module: &str, version: &str) -> bool {
         let root = self.mod_root().path();
         let dir = layout::extracted_dir(root, module, version);
-        if !exists(&dir) {
+        if !self.exists(&dir) {
             return true;
         }
         let partial = layout::download_path(root, module, version, DownloadFile::Partial);
-        let marked_before = exists(&partial);
-        if let Err(e) = self.mod_root().check_inside(&partial).map_err(|e| e.to_string()).and_then(|()| {
-            fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&partial)
-                .map_err(|e| e.to_string())
-        }) {
+        let marked_before = self.exists(&partial);
+        // As cmd/go writes it (`os.WriteFile(partial, nil, 0666)`), beneath the root.
+        let flags = rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CREATE;
+        if let Err(e) = self.mod_root().open_file(&partial, flags, rustix::fs::Mode::from_raw_mode(0o666), false) {
             r.fail(&partial, format!("cannot create the .partial marker: {e}"));
             return false;
         }
@@ -440,17 +456,17 @@ impl Executor {
         };
         let untouched = tree.files == 0 && tree.dirs == 0;
         *r += tree;
-        if !exists(&dir) {
+        if !self.exists(&dir) {
             self.remove_empty_parents(r, &dir);
             return true;
         }
         if untouched && !marked_before {
             self.remove_file(r, &partial);
-            if !exists(&partial) {
+            if !self.exists(&partial) {
                 return false;
             }
         }
-        r.fail(&dir, left_behind(&dir));
+        r.fail(&dir, left_behind(self.mod_root(), &dir));
         false
     }
 
@@ -459,14 +475,13 @@ impl Executor {
     /// the state cmd/go leaves between its download and its extraction.
     fn fresh_zip_without_tree(&self, module: &str, version: &str) -> Option<String> {
         let root = self.mod_root().path();
-        if exists(&layout::extracted_dir(root, module, version))
-            || exists(&layout::download_path(root, module, version, DownloadFile::Partial))
+        if self.exists(&layout::extracted_dir(root, module, version))
+            || self.exists(&layout::download_path(root, module, version, DownloadFile::Partial))
         {
             return None;
         }
-        let written = fs::symlink_metadata(layout::download_path(root, module, version, DownloadFile::Zip))
-            .and_then(|m| m.modified())
-            .ok()?;
+        let st = self.mod_root().lstat(&layout::download_path(root, module, version, DownloadFile::Zip)).ok()??;
+        let written = SystemTime::UNIX_EPOCH + Duration::from_secs(st.st_mtime.max(0) as u64);
         let age = SystemTime::now().duration_since(written).unwrap_or_default();
         (self.now.duration_since(written).unwrap_or_default() < FRESH_ZIP).then(|| {
             format!(
@@ -474,6 +489,12 @@ impl Executor {
                 age.as_secs()
             )
         })
+    }
+
+    /// Whether an mtime (seconds) is less than `age` before the run started.
+    fn younger_than(&self, mtime: i64, age: Duration) -> bool {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(mtime.max(0) as u64);
+        self.now.duration_since(t).unwrap_or_default() < age
     }
 
     /// Phase 1 of a whole version: only its zip goes (or the version is
@@ -507,7 +528,7 @@ impl Executor {
         };
         let root = self.mod_root().path();
         let path = |f| layout::download_path(root, module, version, f);
-        if exists(&path(DownloadFile::Zip)) {
+        if self.exists(&path(DownloadFile::Zip)) {
             return skip(target, "its zip is back since gokeep removed it: a go command downloaded it again");
         }
         let mut r = Removal::default();
@@ -553,8 +574,8 @@ impl Executor {
         // this lock: one the plan saw alone may have its zip (or tree) by now.
         if files.contains(&DownloadFile::Ziphash)
             && !files.contains(&DownloadFile::Zip)
-            && (exists(&layout::download_path(root, module, version, DownloadFile::Zip))
-                || exists(&layout::extracted_dir(root, module, version)))
+            && (self.exists(&layout::download_path(root, module, version, DownloadFile::Zip))
+                || self.exists(&layout::extracted_dir(root, module, version)))
         {
             return skip(target, "its zip or tree is there now: a go command finished downloading it");
         }
@@ -579,10 +600,10 @@ impl Executor {
             // A `.partial` says the tree may be incomplete: the tree goes first,
             // or removing the marker would make a half-extracted tree look complete.
             let dir = layout::extracted_dir(root, module, version);
-            if exists(&dir) {
+            if self.exists(&dir) {
                 add(&mut r, &dir, self.mod_root().remove_tree(&dir));
             }
-            if !exists(&dir) {
+            if !self.exists(&dir) {
                 self.remove_file(&mut r, &layout::download_path(root, module, version, DownloadFile::Partial));
             }
         }
@@ -614,7 +635,7 @@ impl Executor {
             return skip(target, format!("also the name of version {full}, whose download files the cache holds"));
         }
         add(&mut r, &dir, root.remove_tree(&dir));
-        if !exists(&dir) {
+        if !self.exists(&dir) {
             self.remove_empty_parents(&mut r, &dir);
         }
         r
@@ -638,7 +659,7 @@ impl Executor {
                 Err(e) => r.fail(&p, e),
             }
         }
-        if !exists(&p) {
+        if !self.exists(&p) {
             self.remove_empty_parents(&mut r, &p);
         }
         r
@@ -666,7 +687,7 @@ impl Executor {
     fn holds_download_files(&self, module: &str, version: &str) -> bool {
         [DownloadFile::Lock, DownloadFile::Mod, DownloadFile::Zip, DownloadFile::Ziphash, DownloadFile::Info]
             .into_iter()
-            .any(|f| fs::symlink_metadata(layout::download_path(self.mod_root().path(), module, version, f)).is_ok())
+            .any(|f| self.exists(&layout::download_path(self.mod_root().path(), module, version, f)))
     }
 
     fn vcs_repo(&self, target: &Target, hash: &str) -> Removal {
@@ -676,13 +697,8 @@ impl Executor {
             r.fail(&root.path().join("cache/vcs").join(hash), "not a cmd/go VCS cache name");
             return r;
         }
-        // Opening the lock creates it: never through a symlinked cache/vcs.
-        let lock_path = root.path().join("cache/vcs").join(format!("{hash}.lock"));
-        if let Err(e) = root.check_inside(&lock_path) {
-            r.fail(&lock_path, e);
-            return r;
-        }
-        let _lock = match lock::try_lock_vcs(root.path(), hash, self.lock_wait) {
+        // Opening the lock creates it, beneath the root: never through a symlinked cache/vcs.
+        let _lock = match lock::try_lock_vcs(root, hash, self.lock_wait) {
             Ok(Some(l)) => l,
             Ok(None) => {
                 let why =
@@ -705,7 +721,7 @@ impl Executor {
 
     fn rewrite_list(&self, r: &mut Removal, module: &str) {
         let at_v = layout::version_dir(self.mod_root().path(), module);
-        if let Err(e) = lock::rewrite_version_list(&at_v) {
+        if let Err(e) = lock::rewrite_version_list(self.mod_root(), &at_v) {
             r.fail(&at_v.join("list"), e);
         }
     }
@@ -715,10 +731,11 @@ impl Executor {
     /// are written without it and are only removed once stale.
     fn remove_temps(&self, r: &mut Removal, module: &str, version: &str) {
         let at_v = layout::version_dir(self.mod_root().path(), module);
-        let Ok(entries) = fs::read_dir(&at_v) else { return };
-        for e in entries.filter_map(Result::ok) {
-            let Ok(name) = e.file_name().into_string() else { continue };
-            let rel = Path::new("cache/download").join(escape(module)).join("@v").join(&name);
+        let Ok(dir) = self.mod_root().open_dir(&at_v) else { return };
+        let Ok(entries) = read_entries(&dir) else { return };
+        for e in entries {
+            let Ok(name) = e.name.to_str() else { continue };
+            let rel = Path::new("cache/download").join(escape(module)).join("@v").join(name);
             let is_temp = matches!(
                 layout::classify_modcache(&rel, false),
                 layout::ModPath::Download { version: ref v, file: DownloadFile::Temp, .. } if v == version
@@ -727,12 +744,10 @@ impl Executor {
                 continue;
             }
             let is_zip_temp = name.starts_with(&format!("{}.zip", escape(version)));
-            let stale = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| self.now.duration_since(t).unwrap_or_default() >= STALE_TEMP);
+            let stale =
+                lstat_at(&dir, &e.name).ok().flatten().is_some_and(|st| !self.younger_than(st.st_mtime, STALE_TEMP));
             if stale || is_zip_temp {
-                self.remove_file(r, &at_v.join(&name));
+                self.remove_file(r, &at_v.join(name));
             }
         }
     }
@@ -743,12 +758,14 @@ impl Executor {
         let root = self.gocache.as_ref().expect("build cache recognised");
         let p = root.path().join(entry);
         let mut r = Removal::default();
-        let Ok(md) = fs::symlink_metadata(&p) else { return r };
-        match layout::classify_gocache(entry, md.is_dir()) {
-            BuildPath::Action { .. } | BuildPath::Output { .. } if md.is_file() => {
+        let Ok(Some(st)) = root.lstat(&p) else { return r };
+        let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
+        let is_dir = kind == rustix::fs::FileType::Directory;
+        match layout::classify_gocache(entry, is_dir) {
+            BuildPath::Action { .. } | BuildPath::Output { .. } if kind == rustix::fs::FileType::RegularFile => {
                 add(&mut r, &p, root.remove_file(&p));
             }
-            BuildPath::Output { .. } if md.is_dir() => add(&mut r, &p, root.remove_tree(&p)),
+            BuildPath::Output { .. } if is_dir => add(&mut r, &p, root.remove_tree(&p)),
             _ => r.fail(&p, "not a build cache action or output entry"),
         }
         r
@@ -763,7 +780,7 @@ impl Executor {
             .map(|i| {
                 let shard = root.path().join(format!("{i:02x}"));
                 let mut r = Removal::default();
-                let entries = match fs::read_dir(&shard) {
+                let entries = match root.open_dir(&shard).and_then(|d| Ok((read_entries(&d)?, d))) {
                     Ok(e) => e,
                     Err(e) if e.kind() == ErrorKind::NotFound => return r,
                     Err(e) => {
@@ -771,20 +788,25 @@ impl Executor {
                         return r;
                     }
                 };
-                for e in entries.filter_map(Result::ok) {
-                    let p = e.path();
+                let (entries, dir) = entries;
+                for e in entries {
+                    let p = shard.join(e.os_name());
                     let Ok(rel) = p.strip_prefix(root.path()) else { continue };
-                    let Ok(md) = e.metadata() else { continue };
-                    let class = layout::classify_gocache(rel, md.is_dir());
-                    if Timestamp(md.mtime()) >= cutoff {
+                    let Ok(Some(st)) = lstat_at(&dir, &e.name) else { continue };
+                    let ft = rustix::fs::FileType::from_raw_mode(st.st_mode);
+                    let is_dir = ft == rustix::fs::FileType::Directory;
+                    let class = layout::classify_gocache(rel, is_dir);
+                    if Timestamp(st.st_mtime) >= cutoff {
                         continue;
                     }
                     match class {
-                        BuildPath::Action { .. } | BuildPath::Output { .. } if md.is_file() => {
+                        BuildPath::Action { .. } | BuildPath::Output { .. }
+                            if ft == rustix::fs::FileType::RegularFile =>
+                        {
                             add(&mut r, &p, root.remove_file(&p));
                         }
                         // An executable entry (`<id>-d/<name>`); go's Trim removes it whole.
-                        BuildPath::Output { .. } if md.is_dir() => add(&mut r, &p, root.remove_tree(&p)),
+                        BuildPath::Output { .. } if is_dir => add(&mut r, &p, root.remove_tree(&p)),
                         _ => {}
                     }
                 }
@@ -801,6 +823,7 @@ impl Executor {
 mod tests {
     use super::*;
     use crate::prune::Reason;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
     /// A module cache laid out as cmd/go leaves it after `go mod download`.
@@ -962,7 +985,8 @@ mod tests {
     #[test]
     fn a_version_locked_by_someone_else_is_skipped_untouched() {
         let (_t, root) = modcache(&["v1.0.0"]);
-        let held = VersionLock::acquire(&root, "example.com/Lib", "v1.0.0").unwrap();
+        let held =
+            VersionLock::acquire(&safety::recognise_modcache(&root).unwrap(), "example.com/Lib", "v1.0.0").unwrap();
         let r = execute(&plan(&root, vec![mv("v1.0.0")]), &ExecOptions::default(), &|_| {}).unwrap();
         drop(held);
         assert_eq!(r.skipped.len(), 1);

@@ -15,6 +15,12 @@
 //! - `@v/list` is rewritten under an exclusive lock on the list file itself,
 //!   like `lockedfile.Edit` in `rewriteVersionList`.
 //!
+//! Inside a cache every lock file, and `@v/list`, is opened relative to the
+//! recognised root's descriptor ([`super::beneath`]): a directory on the way
+//! swapped for a symbolic link makes the open fail, it never creates or
+//! truncates a file elsewhere. Only the state directory's own locks (outside
+//! any cache) are opened by path.
+//!
 //! Lock files are never deleted: a process may hold the old inode while
 //! another creates a new file with the same name, and then both "hold" the lock.
 //!
@@ -30,7 +36,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rustix::fs::{Mode, OFlags};
+
 use crate::layout::{self, DownloadFile};
+
+use super::beneath::{open_file_at, read_entries};
+use super::safety::CacheRoot;
 
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -59,18 +70,21 @@ impl HeldLock {
 
 use crate::layout::download_path;
 
-fn open_lock_file(path: &Path) -> Result<File, LockError> {
-    if let Some(parent) = path.parent() {
-        // cmd/go does the same MkdirAll(0777) before locking.
-        fs::create_dir_all(parent).map_err(|e| LockError::Open { path: path.to_owned(), source: e })?;
-    }
-    open_rw(path).map_err(|e| LockError::Open { path: path.to_owned(), source: e })
+/// How lockedfile opens a file it locks: `O_RDWR|O_CREATE`, 0666.
+const LOCK_FLAGS: OFlags = OFlags::RDWR.union(OFlags::CREATE);
+const LOCK_MODE: Mode = Mode::from_raw_mode(0o666);
+
+/// A lock file inside a cache: its directory made as cmd/go's `MkdirAll(0777)`
+/// does, then the file opened as lockedfile does, all beneath the root.
+fn open_lock_in(root: &CacheRoot, path: &Path) -> Result<File, LockError> {
+    root.open_file(path, LOCK_FLAGS, LOCK_MODE, true).map_err(|e| LockError::Open { path: path.to_owned(), source: e })
 }
 
-/// How lockedfile opens a file it locks (`O_RDWR|O_CREATE`, 0666), plus
-/// `O_NOFOLLOW`: a symbolic link planted in the cache is an error, never a
-/// way to make gokeep write elsewhere.
-fn open_rw(path: &Path) -> std::io::Result<File> {
+/// A lock file outside any cache (gokeep's state directory).
+fn open_lock_file(path: &Path) -> Result<File, LockError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| LockError::Open { path: path.to_owned(), source: e })?;
+    }
     OpenOptions::new()
         .read(true)
         .write(true)
@@ -79,12 +93,21 @@ fn open_rw(path: &Path) -> std::io::Result<File> {
         .mode(0o666)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
+        .map_err(|e| LockError::Open { path: path.to_owned(), source: e })
 }
 
-/// Tries to take the exclusive lock on `path` for up to `wait`; `Ok(None)`
-/// when someone else still holds it.
+/// Tries to take the exclusive lock on `path` (outside any cache) for up
+/// to `wait`; `Ok(None)` when someone else still holds it.
 pub fn try_lock_for(path: &Path, wait: Duration) -> Result<Option<HeldLock>, LockError> {
-    let file = open_lock_file(path)?;
+    try_lock_file(open_lock_file(path)?, path, wait)
+}
+
+/// [`try_lock_for`] on a lock file inside a cache.
+pub fn try_lock_in(root: &CacheRoot, path: &Path, wait: Duration) -> Result<Option<HeldLock>, LockError> {
+    try_lock_file(open_lock_in(root, path)?, path, wait)
+}
+
+fn try_lock_file(file: File, path: &Path, wait: Duration) -> Result<Option<HeldLock>, LockError> {
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(5);
     loop {
@@ -103,9 +126,12 @@ pub fn try_lock_for(path: &Path, wait: Duration) -> Result<Option<HeldLock>, Loc
     }
 }
 
-/// Takes the exclusive lock on `path`, waiting as long as it takes.
+/// Takes the exclusive lock on `path` (outside any cache), waiting as long as it takes.
 pub fn lock_blocking(path: &Path) -> Result<HeldLock, LockError> {
-    let file = open_lock_file(path)?;
+    lock_file(open_lock_file(path)?, path)
+}
+
+fn lock_file(file: File, path: &Path) -> Result<HeldLock, LockError> {
     file.lock().map_err(|e| LockError::Lock { path: path.to_owned(), source: e })?;
     Ok(HeldLock { _file: file, path: path.to_owned() })
 }
@@ -117,23 +143,25 @@ pub struct VersionLock(pub HeldLock);
 impl VersionLock {
     /// Waits up to `wait` for `<version>.lock`; `Ok(None)` if a running `go` still holds it.
     pub fn try_acquire(
-        modcache: &Path,
+        modcache: &CacheRoot,
         module: &str,
         version: &str,
         wait: Duration,
     ) -> Result<Option<Self>, LockError> {
-        Ok(try_lock_for(&download_path(modcache, module, version, DownloadFile::Lock), wait)?.map(Self))
+        let path = download_path(modcache.path(), module, version, DownloadFile::Lock);
+        Ok(try_lock_in(modcache, &path, wait)?.map(Self))
     }
 
     /// Waits for `<version>.lock` as long as it takes.
-    pub fn acquire(modcache: &Path, module: &str, version: &str) -> Result<Self, LockError> {
-        Ok(Self(lock_blocking(&download_path(modcache, module, version, DownloadFile::Lock))?))
+    pub fn acquire(modcache: &CacheRoot, module: &str, version: &str) -> Result<Self, LockError> {
+        let path = download_path(modcache.path(), module, version, DownloadFile::Lock);
+        Ok(Self(lock_file(open_lock_in(modcache, &path)?, &path)?))
     }
 }
 
 /// `cache/vcs/<hash>.lock`, guarding a bare repository and its `.info`.
-pub fn try_lock_vcs(modcache: &Path, hash: &str, wait: Duration) -> Result<Option<HeldLock>, LockError> {
-    try_lock_for(&modcache.join("cache/vcs").join(format!("{hash}.lock")), wait)
+pub fn try_lock_vcs(modcache: &CacheRoot, hash: &str, wait: Duration) -> Result<Option<HeldLock>, LockError> {
+    try_lock_in(modcache, &modcache.path().join("cache/vcs").join(format!("{hash}.lock")), wait)
 }
 
 /// `module.CanonicalVersion(v) == v`: a full `vX.Y.Z[-pre]` with no build
@@ -170,21 +198,21 @@ pub fn version_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 /// protocol: exclusive lock on the list file (`lockedfile.Edit`), list the
 /// directory under the lock, leave the file alone if it is already right,
 /// else truncate to 0, truncate to the new size (zero-filled, so a torn write
-/// shows as NUL bytes) and write. Does nothing when the `@v` directory is gone.
-pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
+/// shows as NUL bytes) and write. Does nothing when the `@v` directory is
+/// gone. `@v` is opened once, beneath the root, and both the listing and the
+/// list file are relative to that descriptor.
+pub fn rewrite_version_list(root: &CacheRoot, at_v: &Path) -> Result<(), LockError> {
     let list = at_v.join("list");
     let err = |e: std::io::Error| LockError::Rewrite { path: list.clone(), source: e };
-    // lstat, not is_dir: a symlinked @v would take the write out of the cache.
-    if !fs::symlink_metadata(at_v).is_ok_and(|m| m.is_dir()) {
-        return Ok(());
-    }
-    let mut f = open_rw(&list).map_err(err)?;
+    let dir = match root.open_dir(at_v) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(err(e)),
+    };
+    let mut f = open_file_at(&dir, c"list", LOCK_FLAGS, LOCK_MODE).map_err(err)?;
     f.lock().map_err(|e| LockError::Lock { path: list.clone(), source: e })?;
-    let names: Vec<String> = fs::read_dir(at_v)
-        .map_err(err)?
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
+    let names: Vec<String> =
+        read_entries(&dir).map_err(err)?.into_iter().filter_map(|e| e.name.into_string().ok()).collect();
     let want = version_list(names.iter().map(String::as_str));
     let mut old = Vec::new();
     f.read_to_end(&mut old).map_err(err)?;
@@ -205,10 +233,10 @@ pub fn rewrite_version_list(at_v: &Path) -> Result<(), LockError> {
 /// an exclusive lock on `GOCACHE/testexpire.txt` (`lockedfile.Edit`), if
 /// `now_nanos` is later than the stored time, replace it with
 /// `<now_nanos>\n`; cached test results older than that are then ignored.
-pub fn expire_test_results(gocache: &Path, now_nanos: i128) -> Result<(), LockError> {
-    let path = gocache.join("testexpire.txt");
+pub fn expire_test_results(gocache: &CacheRoot, now_nanos: i128) -> Result<(), LockError> {
+    let path = gocache.path().join("testexpire.txt");
     let err = |e: std::io::Error| LockError::Rewrite { path: path.clone(), source: e };
-    let mut f = open_rw(&path).map_err(err)?;
+    let mut f = gocache.open_file(&path, LOCK_FLAGS, LOCK_MODE, false).map_err(err)?;
     f.lock().map_err(|e| LockError::Lock { path: path.clone(), source: e })?;
     let mut old = String::new();
     f.read_to_string(&mut old).map_err(err)?;
@@ -233,53 +261,80 @@ mod tests {
         assert_eq!(version_list(["v1.0.0-!r!c1.mod", "v1.mod", "v1.0.0+meta.mod"]), "");
     }
 
+    fn modcache() -> (tempfile::TempDir, CacheRoot) {
+        let t = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(t.path()).unwrap().join("mod");
+        fs::create_dir_all(root.join("cache/download")).unwrap();
+        let r = super::super::safety::recognise_modcache(&root).unwrap();
+        (t, r)
+    }
+
     #[test]
     fn rewrite_lists_versions_that_still_have_a_mod() {
-        let t = tempfile::tempdir().unwrap();
-        let at_v = t.path().join("@v");
+        let (_t, root) = modcache();
+        let at_v = root.path().join("cache/download/@v");
         fs::create_dir(&at_v).unwrap();
         fs::write(at_v.join("list"), "v1.0.0\nv1.1.0\n").unwrap();
         fs::write(at_v.join("v1.1.0.mod"), "module x\n").unwrap();
         fs::write(at_v.join("v1.0.0.info"), "{}").unwrap();
-        rewrite_version_list(&at_v).unwrap();
+        rewrite_version_list(&root, &at_v).unwrap();
         assert_eq!(fs::read_to_string(at_v.join("list")).unwrap(), "v1.1.0\n");
         fs::remove_file(at_v.join("v1.1.0.mod")).unwrap();
-        rewrite_version_list(&at_v).unwrap();
+        rewrite_version_list(&root, &at_v).unwrap();
         assert_eq!(fs::read_to_string(at_v.join("list")).unwrap(), "");
     }
 
     #[test]
-    fn a_symlinked_at_v_directory_gets_no_list_written_through_it() {
-        let t = tempfile::tempdir().unwrap();
+    fn a_symlinked_directory_on_the_way_to_the_list_gets_nothing_written_through_it() {
+        let (t, root) = modcache();
+        let outside = t.path().join("outside");
+        fs::create_dir_all(outside.join("@v")).unwrap();
+        fs::write(outside.join("@v/v1.0.0.mod"), "module x\n").unwrap();
+        fs::write(outside.join("@v/list"), "v0.1.0\n").unwrap();
+        let host = root.path().join("cache/download/example.com");
+        std::os::unix::fs::symlink(&outside, &host).unwrap();
+        assert!(rewrite_version_list(&root, &host.join("@v")).is_err());
+        fs::remove_file(&host).unwrap();
+        fs::create_dir(&host).unwrap();
+        std::os::unix::fs::symlink(outside.join("@v"), host.join("@v")).unwrap();
+        assert!(rewrite_version_list(&root, &host.join("@v")).is_err());
+        assert_eq!(fs::read_to_string(outside.join("@v/list")).unwrap(), "v0.1.0\n");
+    }
+
+    #[test]
+    fn a_lock_is_never_created_through_a_symlinked_directory() {
+        let (t, root) = modcache();
         let outside = t.path().join("outside");
         fs::create_dir(&outside).unwrap();
-        fs::write(outside.join("v1.0.0.mod"), "module x\n").unwrap();
-        let at_v = t.path().join("@v");
-        std::os::unix::fs::symlink(&outside, &at_v).unwrap();
-        rewrite_version_list(&at_v).unwrap();
-        assert!(!outside.join("list").exists());
+        std::os::unix::fs::symlink(&outside, root.path().join("cache/download/example.com")).unwrap();
+        assert!(VersionLock::try_acquire(&root, "example.com/a", "v1.0.0", Duration::ZERO).is_err());
+        assert!(VersionLock::acquire(&root, "example.com/a", "v1.0.0").is_err());
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
     }
 
     #[test]
     fn test_results_expire_only_forward() {
         let t = tempfile::tempdir().unwrap();
-        expire_test_results(t.path(), 2_000).unwrap();
-        assert_eq!(fs::read_to_string(t.path().join("testexpire.txt")).unwrap(), "2000\n");
-        expire_test_results(t.path(), 1_000).unwrap();
-        assert_eq!(fs::read_to_string(t.path().join("testexpire.txt")).unwrap(), "2000\n");
+        let g = fs::canonicalize(t.path()).unwrap();
+        fs::write(g.join("README"), super::super::safety::GOCACHE_README_PREFIX).unwrap();
+        let root = super::super::safety::recognise_gocache(&g).unwrap();
+        expire_test_results(&root, 2_000).unwrap();
+        assert_eq!(fs::read_to_string(g.join("testexpire.txt")).unwrap(), "2000\n");
+        expire_test_results(&root, 1_000).unwrap();
+        assert_eq!(fs::read_to_string(g.join("testexpire.txt")).unwrap(), "2000\n");
     }
 
     #[test]
     fn a_held_version_lock_is_busy_for_others_and_the_file_stays() {
-        let t = tempfile::tempdir().unwrap();
-        let held = VersionLock::acquire(t.path(), "example.com/A", "v1.0.0").unwrap();
+        let (_t, root) = modcache();
+        let held = VersionLock::acquire(&root, "example.com/A", "v1.0.0").unwrap();
         assert!(held.0.path().ends_with("cache/download/example.com/!a/@v/v1.0.0.lock"));
-        let other = VersionLock::try_acquire(t.path(), "example.com/A", "v1.0.0", Duration::from_millis(20)).unwrap();
+        let other = VersionLock::try_acquire(&root, "example.com/A", "v1.0.0", Duration::from_millis(20)).unwrap();
         assert!(other.is_none());
         drop(held);
-        let again = VersionLock::try_acquire(t.path(), "example.com/A", "v1.0.0", Duration::ZERO).unwrap();
+        let again = VersionLock::try_acquire(&root, "example.com/A", "v1.0.0", Duration::ZERO).unwrap();
         assert!(again.is_some());
         drop(again);
-        assert!(download_path(t.path(), "example.com/A", "v1.0.0", DownloadFile::Lock).exists());
+        assert!(download_path(root.path(), "example.com/A", "v1.0.0", DownloadFile::Lock).exists());
     }
 }

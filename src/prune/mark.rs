@@ -26,14 +26,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use filetime::FileTime;
 use rayon::prelude::*;
+use rustix::fs::FileType;
 use serde::{Deserialize, Serialize};
-use walkdir::WalkDir;
 
 use crate::layout::{self, ModPath};
 use crate::timestamp::Timestamp;
 
+use super::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
 use super::execute::Failure;
 use super::journal::{self, JournalError};
 use super::safety::CacheRoot;
@@ -70,67 +70,78 @@ pub struct Mark {
     pub failures: Vec<Failure>,
 }
 
-/// Stamps every module version file's atime under `root` (see the module docs).
+/// Stamps every module version file's atime under `root` (see the module
+/// docs). Directories are opened beneath the root's descriptor and every
+/// time is set relative to its directory, never through a symbolic link.
 #[must_use]
 pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
     let stamp = Timestamp(now.0 - STAMP_AGE_SECS);
-    let atime = FileTime::from_unix_time(stamp.0, 0);
+    let times = Times { accessed: Some(stamp.0), modified: None };
     let base = root.path();
-    // Units walked in parallel: each top-level entry, and each module under cache/download.
+    // Units walked in parallel: each top-level directory, and each module under cache/download.
     let mut units: Vec<PathBuf> = Vec::new();
-    if let Ok(rd) = fs::read_dir(base) {
-        units.extend(rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| !p.ends_with("cache")));
-    }
-    if let Ok(rd) = fs::read_dir(base.join("cache/download")) {
-        units.extend(rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| !p.ends_with("sumdb")));
-    }
+    let subdirs = |dir: &Path, skip: &str| -> Vec<PathBuf> {
+        let Ok(fd) = root.open_dir(dir) else { return Vec::new() };
+        read_entries(&fd)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e.os_name() != skip && e.file_type != FileType::RegularFile && e.file_type != FileType::Symlink)
+            .map(|e| dir.join(e.os_name()))
+            .collect()
+    };
+    units.extend(subdirs(base, "cache"));
+    units.extend(subdirs(&base.join("cache/download"), "sumdb"));
     let versions = Mutex::new(HashSet::new());
     let failures = Mutex::new(Vec::new());
+    let fail = |path: &Path, message: String| {
+        failures.lock().expect("poisoned").push(Failure { path: path.to_owned(), message });
+    };
     let files: u64 = units
         .par_iter()
         .map(|unit| {
             let mut n = 0;
             let mut seen = HashSet::new();
-            for entry in WalkDir::new(unit).follow_links(false) {
-                // A file or directory that vanished since it was listed (a
-                // prune or a go command beside the mark) has nothing to mark.
-                let e = match entry {
-                    Ok(e) => e,
-                    Err(err) if err.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) => continue,
-                    Err(err) => {
-                        let path = err.path().unwrap_or(unit).to_owned();
-                        failures.lock().expect("poisoned").push(Failure { path, message: err.to_string() });
-                        continue;
-                    }
-                };
-                if !e.file_type().is_file() {
-                    continue;
+            let dir = match root.open_dir(unit) {
+                Ok(d) => d,
+                // Gone, or a file at the top level: nothing of a version to mark.
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+                    return 0;
                 }
-                let Ok(rel) = e.path().strip_prefix(base) else { continue };
-                let class = layout::classify_modcache(rel, false);
-                let Some((m, v)) = class.module_version() else { continue };
-                if matches!(
-                    class,
-                    ModPath::Download { .. } | ModPath::ExtractedFile { .. } | ModPath::ExtractTemp { .. }
-                ) {
-                    // A mark only moves times back: an access older than the stamp is
-                    // already "unused since the mark", and moving it forward would make
-                    // age rules see a version unused for months as two days old.
-                    let older = e.metadata().is_ok_and(|md| FileTime::from_last_access_time(&md) <= atime);
-                    let set = if older { Ok(()) } else { filetime::set_file_atime(e.path(), atime) };
-                    match set {
-                        Ok(()) => {
-                            n += 1;
-                            seen.insert((m.to_owned(), v.to_owned()));
+                Err(e) => {
+                    fail(unit, e.to_string());
+                    return 0;
+                }
+            };
+            walk_files(
+                &dir,
+                unit,
+                &mut |dir, entry, path, st| {
+                    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+                        return;
+                    }
+                    let Ok(rel) = path.strip_prefix(base) else { return };
+                    let class = layout::classify_modcache(rel, false);
+                    let Some((m, v)) = class.module_version() else { return };
+                    if matches!(
+                        class,
+                        ModPath::Download { .. } | ModPath::ExtractedFile { .. } | ModPath::ExtractTemp { .. }
+                    ) {
+                        // A mark only moves times back: an access older than the stamp is
+                        // already "unused since the mark", and moving it forward would make
+                        // age rules see a version unused for months as two days old.
+                        let set = if st.st_atime <= stamp.0 { Ok(()) } else { set_times_at(dir, &entry.name, times) };
+                        match set {
+                            Ok(()) => {
+                                n += 1;
+                                seen.insert((m.to_owned(), v.to_owned()));
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => fail(path, e.to_string()),
                         }
-                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(err) => failures
-                            .lock()
-                            .expect("poisoned")
-                            .push(Failure { path: e.path().to_owned(), message: err.to_string() }),
                     }
-                }
-            }
+                },
+                &mut |path, e| fail(path, e.to_string()),
+            );
             versions.lock().expect("poisoned").extend(seen);
             n
         })
@@ -196,27 +207,47 @@ pub struct Refresh {
 /// of being mostly deleted by the first build after that. The price: Go can
 /// no longer tell which of these entries it really used, so they all stay
 /// for 5 more days, used or not.
+///
+/// Each shard is opened beneath the root's descriptor and each entry's time
+/// is set relative to it, never through a link: a shard that is a symbolic
+/// link is reported, not followed.
 #[must_use]
 pub fn refresh_build_entries(root: &CacheRoot, now: Timestamp) -> Refresh {
-    let t = FileTime::from_unix_time(now.0, 0);
+    let times = Times { accessed: None, modified: Some(now.0) };
     (0..=255u8)
         .into_par_iter()
         .map(|i| {
             let mut r = Refresh::default();
             let shard = root.path().join(format!("{i:02x}"));
-            let Ok(rd) = fs::read_dir(&shard) else { return r };
-            for e in rd.filter_map(Result::ok) {
-                let p = e.path();
+            let listed = root.open_dir(&shard).and_then(|d| Ok((read_entries(&d)?, d)));
+            let (entries, dir) = match listed {
+                Ok(x) => x,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return r,
+                Err(e) => {
+                    r.failures.push(Failure { path: shard, message: e.to_string() });
+                    return r;
+                }
+            };
+            for e in entries {
+                let p = shard.join(e.os_name());
                 let Ok(rel) = p.strip_prefix(root.path()) else { continue };
-                let Ok(ft) = e.file_type() else { continue };
+                let ft = match e.file_type {
+                    FileType::Unknown => match lstat_at(&dir, &e.name) {
+                        Ok(Some(st)) => FileType::from_raw_mode(st.st_mode),
+                        _ => continue,
+                    },
+                    ft => ft,
+                };
+                let is_dir = ft == FileType::Directory;
                 // An executable entry is a directory; go marks the directory used.
                 let is_entry = matches!(
-                    layout::classify_gocache(rel, ft.is_dir()),
+                    layout::classify_gocache(rel, is_dir),
                     layout::BuildPath::Action { .. } | layout::BuildPath::Output { .. }
                 );
-                if is_entry && (ft.is_file() || ft.is_dir()) {
-                    match filetime::set_file_mtime(&p, t) {
+                if is_entry && (ft == FileType::RegularFile || is_dir) {
+                    match set_times_at(&dir, &e.name, times) {
                         Ok(()) => r.entries += 1,
+                        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                         Err(err) => r.failures.push(Failure { path: p, message: err.to_string() }),
                     }
                 }

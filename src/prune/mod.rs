@@ -135,6 +135,7 @@ pub struct KeptItem {
     pub why: String,
 }
 
+pub mod beneath;
 pub mod execute;
 pub mod lock;
 pub mod safety;

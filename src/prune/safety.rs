@@ -1,41 +1,57 @@
 //! Cache-root recognition and the one place in gokeep that deletes.
 //!
-//! ## Recognition
-//! A directory is only ever a root to delete from once it looks like what Go
-//! writes: a module cache has a `cache/download` directory (cmd/go creates it
-//! on the first download; an empty or fresh directory without it is refused,
-//! since nothing in it was written by Go), a build cache has Go's `README`
-//! (written by `cmd/go/internal/cache/default.go` on first use) *or* all 256
-//! `00`..`ff` shard directories (created eagerly by `cache.Open`), so a cache
-//! whose README was removed by hand is still recognised. `/`, `$HOME` and any
-//! ancestor of `$HOME` are refused whatever they contain, and so is a root
-//! whose last component is a symbolic link (the user named one directory, the
-//! link would make gokeep delete in another). Symbolic links *above* the
-//! root (a `/home` that links to `/data/home`) are resolved once by
-//! canonicalisation: every later check works on the canonical path.
+//! ## One rule for roots, whatever the spelling
+//! A root is resolved once: the named path is opened (following any symbolic
+//! link in or above it, so a `~/go` that links to another disk works, and
+//! `dir/`, `dir/./` or `$GOMODCACHE` all name the same directory), its
+//! canonical path is read back, and that descriptor is the root from then on.
+//! When the named path was not the canonical one (a link was resolved),
+//! [`CacheRoot::resolved_from`] says so and the command line tells the user.
+//! Refusing a symlinked root instead would lock out everyone whose cache
+//! lives on another disk, and the trailing-slash spelling showed that a
+//! refusal keyed on the spelling cannot hold; resolving once and never
+//! following a link *below* the root can.
 //!
-//! ## Deleting
+//! Every check is done on the resolved directory: `/`, `$HOME` and any
+//! ancestor of `$HOME` are refused whatever they contain, and the directory
+//! must look like what Go writes. A module cache has a `cache/download`
+//! directory (cmd/go creates it on the first download; an empty or fresh
+//! directory without it is refused, since nothing in it was written by Go),
+//! a build cache has Go's `README` (written by
+//! `cmd/go/internal/cache/default.go` on first use) *or* all 256 `00`..`ff`
+//! shard directories (created eagerly by `cache.Open`), so a cache whose
+//! README was removed by hand is still recognised. Those markers are looked
+//! up relative to the root's descriptor, never through a link.
+//!
+//! Read-only commands recognise their roots the same way, so a mistyped
+//! GOMODCACHE is an error, not an empty, healthy-looking cache.
+//!
+//! ## Deleting, and every other write
 //! [`CacheRoot::remove_tree`] and [`CacheRoot::remove_file`] check that the
-//! target is strictly inside the root, lexically (no `..`) and physically (no
-//! component between the root and the target is a symbolic link). They then
-//! open the root and each directory on the way with `O_NOFOLLOW` and work
-//! relative to the last one (`unlinkat`), so a directory swapped for a link
-//! after the check is refused, not followed. A link is unlinked as itself. Directories Go made read-only
-//! (extracted module trees are 0555) are made owner-writable just before
-//! their children are removed. Something that vanished in the meantime is
+//! target is strictly inside the root lexically (no `..`), then open the
+//! directories on the way relative to the root's descriptor with
+//! `openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)` (or one `O_NOFOLLOW` open
+//! per component where the kernel lacks openat2) and work relative to the
+//! last one (`unlinkat`), so a directory swapped for a link at any moment is
+//! refused, not followed. Creating, opening, renaming and setting times
+//! inside a cache go the same way ([`super::beneath`]). A link is unlinked
+//! as itself. Directories Go made read-only (extracted module trees are
+//! 0555) are made owner-writable just before their children are removed. Something that vanished in the meantime is
 //! not an error: another process removing it is the same outcome.
 
 use std::ffi::CString;
-use std::fs;
-use std::io::ErrorKind;
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::fs::{
     AtFlags, CWD, Dir, FileType, Mode, OFlags, ResolveFlags, fchmod, fstat, openat, openat2, statat, unlinkat,
 };
-use rustix::io::Errno;
+use rustix::io::{Errno, fcntl_dupfd_cloexec};
 
 use crate::scan::CacheKind;
 
@@ -44,58 +60,75 @@ use super::execute::{Failure, Removal};
 /// The first words of the README cmd/go writes into every build cache.
 pub const GOCACHE_README_PREFIX: &str = "This directory holds cached build artifacts from the Go build system.";
 
-/// Why gokeep will not delete from (or inside) a directory.
+/// Why gokeep will not use a directory as a cache root, or a path inside one.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
     #[error("refusing to use {path} as a cache root: it is the file system root")]
     FileSystemRoot { path: PathBuf },
     #[error("refusing to use {path} as a cache root: it is the home directory or contains it")]
     Home { path: PathBuf },
-    #[error("refusing to use {path} as a cache root: it is a symbolic link (symlinked root)")]
-    SymlinkedRoot { path: PathBuf },
     #[error("refusing to use {path} as a cache root: it does not exist")]
     Missing { path: PathBuf },
     #[error("refusing to use {path} as a cache root: it is not a directory")]
     NotADirectory { path: PathBuf },
     #[error("refusing to use {path} as a cache root: cannot read it: {source}")]
     Unreadable { path: PathBuf, source: std::io::Error },
-    #[error("refusing to delete from {path}: it is not a Go module cache (no cache/download directory)")]
+    #[error("{path} is not a Go module cache (no cache/download directory)")]
     NotAModCache { path: PathBuf },
-    #[error(
-        "refusing to delete from {path}: it is not a Go build cache (no Go README and not the 256 shard directories)"
-    )]
+    #[error("{path} is not a Go build cache (no Go README and not the 256 shard directories)")]
     NotABuildCache { path: PathBuf },
-    #[error("refusing to delete {target}: it is not strictly inside the cache root {root}")]
+    #[error("refusing to touch {target}: it is not strictly inside the cache root {root}")]
     Outside { target: PathBuf, root: PathBuf },
-    #[error("refusing to delete {target}: {link} is a symbolic link")]
+    #[error("refusing to touch {target}: {link} is a symbolic link (links below a cache root are never followed)")]
     ThroughSymlink { target: PathBuf, link: PathBuf },
 }
 
-/// A directory recognised as one of Go's caches; the only thing gokeep deletes through.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A directory recognised as one of Go's caches, held open: everything
+/// gokeep writes or deletes in a cache is relative to this descriptor.
+#[derive(Debug, Clone)]
 pub struct CacheRoot {
     kind: CacheKind,
-    /// Canonical.
+    /// Canonical: the path the descriptor was opened as.
     path: PathBuf,
+    /// As the user (or the Go environment) spelled it.
+    named: PathBuf,
+    fd: Arc<OwnedFd>,
 }
+
+impl PartialEq for CacheRoot {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.path == other.path
+    }
+}
+
+impl Eq for CacheRoot {}
 
 fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from).or_else(dirs::home_dir)
 }
 
-/// The checks both kinds of root share; returns the canonical path.
-fn common_checks(path: &Path) -> Result<PathBuf, Refusal> {
-    let md = fs::symlink_metadata(path).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => Refusal::Missing { path: path.to_owned() },
-        _ => Refusal::Unreadable { path: path.to_owned(), source: e },
-    })?;
-    if md.file_type().is_symlink() {
-        return Err(Refusal::SymlinkedRoot { path: path.to_owned() });
+/// Opens `path` as a root: resolved once, then checked as what it resolved to.
+fn open_root(path: &Path) -> Result<(PathBuf, OwnedFd), Refusal> {
+    let unreadable = |e: std::io::Error| Refusal::Unreadable { path: path.to_owned(), source: e };
+    // Following links here is the one resolution of the root (see the module docs).
+    let fd = match openat(CWD, path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Err(Refusal::Missing { path: path.to_owned() }),
+        Err(Errno::NOTDIR) => {
+            return Err(match fs::metadata(path) {
+                Err(e) if e.kind() == ErrorKind::NotFound => Refusal::Missing { path: path.to_owned() },
+                _ => Refusal::NotADirectory { path: path.to_owned() },
+            });
+        }
+        Err(e) => return Err(unreadable(e.into())),
+    };
+    let canonical = fs::canonicalize(path).map_err(unreadable)?;
+    // The canonical path only names the root (in messages, the journal, the
+    // scan): it must name the directory that was opened.
+    let (opened, named) = (fstat(&fd).map_err(|e| unreadable(e.into()))?, fs::metadata(&canonical));
+    if !named.is_ok_and(|m| m.dev() == opened.st_dev && m.ino() == opened.st_ino) {
+        return Err(unreadable(std::io::Error::other("it was replaced while being opened")));
     }
-    if !md.is_dir() {
-        return Err(Refusal::NotADirectory { path: path.to_owned() });
-    }
-    let canonical = fs::canonicalize(path).map_err(|e| Refusal::Unreadable { path: path.to_owned(), source: e })?;
     if canonical.parent().is_none() {
         return Err(Refusal::FileSystemRoot { path: path.to_owned() });
     }
@@ -105,33 +138,60 @@ fn common_checks(path: &Path) -> Result<PathBuf, Refusal> {
             return Err(Refusal::Home { path: path.to_owned() });
         }
     }
-    Ok(canonical)
+    Ok((canonical, fd))
 }
 
-fn is_real_dir(p: &Path) -> bool {
-    fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+fn is_dir_at(dir: &OwnedFd, name: &str) -> bool {
+    statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
 }
 
 /// Recognises a module cache (GOMODCACHE): it must hold `cache/download`.
 pub fn recognise_modcache(path: &Path) -> Result<CacheRoot, Refusal> {
-    let canonical = common_checks(path)?;
-    if !is_real_dir(&canonical.join("cache")) || !is_real_dir(&canonical.join("cache/download")) {
+    let (canonical, fd) = open_root(path)?;
+    let cache = openat(&fd, "cache", DIR_FLAGS, Mode::empty());
+    if !cache.is_ok_and(|c| is_dir_at(&c, "download")) {
         return Err(Refusal::NotAModCache { path: path.to_owned() });
     }
-    Ok(CacheRoot { kind: CacheKind::ModCache, path: canonical })
+    Ok(CacheRoot { kind: CacheKind::ModCache, path: canonical, named: path.to_owned(), fd: Arc::new(fd) })
 }
+
+/// How a build cache's README is opened: never through a link, and without
+/// blocking on a FIFO planted under that name.
+const README_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC).union(OFlags::NONBLOCK);
 
 /// Recognises a build cache (GOCACHE): Go's README, or all 256 shard directories.
 pub fn recognise_gocache(path: &Path) -> Result<CacheRoot, Refusal> {
-    let canonical = common_checks(path)?;
-    let readme = canonical.join("README");
-    let has_readme = fs::symlink_metadata(&readme).is_ok_and(|m| m.is_file())
-        && fs::read(&readme).is_ok_and(|b| b.starts_with(GOCACHE_README_PREFIX.as_bytes()));
-    if has_readme || (0..=255u8).all(|i| is_real_dir(&canonical.join(format!("{i:02x}")))) {
-        Ok(CacheRoot { kind: CacheKind::BuildCache, path: canonical })
+    let (canonical, fd) = open_root(path)?;
+    let mut head = vec![0u8; GOCACHE_README_PREFIX.len()];
+    let has_readme = openat(&fd, "README", README_FLAGS, Mode::empty())
+        .ok()
+        .map(File::from)
+        .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+        .is_some_and(|mut f| f.read_exact(&mut head).is_ok() && head == GOCACHE_README_PREFIX.as_bytes());
+    if has_readme || (0..=255u8).all(|i| is_dir_at(&fd, &format!("{i:02x}"))) {
+        Ok(CacheRoot { kind: CacheKind::BuildCache, path: canonical, named: path.to_owned(), fd: Arc::new(fd) })
     } else {
         Err(Refusal::NotABuildCache { path: path.to_owned() })
     }
+}
+
+/// `path` made absolute and lexically normal (no `.`, no `..`, no trailing
+/// slash), without looking at the file system: what the name says when no
+/// symbolic link is involved.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() { path.to_owned() } else { std::env::current_dir().unwrap_or_default().join(path) };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl CacheRoot {
@@ -146,9 +206,22 @@ impl CacheRoot {
         &self.path
     }
 
+    /// The path as it was named, when reaching the root from it resolved a
+    /// symbolic link: the caller tells the user which directory is really
+    /// used. `None` when the name was the root, however spelled.
+    #[must_use]
+    pub fn resolved_from(&self) -> Option<&Path> {
+        (lexically_normal(&self.named) != self.path).then_some(self.named.as_path())
+    }
+
+    /// The root's descriptor, for the in-cache I/O in [`super::beneath`].
+    pub(super) fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+
     /// The components of `target` below the root, if it is strictly inside
     /// it lexically (no `..`, not the root itself).
-    fn parts_below<'t>(&self, target: &'t Path) -> Result<Vec<&'t std::ffi::OsStr>, Refusal> {
+    pub(super) fn parts_below<'t>(&self, target: &'t Path) -> Result<Vec<&'t std::ffi::OsStr>, Refusal> {
         let outside = || Refusal::Outside { target: target.to_owned(), root: self.path.clone() };
         let rel = target.strip_prefix(&self.path).map_err(|_| outside())?;
         let mut parts = Vec::new();
@@ -165,50 +238,18 @@ impl CacheRoot {
         Ok(parts)
     }
 
-    /// Checks that `target` is strictly inside the root and reached through
-    /// real directories only. The target itself may be a symbolic link.
-    pub fn check_inside(&self, target: &Path) -> Result<(), Refusal> {
-        let parts = self.parts_below(target)?;
-        let mut p = self.path.clone();
-        for part in &parts[..parts.len() - 1] {
-            p.push(part);
-            match fs::symlink_metadata(&p) {
-                Ok(md) if md.file_type().is_symlink() => {
-                    return Err(Refusal::ThroughSymlink { target: target.to_owned(), link: p });
-                }
-                // Not there (nothing to delete) or a real directory: both fine.
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
     /// The directory holding `target`, opened without following a link
     /// anywhere below the root, and the target's name in it. The removal
     /// then works relative to that descriptor, so there is no window between
     /// a check and the removal in which a directory swapped for a link would
     /// be followed. `Ok(None)`: a directory on the way is not there, so
     /// there is nothing to remove.
-    fn open_parent(&self, target: &Path) -> Result<Option<(OwnedFd, CString)>, Refusal> {
+    pub(super) fn open_parent(&self, target: &Path) -> Result<Option<(OwnedFd, CString)>, Refusal> {
         let parts = self.parts_below(target)?;
         let (name, dirs) = parts.split_last().expect("parts_below: never empty");
         let name = CString::new(name.as_bytes())
             .map_err(|_| Refusal::Outside { target: target.to_owned(), root: self.path.clone() })?;
-        let root = openat(CWD, &self.path, DIR_FLAGS, Mode::empty())
-            .map_err(|e| Refusal::Unreadable { path: self.path.clone(), source: e.into() })?;
-        if dirs.is_empty() {
-            return Ok(Some((root, name)));
-        }
-        let rel: PathBuf = dirs.iter().collect();
-        // One call where the kernel has openat2; a walk, one directory at a
-        // time, where it does not (or a seccomp filter refuses it), and to
-        // tell a link (refused, and named) from a file (nothing to remove).
-        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
-        let opened = match openat2(&root, &rel, DIR_FLAGS, Mode::empty(), resolve) {
-            Err(Errno::NOSYS | Errno::PERM | Errno::LOOP | Errno::NOTDIR) => self.walk_down(root, dirs),
-            other => other.map_err(|e| (e, self.path.join(&rel))),
-        };
-        match opened {
+        match self.open_dirs(dirs) {
             Ok(fd) => Ok(Some((fd, name))),
             Err((Errno::NOENT | Errno::NOTDIR, _)) => Ok(None),
             Err((Errno::LOOP, link)) => Err(Refusal::ThroughSymlink { target: target.to_owned(), link }),
@@ -216,9 +257,29 @@ impl CacheRoot {
         }
     }
 
-    /// Opens `dirs` below `root` one at a time, never through a link; on
-    /// failure, the error and the path it happened at.
-    fn walk_down(&self, root: OwnedFd, dirs: &[&std::ffi::OsStr]) -> Result<OwnedFd, (Errno, PathBuf)> {
+    /// Opens the directory `dirs` below the root without following a link
+    /// anywhere on the way; on failure, the error and the path it happened
+    /// at (`LOOP`: that path is a symbolic link).
+    pub(super) fn open_dirs(&self, dirs: &[&std::ffi::OsStr]) -> Result<OwnedFd, (Errno, PathBuf)> {
+        if dirs.is_empty() {
+            return fcntl_dupfd_cloexec(self.fd(), 0).map_err(|e| (e, self.path.clone()));
+        }
+        let rel: PathBuf = dirs.iter().collect();
+        // One call where the kernel has openat2; a walk, one directory at a
+        // time, where it does not (or a seccomp filter refuses it), and to
+        // tell a link (refused, and named) from a file (nothing there).
+        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+        match openat2(self.fd(), &rel, DIR_FLAGS, Mode::empty(), resolve) {
+            Err(Errno::NOSYS | Errno::PERM | Errno::LOOP | Errno::NOTDIR | Errno::XDEV | Errno::AGAIN) => {
+                self.walk_down(dirs)
+            }
+            other => other.map_err(|e| (e, self.path.join(&rel))),
+        }
+    }
+
+    /// [`Self::open_dirs`] one component at a time, each `O_NOFOLLOW`.
+    fn walk_down(&self, dirs: &[&std::ffi::OsStr]) -> Result<OwnedFd, (Errno, PathBuf)> {
+        let root = fcntl_dupfd_cloexec(self.fd(), 0).map_err(|e| (e, self.path.clone()))?;
         let (mut fd, mut at) = (root, self.path.clone());
         for d in dirs {
             at.push(d);
@@ -279,7 +340,8 @@ impl CacheRoot {
 }
 
 /// How every directory on the way to a removal is opened: never through a link.
-const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
+pub(super) const DIR_FLAGS: OFlags =
+    OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Removal) {
     r.apparent_bytes += size;
@@ -416,11 +478,39 @@ mod tests {
     }
 
     #[test]
-    fn symlinked_root_is_refused() {
+    fn every_spelling_of_a_root_resolves_to_one_directory_and_a_link_is_said() {
         let (t, root) = modcache();
         let link = t.path().join("link");
         symlink(&root, &link).unwrap();
-        assert!(matches!(recognise_modcache(&link), Err(Refusal::SymlinkedRoot { .. })));
+        let plain = recognise_modcache(&root).unwrap();
+        assert_eq!(plain.resolved_from(), None);
+        let dotdot = format!("{}/../{}/", root.display(), root.file_name().unwrap().to_string_lossy());
+        for spelling in [format!("{}/", root.display()), format!("{}/./", root.display()), dotdot] {
+            let r = recognise_modcache(Path::new(&spelling)).unwrap();
+            assert_eq!((r.path(), r.resolved_from()), (root.as_path(), None), "{spelling}");
+        }
+        for spelling in [link.display().to_string(), format!("{}/", link.display()), format!("{}/.", link.display())] {
+            let r = recognise_modcache(Path::new(&spelling)).unwrap();
+            assert_eq!(r.path(), root, "{spelling}");
+            assert_eq!(r.resolved_from(), Some(Path::new(&spelling)));
+        }
+    }
+
+    #[test]
+    fn a_link_to_slash_or_home_is_refused_as_what_it_resolves_to() {
+        let t = tempfile::tempdir().unwrap();
+        let link = t.path().join("slash");
+        symlink("/", &link).unwrap();
+        assert!(matches!(recognise_modcache(&link), Err(Refusal::FileSystemRoot { .. })));
+        assert!(matches!(
+            recognise_modcache(Path::new(&format!("{}/", link.display()))),
+            Err(Refusal::FileSystemRoot { .. })
+        ));
+        if let Some(home) = home_dir().filter(|h| h.is_dir()) {
+            let link = t.path().join("home");
+            symlink(&home, &link).unwrap();
+            assert!(matches!(recognise_gocache(&link), Err(Refusal::Home { .. })));
+        }
     }
 
     #[test]
@@ -435,6 +525,13 @@ mod tests {
             fs::create_dir(g.join(format!("{i:02x}"))).unwrap();
         }
         assert!(recognise_gocache(&g).is_ok());
+        let fifo = t.path().join("fifo");
+        fs::create_dir(&fifo).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(fifo.join("README")).status().unwrap().success());
+        assert!(
+            matches!(recognise_gocache(&fifo), Err(Refusal::NotABuildCache { .. })),
+            "a FIFO README does not block"
+        );
         let g2 = t.path().join("g2");
         fs::create_dir(&g2).unwrap();
         fs::write(g2.join("README"), format!("{GOCACHE_README_PREFIX}\nMore.\n")).unwrap();

@@ -1,0 +1,79 @@
+//! Recognising the cache roots a command works on, before it looks inside:
+//! one function per cache for every command, so every command follows the
+//! one rule of [`gokeep::prune::safety`] and says which directory it uses
+//! when the name given resolved through a symbolic link.
+
+use std::path::{Path, PathBuf};
+
+use gokeep::goenv::GoEnv;
+use gokeep::prune::safety::{self, CacheRoot, Refusal};
+
+use super::status::cache_roots;
+use super::{GlobalArgs, Printer};
+
+/// "using /data/gomodcache (GOMODCACHE /home/u/go/pkg/mod is a symbolic link)".
+fn resolution_note(root: &CacheRoot, label: &str) -> Option<String> {
+    let named = root.resolved_from()?;
+    let trimmed = Path::new(named.to_str().map_or(named.as_os_str(), |s| s.trim_end_matches('/').as_ref()));
+    let how = if std::fs::symlink_metadata(trimmed).is_ok_and(|m| m.file_type().is_symlink()) {
+        "is a symbolic link"
+    } else {
+        "goes through a symbolic link"
+    };
+    Some(format!("gokeep: using {} ({label} {} {how})", root.path().display(), named.display()))
+}
+
+/// Recognises `path` as a module cache, noting a resolved link.
+pub fn modcache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<CacheRoot, Refusal> {
+    let root = safety::recognise_modcache(path)?;
+    if let Some(note) = resolution_note(&root, if from_flag { "--modcache" } else { "GOMODCACHE" }) {
+        printer.note(&note);
+    }
+    Ok(root)
+}
+
+/// Recognises `path` as a build cache, noting a resolved link.
+pub fn gocache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<CacheRoot, Refusal> {
+    let root = safety::recognise_gocache(path)?;
+    if let Some(note) = resolution_note(&root, if from_flag { "--gocache" } else { "GOCACHE" }) {
+        printer.note(&note);
+    }
+    Ok(root)
+}
+
+/// For commands that only read: the directory to look at. A recognised
+/// cache is its resolved root (`Some` root); a directory that does not
+/// exist, or an empty one (a cache Go has not written to yet: it creates
+/// both lazily), is looked at as named, and the scan reports it as missing
+/// or empty. Anything else that is not a Go cache is the refusal.
+pub fn for_reading(
+    recognised: Result<CacheRoot, Refusal>,
+    named: &Path,
+) -> Result<(PathBuf, Option<CacheRoot>), Refusal> {
+    match recognised {
+        Ok(root) => Ok((root.path().to_owned(), Some(root))),
+        Err(Refusal::Missing { .. }) => Ok((named.to_owned(), None)),
+        Err(Refusal::NotAModCache { .. } | Refusal::NotABuildCache { .. })
+            if std::fs::read_dir(named).is_ok_and(|mut d| d.next().is_none()) =>
+        {
+            Ok((named.to_owned(), None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The module cache from `--modcache` or the Go environment, recognised.
+pub fn modcache(global: &GlobalArgs, env: &GoEnv, printer: &Printer) -> anyhow::Result<CacheRoot> {
+    let (path, _) = cache_roots(global, env)?;
+    Ok(modcache_at(&path, global.modcache.is_some(), printer)?)
+}
+
+/// The build cache from `--gocache` or the Go environment, recognised;
+/// `None` when Go's build cache is off.
+pub fn gocache(global: &GlobalArgs, env: &GoEnv, printer: &Printer) -> anyhow::Result<Option<CacheRoot>> {
+    let (_, path) = cache_roots(global, env)?;
+    match path {
+        Some(p) => Ok(Some(gocache_at(&p, global.gocache.is_some(), printer)?)),
+        None => Ok(None),
+    }
+}
