@@ -99,3 +99,49 @@ fn span(a: u32, b: u32, show: impl Fn(u32) -> String) -> String {
         _ => format!("{}..{}", show(a), show(b)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(e: &str) -> Vec<String> {
+        on_calendar(&CronExpr::parse(e).unwrap(), None)
+    }
+
+    #[test]
+    fn expressions_translate_to_systemd_calendar_syntax() {
+        // The first three were checked with `systemd-analyze calendar`; tests/schedule.rs
+        // compares every translation's runs with systemd's.
+        let table: &[(&str, &[&str])] = &[
+            ("0 3 * * 1-5", &["Mon..Fri *-*-* 03:00:00"]),
+            ("*/15 * * * *", &["*-*-* *:00/15:00"]),
+            ("0 3 1,15 * *", &["*-*-01,15 03:00:00"]),
+            ("0 2 * * *", &["*-*-* 02:00:00"]),
+            ("0 0 29 2 *", &["*-02-29 00:00:00"]),
+            ("0 0 * * 7", &["Sun *-*-* 00:00:00"]),
+            ("0 0 * * 5-7", &["Fri..Sun *-*-* 00:00:00"]),
+            ("0 0 * * 0,6", &["Sat,Sun *-*-* 00:00:00"]),
+            ("5 */6 * * *", &["*-*-* 00/6:05:00"]),
+            ("0 0 */10 */3 *", &["*-01/3-01/10 00:00:00"]),
+            ("10,20 1-5 * * *", &["*-*-* 01..05:10,20:00"]),
+            ("0 0 */2 * 1", &["Mon *-*-01/2 00:00:00"]),
+            ("@hourly", &["*-*-* *:00:00"]),
+        ];
+        for (e, want) in table {
+            assert_eq!(cal(e), *want, "{e}");
+        }
+    }
+
+    #[test]
+    fn or_ed_day_fields_become_two_lines() {
+        assert_eq!(cal("0 3 1 * 1"), ["*-*-01 03:00:00", "Mon *-*-* 03:00:00"]);
+        // No 31 February: only the weekday line, which systemd can schedule.
+        assert_eq!(cal("0 0 31 2 1"), ["Mon *-02-* 00:00:00"]);
+    }
+
+    #[test]
+    fn a_zone_is_appended() {
+        let e = CronExpr::parse("0 2 * * *").unwrap();
+        assert_eq!(on_calendar(&e, Some("Europe/Berlin")), ["*-*-* 02:00:00 Europe/Berlin"]);
+    }
+}

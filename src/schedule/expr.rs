@@ -274,7 +274,10 @@ impl CronExpr {
                 break;
             };
             let t = iters[i].next().expect("peeked").fixed_offset();
-            if out.last() != Some(&t) {
+            // The same run from both OR-ed schedules, or the same wall-clock
+            // time again in the hour the autumn change repeats: crontab and
+            // systemd run once, the cron crate yields it twice.
+            if out.last().is_none_or(|l| l.naive_local() != t.naive_local()) {
                 out.push(t);
             }
         }
@@ -375,5 +378,233 @@ impl Zone {
             Zone::Local => None,
             Zone::Named(tz) => Some(tz.name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-01-01 is a Thursday.
+    fn start() -> DateTime<Utc> {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn runs(expr: &str, zone: &Zone, after: DateTime<Utc>, n: usize) -> Vec<String> {
+        CronExpr::parse(expr).unwrap().next_runs(zone, after, n).iter().map(DateTime::to_rfc3339).collect()
+    }
+
+    /// Next runs after 2026-01-01T00:00Z in UTC, worked out from a calendar by hand.
+    const REFERENCE: &[(&str, &[&str])] = &[
+        ("0 2 * * *", &["2026-01-01T02:00:00+00:00", "2026-01-02T02:00:00+00:00", "2026-01-03T02:00:00+00:00"]),
+        (
+            "*/15 * * * *",
+            &[
+                "2026-01-01T00:15:00+00:00",
+                "2026-01-01T00:30:00+00:00",
+                "2026-01-01T00:45:00+00:00",
+                "2026-01-01T01:00:00+00:00",
+            ],
+        ),
+        // Only leap years have a 29 February.
+        ("0 0 29 2 *", &["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00", "2036-02-29T00:00:00+00:00"]),
+        // Thu, Fri, then Mon and Tue: no weekend.
+        (
+            "0 3 * * 1-5",
+            &[
+                "2026-01-01T03:00:00+00:00",
+                "2026-01-02T03:00:00+00:00",
+                "2026-01-05T03:00:00+00:00",
+                "2026-01-06T03:00:00+00:00",
+            ],
+        ),
+        // The 1st (a Thursday) OR every Monday; 1 February 2026 is a Sunday.
+        (
+            "0 3 1 * 1",
+            &[
+                "2026-01-01T03:00:00+00:00",
+                "2026-01-05T03:00:00+00:00",
+                "2026-01-12T03:00:00+00:00",
+                "2026-01-19T03:00:00+00:00",
+                "2026-01-26T03:00:00+00:00",
+                "2026-02-01T03:00:00+00:00",
+                "2026-02-02T03:00:00+00:00",
+            ],
+        ),
+        ("0 0 * * 7", &["2026-01-04T00:00:00+00:00", "2026-01-11T00:00:00+00:00"]),
+        ("0 0 * * 0", &["2026-01-04T00:00:00+00:00", "2026-01-11T00:00:00+00:00"]),
+        ("0 0 * * sun", &["2026-01-04T00:00:00+00:00", "2026-01-11T00:00:00+00:00"]),
+        // A range through 7 wraps to Sunday.
+        (
+            "0 0 * * 5-7",
+            &[
+                "2026-01-02T00:00:00+00:00",
+                "2026-01-03T00:00:00+00:00",
+                "2026-01-04T00:00:00+00:00",
+                "2026-01-09T00:00:00+00:00",
+            ],
+        ),
+        ("0 22 * * 1-5/2", &["2026-01-02T22:00:00+00:00", "2026-01-05T22:00:00+00:00", "2026-01-07T22:00:00+00:00"]),
+        ("30 4 1,15 * *", &["2026-01-01T04:30:00+00:00", "2026-01-15T04:30:00+00:00", "2026-02-01T04:30:00+00:00"]),
+        ("15 10 * jan,jul sun", &["2026-01-04T10:15:00+00:00", "2026-01-11T10:15:00+00:00"]),
+        ("0 12 * 6-8 *", &["2026-06-01T12:00:00+00:00", "2026-06-02T12:00:00+00:00"]),
+        ("5,35 9-10 * * *", &["2026-01-01T09:05:00+00:00", "2026-01-01T09:35:00+00:00", "2026-01-01T10:05:00+00:00"]),
+        // A day field starting with * is not "restricted": the days are ANDed (odd days that are Mondays).
+        ("0 0 */2 * 1", &["2026-01-05T00:00:00+00:00", "2026-01-19T00:00:00+00:00", "2026-02-09T00:00:00+00:00"]),
+        // 31 February never comes; the Mondays of February still do.
+        ("0 0 31 2 1", &["2026-02-02T00:00:00+00:00", "2026-02-09T00:00:00+00:00"]),
+        ("@yearly", &["2027-01-01T00:00:00+00:00", "2028-01-01T00:00:00+00:00"]),
+        ("@annually", &["2027-01-01T00:00:00+00:00"]),
+        ("@monthly", &["2026-02-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00"]),
+        ("@weekly", &["2026-01-04T00:00:00+00:00", "2026-01-11T00:00:00+00:00"]),
+        ("@daily", &["2026-01-02T00:00:00+00:00"]),
+        ("@midnight", &["2026-01-02T00:00:00+00:00"]),
+        ("@hourly", &["2026-01-01T01:00:00+00:00", "2026-01-01T02:00:00+00:00"]),
+    ];
+
+    #[test]
+    fn next_runs_match_the_hand_checked_table() {
+        let utc = Zone::parse("UTC").unwrap();
+        for (expr, want) in REFERENCE {
+            assert_eq!(runs(expr, &utc, start(), want.len()), *want, "{expr}");
+        }
+    }
+
+    #[test]
+    fn next_runs_match_croner_an_independent_crontab_implementation() {
+        // croner ORs the day fields whenever both are set, also for `*/2`; crontab
+        // does not (see `days_ored`), so such expressions are left to the table.
+        let exprs = [
+            "0 2 * * *",
+            "*/15 * * * *",
+            "0 0 29 2 *",
+            "0 3 * * 1-5",
+            "0 3 1 * 1",
+            "0 0 * * 7",
+            "0 0 * * 5-7",
+            "30 4 1,15 * *",
+            "15 10 * jan,jul sun",
+            "0 22 * * 1-5/2",
+            "7 */3 10-20 * 0,3",
+            "0 6 13 * 5",
+            "59 23 31 * *",
+            "0 0 1 */3 *",
+            "@weekly",
+            "@monthly",
+            // In and around the hours daylight saving time skips or repeats.
+            "30 2 * 3,10 *",
+            "0 1-3 * 3,4,10,11 *",
+        ];
+        for zone in ["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe"] {
+            let tz: chrono_tz::Tz = zone.parse().unwrap();
+            for e in exprs {
+                let oracle: croner::Cron = e.parse().unwrap();
+                // New year, and the weekends before the spring and autumn clock changes.
+                for from in [
+                    "2026-01-01T00:00:00Z",
+                    "2026-03-07T12:00:00Z",
+                    "2026-03-28T12:00:00Z",
+                    "2026-10-24T12:00:00Z",
+                    "2026-10-31T12:00:00Z",
+                ] {
+                    let from: DateTime<Utc> = from.parse().unwrap();
+                    let mut t = from.with_timezone(&tz);
+                    let mut want = Vec::new();
+                    let mut last_wall = None;
+                    while want.len() < 12 {
+                        t = oracle.find_next_occurrence(&t, false).unwrap();
+                        // croner differs from crontab and systemd at the clock changes, as
+                        // pinned in `daylight_saving_changes_skip_a_missing_time_and_run_a_repeated_one_once`:
+                        // it moves a skipped time to just after the change, and runs a repeated one twice.
+                        if oracle.is_time_matching(&t).unwrap() && last_wall != Some(t.naive_local()) {
+                            want.push(t.to_rfc3339());
+                        }
+                        last_wall = Some(t.naive_local());
+                    }
+                    assert_eq!(runs(e, &Zone::Named(tz), from, 12), want, "{e} in {zone} after {from}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn daylight_saving_changes_skip_a_missing_time_and_run_a_repeated_one_once() {
+        // As systemd does (`systemd-analyze calendar` gives the same); cronie would run the
+        // missing 02:00 at 03:00.
+        let ny = Zone::parse("America/New_York").unwrap();
+        assert_eq!(
+            runs("0 2 * * *", &ny, "2026-03-07T12:00:00Z".parse().unwrap(), 2),
+            ["2026-03-09T02:00:00-04:00", "2026-03-10T02:00:00-04:00"]
+        );
+        // A repeated hour runs once, at its first occurrence.
+        assert_eq!(
+            runs("30 1 * * *", &ny, "2026-11-01T04:00:00Z".parse().unwrap(), 2),
+            ["2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"]
+        );
+    }
+
+    #[test]
+    fn runs_are_computed_in_the_named_zone() {
+        let ny = Zone::parse("America/New_York").unwrap();
+        assert_eq!(runs("0 2 * * *", &ny, start(), 1), ["2026-01-01T02:00:00-05:00"]);
+        assert_eq!(runs("0 2 * * *", &ny, "2026-07-01T00:00:00Z".parse().unwrap(), 1), ["2026-07-01T02:00:00-04:00"]);
+        assert_eq!(Zone::parse("Mars/Olympus"), Err(CronError::UnknownZone("Mars/Olympus".into())));
+    }
+
+    #[test]
+    fn weekdays_reach_the_cron_crate_by_name_and_or_ed_days_as_two_schedules() {
+        let e = CronExpr::parse("0 3 1 * 1").unwrap();
+        assert!(e.days_ored());
+        assert_eq!(e.crate_expressions(), ["0 0 3 1 * *", "0 0 3 * * mon"]);
+        let e = CronExpr::parse("0 0 * * 0,7").unwrap();
+        assert_eq!(e.crate_expressions(), ["0 0 0 * * sun"]);
+        assert!(!CronExpr::parse("0 0 */2 * 1").unwrap().days_ored());
+        assert!(!CronExpr::parse("0 0 1 * *").unwrap().days_ored());
+    }
+
+    fn field_error(expr: &str) -> (usize, FieldKind, String, usize, String) {
+        match CronExpr::parse(expr) {
+            Err(CronError::Field { position, kind, text, column, reason, .. }) => {
+                (position, kind, text, column, reason)
+            }
+            other => panic!("{expr}: expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_field_is_named_with_its_position_and_reason() {
+        use FieldKind::*;
+        let cases: &[(&str, usize, FieldKind, &str, usize, &str)] = &[
+            ("60 * * * *", 1, Minute, "60", 0, "60 is out of range 0-59"),
+            ("0 24 * * *", 2, Hour, "24", 2, "24 is out of range 0-23"),
+            ("0 0 32 * *", 3, DayOfMonth, "32", 4, "32 is out of range 1-31"),
+            ("0 0 0 * *", 3, DayOfMonth, "0", 4, "0 is out of range 1-31"),
+            ("0 0 * 13 *", 4, Month, "13", 6, "13 is out of range 1-12"),
+            ("0 0 * * 8", 5, DayOfWeek, "8", 8, "8 is out of range 0-7"),
+            ("0 0 * * mun", 5, DayOfWeek, "mun", 8, "\"mun\" is not a number or a name (sun, mon, tue, ...)"),
+            ("0 0 * foo *", 4, Month, "foo", 6, "\"foo\" is not a number or a name (jan, feb, mar, ...)"),
+            ("*/0 * * * *", 1, Minute, "*/0", 0, "a step of 0 never advances"),
+            ("0 0 5-1 * *", 3, DayOfMonth, "5-1", 4, "range 5-1 runs backwards"),
+            ("0 0 1,,2 * *", 3, DayOfMonth, "1,,2", 4, "empty list item"),
+            ("0 x * * *", 2, Hour, "x", 2, "\"x\" is not a number"),
+            ("0 0 * * 1/x", 5, DayOfWeek, "1/x", 8, "step \"x\" is not a number"),
+        ];
+        for (expr, pos, kind, text, col, reason) in cases {
+            assert_eq!(field_error(expr), (*pos, *kind, (*text).to_owned(), *col, (*reason).to_owned()), "{expr}");
+        }
+        let msg = CronExpr::parse("0  0 32 * *").unwrap_err().to_string();
+        assert_eq!(msg, "\"0 0 32 * *\": field 3 (day-of-month) \"32\": 32 is out of range 1-31");
+    }
+
+    #[test]
+    fn wrong_shapes_and_impossible_dates_are_refused() {
+        assert_eq!(CronExpr::parse("0 0 * * * *"), Err(CronError::FieldCount { line: "0 0 * * * *".into(), found: 6 }));
+        assert_eq!(CronExpr::parse("@reboot"), Err(CronError::Reboot { line: "@reboot".into() }));
+        assert_eq!(CronExpr::parse("@often"), Err(CronError::UnknownMacro { line: "@often".into() }));
+        assert_eq!(
+            CronExpr::parse("0 0 30 2 *"),
+            Err(CronError::Never { line: "0 0 30 2 *".into(), days: "30".into(), months: "2".into() })
+        );
+        assert!(CronExpr::parse("0 0 31 4,5 *").is_ok(), "May has a 31st");
     }
 }
