@@ -11,6 +11,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use gokeep::prune::journal::{self, JournalEntry};
+use gokeep::timestamp::Timestamp;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -129,7 +131,25 @@ fn systemd_units_install_show_and_uninstall_against_golden_files() {
     assert!(w.path("state").is_dir());
     systemd_verify(&[w.path("units/gokeep-prune.service"), w.path("units/gokeep-prune.timer")]);
 
+    // What `gokeep log` reads: the timer's last run is shown beside the schedule.
+    let ran = Timestamp(1_767_232_800);
+    let entry = JournalEntry {
+        time: ran,
+        command: format!("--quiet --modcache {} prune --policy {} --yes", w.path("go/pkg/mod").display(), policy()),
+        modcache: Some(w.path("go/pkg/mod")),
+        gocache: None,
+        items: 3,
+        files: 30,
+        dirs: 6,
+        apparent_bytes: 1000,
+        disk_bytes: 4096,
+        duration_ms: 120,
+        failures: 0,
+        skipped: 0,
+    };
+    journal::append_to(&w.path("state/journal.jsonl"), &entry).unwrap();
     let show = json(&w.ok(&["--json", "schedule", "show"]));
+    assert_eq!(show["last_prune"]["time"], ran.rfc3339(), "{show:#}");
     let s = &show["schedules"].as_array().unwrap()[..];
     assert_eq!(s.len(), 1, "{show:#}");
     assert_eq!(s[0]["kind"], "systemd_user");

@@ -134,7 +134,7 @@ pub struct InstallArgs {
     /// Time zone of the schedule (systemd only; IANA name). Default: the machine's.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// The timer starts up to this much later, at random (`RandomizedDelaySec`=).
+    /// The timer starts up to this much later, at random (`RandomizedDelaySec=`).
     #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub randomized_delay: String,
     /// Print what would be written and stop.
