@@ -96,18 +96,6 @@ pub enum CrontabTarget {
 }
 
 impl CrontabTarget {
-    /// [`CRONTAB_FILE_ENV`], else [`CRONTAB_CMD_ENV`], else `crontab`.
-    #[must_use]
-    pub fn from_env() -> CrontabTarget {
-        let var = |k| std::env::var_os(k).filter(|v| !v.is_empty());
-        if let Some(f) = var(CRONTAB_FILE_ENV) {
-            return CrontabTarget::File(f.into());
-        }
-        CrontabTarget::Command(
-            var(CRONTAB_CMD_ENV).map_or_else(|| "crontab".into(), |c| c.to_string_lossy().into_owned()),
-        )
-    }
-
     #[must_use]
     pub fn describe(&self) -> String {
         match self {
