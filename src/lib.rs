@@ -12,6 +12,7 @@ pub mod policy;
 pub mod prune;
 pub mod report;
 pub mod scan;
+pub mod schedule;
 pub mod timestamp;
 pub mod verify;
 

@@ -12,6 +12,7 @@ mod mark;
 mod metrics;
 mod printer;
 mod prune;
+mod schedule;
 mod status;
 mod verify;
 
@@ -78,6 +79,8 @@ pub enum Command {
     Log(log::Args),
     /// Build-cache maintenance (refresh entry times for CI images).
     Gocache(gocache::Args),
+    /// Check cron expressions; install, show or remove the timer or crontab line that prunes nightly.
+    Schedule(schedule::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
 }
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Mark(args) => mark::run(args, &cli.global, &printer),
         Command::Log(args) => log::run(args, &cli.global, &printer),
         Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
+        Command::Schedule(args) => schedule::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)
