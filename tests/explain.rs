@@ -868,3 +868,52 @@ fn the_text_verdicts_name_what_was_read_and_what_to_do() {
     // Too little to explain.
     snapshot(&fx, "explain_text_incomplete", &explain_text(&fx, NO_HASHES, &[]));
 }
+
+/// Issue 11 build item 3: `--fix` removes only what a local witness proves wrong now,
+/// re-checked under the version lock. A go command repairs the copy while gokeep waits
+/// for the lock; once gokeep holds it, the evidence is gone and nothing is removed.
+#[test]
+fn a_copy_repaired_while_fix_waits_for_its_lock_is_left_alone() {
+    use std::io::Write as _;
+    let fx = Fixture::standard();
+    let m = fx.module(C.0, C.1).clone();
+    let zip = fx.download_file(C.0, C.1, "zip");
+    let good = fs::read(&zip).unwrap();
+    fs::write(&zip, zip_with_a_flipped_byte(&m)).unwrap();
+    remove_tree(&fx, C);
+    let stderr = go_stderr(&fx, &["build", "./..."]);
+
+    // Hold the version's lock as a go command would while it downloads.
+    let lock_path = fx.download_file(C.0, C.1, "lock");
+    let lock = fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).unwrap();
+    lock.lock().unwrap();
+    let mut child = std::process::Command::new(gokeep_bin())
+        .args(["explain", "--fix", "--yes", "--project"])
+        .arg(&fx.consumer)
+        .current_dir(fx.sandbox.root())
+        .env_clear()
+        .envs(fx.sandbox.go_env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stderr.as_bytes()).unwrap();
+    // Wait (bounded) until gokeep has opened the lock file, i.e. is waiting on it.
+    let fds = format!("/proc/{}/fd", child.id());
+    let waiting = (0..3000).any(|_| {
+        let open = fs::read_dir(&fds)
+            .is_ok_and(|d| d.filter_map(Result::ok).any(|e| fs::read_link(e.path()).is_ok_and(|t| t == lock_path)));
+        if !open {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        open
+    });
+    assert!(waiting, "gokeep never reached the version lock");
+    fs::write(&zip, &good).unwrap();
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("checked again under its lock: no witness proves this copy wrong any more"), "{err}");
+    assert_eq!(fs::read(&zip).unwrap(), good, "the repaired zip stays");
+}

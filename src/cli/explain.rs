@@ -212,6 +212,8 @@ fn cache_view(modcache: &Path, dbs: &[String], module: &str, version: &str) -> O
 
 struct Judged {
     explanations: Vec<Explanation>,
+    /// What each explanation's witnesses outside the cache said, in step with `explanations`.
+    externals: Vec<External>,
     errors: Vec<ErrorExplanation>,
 }
 
@@ -225,6 +227,7 @@ fn judge_all(
 ) -> Judged {
     let dbs = gokeep::verify::sumdb::databases(modcache);
     let mut explanations = Vec::new();
+    let mut externals = Vec::new();
     // One version can fail twice (its zip and its go.mod): hash it once.
     let mut checked = std::collections::HashMap::new();
     for m in mismatches {
@@ -243,6 +246,7 @@ fn judge_all(
             }
         }
         explanations.push(explain::judge(m, modcache, check.as_ref(), &ext));
+        externals.push(ext);
     }
     let errors = decoded
         .errors
@@ -257,7 +261,7 @@ fn judge_all(
             explain::judge_error(e, modcache, check.as_ref())
         })
         .collect();
-    Judged { explanations, errors }
+    Judged { explanations, externals, errors }
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -373,9 +377,10 @@ fn apply_fix(
     if plan.items.is_empty() {
         printer.note("gokeep: --fix: no local witness proves the cache wrong here; nothing to remove");
     }
+    let recheck = still_proven_wrong(decoded, mismatches, &again.externals, modcache);
     let mut fix = execute_with_consent(
         &plan,
-        FixRoots { modcache: Some(root), gocache: None },
+        &FixRoots { modcache: Some(root), gocache: None, recheck: Some(recheck) },
         args.repair.yes,
         args.repair.redownload,
         proj.map(|p| p.root.as_path()),
@@ -386,6 +391,36 @@ fn apply_fix(
         update_go_sum(args, &again.explanations, modcache, proj, printer, &mut fix)?;
     }
     Ok(fix)
+}
+
+/// Asked under a version's lock just before `--fix` removes anything of it:
+/// does a local witness still prove this copy wrong? The cache may have been
+/// repaired (or replaced) by a go command since the paste was judged.
+fn still_proven_wrong(
+    decoded: &paste::Decoded,
+    mismatches: &[explain::Mismatch],
+    externals: &[External],
+    modcache: &Path,
+) -> gokeep::prune::execute::Recheck {
+    let errors = decoded.errors.clone();
+    let judged: Vec<(explain::Mismatch, External)> =
+        mismatches.iter().cloned().zip(externals.iter().cloned()).collect();
+    let modcache = modcache.to_owned();
+    std::sync::Arc::new(move |target: &Target| {
+        let (module, version) = target.module_version()?;
+        let dbs = gokeep::verify::sumdb::databases(&modcache);
+        // The witnesses outside the cache are as judged a moment ago; the cache's own are read now.
+        let check = cache_view(&modcache, &dbs, module, version);
+        let still = judged
+            .iter()
+            .filter(|(m, _)| m.module == module && m.version == version)
+            .any(|(m, ext)| explain::judge(m, &modcache, check.as_ref(), ext).fix_removes_cache_copy)
+            || errors
+                .iter()
+                .filter(|e| e.module.as_deref() == Some(module) && e.version.as_deref() == Some(version))
+                .any(|e| !explain::judge_error(e, &modcache, check.as_ref()).fix_targets.is_empty());
+        (!still).then(|| "no witness proves this copy wrong any more".to_owned())
+    })
 }
 
 /// Rewrites the go.sum lines that an independent witness (checksum database,

@@ -189,8 +189,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     let mut fix_json = None;
     if args.repair.fix {
-        let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref() };
-        fix_json = Some(apply_fix(args, &report, roots, printer, opts.threads)?);
+        let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref(), recheck: None };
+        fix_json = Some(apply_fix(args, &report, &roots, printer, opts.threads)?);
     }
     if printer.json {
         printer.json(&VerifyJson {
@@ -208,7 +208,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 fn apply_fix(
     args: &Args,
     report: &VerifyReport,
-    roots: FixRoots<'_>,
+    roots: &FixRoots<'_>,
     printer: &Printer,
     threads: Option<usize>,
 ) -> anyhow::Result<FixJson> {
@@ -263,18 +263,20 @@ fn apply_fix(
     Ok(out)
 }
 
-/// The recognised caches a fix removes from.
-#[derive(Clone, Copy, Default)]
+/// The recognised caches a fix removes from, and the evidence it re-checks
+/// under each version's lock.
+#[derive(Clone, Default)]
 pub(super) struct FixRoots<'a> {
     pub modcache: Option<&'a CacheRoot>,
     pub gocache: Option<&'a CacheRoot>,
+    pub recheck: Option<gokeep::prune::execute::Recheck>,
 }
 
 /// Shows the plan, asks (or not, see the module docs), executes it through
 /// the prune executor and optionally runs `go mod download` in `go_dir`.
 pub(super) fn execute_with_consent(
     plan: &Plan,
-    roots: FixRoots<'_>,
+    roots: &FixRoots<'_>,
     yes: bool,
     redownload: bool,
     go_dir: Option<&Path>,
@@ -306,7 +308,7 @@ pub(super) fn execute_with_consent(
         }
     }
     let (started, at) = (std::time::Instant::now(), Timestamp::now());
-    let opts = ExecOptions { threads, ..ExecOptions::default() };
+    let opts = ExecOptions { threads, recheck: roots.recheck.clone(), ..ExecOptions::default() };
     // No root only for an empty directory, which has nothing to remove.
     let removal = prune::execute::execute_in(plan, roots.modcache, roots.gocache, &opts, &|_| {})?;
     out.applied = true;

@@ -122,8 +122,13 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4
 }
 
+/// Asked under a version's lock, before anything of it is removed: `Some(why)`
+/// leaves the version alone. A fix planned from evidence seen without the
+/// lock (a paste, a verify run) is only carried out if the evidence still holds.
+pub type Recheck = std::sync::Arc<dyn Fn(&Target) -> Option<String> + Send + Sync>;
+
 /// How to execute.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExecOptions {
     /// Worker threads; `None` uses four per core (removal is I/O-bound).
     pub threads: Option<usize>,
@@ -133,11 +138,24 @@ pub struct ExecOptions {
     /// How long a busy version lock is retried before the version is
     /// skipped as held by a running `go` ([`LOCK_WAIT`] by default).
     pub lock_wait: Duration,
+    /// See [`Recheck`].
+    pub recheck: Option<Recheck>,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT }
+        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT, recheck: None }
+    }
+}
+
+impl std::fmt::Debug for ExecOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecOptions")
+            .field("threads", &self.threads)
+            .field("min_build_entry_age", &self.min_build_entry_age)
+            .field("lock_wait", &self.lock_wait)
+            .field("recheck", &self.recheck.is_some())
+            .finish()
     }
 }
 
@@ -231,6 +249,7 @@ pub fn execute_in(
         gocache,
         min_build_entry_age: opts.min_build_entry_age.max(MIN_BUILD_ENTRY_AGE),
         lock_wait: opts.lock_wait,
+        recheck: opts.recheck.clone(),
         now: SystemTime::now(),
     };
     let groups = version_groups(&plan.items);
@@ -313,6 +332,7 @@ struct Executor {
     gocache: Option<CacheRoot>,
     min_build_entry_age: Duration,
     lock_wait: Duration,
+    recheck: Option<Recheck>,
     now: SystemTime,
 }
 
@@ -397,6 +417,16 @@ impl Executor {
     }
 
     /// Takes the version lock, or explains why the version is skipped.
+    /// The version's lock for the first step that removes anything of it,
+    /// with the plan's evidence asked again under it ([`Recheck`]).
+    fn lock_first(&self, target: &Target, module: &str, version: &str) -> Result<VersionLock, Removal> {
+        let lock = self.lock(target, module, version)?;
+        if let Some(why) = self.recheck.as_ref().and_then(|r| r(target)) {
+            return Err(skip(target, format!("checked again under its lock: {why}")));
+        }
+        Ok(lock)
+    }
+
     fn lock(&self, target: &Target, module: &str, version: &str) -> Result<VersionLock, Removal> {
         let root = self.mod_root();
         // Module and version come from the plan: a `..` in them is refused by the root like any path.
@@ -502,7 +532,7 @@ impl Executor {
     /// removed would look like one a running `go` downloaded again, and
     /// removing the rest would leave a zip without its `.ziphash`.
     fn take_zip(&self, target: &Target, module: &str, version: &str) -> Result<(Instant, Removal), Removal> {
-        let _lock = self.lock(target, module, version)?;
+        let _lock = self.lock_first(target, module, version)?;
         if let Some(why) = self.fresh_zip_without_tree(module, version) {
             return Err(skip(target, why));
         }
@@ -545,7 +575,7 @@ impl Executor {
     }
 
     fn extracted_tree(&self, target: &Target, module: &str, version: &str) -> Removal {
-        let _lock = match self.lock(target, module, version) {
+        let _lock = match self.lock_first(target, module, version) {
             Ok(l) => l,
             Err(r) => return r,
         };
@@ -560,7 +590,7 @@ impl Executor {
     }
 
     fn download_files(&self, target: &Target, module: &str, version: &str, files: &[DownloadFile]) -> Removal {
-        let _lock = match self.lock(target, module, version) {
+        let _lock = match self.lock_first(target, module, version) {
             Ok(l) => l,
             Err(r) => return r,
         };
@@ -611,7 +641,7 @@ impl Executor {
     }
 
     fn extract_temp(&self, target: &Target, module: &str, version: &str, dir: &Path) -> Removal {
-        let _lock = match self.lock(target, module, version) {
+        let _lock = match self.lock_first(target, module, version) {
             Ok(l) => l,
             Err(r) => return r,
         };

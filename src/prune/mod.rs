@@ -66,6 +66,18 @@ impl Target {
                 | Target::BuildEntry { .. }
         )
     }
+
+    /// The module version a target belongs to, for those that belong to one.
+    #[must_use]
+    pub fn module_version(&self) -> Option<(&str, &str)> {
+        match self {
+            Target::ModuleVersion { module, version }
+            | Target::ExtractedTree { module, version }
+            | Target::DownloadFiles { module, version, .. }
+            | Target::ExtractTemp { module, version, .. } => Some((module, version)),
+            _ => None,
+        }
+    }
 }
 
 /// JSON has no place for bytes that are not UTF-8: such a name is shown as
