@@ -1,0 +1,8 @@
+//! The module proxy chain: where Go sends a module path ([`route`]), what is
+//! wrong with the configuration ([`lint`]), how fast and healthy each proxy
+//! is ([`probe`]), the layer-by-layer walk for one module ([`chain`]) and
+//! named environment profiles ([`profile`]).
+
+pub mod route;
+
+pub use route::{Route, route};
