@@ -3,6 +3,7 @@
 //! is ([`probe`]), the layer-by-layer walk for one module ([`chain`]) and
 //! named environment profiles ([`profile`]).
 
+pub mod lint;
 pub mod route;
 
 pub use route::{Route, route};
