@@ -4,6 +4,7 @@
 //! named environment profiles ([`profile`]).
 
 pub mod lint;
+pub mod probe;
 pub mod route;
 
 pub use route::{Route, route};
