@@ -3,7 +3,9 @@
 //! is ([`probe`]), the layer-by-layer walk for one module ([`chain`]) and
 //! named environment profiles ([`profile`]).
 
+pub mod chain;
 pub mod lint;
+pub mod matrix;
 pub mod probe;
 pub mod route;
 

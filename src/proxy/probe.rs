@@ -298,9 +298,15 @@ fn connect(t: &Target, timeouts: &Timeouts, timings: &mut Timings) -> Result<(St
     Ok((Stream::Tls(Box::new(tls)), addr))
 }
 
-/// GETs `url`, timing every stage.
+/// GETs `url`, timing every stage, keeping up to [`BODY_LIMIT`] of the body.
 #[must_use]
 pub fn get(url: &str, timeouts: &Timeouts) -> Probe {
+    get_limited(url, timeouts, BODY_LIMIT)
+}
+
+/// [`get`] keeping up to `limit` bytes of the body.
+#[must_use]
+pub fn get_limited(url: &str, timeouts: &Timeouts, limit: usize) -> Probe {
     let mut p = Probe {
         url: super::lint::redact(url),
         addr: None,
@@ -328,7 +334,7 @@ pub fn get(url: &str, timeouts: &Timeouts) -> Probe {
         }
     };
     p.addr = Some(addr.to_string());
-    if let Err(f) = exchange(&t, &mut stream, timeouts, start, &mut p) {
+    if let Err(f) = exchange(&t, &mut stream, timeouts, start, limit, &mut p) {
         p.failure = Some(f);
     }
     p.timings.total_ms = Some(ms(start.elapsed()));
@@ -345,6 +351,7 @@ fn exchange(
     stream: &mut Stream,
     timeouts: &Timeouts,
     start: Instant,
+    limit: usize,
     p: &mut Probe,
 ) -> Result<(), Failure> {
     let host = if (t.tls && t.port == 443) || (!t.tls && t.port == 80) {
@@ -404,7 +411,7 @@ fn exchange(
             p.timings.first_byte_ms = Some(ms(sent.elapsed()));
         }
         p.body_len += n as u64;
-        if raw.len() < BODY_LIMIT + (64 << 10) {
+        if raw.len() < limit.saturating_add(64 << 10) {
             raw.extend_from_slice(&buf[..n]);
         }
         if header_end.is_none() {

@@ -1,0 +1,385 @@
+//! `doctor --chain`: one module through every layer Go goes through, in
+//! order, stopping at the first broken one and saying what to check next:
+//! environment → route → DNS → TCP → TLS → `@v/list` → `@latest`/`.info` →
+//! `.mod` → `.zip` → checksum (go.sum, the cached checksum database record,
+//! the database itself).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::lint::{Severity, lint, redact};
+use super::probe::{self, FailureKind, Probe, Stage, Timeouts};
+use super::route::{FallThrough, Hop, Route, SumdbAccess, route};
+use crate::go::gosum::{GoSum, SumKind};
+use crate::go::modpath::escape;
+use crate::goenv::GoEnv;
+use crate::verify::{dirhash, sumdb};
+
+/// cmd/go refuses module zips larger than this (`modzip.MaxZipFile`).
+const MAX_ZIP: usize = 500 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Env,
+    Route,
+    Dns,
+    Tcp,
+    Tls,
+    List,
+    Info,
+    Mod,
+    Zip,
+    Checksum,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    /// Worth knowing, not broken.
+    Note,
+    Broken,
+    /// Not checked (offline, not applicable).
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub layer: Layer,
+    pub verdict: Verdict,
+    pub detail: String,
+    /// What to check next when this layer is broken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Probe>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    pub module: String,
+    pub version: Option<String>,
+    pub route: Route,
+    pub steps: Vec<Step>,
+    /// The first broken layer, if any.
+    pub broken: Option<Layer>,
+}
+
+/// Where the chain looks for local witnesses.
+#[derive(Debug, Clone, Default)]
+pub struct Witnesses<'a> {
+    pub go_sum: Option<&'a GoSum>,
+    pub modcache: Option<&'a Path>,
+}
+
+fn step(layer: Layer, verdict: Verdict, detail: impl Into<String>) -> Step {
+    Step { layer, verdict, detail: detail.into(), next: None, probe: None }
+}
+
+struct Walk {
+    steps: Vec<Step>,
+    broken: Option<Layer>,
+}
+
+impl Walk {
+    fn ok(&mut self, layer: Layer, detail: impl Into<String>) {
+        self.steps.push(step(layer, Verdict::Ok, detail));
+    }
+    fn broken(&mut self, layer: Layer, detail: impl Into<String>, next: impl Into<String>) {
+        let mut s = step(layer, Verdict::Broken, detail);
+        s.next = Some(next.into());
+        self.steps.push(s);
+        self.broken = Some(layer);
+    }
+}
+
+/// Walks the chain for `module` (optionally at `version`).
+#[must_use]
+pub fn walk(env: &GoEnv, module: &str, version: Option<&str>, timeouts: &Timeouts, w: &Witnesses) -> Chain {
+    let r = route(env, module);
+    let mut walk = Walk { steps: Vec::new(), broken: None };
+    let result = |walk: Walk, r: Route| Chain {
+        module: module.to_owned(),
+        version: version.map(str::to_owned),
+        route: r,
+        steps: walk.steps,
+        broken: walk.broken,
+    };
+
+    let errors: Vec<String> = lint(env, &super::lint::Inputs::default())
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.key, f.message))
+        .collect();
+    if errors.is_empty() {
+        walk.ok(Layer::Env, "no environment errors");
+    } else {
+        walk.steps.push(step(Layer::Env, Verdict::Note, errors.join("; ")));
+    }
+
+    if let Some(e) = &r.error {
+        walk.broken(Layer::Route, format!("GOPROXY is unusable: {e}"), "run `gokeep doctor` for the fix");
+        return result(walk, r);
+    }
+    let Some(first) = r.hops.first().cloned() else {
+        walk.broken(Layer::Route, "no hop", "check GOPROXY");
+        return result(walk, r);
+    };
+    let (proxy, then) = match &first {
+        Hop::Proxy { url, then } => (url.clone(), *then),
+        Hop::Direct => {
+            walk.steps.push(step(
+                Layer::Route,
+                Verdict::Note,
+                if r.private_fetch {
+                    "GONOPROXY matches: fetched directly from its origin (VCS), no proxy involved"
+                } else {
+                    "GOPROXY sends it directly to its origin (VCS), no proxy involved"
+                },
+            ));
+            walk.steps.last_mut().expect("just pushed").next = Some(format!(
+                "check the origin: `git ls-remote https://{module}` and `curl 'https://{module}?go-get=1'`"
+            ));
+            return result(walk, r);
+        }
+        Hop::Off => {
+            walk.broken(Layer::Route, "GOPROXY=off: Go looks nothing up", "set GOPROXY, or use only cached modules");
+            return result(walk, r);
+        }
+    };
+    let hops: Vec<String> = r
+        .hops
+        .iter()
+        .map(|h| match h {
+            Hop::Proxy { url, then } => format!(
+                "{}{}",
+                redact(url),
+                match then {
+                    FallThrough::NotFoundOnly => " (, next on 404/410)",
+                    FallThrough::AnyError => " (| next on any error)",
+                    FallThrough::End => "",
+                }
+            ),
+            Hop::Direct => "direct".into(),
+            Hop::Off => "off".into(),
+        })
+        .collect();
+    walk.ok(Layer::Route, format!("first hop of {}", hops.join(" → ")));
+    if proxy.starts_with("file://") {
+        walk.steps.push(step(Layer::Dns, Verdict::Skipped, "file:// proxy: no network"));
+        return result(walk, r);
+    }
+
+    let base = format!("{}/{}", proxy.trim_end_matches('/'), escape(module));
+    let list = probe::get(&format!("{base}/@v/list"), timeouts);
+    if !network_layers(&mut walk, &list, &proxy) {
+        return result(walk, r);
+    }
+    let fall = match then {
+        FallThrough::End => "this is the last hop: the download fails".to_owned(),
+        FallThrough::AnyError => "`|` follows: Go asks the next hop".to_owned(),
+        FallThrough::NotFoundOnly => "`,` follows: Go asks the next hop only after 404/410".to_owned(),
+    };
+    let layer_probe = |walk: &mut Walk, layer: Layer, p: Probe, what: &str| -> Option<Probe> {
+        match (p.status, &p.failure) {
+            (Some(200), None) => {
+                walk.steps.push(Step { probe: Some(p.clone()), ..step(layer, Verdict::Ok, format!("{what}: 200")) });
+                Some(p)
+            }
+            (Some(s), _) => {
+                let next = if matches!(s, 404 | 410) {
+                    format!(
+                        "the proxy does not have it: check the path and version, or whether it is private (GOPRIVATE); {fall}"
+                    )
+                } else if matches!(s, 401 | 403) {
+                    format!("the proxy refused: check credentials (GOAUTH, netrc) or its allow list; {fall}")
+                } else {
+                    format!("the proxy failed: {fall}")
+                };
+                walk.broken(layer, format!("{what}: HTTP {s}"), next);
+                walk.steps.last_mut().expect("just pushed").probe = Some(p);
+                None
+            }
+            (None, Some(f)) => {
+                walk.broken(layer, format!("{what}: {}", f.message), format!("the proxy stopped answering: {fall}"));
+                None
+            }
+            (None, None) => None,
+        }
+    };
+    let Some(list) = layer_probe(&mut walk, Layer::List, list, "@v/list") else { return result(walk, r) };
+    let listed: Vec<String> = String::from_utf8_lossy(&list.body).split_whitespace().map(str::to_owned).collect();
+    let info_url = version.map_or_else(|| format!("{base}/@latest"), |v| format!("{base}/@v/{}.info", escape(v)));
+    let info = probe::get(&info_url, timeouts);
+    let what = if version.is_some() { ".info" } else { "@latest" };
+    let Some(info) = layer_probe(&mut walk, Layer::Info, info, what) else { return result(walk, r) };
+    let parsed: serde_json::Value = serde_json::from_slice(&info.body).unwrap_or_default();
+    let Some(v) = parsed.get("Version").and_then(|v| v.as_str()).map(str::to_owned) else {
+        walk.broken(
+            Layer::Info,
+            format!("{what} is not Go's JSON (no Version)"),
+            "the proxy is not a Go module proxy, or a captive portal answered",
+        );
+        return result(walk, r);
+    };
+    let origin = parsed.get("Origin").map(|o| format!(", Origin {o}")).unwrap_or_default();
+    if let Some(last) = walk.steps.last_mut() {
+        last.detail = format!("{what}: {v}{origin} ({} listed)", listed.len());
+    }
+    let m = probe::get(&format!("{base}/@v/{}.mod", escape(&v)), timeouts);
+    let Some(m) = layer_probe(&mut walk, Layer::Mod, m, ".mod") else { return result(walk, r) };
+    let zip = probe::get_limited(&format!("{base}/@v/{}.zip", escape(&v)), timeouts, MAX_ZIP);
+    let Some(zip) = layer_probe(&mut walk, Layer::Zip, zip, ".zip") else { return result(walk, r) };
+    if let Some(last) = walk.steps.last_mut() {
+        last.detail = format!(".zip: {} bytes", zip.body_len);
+    }
+    checksum(&mut walk, env, &r, module, &v, &m.body, &zip.body, timeouts, w);
+    let r2 = r.clone();
+    result(walk, r2)
+}
+
+/// DNS, TCP and TLS from the first probe; false when one broke.
+fn network_layers(walk: &mut Walk, p: &Probe, proxy: &str) -> bool {
+    let host = redact(proxy);
+    let t = &p.timings;
+    if let Some(f) = p.failure.as_ref().filter(|f| f.stage <= Stage::Tls) {
+        let (layer, next) = match (f.stage, f.kind) {
+            (Stage::Url | Stage::Dns, _) => (Layer::Dns, format!("the proxy's host does not resolve: check the spelling in GOPROXY, /etc/resolv.conf, VPN ({host})")),
+            (Stage::Connect, FailureKind::Refused) => (Layer::Tcp, "nothing listens there: check the port and that the proxy runs".to_owned()),
+            (Stage::Connect, _) => (Layer::Tcp, "no TCP connection: check firewalls, HTTPS_PROXY, the VPN".to_owned()),
+            (_, FailureKind::Certificate) => (Layer::Tls, "the certificate is not trusted: install the company CA in the system store (Go and gokeep read it; SSL_CERT_FILE points both at a bundle)".to_owned()),
+            _ => (Layer::Tls, "the TLS handshake failed: a middlebox or a non-TLS port".to_owned()),
+        };
+        if layer != Layer::Dns {
+            walk.ok(Layer::Dns, format!("{} ms", t.dns_ms.unwrap_or(0.0)));
+        }
+        if layer == Layer::Tls {
+            walk.ok(Layer::Tcp, format!("{} ({} ms)", p.addr.clone().unwrap_or_default(), t.connect_ms.unwrap_or(0.0)));
+        }
+        walk.broken(layer, f.message.clone(), next);
+        return false;
+    }
+    walk.ok(Layer::Dns, format!("{} ms", t.dns_ms.unwrap_or(0.0)));
+    walk.ok(Layer::Tcp, format!("{} ({} ms)", p.addr.clone().unwrap_or_default(), t.connect_ms.unwrap_or(0.0)));
+    match t.tls_ms {
+        Some(ms) => walk.ok(Layer::Tls, format!("{ms} ms")),
+        None => walk.steps.push(step(Layer::Tls, Verdict::Skipped, "plain http")),
+    }
+    true
+}
+
+#[allow(clippy::too_many_arguments)]
+fn checksum(
+    walk: &mut Walk,
+    env: &GoEnv,
+    r: &Route,
+    module: &str,
+    version: &str,
+    go_mod: &[u8],
+    zip: &[u8],
+    timeouts: &Timeouts,
+    w: &Witnesses,
+) {
+    let mod_hash = dirhash::hash_go_mod(go_mod);
+    let zip_hash = match zip_h1(zip) {
+        Ok(h) => h,
+        Err(e) => {
+            walk.broken(
+                Layer::Zip,
+                format!("the zip does not open: {e}"),
+                "the proxy served something that is not a module zip",
+            );
+            return;
+        }
+    };
+    let mut witnesses: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    if let Some(sum) = w.go_sum {
+        let z = sum.hash(module, version, SumKind::Zip).map(str::to_owned);
+        let m = sum.hash(module, version, SumKind::GoMod).map(str::to_owned);
+        if z.is_some() || m.is_some() {
+            witnesses.push(("go.sum".into(), z, m));
+        }
+    }
+    if let Some(mc) = w.modcache {
+        for rec in sumdb::lookup(mc, &sumdb::databases(mc), module, version) {
+            witnesses.push((format!("cached record of {}", rec.db), rec.zip, rec.go_mod));
+        }
+    }
+    match &r.sumdb {
+        SumdbAccess::Consulted { db, via, direct } => {
+            let base = via
+                .iter()
+                .find(|(u, _)| probe::get(&format!("{u}/supported"), timeouts).status == Some(200))
+                .map_or_else(|| direct.clone(), |(u, _)| u.clone());
+            let p = probe::get(&format!("{base}/lookup/{}@{}", escape(module), escape(version)), timeouts);
+            match (p.status, &p.failure) {
+                (Some(200), None) => {
+                    let (z, m) = sumdb::parse_lookup(&p.body, module, version);
+                    witnesses.push((format!("checksum database {}", db.name), z, m));
+                }
+                (status, failure) => {
+                    let what = status.map_or_else(
+                        || failure.as_ref().map(|f| f.message.clone()).unwrap_or_default(),
+                        |s| format!("HTTP {s}"),
+                    );
+                    walk.broken(
+                        Layer::Checksum,
+                        format!("{base}/lookup/{module}@{version}: {what}"),
+                        if status == Some(404) || status == Some(410) {
+                            format!("the database does not know {module}: if it is private, add it to GOPRIVATE (or GONOSUMDB)")
+                        } else {
+                            "the checksum database is unreachable: check GOSUMDB and whether the first proxy proxies it".to_owned()
+                        },
+                    );
+                    return;
+                }
+            }
+        }
+        SumdbAccess::Skipped { reason } => {
+            walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("checksum database not consulted: {reason}")))
+        }
+        SumdbAccess::Invalid { error } => {
+            walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("GOSUMDB unusable: {error}")))
+        }
+    }
+    let _ = env;
+    for (name, z, m) in &witnesses {
+        let bad_zip = z.as_ref().filter(|h| **h != zip_hash);
+        let bad_mod = m.as_ref().filter(|h| **h != mod_hash);
+        if bad_zip.is_some() || bad_mod.is_some() {
+            let detail = match (bad_zip, bad_mod) {
+                (Some(h), _) => format!("{module}@{version}: the proxy's zip hashes to {zip_hash}, {name} says {h}"),
+                (None, Some(h)) => {
+                    format!("{module}@{version}/go.mod: the proxy's go.mod hashes to {mod_hash}, {name} says {h}")
+                }
+                (None, None) => unreachable!(),
+            };
+            walk.broken(
+                Layer::Checksum,
+                detail,
+                "run `gokeep explain` on go's checksum mismatch, or `gokeep verify --online`",
+            );
+            return;
+        }
+    }
+    if witnesses.is_empty() {
+        walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("{zip_hash}: no witness to compare with")));
+    } else {
+        walk.ok(
+            Layer::Checksum,
+            format!("{zip_hash} agrees with {}", witnesses.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join(", ")),
+        );
+    }
+}
+
+fn zip_h1(zip: &[u8]) -> Result<String, String> {
+    let tmp = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    std::fs::write(tmp.path(), zip).map_err(|e| e.to_string())?;
+    dirhash::hash_zip(tmp.path(), None)
+        .map_err(|e| e.to_string())?
+        .tree
+        .h1
+        .ok_or_else(|| "the zip has entries that cannot be hashed".to_owned())
+}
