@@ -1,6 +1,7 @@
 //! The binary side: argument parsing, one function per subcommand, rendering
 //! and exit codes. Logic lives in the library.
 
+mod doctor;
 mod env;
 mod exit;
 mod explain;
@@ -77,6 +78,8 @@ pub enum Command {
     Log(log::Args),
     /// Build-cache maintenance (refresh entry times for CI images).
     Gocache(gocache::Args),
+    /// Diagnose the module proxy chain: lint GOPROXY/GOSUMDB/GOPRIVATE…, print each module's route, --chain walks one module.
+    Doctor(doctor::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
 }
@@ -117,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Mark(args) => mark::run(args, &cli.global, &printer),
         Command::Log(args) => log::run(args, &cli.global, &printer),
         Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
+        Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)

@@ -309,10 +309,13 @@ fn checksum(
     }
     match &r.sumdb {
         SumdbAccess::Consulted { db, via, direct } => {
-            let base = via
-                .iter()
-                .find(|(u, _)| probe::get(&format!("{u}/supported"), timeouts).status == Some(200))
-                .map_or_else(|| direct.clone(), |(u, _)| u.clone());
+            let base = match sumdb_base(via, direct, timeouts) {
+                Ok(b) => b,
+                Err(e) => {
+                    walk.broken(Layer::Checksum, e, "the proxy that should proxy the checksum database failed: check GOSUMDB, GOPROXY's operators, or set GONOSUMDB for private paths");
+                    return;
+                }
+            };
             let p = probe::get(&format!("{base}/lookup/{}@{}", escape(module), escape(version)), timeouts);
             match (p.status, &p.failure) {
                 (Some(200), None) => {
@@ -382,4 +385,28 @@ fn zip_h1(zip: &[u8]) -> Result<String, String> {
         .tree
         .h1
         .ok_or_else(|| "the zip has entries that cannot be hashed".to_owned())
+}
+
+/// Where Go reaches the checksum database (`dbClient.initBase`): the first
+/// proxy whose `/sumdb/<name>/supported` answers 200; a 404/410, or any
+/// error after `|`, moves on; any other error makes the database
+/// unavailable; past the last proxy, `direct`.
+pub fn sumdb_base(via: &[(String, FallThrough)], direct: &str, timeouts: &Timeouts) -> Result<String, String> {
+    for (base, then) in via {
+        let p = probe::get(&format!("{base}/supported"), timeouts);
+        match p.outcome() {
+            super::route::HopOutcome::Ok => return Ok(base.clone()),
+            super::route::HopOutcome::NotFound => {}
+            super::route::HopOutcome::Error if *then == FallThrough::AnyError => {}
+            super::route::HopOutcome::Error => {
+                let what =
+                    p.status.map_or_else(|| p.failure.map(|f| f.message).unwrap_or_default(), |s| format!("HTTP {s}"));
+                return Err(format!(
+                    "{}/supported: {what}: Go treats the checksum database as unavailable",
+                    redact(base)
+                ));
+            }
+        }
+    }
+    Ok(direct.to_owned())
 }

@@ -45,6 +45,28 @@ pub struct Inputs {
     pub netrc: Option<String>,
 }
 
+impl Inputs {
+    /// Reads what the rules need: the given process environment, the GOENV
+    /// file `env` names, and the netrc file (`$NETRC`, else `~/.netrc`) as
+    /// `auth.netrcPath` finds it. Missing files are simply absent.
+    #[must_use]
+    pub fn read(process: BTreeMap<String, String>, env: &GoEnv) -> Self {
+        let file = env
+            .get("GOENV")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| crate::goenv::parse_env_file(&t))
+            .unwrap_or_default();
+        let netrc_path = process
+            .get("NETRC")
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .or_else(|| process.get("HOME").filter(|v| !v.is_empty()).map(|h| format!("{h}/.netrc")));
+        let netrc = netrc_path.and_then(|p| std::fs::read_to_string(p).ok());
+        Self { process, file, netrc }
+    }
+}
+
 /// Every variable `go help environment` documents, plus the runtime's own:
 /// a `GO*` name outside this list is not read by Go.
 pub const KNOWN_VARS: &[&str] = &[
