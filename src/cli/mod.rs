@@ -11,6 +11,7 @@ mod log;
 mod mark;
 mod metrics;
 mod printer;
+mod probe;
 mod prune;
 mod status;
 mod verify;
@@ -80,6 +81,8 @@ pub enum Command {
     Gocache(gocache::Args),
     /// Diagnose the module proxy chain: lint GOPROXY/GOSUMDB/GOPRIVATE…, print each module's route, --chain walks one module.
     Doctor(doctor::Args),
+    /// Time each module proxy (DNS, TCP, TLS, first byte) and recommend a GOPROXY order.
+    Probe(probe::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
 }
@@ -121,6 +124,7 @@ pub fn main() -> ExitCode {
         Command::Log(args) => log::run(args, &cli.global, &printer),
         Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
         Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
+        Command::Probe(args) => probe::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)

@@ -43,27 +43,28 @@ pub fn allowed(env: &GoEnv, proxy: &str, module: &str, proxy_named: bool) -> boo
     proxy_named || route(env, module).proxies().contains(&proxy)
 }
 
-/// Runs every cell, `jobs` at a time, calling `tick` after each request.
+/// Runs every cell of the (proxy, module) `pairs`, `jobs` requests at a
+/// time, calling `tick` after each request.
 #[must_use]
 pub fn run(
-    proxies: &[String],
-    modules: &[String],
+    pairs: &[(String, String)],
     rounds: usize,
     timeouts: &Timeouts,
     jobs: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Vec<Cell> {
     let mut work = Vec::new();
-    for p in proxies {
-        for m in modules {
-            for e in ENDPOINTS {
-                work.push((p.clone(), m.clone(), *e));
-            }
+    for (p, m) in pairs {
+        for e in ENDPOINTS {
+            work.push((p.clone(), m.clone(), *e));
         }
     }
     let results: Vec<Mutex<Vec<Probe>>> = work.iter().map(|_| Mutex::new(Vec::new())).collect();
     let next = AtomicUsize::new(0);
     let total = work.len() * rounds.max(1);
+    if total == 0 {
+        return Vec::new();
+    }
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, 64) {
             s.spawn(|| {
