@@ -24,8 +24,9 @@ use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print the route for this module path (repeatable). Default: every
-    /// module path in the current project's go.mod.
+    /// Print the route for this module path, `PATH[@VERSION]` (repeatable), and
+    /// unless --offline ask each hop for it as Go would. Default: every module
+    /// path in the current project's go.mod (routes only).
     #[arg(long = "module", value_name = "PATH")]
     pub modules: Vec<String>,
     /// Send nothing over the network (skips the checksum-database reachability check).
@@ -73,7 +74,10 @@ fn project_go_sum() -> Option<GoSum> {
 struct RouteReport {
     #[serde(flatten)]
     route: Route,
+    version: Option<String>,
     finding: Option<Finding>,
+    /// Online only: each hop asked as Go asks it.
+    resolution: Option<chain::Resolution>,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -87,15 +91,25 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let modules = if args.modules.is_empty() { project_modules() } else { args.modules.clone() };
     let routes: Vec<RouteReport> = modules
         .iter()
-        .map(|m| {
+        .map(|spec| {
+            let (m, version) = match spec.split_once('@') {
+                Some((m, v)) if !v.is_empty() && v != "latest" => (m, Some(v.to_owned())),
+                Some((m, _)) => (m, None),
+                None => (spec.as_str(), None),
+            };
             let route = gokeep::proxy::route(&env, m);
-            RouteReport { finding: lint::lint_route(&route), route }
+            // Only modules named on the command line are looked up: the
+            // project's whole require list would be a crawl.
+            let resolution = (!args.offline && !args.modules.is_empty())
+                .then(|| chain::resolve(&route, version.as_deref(), &timeouts));
+            RouteReport { finding: lint::lint_route(&route), route, version, resolution }
         })
         .collect();
     if !args.offline {
         findings.extend(sumdb_reachability(&env, &timeouts));
     }
-    let found = findings.iter().any(|f| f.severity >= Severity::Warning) || routes.iter().any(|r| r.finding.is_some());
+    let found = findings.iter().any(|f| f.severity >= Severity::Warning)
+        || routes.iter().any(|r| r.finding.is_some() || r.resolution.as_ref().is_some_and(|x| x.served_by.is_none()));
     if printer.json {
         #[derive(Serialize)]
         struct Json<'a> {
@@ -206,6 +220,9 @@ fn render(findings: &[Finding], routes: &[RouteReport]) -> String {
             let _ = writeln!(s, "  {}", r.route.module);
             let _ = writeln!(s, "    fetch:    {}", hops_text(&r.route));
             let _ = writeln!(s, "    checksum: {}", sumdb_text(&r.route));
+            if let Some(res) = &r.resolution {
+                let _ = writeln!(s, "    lookup:   {}", res.verdict);
+            }
             if let Some(f) = &r.finding {
                 render_finding(&mut s, f);
             }

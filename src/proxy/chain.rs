@@ -410,3 +410,85 @@ pub fn sumdb_base(via: &[(String, FallThrough)], direct: &str, timeouts: &Timeou
     }
     Ok(direct.to_owned())
 }
+
+/// What one hop answered when asked for the module.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tried {
+    pub hop: Hop,
+    pub probe: Option<Probe>,
+}
+
+/// Where a lookup ends when every hop is asked as Go asks it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolution {
+    pub tried: Vec<Tried>,
+    /// Index into `tried` of the hop that served the module.
+    pub served_by: Option<usize>,
+    /// Index into `tried` of the hop whose error ended the lookup.
+    pub failed_at: Option<usize>,
+    /// Why it ended there, in Go's terms.
+    pub verdict: String,
+}
+
+/// Asks each hop of the route for `module` (`.info` of `version`, else
+/// `@v/list`) and stops where `TryProxies` stops. `direct` and `off` are not
+/// contacted: the walk ends there and says so.
+#[must_use]
+pub fn resolve(route: &Route, version: Option<&str>, timeouts: &Timeouts) -> Resolution {
+    let mut tried = Vec::new();
+    let tail = version.map_or_else(|| "@v/list".to_owned(), |v| format!("@v/{}.info", escape(v)));
+    let outcome = route.walk(|hop| match hop {
+        Hop::Proxy { url, .. } if url.starts_with("http") => {
+            let p = probe::get(&format!("{}/{}/{tail}", url.trim_end_matches('/'), escape(&route.module)), timeouts);
+            let o = p.outcome();
+            tried.push(Tried { hop: hop.clone(), probe: Some(p) });
+            o
+        }
+        _ => {
+            tried.push(Tried { hop: hop.clone(), probe: None });
+            super::route::HopOutcome::Error
+        }
+    });
+    let describe = |t: &Tried| match (&t.hop, &t.probe) {
+        (Hop::Proxy { url, .. }, Some(p)) => {
+            let what = p.status.map_or_else(
+                || p.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default(),
+                |s| format!("HTTP {s}"),
+            );
+            format!("{} answered {what}", redact(url))
+        }
+        (Hop::Proxy { url, .. }, None) => format!("{} not contacted", redact(url)),
+        (Hop::Direct, _) => "direct: fetched from the origin (not contacted by gokeep)".into(),
+        (Hop::Off, _) => "off: module lookup disabled by GOPROXY=off".into(),
+    };
+    match outcome {
+        Ok(i) => Resolution {
+            verdict: format!("served: {}", describe(&tried[i])),
+            tried,
+            served_by: Some(i),
+            failed_at: None,
+        },
+        Err(_) if tried.is_empty() => Resolution {
+            verdict: route.error.as_ref().map_or_else(|| "no hop".to_owned(), ToString::to_string),
+            tried,
+            served_by: None,
+            failed_at: None,
+        },
+        Err(i) => {
+            let hop = &tried[i];
+            let why = match (&hop.hop, hop.probe.as_ref().map(Probe::outcome)) {
+                (Hop::Proxy { then: FallThrough::NotFoundOnly, .. }, Some(super::route::HopOutcome::Error)) => {
+                    "; `,` follows it, so Go does not try the next entry on this error"
+                }
+                (Hop::Proxy { then: FallThrough::End, .. }, _) => "; it is the last entry",
+                _ => "",
+            };
+            let verdict = if matches!(hop.hop, Hop::Direct) {
+                format!("reaches {}", describe(hop))
+            } else {
+                format!("fails: {}{why}", describe(hop))
+            };
+            Resolution { verdict, tried, served_by: None, failed_at: Some(i) }
+        }
+    }
+}
