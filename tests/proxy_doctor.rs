@@ -1,0 +1,149 @@
+//! The proxy chain against real `go`: local proxies on 127.0.0.1 answering
+//! 404, serving, 403, 500, stalling; GOPROXY lists with `,` and `|`. Where
+//! gokeep says a lookup ends is where `go mod download` ends.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::http::{Behaviour, TestProxy, refused_port};
+use common::*;
+
+const PUBLIC: &str = "example.test/pub";
+const PRIVATE: &str = "corp.test/secret";
+
+fn doctor_json(sb: &GoSandbox, env: &[(&str, &str)], args: &[&str]) -> serde_json::Value {
+    let out = sb.gokeep().envs(env.iter().copied()).arg("doctor").arg("--json").args(args).output().unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "gokeep doctor failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn consumer(sb: &GoSandbox) -> std::path::PathBuf {
+    let dir = sb.root().join("consumer");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("go.mod"), "module consumer\n\ngo 1.21\n").unwrap();
+    dir
+}
+
+/// `go mod download` into a fresh module cache, so nothing is served from an earlier case.
+fn go_download(sb: &GoSandbox, dir: &Path, case: &str, goproxy: &str, module: &str) -> std::process::Output {
+    let cache = sb.root().join(format!("modcache-{case}"));
+    let cache_s = cache.display().to_string();
+    let out = sb.go_with_env(dir, &["mod", "download", "-json", module], &[("GOPROXY", goproxy), ("GOMODCACHE", &cache_s)]);
+    // Go writes its module cache read-only; let the sandbox remove it.
+    GoSandbox::make_writable(&cache);
+    out
+}
+
+#[test]
+fn go_mod_download_ends_where_gokeep_says_for_comma_and_pipe_lists() {
+    let sb = GoSandbox::new();
+    Module::new(PUBLIC, "v1.0.0").file("p.go", "package pub\n").publish(&sb.proxy_dir());
+    let serve = TestProxy::start(Behaviour::Serve(sb.proxy_dir()));
+    let missing = TestProxy::start(Behaviour::Status(404));
+    let forbidden = TestProxy::start(Behaviour::Status(403));
+    let broken = TestProxy::start(Behaviour::Status(500));
+    let gone = TestProxy::start(Behaviour::Status(410));
+    let dir = consumer(&sb);
+    let (s, m, f, b, g) = (serve.url(), missing.url(), forbidden.url(), broken.url(), gone.url());
+    // (name, GOPROXY, the URL gokeep must name as where the lookup ends, served?)
+    let cases = [
+        ("404-comma-falls-through", format!("{m},{s}"), s.clone(), true),
+        ("410-comma-falls-through", format!("{g},{s}"), s.clone(), true),
+        ("403-comma-is-fatal", format!("{f},{s}"), f.clone(), false),
+        ("403-pipe-falls-through", format!("{f}|{s}"), s.clone(), true),
+        ("500-comma-is-fatal", format!("{b},{s}"), b.clone(), false),
+        ("500-pipe-falls-through", format!("{b}|{s}"), s.clone(), true),
+        ("404-last-entry-fails", format!("{m}"), m.clone(), false),
+        ("pipe-then-comma-fatal-500", format!("{m}|{b},{s}"), b.clone(), false),
+        ("off-after-404", format!("{m},off"), "off".into(), false),
+    ];
+    for (name, goproxy, ends_at, served) in cases {
+        let spec = format!("{PUBLIC}@v1.0.0");
+        let report = doctor_json(&sb, &[("GOPROXY", &goproxy)], &["--module", &spec, "--timeout", "5"]);
+        let res = &report["routes"][0]["resolution"];
+        let index = if served { &res["served_by"] } else { &res["failed_at"] };
+        let index = index.as_u64().unwrap_or_else(|| panic!("{name}: {res:#}")) as usize;
+        let hop = &res["tried"][index]["hop"];
+        let at = hop["url"].as_str().map_or_else(|| hop["kind"].as_str().unwrap().to_owned(), str::to_owned);
+        assert_eq!(at, ends_at, "{name}: gokeep's lookup end: {res:#}");
+
+        let out = go_download(&sb, &dir, name, &goproxy, &spec);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.success(), served, "{name}: go mod download: {stdout}\n{stderr}");
+        if !served {
+            // go names the entry whose error it reports.
+            let named = if at == "off" { "GOPROXY=off".to_owned() } else { at.clone() };
+            assert!(stdout.contains(&named) || stderr.contains(&named), "{name}: go's error names {named}: {stdout}\n{stderr}");
+        }
+    }
+    // A fatal `,` error: the proxies after it were never asked, by gokeep or go.
+    assert!(serve.requests().iter().all(|p| p.contains(PUBLIC)));
+}
+
+#[test]
+fn leak_check_flags_the_private_path_that_go_sends_to_the_proxy() {
+    let sb = GoSandbox::new();
+    Module::new(PRIVATE, "v1.0.0").file("s.go", "package secret\n").publish(&sb.proxy_dir());
+    let public_looking = TestProxy::start(Behaviour::Serve(sb.proxy_dir()));
+    let goproxy = format!("{},direct", public_looking.url());
+    let spec = format!("{PRIVATE}@v1.0.0");
+    let report = doctor_json(&sb, &[("GOPROXY", &goproxy)], &["--module", &spec, "--offline"]);
+    let finding = &report["routes"][0]["finding"];
+    assert_eq!(finding["rule"], "private-path-leak", "{report:#}");
+    assert!(finding["message"].as_str().unwrap().contains(&public_looking.url()), "{finding:#}");
+    assert_eq!(finding["fix"], "go env -w GOPRIVATE=corp.test");
+
+    let out = go_download(&sb, &consumer(&sb), "leak", &goproxy, &spec);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let asked = public_looking.requests();
+    assert!(asked.iter().any(|p| p.starts_with(&format!("/{PRIVATE}/@v/"))), "the proxy's log: {asked:?}");
+
+    // With the fix applied, gokeep's route sends the path to no proxy.
+    let report = doctor_json(&sb, &[("GOPROXY", &goproxy), ("GOPRIVATE", "corp.test")], &["--module", PRIVATE, "--offline"]);
+    let route = &report["routes"][0];
+    assert_eq!(route["finding"], serde_json::Value::Null);
+    assert_eq!(route["hops"], serde_json::json!([{"kind": "direct"}]), "{route:#}");
+}
+
+#[test]
+fn probe_ranks_by_latency_and_names_refused_reset_and_stalled_proxies_within_the_timeout() {
+    let sb = GoSandbox::new();
+    Module::new(PUBLIC, "v1.0.0").file("p.go", "package pub\n").publish(&sb.proxy_dir());
+    let fast = TestProxy::start(Behaviour::Serve(sb.proxy_dir()));
+    let slow = TestProxy::start(Behaviour::Slow(Duration::from_millis(200), sb.proxy_dir()));
+    let stall = TestProxy::start(Behaviour::Stall);
+    let hangup = TestProxy::start(Behaviour::Hangup);
+    let refused = format!("http://{}", refused_port());
+    let reset_tls = format!("https://{}", hangup.addr);
+    let out = sb
+        .gokeep()
+        .args(["probe", "--json", "--rounds", "2", "--timeout", "1", "--module", PUBLIC])
+        .args(["--proxy", &slow.url(), "--proxy", &fast.url(), "--proxy", &stall.url(), "--proxy", &refused, "--proxy", &reset_tls])
+        // A hang past the per-stage timeouts would be killed here and fail the exit-code check.
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rec = &v["recommendation"];
+    assert_eq!(rec["goproxy"], format!("{}|{}", fast.url(), slow.url()), "{rec:#}");
+    let dropped: Vec<&str> = rec["dropped"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(dropped.len(), 3);
+    let failure_of = |proxy: &str| {
+        let cell = v["cells"].as_array().unwrap().iter().find(|c| c["proxy"] == proxy).unwrap();
+        (cell["failure"]["stage"].as_str().unwrap().to_owned(), cell["failure"]["kind"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(failure_of(&refused), ("connect".into(), "refused".into()));
+    assert_eq!(failure_of(&stall.url()), ("response".into(), "timeout".into()));
+    assert_eq!(failure_of(&reset_tls).0, "tls");
+    // Every stage of a served request is timed.
+    let cell = v["cells"].as_array().unwrap().iter().find(|c| c["proxy"] == fast.url()).unwrap();
+    let t = &cell["rounds"][0]["timings"];
+    for k in ["dns_ms", "connect_ms", "first_byte_ms", "total_ms"] {
+        assert!(t[k].is_number(), "{k} in {t}");
+    }
+    assert_eq!(t["tls_ms"], serde_json::Value::Null);
+}
