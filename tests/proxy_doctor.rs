@@ -15,7 +15,11 @@ const PRIVATE: &str = "corp.test/secret";
 
 fn doctor_json(sb: &GoSandbox, env: &[(&str, &str)], args: &[&str]) -> serde_json::Value {
     let out = sb.gokeep().envs(env.iter().copied()).arg("doctor").arg("--json").args(args).output().unwrap();
-    assert!(out.status.code().is_some_and(|c| c <= 1), "gokeep doctor failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "gokeep doctor failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
@@ -30,7 +34,8 @@ fn consumer(sb: &GoSandbox) -> std::path::PathBuf {
 fn go_download(sb: &GoSandbox, dir: &Path, case: &str, goproxy: &str, module: &str) -> std::process::Output {
     let cache = sb.root().join(format!("modcache-{case}"));
     let cache_s = cache.display().to_string();
-    let out = sb.go_with_env(dir, &["mod", "download", "-json", module], &[("GOPROXY", goproxy), ("GOMODCACHE", &cache_s)]);
+    let out =
+        sb.go_with_env(dir, &["mod", "download", "-json", module], &[("GOPROXY", goproxy), ("GOMODCACHE", &cache_s)]);
     // Go writes its module cache read-only; let the sandbox remove it.
     GoSandbox::make_writable(&cache);
     out
@@ -46,18 +51,18 @@ fn go_mod_download_ends_where_gokeep_says_for_comma_and_pipe_lists() {
     let broken = TestProxy::start(Behaviour::Status(500));
     let gone = TestProxy::start(Behaviour::Status(410));
     let dir = consumer(&sb);
-    let (s, m, f, b, g) = (serve.url(), missing.url(), forbidden.url(), broken.url(), gone.url());
+    let (ok, nf, forb, err, gn) = (serve.url(), missing.url(), forbidden.url(), broken.url(), gone.url());
     // (name, GOPROXY, the URL gokeep must name as where the lookup ends, served?)
     let cases = [
-        ("404-comma-falls-through", format!("{m},{s}"), s.clone(), true),
-        ("410-comma-falls-through", format!("{g},{s}"), s.clone(), true),
-        ("403-comma-is-fatal", format!("{f},{s}"), f.clone(), false),
-        ("403-pipe-falls-through", format!("{f}|{s}"), s.clone(), true),
-        ("500-comma-is-fatal", format!("{b},{s}"), b.clone(), false),
-        ("500-pipe-falls-through", format!("{b}|{s}"), s.clone(), true),
-        ("404-last-entry-fails", format!("{m}"), m.clone(), false),
-        ("pipe-then-comma-fatal-500", format!("{m}|{b},{s}"), b.clone(), false),
-        ("off-after-404", format!("{m},off"), "off".into(), false),
+        ("404-comma-falls-through", format!("{nf},{ok}"), ok.clone(), true),
+        ("410-comma-falls-through", format!("{gn},{ok}"), ok.clone(), true),
+        ("403-comma-is-fatal", format!("{forb},{ok}"), forb.clone(), false),
+        ("403-pipe-falls-through", format!("{forb}|{ok}"), ok.clone(), true),
+        ("500-comma-is-fatal", format!("{err},{ok}"), err.clone(), false),
+        ("500-pipe-falls-through", format!("{err}|{ok}"), ok.clone(), true),
+        ("404-last-entry-fails", nf.clone(), nf.clone(), false),
+        ("pipe-then-comma-fatal-500", format!("{nf}|{err},{ok}"), err.clone(), false),
+        ("off-after-404", format!("{nf},off"), "off".into(), false),
     ];
     for (name, goproxy, ends_at, served) in cases {
         let spec = format!("{PUBLIC}@v1.0.0");
@@ -76,7 +81,10 @@ fn go_mod_download_ends_where_gokeep_says_for_comma_and_pipe_lists() {
         if !served {
             // go names the entry whose error it reports.
             let named = if at == "off" { "GOPROXY=off".to_owned() } else { at.clone() };
-            assert!(stdout.contains(&named) || stderr.contains(&named), "{name}: go's error names {named}: {stdout}\n{stderr}");
+            assert!(
+                stdout.contains(&named) || stderr.contains(&named),
+                "{name}: go's error names {named}: {stdout}\n{stderr}"
+            );
         }
     }
     // A fatal `,` error: the proxies after it were never asked, by gokeep or go.
@@ -102,7 +110,8 @@ fn leak_check_flags_the_private_path_that_go_sends_to_the_proxy() {
     assert!(asked.iter().any(|p| p.starts_with(&format!("/{PRIVATE}/@v/"))), "the proxy's log: {asked:?}");
 
     // With the fix applied, gokeep's route sends the path to no proxy.
-    let report = doctor_json(&sb, &[("GOPROXY", &goproxy), ("GOPRIVATE", "corp.test")], &["--module", PRIVATE, "--offline"]);
+    let report =
+        doctor_json(&sb, &[("GOPROXY", &goproxy), ("GOPRIVATE", "corp.test")], &["--module", PRIVATE, "--offline"]);
     let route = &report["routes"][0];
     assert_eq!(route["finding"], serde_json::Value::Null);
     assert_eq!(route["hops"], serde_json::json!([{"kind": "direct"}]), "{route:#}");
@@ -121,7 +130,18 @@ fn probe_ranks_by_latency_and_names_refused_reset_and_stalled_proxies_within_the
     let out = sb
         .gokeep()
         .args(["probe", "--json", "--rounds", "2", "--timeout", "1", "--module", PUBLIC])
-        .args(["--proxy", &slow.url(), "--proxy", &fast.url(), "--proxy", &stall.url(), "--proxy", &refused, "--proxy", &reset_tls])
+        .args([
+            "--proxy",
+            &slow.url(),
+            "--proxy",
+            &fast.url(),
+            "--proxy",
+            &stall.url(),
+            "--proxy",
+            &refused,
+            "--proxy",
+            &reset_tls,
+        ])
         // A hang past the per-stage timeouts would be killed here and fail the exit-code check.
         .timeout(Duration::from_secs(60))
         .output()
@@ -146,4 +166,101 @@ fn probe_ranks_by_latency_and_names_refused_reset_and_stalled_proxies_within_the
         assert!(t[k].is_number(), "{k} in {t}");
     }
     assert_eq!(t["tls_ms"], serde_json::Value::Null);
+}
+
+/// A verifier key for a test checksum database (`note.NewVerifier` format:
+/// name, key hash, base64 of algorithm byte 1 and a 32-byte Ed25519 key).
+fn test_sumdb_key(name: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut key = vec![1u8];
+    key.extend([7u8; 32]);
+    let digest = sha2::Sha256::new().chain_update(name.as_bytes()).chain_update(b"\n").chain_update(&key).finalize();
+    let hash = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    format!("{name}+{hash:08x}+{}", base64::engine::general_purpose::STANDARD.encode(&key))
+}
+
+fn chain_json(sb: &GoSandbox, env: &[(&str, &str)], spec: &str) -> serde_json::Value {
+    let out = sb
+        .gokeep()
+        .envs(env.iter().copied())
+        .args(["doctor", "--json", "--timeout", "2", "--chain", spec])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn chain_stops_at_the_first_broken_layer_for_each_injected_break() {
+    let sb = GoSandbox::new();
+    let module = Module::new(PUBLIC, "v1.0.0").file("p.go", "package pub\n");
+    module.publish(&sb.proxy_dir());
+    let spec = format!("{PUBLIC}@v1.0.0");
+    // The hashes real go computes for the version.
+    let dl: serde_json::Value =
+        serde_json::from_slice(&go_download(&sb, &consumer(&sb), "hashes", &sb.goproxy(), &spec).stdout).unwrap();
+    let (sum, mod_sum) = (dl["Sum"].as_str().unwrap().to_owned(), dl["GoModSum"].as_str().unwrap().to_owned());
+
+    // A checksum database served from files: a good record and a wrong one.
+    let good_db = sb.root().join("sumdb-good");
+    let bad_db = sb.root().join("sumdb-bad");
+    for (dir, h) in [(&good_db, sum.as_str()), (&bad_db, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")] {
+        let lookup = dir.join("lookup");
+        std::fs::create_dir_all(lookup.join("example.test")).unwrap();
+        let record = format!("42\n{PUBLIC} v1.0.0 {h}\n{PUBLIC} v1.0.0/go.mod {mod_sum}\n\ngo.sum database tree\n");
+        std::fs::write(lookup.join("example.test/pub@v1.0.0"), record).unwrap();
+    }
+    let good_sumdb = TestProxy::start(Behaviour::Serve(good_db));
+    let bad_sumdb = TestProxy::start(Behaviour::Serve(bad_db));
+    let key = test_sumdb_key("sumdb.test");
+    let serve = TestProxy::start(Behaviour::Serve(sb.proxy_dir()));
+    let empty = sb.root().join("empty-proxy");
+    std::fs::create_dir_all(&empty).unwrap();
+    let no_module = TestProxy::start(Behaviour::Serve(empty));
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let self_signed = TestProxy::start(Behaviour::Tls {
+        cert_pem: cert.cert.pem(),
+        key_pem: cert.signing_key.serialize_pem(),
+        dir: sb.proxy_dir(),
+    });
+
+    let good = format!("{key} {}", good_sumdb.url());
+    let bad = format!("{key} {}", bad_sumdb.url());
+    let refused = format!("http://{}", refused_port());
+    let tls = format!("https://localhost:{}", self_signed.addr.port());
+    // `x..invalid` has an empty label: the resolver rejects it without sending a query.
+    let cases = [
+        ("unknown host", "http://x..invalid".to_owned(), good.clone(), Some("dns")),
+        ("refused port", refused, good.clone(), Some("tcp")),
+        ("bad certificate", tls, good.clone(), Some("tls")),
+        ("404 list", no_module.url(), good.clone(), Some("list")),
+        ("wrong hash", serve.url(), bad, Some("checksum")),
+        ("healthy", serve.url(), good, None),
+    ];
+    for (name, goproxy, gosumdb, broken) in cases {
+        let v = chain_json(&sb, &[("GOPROXY", &goproxy), ("GOSUMDB", &gosumdb)], &spec);
+        let chain = &v["chain"];
+        assert_eq!(chain["broken"].as_str(), broken, "{name}: {chain:#}");
+        let steps = chain["steps"].as_array().unwrap();
+        if let Some(layer) = broken {
+            let last = steps.last().unwrap();
+            assert_eq!(
+                (last["layer"].as_str(), last["verdict"].as_str()),
+                (Some(layer), Some("broken")),
+                "{name}: stops there"
+            );
+            assert!(last["next"].is_string(), "{name}: says what to check next");
+        } else {
+            let layers: Vec<&str> = steps.iter().map(|s| s["layer"].as_str().unwrap()).collect();
+            assert_eq!(
+                layers,
+                ["env", "route", "dns", "tcp", "tls", "list", "info", "mod", "zip", "checksum"],
+                "{chain:#}"
+            );
+            assert!(steps.last().unwrap()["detail"].as_str().unwrap().starts_with(&sum), "{chain:#}");
+        }
+    }
+    assert!(self_signed.requests().is_empty(), "no request crosses an untrusted certificate");
 }

@@ -39,6 +39,9 @@ pub struct Args {
     pub jobs: u16,
 }
 
+/// A proxy and a module path.
+type Pair = (String, String);
+
 pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = super::doctor::timeouts(args.timeout)?;
     let env = GoEnv::from_process();
@@ -67,7 +70,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     } else {
         args.modules.clone()
     };
-    let (pairs, skipped): (Vec<(String, String)>, Vec<(String, String)>) = proxies
+    let (pairs, skipped): (Vec<Pair>, Vec<Pair>) = proxies
         .iter()
         .flat_map(|p| modules.iter().map(move |m| (p.clone(), m.clone())))
         .partition(|(p, m)| matrix::allowed(&env, p, m, named));
@@ -142,10 +145,10 @@ fn render(cells: &[Cell], skipped: &[(String, String)], rec: &matrix::Recommenda
         );
         if let Some(f) = &c.failure {
             let _ = writeln!(s, "    {}", f.message);
-        } else if let Some(does) = last.and_then(|p| p.go_does) {
-            if c.status.is_some_and(|st| st != 200) {
-                let _ = writeln!(s, "    go: {does}");
-            }
+        } else if let Some(does) = last.and_then(|p| p.go_does)
+            && c.status.is_some_and(|st| st != 200)
+        {
+            let _ = writeln!(s, "    go: {does}");
         }
     }
     for (p, m) in skipped {

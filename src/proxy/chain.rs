@@ -172,10 +172,26 @@ pub fn walk(env: &GoEnv, module: &str, version: Option<&str>, timeouts: &Timeout
         return result(walk, r);
     }
 
+    proxy_layers(&mut walk, &r, module, version, &proxy, then, timeouts, w);
+    result(walk, r)
+}
+
+/// The network layers from the first proxy on.
+#[allow(clippy::too_many_arguments)]
+fn proxy_layers(
+    walk: &mut Walk,
+    route: &Route,
+    module: &str,
+    version: Option<&str>,
+    proxy: &str,
+    then: FallThrough,
+    timeouts: &Timeouts,
+    witnesses: &Witnesses,
+) {
     let base = format!("{}/{}", proxy.trim_end_matches('/'), escape(module));
     let list = probe::get(&format!("{base}/@v/list"), timeouts);
-    if !network_layers(&mut walk, &list, &proxy) {
-        return result(walk, r);
+    if !network_layers(walk, &list, proxy) {
+        return;
     }
     let fall = match then {
         FallThrough::End => "this is the last hop: the download fails".to_owned(),
@@ -209,12 +225,12 @@ pub fn walk(env: &GoEnv, module: &str, version: Option<&str>, timeouts: &Timeout
             (None, None) => None,
         }
     };
-    let Some(list) = layer_probe(&mut walk, Layer::List, list, "@v/list") else { return result(walk, r) };
+    let Some(list) = layer_probe(walk, Layer::List, list, "@v/list") else { return };
     let listed: Vec<String> = String::from_utf8_lossy(&list.body).split_whitespace().map(str::to_owned).collect();
     let info_url = version.map_or_else(|| format!("{base}/@latest"), |v| format!("{base}/@v/{}.info", escape(v)));
     let info = probe::get(&info_url, timeouts);
     let what = if version.is_some() { ".info" } else { "@latest" };
-    let Some(info) = layer_probe(&mut walk, Layer::Info, info, what) else { return result(walk, r) };
+    let Some(info) = layer_probe(walk, Layer::Info, info, what) else { return };
     let parsed: serde_json::Value = serde_json::from_slice(&info.body).unwrap_or_default();
     let Some(v) = parsed.get("Version").and_then(|v| v.as_str()).map(str::to_owned) else {
         walk.broken(
@@ -222,22 +238,20 @@ pub fn walk(env: &GoEnv, module: &str, version: Option<&str>, timeouts: &Timeout
             format!("{what} is not Go's JSON (no Version)"),
             "the proxy is not a Go module proxy, or a captive portal answered",
         );
-        return result(walk, r);
+        return;
     };
     let origin = parsed.get("Origin").map(|o| format!(", Origin {o}")).unwrap_or_default();
     if let Some(last) = walk.steps.last_mut() {
         last.detail = format!("{what}: {v}{origin} ({} listed)", listed.len());
     }
     let m = probe::get(&format!("{base}/@v/{}.mod", escape(&v)), timeouts);
-    let Some(m) = layer_probe(&mut walk, Layer::Mod, m, ".mod") else { return result(walk, r) };
+    let Some(m) = layer_probe(walk, Layer::Mod, m, ".mod") else { return };
     let zip = probe::get_limited(&format!("{base}/@v/{}.zip", escape(&v)), timeouts, MAX_ZIP);
-    let Some(zip) = layer_probe(&mut walk, Layer::Zip, zip, ".zip") else { return result(walk, r) };
+    let Some(zip) = layer_probe(walk, Layer::Zip, zip, ".zip") else { return };
     if let Some(last) = walk.steps.last_mut() {
         last.detail = format!(".zip: {} bytes", zip.body_len);
     }
-    checksum(&mut walk, env, &r, module, &v, &m.body, &zip.body, timeouts, w);
-    let r2 = r.clone();
-    result(walk, r2)
+    checksum(walk, route, module, &v, &m.body, &zip.body, timeouts, witnesses);
 }
 
 /// DNS, TCP and TLS from the first probe; false when one broke.
@@ -273,14 +287,13 @@ fn network_layers(walk: &mut Walk, p: &Probe, proxy: &str) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn checksum(
     walk: &mut Walk,
-    env: &GoEnv,
-    r: &Route,
+    route: &Route,
     module: &str,
     version: &str,
     go_mod: &[u8],
     zip: &[u8],
     timeouts: &Timeouts,
-    w: &Witnesses,
+    witnesses_in: &Witnesses,
 ) {
     let mod_hash = dirhash::hash_go_mod(go_mod);
     let zip_hash = match zip_h1(zip) {
@@ -295,19 +308,19 @@ fn checksum(
         }
     };
     let mut witnesses: Vec<(String, Option<String>, Option<String>)> = Vec::new();
-    if let Some(sum) = w.go_sum {
+    if let Some(sum) = witnesses_in.go_sum {
         let z = sum.hash(module, version, SumKind::Zip).map(str::to_owned);
         let m = sum.hash(module, version, SumKind::GoMod).map(str::to_owned);
         if z.is_some() || m.is_some() {
             witnesses.push(("go.sum".into(), z, m));
         }
     }
-    if let Some(mc) = w.modcache {
+    if let Some(mc) = witnesses_in.modcache {
         for rec in sumdb::lookup(mc, &sumdb::databases(mc), module, version) {
             witnesses.push((format!("cached record of {}", rec.db), rec.zip, rec.go_mod));
         }
     }
-    match &r.sumdb {
+    match &route.sumdb {
         SumdbAccess::Consulted { db, via, direct } => {
             let base = match sumdb_base(via, direct, timeouts) {
                 Ok(b) => b,
@@ -341,13 +354,12 @@ fn checksum(
             }
         }
         SumdbAccess::Skipped { reason } => {
-            walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("checksum database not consulted: {reason}")))
+            walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("checksum database not consulted: {reason}")));
         }
         SumdbAccess::Invalid { error } => {
-            walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("GOSUMDB unusable: {error}")))
+            walk.steps.push(step(Layer::Checksum, Verdict::Note, format!("GOSUMDB unusable: {error}")));
         }
     }
-    let _ = env;
     for (name, z, m) in &witnesses {
         let bad_zip = z.as_ref().filter(|h| **h != zip_hash);
         let bad_mod = m.as_ref().filter(|h| **h != mod_hash);

@@ -96,7 +96,11 @@ fn respond<W: Write>(mut w: W, dir: Option<&PathBuf>, status: u16, path: &str) {
         Some(d) => {
             let rel = path.trim_start_matches('/');
             let file = d.join(rel);
-            if rel.contains("..") || !file.is_file() { (404, b"not found\n".to_vec()) } else { (200, std::fs::read(file).unwrap()) }
+            if rel.contains("..") || !file.is_file() {
+                (404, b"not found\n".to_vec())
+            } else {
+                (200, std::fs::read(file).unwrap())
+            }
         }
         None => (status, format!("status {status}\n").into_bytes()),
     };
