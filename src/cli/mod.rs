@@ -12,6 +12,7 @@ mod mark;
 mod metrics;
 mod printer;
 mod probe;
+mod profile;
 mod prune;
 mod status;
 mod verify;
@@ -83,6 +84,8 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Time each module proxy (DNS, TCP, TLS, first byte) and recommend a GOPROXY order.
     Probe(probe::Args),
+    /// Named Go environment profiles (gokeep.toml): list, show, diff, apply.
+    Profile(profile::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
 }
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
         Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
         Command::Probe(args) => probe::run(args, &cli.global, &printer),
+        Command::Profile(args) => profile::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)

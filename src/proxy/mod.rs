@@ -7,6 +7,7 @@ pub mod chain;
 pub mod lint;
 pub mod matrix;
 pub mod probe;
+pub mod profile;
 pub mod route;
 
 pub use route::{Route, route};
