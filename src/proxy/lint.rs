@@ -750,6 +750,12 @@ fn same_organisation(module_host: &str, proxy: &str) -> bool {
     org_domain(proxy_host) == org_domain(module_host) || proxy.starts_with("file://")
 }
 
+/// The GOPRIVATE-style pattern covering `module`'s organisation.
+#[must_use]
+pub fn go_env_w_value_for_private(module: &str) -> String {
+    private_pattern(module.split('/').next().unwrap_or(module))
+}
+
 fn private_pattern(host: &str) -> String {
     let org = org_domain(host);
     if org == host { org.to_owned() } else { format!("*.{org},{org}") }

@@ -4,10 +4,12 @@
 //! named environment profiles ([`profile`]).
 
 pub mod chain;
+pub mod diagnose;
 pub mod lint;
 pub mod matrix;
 pub mod probe;
 pub mod profile;
 pub mod route;
 
+pub use diagnose::{RouteErrorKind, RouteVerdict, diagnose_route_error};
 pub use route::{Route, route};
