@@ -264,3 +264,116 @@ fn chain_stops_at_the_first_broken_layer_for_each_injected_break() {
     }
     assert!(self_signed.requests().is_empty(), "no request crosses an untrusted certificate");
 }
+
+/// Builds `tests/testdata/sumdbsrv` (x/mod's checksum-database server over
+/// an in-memory signed log) from GOROOT's vendored x/mod, offline, once per
+/// target directory: the build and its GOCACHE are kept in CARGO_TARGET_TMPDIR.
+fn sumdb_server_binary() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sumdbsrv");
+            let bin = base.join("sumdbsrv");
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/sumdbsrv/main.go");
+            let stamp = base.join("main.go");
+            if bin.is_file() && std::fs::read(&stamp).ok() == std::fs::read(&src).ok() {
+                return bin;
+            }
+            let goroot = String::from_utf8(std::process::Command::new("go").args(["env", "GOROOT"]).output().unwrap().stdout).unwrap();
+            let xmod = base.join("xmod");
+            let _ = std::fs::remove_dir_all(&xmod);
+            std::fs::create_dir_all(&base).unwrap();
+            let vendored = Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod");
+            assert!(std::process::Command::new("cp").arg("-r").arg(&vendored).arg(&xmod).status().unwrap().success());
+            std::fs::write(xmod.join("go.mod"), "module golang.org/x/mod\n\ngo 1.23\n").unwrap();
+            let srv = base.join("srv");
+            std::fs::create_dir_all(&srv).unwrap();
+            std::fs::write(srv.join("go.mod"), "module sumdbsrv\n\ngo 1.23\n\nrequire golang.org/x/mod v0.0.0\n\nreplace golang.org/x/mod => ../xmod\n").unwrap();
+            std::fs::copy(&src, srv.join("main.go")).unwrap();
+            let out = std::process::Command::new("go")
+                .args(["build", "-o"])
+                .arg(&bin)
+                .arg(".")
+                .current_dir(&srv)
+                .env("GOPROXY", "off")
+                .env("GOFLAGS", "-mod=mod")
+                .env("GOWORK", "off")
+                .env("GOTOOLCHAIN", "local")
+                .env("GOENV", "off")
+                .env("CGO_ENABLED", "0")
+                .env("GOCACHE", base.join("gocache"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "building the test checksum database: {}", String::from_utf8_lossy(&out.stderr));
+            std::fs::copy(&src, &stamp).unwrap();
+            bin
+        })
+        .clone()
+}
+
+/// A running signed checksum database serving `lines`; killed on drop.
+struct SignedSumdb {
+    child: std::process::Child,
+    /// `<verifier key> http://127.0.0.1:<port>`, a GOSUMDB value.
+    gosumdb: String,
+}
+
+impl SignedSumdb {
+    fn start(sb: &GoSandbox, name: &str, lines: &str) -> Self {
+        use std::io::BufRead as _;
+        let file = sb.root().join(format!("{name}.lines"));
+        std::fs::write(&file, lines).unwrap();
+        let mut child = std::process::Command::new(sumdb_server_binary())
+            // One database name per server: go caches each database's signed tree head by name.
+            .arg(format!("{name}.sumdb.test"))
+            .arg(&file)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        Self { child, gosumdb: first.trim().to_owned() }
+    }
+}
+
+impl Drop for SignedSumdb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn chain_and_go_agree_against_a_signed_local_checksum_database() {
+    let sb = GoSandbox::new();
+    Module::new(PUBLIC, "v1.0.0").file("p.go", "package pub\n").publish(&sb.proxy_dir());
+    let spec = format!("{PUBLIC}@v1.0.0");
+    let dl: serde_json::Value =
+        serde_json::from_slice(&go_download(&sb, &consumer(&sb), "hashes", &sb.goproxy(), &spec).stdout).unwrap();
+    let (sum, mod_sum) = (dl["Sum"].as_str().unwrap(), dl["GoModSum"].as_str().unwrap());
+    let serve = TestProxy::start(Behaviour::Serve(sb.proxy_dir()));
+    let dir = consumer(&sb);
+    let wrong = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    for (name, zip_hash, healthy) in [("signed-good", sum, true), ("signed-wrong", wrong, false)] {
+        let db =
+            SignedSumdb::start(&sb, name, &format!("{PUBLIC} v1.0.0 {zip_hash}\n{PUBLIC} v1.0.0/go.mod {mod_sum}\n"));
+        let env = [("GOPROXY", serve.url()), ("GOSUMDB", db.gosumdb.clone())];
+        let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let chain = chain_json(&sb, &env_ref, &spec);
+        let broken = chain["chain"]["broken"].as_str();
+        assert_eq!(broken, if healthy { None } else { Some("checksum") }, "{name}: {chain:#}");
+
+        let cache = sb.root().join(format!("modcache-{name}"));
+        let cache_s = cache.display().to_string();
+        let mut go_env = env_ref.clone();
+        go_env.push(("GOMODCACHE", &cache_s));
+        let out = sb.go_with_env(&dir, &["mod", "download", "-json", &spec], &go_env);
+        GoSandbox::make_writable(&cache);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.success(), healthy, "{name}: go mod download: {text}");
+        if !healthy {
+            assert!(text.contains("SECURITY ERROR"), "{name}: {text}");
+        }
+    }
+}
