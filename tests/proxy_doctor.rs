@@ -267,7 +267,7 @@ fn chain_stops_at_the_first_broken_layer_for_each_injected_break() {
 
 /// Builds `tests/testdata/sumdbsrv` (x/mod's checksum-database server over
 /// an in-memory signed log) from GOROOT's vendored x/mod, offline, once per
-/// target directory: the build and its GOCACHE are kept in CARGO_TARGET_TMPDIR.
+/// target directory: the build and its GOCACHE are kept in `CARGO_TARGET_TMPDIR`.
 fn sumdb_server_binary() -> std::path::PathBuf {
     static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BUILT
