@@ -377,3 +377,38 @@ fn chain_and_go_agree_against_a_signed_local_checksum_database() {
         }
     }
 }
+
+#[test]
+fn doctor_flags_a_first_proxy_that_fails_the_checksum_database_probe() {
+    let sb = GoSandbox::new();
+    let forbidden = TestProxy::start(Behaviour::Status(403));
+    let missing = TestProxy::start(Behaviour::Status(404));
+    // 403 on /sumdb/<name>/supported before a `,`: Go treats the database as unavailable.
+    let goproxy = format!("{},{},direct", forbidden.url(), missing.url());
+    let report = doctor_json(
+        &sb,
+        &[("GOPROXY", &goproxy), ("GOSUMDB", "sum.golang.org")],
+        &["--module", "none.example/x", "--timeout", "2"],
+    );
+    let findings = report["findings"].as_array().unwrap();
+    let f = findings.iter().find(|f| f["rule"] == "sumdb-unreachable").unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(
+        f["message"],
+        format!(
+            "{}/sumdb/sum.golang.org/supported: HTTP 403: Go treats the checksum database as unavailable",
+            forbidden.url()
+        )
+    );
+    assert_eq!(f["fix"], format!("go env -w 'GOPROXY={}|{},direct'", forbidden.url(), missing.url()));
+    let mut asked = forbidden.requests();
+    asked.sort();
+    assert_eq!(asked, ["/none.example/x/@v/list", "/sumdb/sum.golang.org/supported"]);
+    // A 404 there moves on, as Go does; reaching `direct` contacts nothing.
+    let goproxy = format!("{},direct", missing.url());
+    let report = doctor_json(
+        &sb,
+        &[("GOPROXY", &goproxy), ("GOSUMDB", "sum.golang.org")],
+        &["--module", "none.example/x", "--timeout", "2"],
+    );
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "sumdb-unreachable"), "{report:#}");
+}

@@ -106,7 +106,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         })
         .collect();
     if !args.offline {
-        findings.extend(sumdb_reachability(&env, &timeouts));
+        findings.extend(chain::sumdb_reachability(&env, &timeouts));
     }
     let found = findings.iter().any(|f| f.severity >= Severity::Warning)
         || routes.iter().any(|r| r.finding.is_some() || r.resolution.as_ref().is_some_and(|x| x.served_by.is_none()));
@@ -122,34 +122,6 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         printer.out(&render(&findings, &routes))?;
     }
     Ok(if found { Outcome::Findings } else { Outcome::Clean })
-}
-
-/// Whether the checksum database is reachable the way Go reaches it, for a
-/// public path (the route of `golang.org/x/text` stands for every path no
-/// pattern covers).
-fn sumdb_reachability(env: &GoEnv, timeouts: &Timeouts) -> Option<Finding> {
-    let route = gokeep::proxy::route(env, "golang.org/x/text");
-    let SumdbAccess::Consulted { db, via, direct } = &route.sumdb else { return None };
-    if db.url.is_some() {
-        return None;
-    }
-    match chain::sumdb_base(via, direct, timeouts) {
-        Ok(_) => None,
-        Err(message) => Some(Finding {
-            rule: "sumdb-unreachable",
-            severity: Severity::Error,
-            key: "GOSUMDB".into(),
-            message,
-            fix: Some(lint::go_env_w("GOPROXY", &pipe_all(env.get("GOPROXY").unwrap_or("")))),
-        }),
-    }
-}
-
-fn pipe_all(goproxy: &str) -> String {
-    match goproxy.rsplit_once(',') {
-        Some((proxies, "direct")) => format!("{},direct", proxies.replace(',', "|")),
-        _ => goproxy.replace(',', "|"),
-    }
 }
 
 fn severity(s: Severity) -> &'static str {

@@ -504,3 +504,29 @@ pub fn resolve(route: &Route, version: Option<&str>, timeouts: &Timeouts) -> Res
         }
     }
 }
+
+/// The doctor's online rule: whether the checksum database is reachable the
+/// way Go reaches it for a path no pattern covers (`golang.org/x/text`
+/// stands for them all). A proxy that answers `/supported` with an error
+/// before a `,` makes every verification fail.
+#[must_use]
+pub fn sumdb_reachability(env: &GoEnv, timeouts: &Timeouts) -> Option<super::lint::Finding> {
+    let r = route(env, "golang.org/x/text");
+    let SumdbAccess::Consulted { db, via, direct } = &r.sumdb else { return None };
+    if db.url.is_some() {
+        return None;
+    }
+    let message = sumdb_base(via, direct, timeouts).err()?;
+    let goproxy = env.get("GOPROXY").unwrap_or("");
+    let piped = match goproxy.rsplit_once(',') {
+        Some((proxies, "direct")) => format!("{},direct", proxies.replace(',', "|")),
+        _ => goproxy.replace(',', "|"),
+    };
+    Some(super::lint::Finding {
+        rule: "sumdb-unreachable",
+        severity: Severity::Error,
+        key: "GOSUMDB".into(),
+        message,
+        fix: Some(super::lint::go_env_w("GOPROXY", &piped)),
+    })
+}

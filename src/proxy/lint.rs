@@ -836,6 +836,13 @@ mod tests {
             run(&[("GOPROXY", "http://bob:s3cret@proxy.corp.example|http://bob:s3cret@proxy.corp.example,direct")]);
         let dup = only(&fs, "goproxy-duplicate");
         assert_eq!(dup.message, "http://xxxxx@proxy.corp.example appears twice: a failing proxy is asked twice");
+        assert_eq!(dup.fix.as_deref(), Some("go env -w GOPROXY=http://bob:s3cret@proxy.corp.example,direct"));
+        let http = only(&run(&[("GOPROXY", "http://proxy.corp.example,direct")]), "goproxy-plain-http");
+        assert_eq!(
+            http.message,
+            "http://proxy.corp.example is plain http: module paths and contents travel unencrypted (GOINSECURE does not apply to proxies)"
+        );
+        assert_eq!(http.fix.as_deref(), Some("go env -w GOPROXY=https://proxy.corp.example,direct"));
         assert!(
             fs.iter()
                 .filter(|f| f.rule == "goproxy-plain-http")
@@ -845,10 +852,25 @@ mod tests {
     }
 
     #[test]
+    fn goproxy_off_alone_is_noted() {
+        let f = only(&run(&[("GOPROXY", "off")]), "goproxy-off");
+        assert_eq!(
+            (f.severity, f.message.as_str()),
+            (Severity::Info, "GOPROXY=off: only modules already in the module cache can be used")
+        );
+        assert_eq!(f.fix, None);
+    }
+
+    #[test]
     fn gosumdb_off_and_malformed_forms() {
         let f = only(&run(&[("GOSUMDB", "off")]), "gosumdb-off");
         assert_eq!(f.fix.as_deref(), Some("go env -w GOSUMDB=sum.golang.org"));
+        assert_eq!(
+            f.message,
+            "GOSUMDB=off: a module's first download is trusted without any check; list private paths in GOPRIVATE instead"
+        );
         let f = only(&run(&[("GOSUMDB", "sum.corp.example")]), "gosumdb-invalid");
+        assert_eq!(f.fix.as_deref(), Some("go env -w GOSUMDB=sum.golang.org"));
         assert_eq!(
             f.message,
             "GOSUMDB=\"sum.corp.example\" is rejected by go (\"invalid GOSUMDB: malformed verifier id\"): every new module fails verification"
@@ -899,6 +921,7 @@ mod tests {
     fn goinsecure_for_a_whole_tld_is_too_wide() {
         let f = only(&run(&[("GOINSECURE", "*.com")]), "goinsecure-too-wide");
         assert_eq!(f.message, "GOINSECURE entry \"*.com\" turns off HTTPS checks for whole top-level domains");
+        assert_eq!(f.fix.as_deref(), Some("go env -w 'GOINSECURE=<your.host>/<path>'"));
         assert!(run(&[("GOINSECURE", "*.corp.example")]).is_empty());
     }
 
@@ -971,6 +994,7 @@ mod tests {
         let fs = run(&[("GOTOOLCHAIN", "auto"), ("GOSUMDB", "off")]);
         let f = only(&fs, "toolchain-needs-sumdb");
         assert!(f.message.ends_with("that fails (checksum database disabled by GOSUMDB=off)"));
+        assert_eq!(f.fix.as_deref(), Some("go env -w GOTOOLCHAIN=local"));
         assert!(run(&[("GOTOOLCHAIN", "go1.22.0+path"), ("GOPROXY", "direct")]).is_empty());
     }
 
@@ -984,6 +1008,11 @@ mod tests {
             "goauth-invalid",
         );
         assert_eq!(f.message, "GOAUTH=off cannot be combined with other methods: go stops");
+        assert_eq!(f.fix.as_deref(), Some("go env -w GOAUTH=netrc"));
+        let git =
+            Inputs { process: [("GOAUTH".to_owned(), "git relative/dir".to_owned())].into(), ..Inputs::default() };
+        let f = only(&lint(&env(&[]), &git), "goauth-invalid");
+        assert_eq!(f.message, "GOAUTH's git method needs one absolute directory: go stops");
         let netrc = "machine ok.example login u password p1\nmachine nopass.example login u\nmachine nologin.example password hunter2\n";
         let fs = lint(&env(&[]), &Inputs { netrc: Some(netrc.into()), ..Inputs::default() });
         let msgs: Vec<&str> = fs.iter().map(|f| f.message.as_str()).collect();
