@@ -53,7 +53,7 @@ fn process_env() -> std::collections::BTreeMap<String, String> {
 }
 
 /// The module paths of the go.mod governing the current directory.
-fn project_modules() -> Vec<String> {
+pub(crate) fn project_modules() -> Vec<String> {
     let Ok(cwd) = std::env::current_dir() else { return Vec::new() };
     let Some(dir) = cwd.ancestors().find(|d| d.join("go.mod").is_file()) else { return Vec::new() };
     let Ok(data) = std::fs::read(dir.join("go.mod")) else { return Vec::new() };

@@ -25,7 +25,8 @@ pub struct Args {
     /// Proxy to probe (repeatable). Default: the http(s) proxies of GOPROXY.
     #[arg(long = "proxy", value_name = "URL")]
     pub proxies: Vec<String>,
-    /// Module path to ask for (repeatable). Default: a few public modules.
+    /// Module path to ask for (repeatable). Default: up to five public
+    /// requirements of the current project, else a few well-known public modules.
     #[arg(long = "module", value_name = "PATH")]
     pub modules: Vec<String>,
     /// Requests per proxy, module and endpoint; the median is reported.
@@ -65,11 +66,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     if proxies.is_empty() {
         return Err(UsageError(format!("GOPROXY={goproxy:?} names no http(s) proxy; give --proxy URL")).into());
     }
-    let modules: Vec<String> = if args.modules.is_empty() {
-        DEFAULT_MODULES.iter().map(|m| (*m).to_owned()).collect()
-    } else {
-        args.modules.clone()
-    };
+    let modules: Vec<String> = if args.modules.is_empty() { default_modules(&env) } else { args.modules.clone() };
     let (pairs, skipped): (Vec<Pair>, Vec<Pair>) = proxies
         .iter()
         .flat_map(|p| modules.iter().map(move |m| (p.clone(), m.clone())))
@@ -108,6 +105,20 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         printer.out(&render(&cells, &skipped, &rec))?;
     }
     Ok(if failed { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// The project's public requirements (a few), else a small public set.
+/// A path that looks private or that GONOPROXY covers is never chosen.
+fn default_modules(env: &GoEnv) -> Vec<String> {
+    let public: Vec<String> = super::doctor::project_modules()
+        .into_iter()
+        .filter(|m| {
+            let r = gokeep::proxy::route(env, m);
+            !r.private_fetch && gokeep::proxy::lint::lint_route(&r).is_none()
+        })
+        .take(5)
+        .collect();
+    if public.is_empty() { DEFAULT_MODULES.iter().map(|m| (*m).to_owned()).collect() } else { public }
 }
 
 fn ms(v: Option<f64>) -> String {

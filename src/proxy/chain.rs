@@ -227,9 +227,14 @@ fn proxy_layers(
     };
     let Some(list) = layer_probe(walk, Layer::List, list, "@v/list") else { return };
     let listed: Vec<String> = String::from_utf8_lossy(&list.body).split_whitespace().map(str::to_owned).collect();
-    let info_url = version.map_or_else(|| format!("{base}/@latest"), |v| format!("{base}/@v/{}.info", escape(v)));
+    // As `go` resolves "latest": the highest release in the list, else the
+    // highest pre-release, and `@latest` only when the list is empty.
+    let chosen = version.map(str::to_owned).or_else(|| latest_listed(&listed));
+    let (info_url, what) = match &chosen {
+        Some(v) => (format!("{base}/@v/{}.info", escape(v)), ".info"),
+        None => (format!("{base}/@latest"), "@latest"),
+    };
     let info = probe::get(&info_url, timeouts);
-    let what = if version.is_some() { ".info" } else { "@latest" };
     let Some(info) = layer_probe(walk, Layer::Info, info, what) else { return };
     let parsed: serde_json::Value = serde_json::from_slice(&info.body).unwrap_or_default();
     let Some(v) = parsed.get("Version").and_then(|v| v.as_str()).map(str::to_owned) else {
@@ -252,6 +257,16 @@ fn proxy_layers(
         last.detail = format!(".zip: {} bytes", zip.body_len);
     }
     checksum(walk, route, module, &v, &m.body, &zip.body, timeouts, witnesses);
+}
+
+/// The version `go` takes for "latest" from a `@v/list` answer.
+fn latest_listed(listed: &[String]) -> Option<String> {
+    use crate::go::version::{compare_versions, parse_semver};
+    let valid = listed.iter().filter(|v| parse_semver(v).is_some());
+    let releases: Vec<&String> =
+        valid.clone().filter(|v| parse_semver(v).is_some_and(|s| s.prerelease.is_empty())).collect();
+    let pool: Vec<&String> = if releases.is_empty() { valid.collect() } else { releases };
+    pool.into_iter().max_by(|a, b| compare_versions(a, b)).cloned()
 }
 
 /// DNS, TCP and TLS from the first probe; false when one broke.
@@ -529,4 +544,17 @@ pub fn sumdb_reachability(env: &GoEnv, timeouts: &Timeouts) -> Option<super::lin
         message,
         fix: Some(super::lint::go_env_w("GOPROXY", &piped)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_is_the_highest_release_then_the_highest_prerelease() {
+        let l = |v: &[&str]| latest_listed(&v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(l(&["v1.2.0", "v1.10.0", "v2.0.0-rc.1", "junk"]).as_deref(), Some("v1.10.0"));
+        assert_eq!(l(&["v2.0.0-rc.1", "v2.0.0-beta.1"]).as_deref(), Some("v2.0.0-rc.1"));
+        assert_eq!(l(&[]), None);
+    }
 }
