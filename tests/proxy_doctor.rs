@@ -412,3 +412,21 @@ fn doctor_flags_a_first_proxy_that_fails_the_checksum_database_probe() {
     );
     assert!(report["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "sumdb-unreachable"), "{report:#}");
 }
+
+#[test]
+fn an_explicitly_empty_goproxy_in_the_goenv_file_fails_as_go_fails() {
+    let sb = GoSandbox::new();
+    let file = sb.root().join("goenv");
+    // Set but empty: it hides $GOROOT/go.env's GOPROXY instead of falling back to it.
+    std::fs::write(&file, "GOPROXY=\n").unwrap();
+    let file_s = file.display().to_string();
+    let env = [("GOENV", file_s.as_str()), ("GOPROXY", "")];
+    let report = doctor_json(&sb, &env, &["--module", PUBLIC, "--offline"]);
+    let error = "GOPROXY list is not the empty string, but contains no entries";
+    assert_eq!(report["routes"][0]["error"], "EmptyList", "{report:#}");
+    let f = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "goproxy-invalid").unwrap();
+    assert!(f["message"].as_str().unwrap().contains(error));
+    let out = sb.go_with_env(&consumer(&sb), &["mod", "download", &format!("{PUBLIC}@v1.0.0")], &env);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(error), "{}", String::from_utf8_lossy(&out.stderr));
+}
