@@ -9,6 +9,7 @@ pub mod goenv;
 pub mod layout;
 pub mod noatime;
 pub mod policy;
+pub mod proxy;
 pub mod prune;
 pub mod report;
 pub mod scan;

@@ -2,6 +2,7 @@
 //! and exit codes. Logic lives in the library.
 
 mod cache_root;
+mod doctor;
 mod env;
 mod exit;
 mod explain;
@@ -11,6 +12,8 @@ mod log;
 mod mark;
 mod metrics;
 mod printer;
+mod probe;
+mod profile;
 mod prune;
 mod schedule;
 mod status;
@@ -81,6 +84,12 @@ pub enum Command {
     Gocache(gocache::Args),
     /// Check cron expressions; install, show or remove the timer or crontab line that prunes nightly.
     Schedule(schedule::Args),
+    /// Diagnose the module proxy chain: lint GOPROXY/GOSUMDB/GOPRIVATE…, print each module's route, --chain walks one module.
+    Doctor(doctor::Args),
+    /// Time each module proxy (DNS, TCP, TLS, first byte) and recommend a GOPROXY order.
+    Probe(probe::Args),
+    /// Named Go environment profiles (gokeep.toml): list, show, diff, apply.
+    Profile(profile::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
 }
@@ -122,6 +131,9 @@ pub fn main() -> ExitCode {
         Command::Log(args) => log::run(args, &cli.global, &printer),
         Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
         Command::Schedule(args) => schedule::run(args, &cli.global, &printer),
+        Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
+        Command::Probe(args) => probe::run(args, &cli.global, &printer),
+        Command::Profile(args) => profile::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)

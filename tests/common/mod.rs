@@ -17,6 +17,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
+pub mod http;
 pub mod module;
 pub mod sandbox;
 

@@ -1,0 +1,184 @@
+//! `gokeep probe`: times each proxy on `@v/list` and `@latest` for a few
+//! modules, stage by stage, over several rounds, and recommends a GOPROXY
+//! order. A path GONOPROXY covers is never sent to a proxy, and a proxy is
+//! only sent the paths Go itself would send it unless it was named with
+//! `--proxy`. `--json` is `{"schema_version": 1, "cells": [...], "recommendation": {...}}`.
+//!
+//! Exit code: 0 when every request got an answer Go would accept or fall
+//! through on, 1 otherwise, 2 for usage errors.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use gokeep::goenv::GoEnv;
+use gokeep::proxy::matrix::{self, Cell, DEFAULT_MODULES, ENDPOINTS};
+use gokeep::proxy::route::{Entry, proxy_list};
+
+use super::exit::UsageError;
+use super::{GlobalArgs, Outcome, Printer};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Proxy to probe (repeatable). Default: the http(s) proxies of GOPROXY.
+    #[arg(long = "proxy", value_name = "URL")]
+    pub proxies: Vec<String>,
+    /// Module path to ask for (repeatable). Default: up to five public
+    /// requirements of the current project, else a few well-known public modules.
+    #[arg(long = "module", value_name = "PATH")]
+    pub modules: Vec<String>,
+    /// Requests per proxy, module and endpoint; the median is reported.
+    #[arg(long, value_name = "N", default_value = "3", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub rounds: u16,
+    /// Seconds each network stage may take.
+    #[arg(long, value_name = "SECS", default_value = "5")]
+    pub timeout: f64,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value = "8", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+}
+
+/// A proxy and a module path.
+type Pair = (String, String);
+
+pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let timeouts = super::doctor::timeouts(args.timeout)?;
+    let env = GoEnv::from_process();
+    let goproxy = env.get("GOPROXY").unwrap_or("");
+    let named = !args.proxies.is_empty();
+    let proxies: Vec<String> = if named {
+        args.proxies.iter().map(|p| p.trim_end_matches('/').to_owned()).collect()
+    } else {
+        proxy_list(goproxy, "")
+            .map(|l| {
+                l.entries
+                    .into_iter()
+                    .filter_map(|e| match e {
+                        Entry::Proxy { url, .. } if url.starts_with("http") => Some(url),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if proxies.is_empty() {
+        return Err(UsageError(format!("GOPROXY={goproxy:?} names no http(s) proxy; give --proxy URL")).into());
+    }
+    let modules: Vec<String> = if args.modules.is_empty() { default_modules(&env) } else { args.modules.clone() };
+    let (pairs, skipped): (Vec<Pair>, Vec<Pair>) = proxies
+        .iter()
+        .flat_map(|p| modules.iter().map(move |m| (p.clone(), m.clone())))
+        .partition(|(p, m)| matrix::allowed(&env, p, m, named));
+    let total = pairs.len() * ENDPOINTS.len() * usize::from(args.rounds);
+    let bar = if std::io::stderr().is_terminal() && !printer.json && !printer.quiet {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} requests {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let cells = matrix::run(&pairs, usize::from(args.rounds), &timeouts, usize::from(args.jobs), &|| bar.inc(1));
+    bar.finish_and_clear();
+    let keep_direct = proxy_list(goproxy, "").is_ok_and(|l| l.entries.last() == Some(&Entry::Direct));
+    let rec = matrix::recommend(&proxies, &cells, keep_direct);
+    let failed = cells.iter().any(|c| {
+        c.failure.is_some()
+            || c.status
+                .is_some_and(|s| gokeep::proxy::route::classify_status(s) == gokeep::proxy::route::HopOutcome::Error)
+    });
+    if printer.json {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            schema_version: u32,
+            cells: &'a [Cell],
+            skipped: Vec<serde_json::Value>,
+            recommendation: &'a matrix::Recommendation,
+        }
+        let skipped = skipped.iter().map(|(p, m)| serde_json::json!({"proxy": p, "module": m})).collect();
+        printer.json(&Json { schema_version: 1, cells: &cells, skipped, recommendation: &rec })?;
+    } else if !printer.quiet {
+        printer.out(&render(&cells, &skipped, &rec))?;
+    }
+    Ok(if failed { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// The project's public requirements (a few), else a small public set.
+/// A path that looks private or that GONOPROXY covers is never chosen.
+fn default_modules(env: &GoEnv) -> Vec<String> {
+    let public: Vec<String> = super::doctor::project_modules()
+        .into_iter()
+        .filter(|m| {
+            let r = gokeep::proxy::route(env, m);
+            !r.private_fetch && gokeep::proxy::lint::lint_route(&r).is_none()
+        })
+        .take(5)
+        .collect();
+    if public.is_empty() { DEFAULT_MODULES.iter().map(|m| (*m).to_owned()).collect() } else { public }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
+}
+
+fn render(cells: &[Cell], skipped: &[(String, String)], rec: &matrix::Recommendation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<40} {:<28} {:<8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}",
+        "proxy", "module", "request", "status", "dns ms", "tcp ms", "tls ms", "ttfb ms", "median ms", "spread"
+    );
+    for c in cells {
+        let last = c.rounds.last();
+        let t = last.map(|p| p.timings.clone()).unwrap_or_default();
+        let status = match (&c.failure, c.status) {
+            (Some(f), _) => format!("{:?} at {}", f.kind, f.stage).to_lowercase(),
+            (None, Some(s)) => s.to_string(),
+            (None, None) => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "{:<40} {:<28} {:<8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}",
+            gokeep::proxy::lint::redact(&c.proxy),
+            c.module,
+            c.endpoint,
+            status,
+            ms(t.dns_ms),
+            ms(t.connect_ms),
+            ms(t.tls_ms),
+            ms(t.first_byte_ms),
+            ms(c.median_ms),
+            ms(c.spread_ms)
+        );
+        if let Some(f) = &c.failure {
+            let _ = writeln!(s, "    {}", f.message);
+        } else if let Some(does) = last.and_then(|p| p.go_does)
+            && c.status.is_some_and(|st| st != 200)
+        {
+            let _ = writeln!(s, "    go: {does}");
+        }
+    }
+    for (p, m) in skipped {
+        let _ = writeln!(s, "skipped {m} on {}: Go would not send this path there", gokeep::proxy::lint::redact(p));
+    }
+    s.push_str("ranking:\n");
+    for (i, r) in rec.ranking.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  {}. {}  {}/{} healthy, median {} ms",
+            i + 1,
+            gokeep::proxy::lint::redact(&r.proxy),
+            r.healthy,
+            r.cells,
+            ms(r.median_ms)
+        );
+    }
+    if !rec.goproxy.is_empty() {
+        let _ = writeln!(s, "recommended: {}", gokeep::proxy::lint::go_env_w("GOPROXY", &rec.goproxy));
+    }
+    s
+}
