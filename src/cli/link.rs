@@ -4,7 +4,8 @@
 //! unified diff; on a terminal they ask; without one they write only with
 //! `--yes`. `--dry-run` shows the change and writes nothing.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -249,7 +250,7 @@ pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyh
     if !printer.json && !printer.quiet {
         let mut text = String::new();
         for i in &plan.items {
-            text.push_str(&format!("Unlink {} ({} mode, {}):\n", i.module, i.mode, i.target.display()));
+            let _ = writeln!(text, "Unlink {} ({} mode, {}):", i.module, i.mode, i.target.display());
         }
         for f in plan.files.iter().filter(|f| f.current != f.new) {
             text.push_str(&colour_diff(&f.diff()));
@@ -312,26 +313,28 @@ pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow
     let mut text = String::new();
     for l in &links {
         let state = if l.in_effect { paint(GOOD, "in effect") } else { paint(WARNING, "NOT in effect") };
-        text.push_str(&format!(
-            "{} => {} ({} mode, {}) in {}: {state}\n",
+        let _ = writeln!(
+            text,
+            "{} => {} ({} mode, {}) in {}: {state}",
             l.module,
             l.target.display(),
             l.mode,
             l.file.display(),
             l.consumer.display()
-        ));
+        );
         for why in &l.not_in_effect {
-            text.push_str(&format!("    {why}\n"));
+            let _ = writeln!(text, "    {why}");
         }
         if l.applied == Applied::Edited {
             text.push_str("    the file was edited since the link (gokeep's line is still there)\n");
         }
         if l.target_go_newer {
-            text.push_str(&format!(
-                "    the target needs go {}, newer than the consumer's go {}\n",
+            let _ = writeln!(
+                text,
+                "    the target needs go {}, newer than the consumer's go {}",
                 l.target_go.as_deref().unwrap_or("?"),
                 l.consumer_go.as_deref().unwrap_or("?")
-            ));
+            );
         }
         if l.target_uncommitted == Some(true) {
             text.push_str("    the target has uncommitted changes\n");
@@ -357,13 +360,13 @@ pub fn run_check(args: &CheckArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow
         for f in &report.findings {
             match f {
                 Finding::LocalReplace { file, line, text: t, fix, .. } => {
-                    text.push_str(&format!("{}:{line}: local replace: {t}\n    fix: {fix}\n", file.display()));
+                    let _ = write!(text, "{}:{line}: local replace: {t}\n    fix: {fix}\n", file.display());
                 }
                 Finding::TrackedGoWork { file, fix } => {
-                    text.push_str(&format!("{}: go.work is tracked by git\n    fix: {fix}\n", file.display()));
+                    let _ = write!(text, "{}: go.work is tracked by git\n    fix: {fix}\n", file.display());
                 }
                 Finding::StagedGoWork { file, fix } => {
-                    text.push_str(&format!("{}: go.work is staged for commit\n    fix: {fix}\n", file.display()));
+                    let _ = write!(text, "{}: go.work is staged for commit\n    fix: {fix}\n", file.display());
                 }
             }
         }

@@ -47,7 +47,7 @@ impl Settings {
 
     /// The `-mod` value of GOFLAGS, if set (the last one wins, as in cmd/go).
     fn mod_flag(&self) -> Option<&str> {
-        self.goflags.split_whitespace().filter_map(|f| f.strip_prefix("-mod=").or(f.strip_prefix("--mod="))).last()
+        self.goflags.split_whitespace().rev().find_map(|f| f.strip_prefix("-mod=").or(f.strip_prefix("--mod=")))
     }
 }
 
@@ -175,7 +175,7 @@ fn proxies(goproxy: &str) -> Vec<&str> {
 /// proxy or checksum database: a private module should be in GOPRIVATE.
 #[must_use]
 pub fn privacy_warning(module: &str, s: &Settings) -> Option<String> {
-    let proxy = (!match_prefix_patterns(&s.gonoproxy, module)).then(|| proxies(&s.goproxy)).unwrap_or_default();
+    let proxy = if match_prefix_patterns(&s.gonoproxy, module) { Vec::new() } else { proxies(&s.goproxy) };
     let sumdb = !match_prefix_patterns(&s.gonosumdb, module) && !s.gosumdb.is_empty() && s.gosumdb != "off";
     if proxy.is_empty() && !sumdb {
         return None;
@@ -220,6 +220,7 @@ pub enum Applied {
 
 /// One override, as `gokeep links` reports it.
 #[derive(Debug, Clone, Serialize)]
+#[allow(clippy::struct_excessive_bools, reason = "the --json schema: one yes/no per question links answers")]
 pub struct LinkStatus {
     pub consumer: PathBuf,
     pub module: String,
@@ -248,7 +249,7 @@ fn go_of(dir: &Path) -> Option<ModFile> {
 
 fn git_dirty(dir: &Path) -> Option<bool> {
     let out = Command::new("git").arg("-C").arg(dir).args(["status", "--porcelain"]).output().ok()?;
-    out.status.success().then(|| !out.stdout.is_empty())
+    out.status.success().then_some(!out.stdout.is_empty())
 }
 
 fn status_of(rec: &LinkRecord, consumer: &Path, s: &Settings) -> LinkStatus {
@@ -261,11 +262,10 @@ fn status_of(rec: &LinkRecord, consumer: &Path, s: &Settings) -> LinkStatus {
             .is_ok_and(|f| f.replace.iter().any(|r| r.old.path == rec.module && r.new.path == rec.written_path)),
     };
     let applied = match &current {
-        None => Applied::Removed,
         Some(c) if Some(c) == rec.after.as_ref() => Applied::Yes,
         Some(c) if Some(c) == rec.before.as_ref() => Applied::Interrupted,
         Some(c) if has_line(c) => Applied::Edited,
-        Some(_) => Applied::Removed,
+        _ => Applied::Removed,
     };
     let target_exists = rec.target.is_dir();
     let target = go_of(&rec.target);

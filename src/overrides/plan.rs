@@ -122,6 +122,11 @@ pub fn revert(rec: &LinkRecord, current: Option<&[u8]>) -> Result<(Option<Vec<u8
     if !has_directive(rec, &name, current)? {
         return Ok((Some(current.to_vec()), Revert::Absent));
     }
+    if let Some(undone) = unsplice(rec, current)
+        && merge_is_sound(rec, &name, &undone)
+    {
+        return Ok((Some(undone), Revert::Merged));
+    }
     if let Some(after) = &rec.after {
         let theirs = rec.before.as_deref().unwrap_or_default();
         if let Ok(merged) = diffy::merge_bytes(after, current, theirs)
@@ -134,6 +139,25 @@ pub fn revert(rec: &LinkRecord, current: Option<&[u8]>) -> Result<(Option<Vec<u8
         }
     }
     Ok((drop_directive(rec, &name, current)?, Revert::Dropped))
+}
+
+/// The one run of bytes the link changed, put back where it still stands
+/// unchanged (once) in an edited file: exact, whatever happened around it.
+fn unsplice(rec: &LinkRecord, current: &[u8]) -> Option<Vec<u8>> {
+    let (before, after) = (rec.before.as_deref()?, rec.after.as_deref()?);
+    let prefix = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let room = before.len().min(after.len()) - prefix;
+    let suffix = before.iter().rev().zip(after.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+    let (old, new) = (&before[prefix..before.len() - suffix], &after[prefix..after.len() - suffix]);
+    if new.is_empty() {
+        return None;
+    }
+    let mut hits = current.windows(new.len()).enumerate().filter(|(_, w)| *w == new).map(|(i, _)| i);
+    let at = hits.next()?;
+    if hits.next().is_some() {
+        return None;
+    }
+    Some([&current[..at], old, &current[at + new.len()..]].concat())
 }
 
 fn has_directive(rec: &LinkRecord, name: &str, data: &[u8]) -> Result<bool, OverrideError> {
@@ -216,8 +240,8 @@ pub fn unified_diff(path: &Path, old: Option<&[u8]>, new: Option<&[u8]>) -> Stri
     let mut opts = diffy::DiffOptions::new();
     opts.set_original_filename(if old.is_some() { label.clone() } else { "/dev/null".into() });
     opts.set_modified_filename(if new.is_some() { label } else { "/dev/null".into() });
-    let patch = opts.create_patch_bytes(old.unwrap_or_default(), new.unwrap_or_default());
-    String::from_utf8_lossy(&patch.to_bytes()).replace("\r\n", "\n")
+    let diff = opts.create_patch_bytes(old.unwrap_or_default(), new.unwrap_or_default());
+    String::from_utf8_lossy(&diff.to_bytes()).replace("\r\n", "\n")
 }
 
 /// The path from `from` (a directory) to `to`, both absolute and clean, as

@@ -18,6 +18,7 @@ mod bytes {
     use base64::Engine as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
     pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(b) => s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(b)),
@@ -80,7 +81,11 @@ pub fn links_dir() -> Result<PathBuf, OverrideError> {
 #[must_use]
 pub fn key(consumer: &Path) -> String {
     let h = Sha256::digest(consumer.as_os_str().as_encoded_bytes());
-    h[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h[..16].iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// The consumer's lock, held until dropped.
