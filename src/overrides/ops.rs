@@ -346,17 +346,20 @@ pub fn plan_unlink(project: &Path, modules: &[String]) -> Result<UnlinkPlan, Ove
             plan::revert(&rec, fc.new.as_deref())?
         } else {
             // Later links stay in this file: take out only this link's
-            // directive, here and in their records, and hand them what
-            // this link owned (the `use` lines it added, a file it created).
-            let only = LinkRecord { extra_uses: Vec::new(), before: Some(Vec::new()), after: None, ..rec.clone() };
+            // change, here and in their records, and hand them what this
+            // link owned (the `use` lines it added, a file it created).
+            let only = if rec.before.is_some() {
+                LinkRecord { extra_uses: Vec::new(), ..rec.clone() }
+            } else {
+                LinkRecord { extra_uses: Vec::new(), before: Some(Vec::new()), after: None, ..rec.clone() }
+            };
             for &j in &later {
                 let mut l = links[j].clone();
-                l.before =
-                    l.before.as_deref().map(|b| plan::revert(&only, Some(b)).map(|x| x.0)).transpose()?.flatten();
+                l.before = match l.before.as_deref() {
+                    Some(b) => plan::revert(&rec, Some(b))?.0,
+                    None => None,
+                };
                 l.after = l.after.as_deref().map(|b| plan::revert(&only, Some(b)).map(|x| x.0)).transpose()?.flatten();
-                if rec.before.is_none() {
-                    l.before = None;
-                }
                 l.extra_uses.extend(rec.extra_uses.iter().cloned());
                 links[j] = l;
             }

@@ -157,7 +157,14 @@ fn unsplice(rec: &LinkRecord, current: &[u8]) -> Option<Vec<u8>> {
     if hits.next().is_some() {
         return None;
     }
-    Some([&current[..at], old, &current[at + new.len()..]].concat())
+    let rest = &current[at + new.len()..];
+    // A blank line the link added to set its line apart now sets apart
+    // the directive that joined it (another link's replace, added after it).
+    let blank = new.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
+    let next_line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+    let verb: &[u8] = if rec.mode == Mode::Work { b"use" } else { b"replace" };
+    let keep = if old.is_empty() && next_line.trim_ascii().starts_with(verb) { blank } else { 0 };
+    Some([&current[..at + keep], old, rest].concat())
 }
 
 fn has_directive(rec: &LinkRecord, name: &str, data: &[u8]) -> Result<bool, OverrideError> {
