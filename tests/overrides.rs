@@ -260,6 +260,13 @@ fn links_says_when_go_does_not_use_an_override_and_when_the_target_changed() {
     let l = links_json(&w, &[("GOWORK", ""), ("GOFLAGS", "-mod=mod")]);
     assert!(reasons(&l).contains("go refuses it in workspace mode"), "{l}");
 
+    git(&w.lib, &["init", "-q"]);
+    git(&w.lib, &["add", "."]);
+    git(&w.lib, &["commit", "-qm", "lib"]);
+    assert_eq!(links_json(&w, WORKSPACE)["target_uncommitted"], false);
+    fs::write(w.lib.join("debug.go"), "package lib\n").unwrap();
+    assert_eq!(links_json(&w, WORKSPACE)["target_uncommitted"], true);
+
     fs::write(w.lib.join("go.mod"), "module example.com/renamed\n\ngo 1.21\n").unwrap();
     let l = links_json(&w, WORKSPACE);
     assert_eq!(l["target_module_changed"], true, "{l}");
@@ -729,4 +736,45 @@ fn links_says_when_another_go_work_is_found_first() {
         "{l}"
     );
     assert_eq!(w.run_app(WORKSPACE), "published v1.0.0", "go agrees");
+}
+
+#[test]
+fn two_gokeep_runs_at_once_never_lose_or_tear_an_edit() {
+    let w = world();
+    second_checkout(&w);
+    let go_mod = w.app.join("go.mod");
+    for round in 0..6 {
+        let spawn = |dir: &str| {
+            let mut cmd = std::process::Command::new(gokeep_bin());
+            cmd.current_dir(&w.app).env_clear().envs(w.sb.go_env()).env("GOKEEP_STATE_DIR", w.state());
+            cmd.args(["link", dir, "--mode", "replace", "--force", "--yes"]);
+            cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        };
+        let runs = [spawn("../lib"), spawn("../lib2")];
+        let mut linked = Vec::new();
+        for (child, module) in runs.into_iter().zip([LIB, "example.com/lib2"]) {
+            let out = child.wait_with_output().unwrap();
+            if out.status.success() {
+                linked.push(module);
+            } else {
+                // The loser of a race writes nothing and says to run again.
+                assert!(
+                    text(&out.stderr).contains("changed while gokeep was preparing the edit"),
+                    "{}",
+                    text(&out.stderr)
+                );
+            }
+        }
+        assert!(!linked.is_empty(), "round {round}: neither run linked");
+        let f = ModFile::parse("go.mod", &fs::read(&go_mod).unwrap()).unwrap();
+        let mut replaced: Vec<&str> = f.replace.iter().map(|r| r.old.path.as_str()).collect();
+        replaced.sort_unstable();
+        linked.sort_unstable();
+        assert_eq!(replaced, linked, "round {round}: go.mod and the runs that succeeded disagree");
+        let links: Value = serde_json::from_slice(&w.gokeep_ok(&w.app, &["links", "--json"], &[]).stdout).unwrap();
+        assert_eq!(links["links"].as_array().unwrap().len(), linked.len(), "round {round}: {links}");
+        w.gokeep_ok(&w.app, &["unlink", "--all", "--yes"], &[]);
+        assert_eq!(fs::read_to_string(&go_mod).unwrap(), APP_GO_MOD, "round {round}");
+    }
 }

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use gokeep::goenv::GoEnv;
 use gokeep::overrides::check::{self, Finding};
 use gokeep::overrides::inspect::{self, Applied, Settings};
 use gokeep::overrides::{self as ov, Mode};
@@ -96,7 +95,7 @@ pub struct CheckArgs {
 }
 
 fn settings() -> Settings {
-    Settings::from_env(&GoEnv::from_process(), std::env::var("GOWORK").ok())
+    Settings::from_process()
 }
 
 fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
