@@ -185,14 +185,22 @@ fn after_link_and_go_mod_tidy_unlink_removes_only_gokeeps_lines() {
 fn a_versioned_replace_is_written_and_read_by_go() {
     let w = world();
     let before = fs::read(w.app.join("go.mod")).unwrap();
-    w.gokeep_ok(&w.app, &["link", "../lib", "--mode", "replace", "--version", "v1.0.0", "--yes"], &[]);
+    // From outside the consumer: the directory is taken from the current one, the consumer from --project.
+    w.gokeep_ok(
+        w.sb.root(),
+        &["link", "lib", "--project", "app", "--mode", "replace", "--version", "v1.0.0", "--yes"],
+        &[],
+    );
     let edit = w.go_json(&["mod", "edit", "-json"], &[]);
     assert_eq!(
         edit["Replace"],
         serde_json::json!([{"Old": {"Path": LIB, "Version": "v1.0.0"}, "New": {"Path": "../lib"}}])
     );
     assert_eq!(w.run_app(&[]), "local checkout");
-    w.gokeep_ok(&w.app, &["unlink", LIB, "--yes"], &[]);
+    let out = w.gokeep(&w.app, &["link", "../lib", "--version", "v1.0.0", "--yes"], &[]);
+    assert_eq!(code(&out), 2);
+    assert!(text(&out.stderr).contains("a version-specific override is a replace"), "{}", text(&out.stderr));
+    w.gokeep_ok(w.sb.root(), &["unlink", LIB, "--project", "app", "--yes"], &[]);
     assert_eq!(fs::read(w.app.join("go.mod")).unwrap(), before);
 }
 
@@ -777,4 +785,30 @@ fn two_gokeep_runs_at_once_never_lose_or_tear_an_edit() {
         w.gokeep_ok(&w.app, &["unlink", "--all", "--yes"], &[]);
         assert_eq!(fs::read_to_string(&go_mod).unwrap(), APP_GO_MOD, "round {round}");
     }
+}
+
+#[test]
+fn links_says_when_a_workspace_overrides_a_replace() {
+    let w = world();
+    w.gokeep_ok(&w.app, &["link", "../lib", "--mode", "replace", "--yes"], &[]);
+    let outer = w.sb.root().join("go.work");
+    // A workspace holding the same checkout: the replace still points where go looks.
+    fs::write(&outer, "go 1.21\n\nuse ./app\nuse ./lib\n").unwrap();
+    assert_eq!(links_json(&w, WORKSPACE)["in_effect"], true, "{}", links_json(&w, WORKSPACE));
+    assert_eq!(w.run_app(WORKSPACE), "local checkout");
+    // A workspace that replaces the module itself wins over go.mod's replace.
+    let other = w.sb.root().join("other-lib");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("go.mod"), "module example.com/lib\n\ngo 1.21\n").unwrap();
+    fs::write(other.join("lib.go"), "package lib\n\nfunc Name() string { return \"the workspace's copy\" }\n").unwrap();
+    fs::write(&outer, "go 1.21\n\nuse ./app\n\nreplace example.com/lib => ./other-lib\n").unwrap();
+    let l = links_json(&w, WORKSPACE);
+    assert_eq!(l["in_effect"], false);
+    assert!(reasons(&l).contains("replaces example.com/lib itself, and its replace wins"), "{l}");
+    assert_eq!(w.run_app(WORKSPACE), "the workspace's copy", "go agrees");
+    // So does a workspace module of that path from another directory.
+    fs::write(&outer, "go 1.21\n\nuse ./app\nuse ./other-lib\n").unwrap();
+    let l = links_json(&w, WORKSPACE);
+    assert!(reasons(&l).contains("uses ./other-lib as example.com/lib: the workspace module wins"), "{l}");
+    assert_eq!(w.run_app(WORKSPACE), "the workspace's copy", "go agrees");
 }

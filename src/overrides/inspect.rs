@@ -28,6 +28,7 @@ pub struct Settings {
     pub gosumdb: String,
     pub gonoproxy: String,
     pub gonosumdb: String,
+    pub goprivate: String,
 }
 
 impl Settings {
@@ -42,6 +43,7 @@ impl Settings {
             gosumdb: get("GOSUMDB"),
             gonoproxy: get("GONOPROXY"),
             gonosumdb: get("GONOSUMDB"),
+            goprivate: get("GOPRIVATE"),
         }
     }
 
@@ -99,7 +101,7 @@ pub fn not_in_effect(
     file: &Path,
     consumer: &Path,
     module: &str,
-    written_path: &str,
+    target: &Path,
     s: &Settings,
 ) -> Vec<String> {
     let mut why = Vec::new();
@@ -145,7 +147,8 @@ pub fn not_in_effect(
                         .ok()
                         .flatten()
                         .and_then(|d| ModFile::parse("go.mod", &d).ok().and_then(|f| f.module.map(|m| m.path)));
-                    if m.as_deref() == Some(module) && !same_dir(&u.path, written_path) {
+                    let same = std::fs::canonicalize(&used).is_ok_and(|d| d == target);
+                    if m.as_deref() == Some(module) && !same {
                         why.push(format!(
                             "{} uses {} as {module}: the workspace module wins over go.mod's replace",
                             w.display(),
@@ -208,13 +211,8 @@ pub fn privacy_warning(module: &str, s: &Settings) -> Option<String> {
         "{module} is not covered by GOPRIVATE (nor GONOPROXY/GONOSUMDB): without the link, go asks {} for it. \
          If it is private: go env -w GOPRIVATE={}",
         asks.join(" and "),
-        extend_list(&private_list(s), module)
+        extend_list(&s.goprivate, module)
     ))
-}
-
-fn private_list(s: &Settings) -> String {
-    // GONOSUMDB defaults to GOPRIVATE; it is what a user's GOPRIVATE shows as.
-    s.gonosumdb.clone()
 }
 
 fn extend_list(list: &str, module: &str) -> String {
@@ -326,7 +324,7 @@ fn status_of(rec: &LinkRecord, consumer: &Path, s: &Settings) -> LinkStatus {
 }
 
 fn not_in_effect_for(rec: &LinkRecord, consumer: &Path, s: &Settings) -> Vec<String> {
-    not_in_effect(rec.mode, &rec.file, consumer, &rec.module, &rec.written_path, s)
+    not_in_effect(rec.mode, &rec.file, consumer, &rec.module, &rec.target, s)
 }
 
 /// Every override gokeep made, or those of the consumer at or above `project`.
@@ -353,6 +351,7 @@ mod tests {
             gosumdb: "sum.golang.org".into(),
             gonosumdb: "corp.example".into(),
             gonoproxy: "corp.example".into(),
+            goprivate: "corp.example".into(),
             ..Settings::default()
         };
         let w = privacy_warning("git.example/team/lib", &s).unwrap();

@@ -185,7 +185,7 @@ pub fn plan_link(req: &LinkRequest, settings: &Settings) -> Result<LinkPlan, Ove
         ));
     }
     warnings.extend(
-        inspect::not_in_effect(req.mode, &file, &consumer, &module, &written_path, settings)
+        inspect::not_in_effect(req.mode, &file, &consumer, &module, &target, settings)
             .into_iter()
             .map(|r| format!("the override will not be in effect: {r}")),
     );
