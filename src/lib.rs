@@ -8,6 +8,7 @@ pub mod go;
 pub mod goenv;
 pub mod layout;
 pub mod noatime;
+pub mod overrides;
 pub mod policy;
 pub mod proxy;
 pub mod prune;

@@ -85,6 +85,9 @@ impl Exit {
             if cause.downcast_ref::<ExplainError>().is_some() {
                 return Exit::Usage;
             }
+            if let Some(e) = cause.downcast_ref::<gokeep::overrides::OverrideError>() {
+                return if e.class() == gokeep::overrides::ErrorClass::Usage { Exit::Usage } else { Exit::Environment };
+            }
             if cause.downcast_ref::<UsageError>().is_some() {
                 return Exit::Usage;
             }

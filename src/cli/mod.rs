@@ -8,6 +8,7 @@ mod exit;
 mod explain;
 mod generate;
 mod gocache;
+mod link;
 mod log;
 mod mark;
 mod metrics;
@@ -92,6 +93,15 @@ pub enum Command {
     Profile(profile::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
+    /// Use a local checkout of a required module (go.work `use` or go.mod `replace`), reversibly.
+    #[command(after_help = link::LINK_HELP)]
+    Link(link::LinkArgs),
+    /// Take back what `gokeep link` changed: byte for byte, or only gokeep's lines if the file changed since.
+    Unlink(link::UnlinkArgs),
+    /// List the overrides gokeep made and whether Go honours each.
+    Links(link::LinksArgs),
+    /// Fail (exit 1) on a local replace in go.mod or a go.work tracked or staged in git.
+    Check(link::CheckArgs),
 }
 
 /// The most threads `--threads` takes. Scanning, hashing and removing are bound by
@@ -135,6 +145,10 @@ pub fn main() -> ExitCode {
         Command::Probe(args) => probe::run(args, &cli.global, &printer),
         Command::Profile(args) => profile::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
+        Command::Link(args) => link::run_link(args, &cli.global, &printer),
+        Command::Unlink(args) => link::run_unlink(args, &cli.global, &printer),
+        Command::Links(args) => link::run_links(args, &cli.global, &printer),
+        Command::Check(args) => link::run_check(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)
 }

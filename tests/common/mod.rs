@@ -16,6 +16,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod corpus;
 pub mod fixture;
 pub mod http;
 pub mod module;

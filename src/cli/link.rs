@@ -1,0 +1,384 @@
+//! `gokeep link`, `unlink`, `links` and `check`: managed local overrides.
+//!
+//! Commands that edit a user's go.mod or go.work show the change first as a
+//! unified diff; on a terminal they ask; without one they write only with
+//! `--yes`. `--dry-run` shows the change and writes nothing.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use gokeep::overrides::check::{self, Finding};
+use gokeep::overrides::inspect::{self, Applied, Settings};
+use gokeep::overrides::{self as ov, Mode};
+
+use super::printer::{ERROR, GOOD, NOTE, WARNING, paint};
+use super::{GlobalArgs, Outcome, Printer};
+
+pub const LINK_HELP: &str = "\
+By default the directory is added to go.work (created beside go.mod if there is none), so go.mod \
+stays untouched; --mode replace adds `replace <module> => <dir>` to go.mod instead. gokeep records \
+what it changed in its state directory (never in your repository), so `gokeep unlink` restores the \
+file byte for byte. The change is shown first; on a terminal gokeep asks, without one it writes only \
+with --yes.";
+
+/// How a command that edits a user's file may go ahead.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Consent {
+    /// Write without asking (required when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the change, write nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, clap::ValueEnum, Clone, Copy, Default)]
+pub enum ModeArg {
+    /// A `use` line in go.work.
+    #[default]
+    Work,
+    /// A `replace` line in go.mod.
+    Replace,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LinkArgs {
+    /// The local checkout of the module to use.
+    pub dir: PathBuf,
+    /// A directory of the consuming module (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub mode: ModeArg,
+    /// Replace only this version of the module (with --mode replace).
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// Link even if the consumer does not require the module.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub consent: Consent,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnlinkArgs {
+    /// Module paths to unlink.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub modules: Vec<String>,
+    /// Unlink every module gokeep linked in this consumer.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    #[command(flatten)]
+    pub consent: Consent,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LinksArgs {
+    /// Only the overrides of the module at or above DIR (default: every consumer).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The tree to check (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Module paths (GOPRIVATE-style patterns) whose local replaces are deliberate. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub allow: Vec<String>,
+}
+
+fn settings() -> Settings {
+    Settings::from_process()
+}
+
+fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    Ok(match p {
+        Some(p) => p.clone(),
+        None => std::env::current_dir()?,
+    })
+}
+
+/// The one consent rule: `--dry-run` never writes, `--yes` always does, a
+/// terminal is asked, and anything else writes nothing.
+fn consent(c: &Consent, question: &str, printer: &Printer) -> anyhow::Result<bool> {
+    if c.dry_run {
+        printer.note("gokeep: dry run: nothing written");
+        return Ok(false);
+    }
+    if c.yes {
+        return Ok(true);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        printer.note("gokeep: not a terminal and no --yes: nothing written (pass --yes to write)");
+        return Ok(false);
+    }
+    eprint!("gokeep: {question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
+
+fn colour_diff(diff: &str) -> String {
+    diff.lines()
+        .map(|l| {
+            if l.starts_with("+++") || l.starts_with("---") {
+                l.to_owned()
+            } else if l.starts_with('+') {
+                paint(GOOD, l)
+            } else if l.starts_with('-') {
+                paint(ERROR, l)
+            } else if l.starts_with("@@") {
+                paint(NOTE, l)
+            } else {
+                l.to_owned()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
+#[derive(Serialize)]
+struct LinkJson<'a> {
+    schema_version: u32,
+    plan: &'a ov::LinkPlan,
+    diff: String,
+    written: bool,
+}
+
+pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let mode = match args.mode {
+        ModeArg::Work => Mode::Work,
+        ModeArg::Replace => Mode::Replace,
+    };
+    let req = ov::LinkRequest {
+        project: project(args.project.as_ref())?,
+        target: args.dir.clone(),
+        mode,
+        version: args.version.clone(),
+        force: args.force,
+    };
+    let plan = ov::plan_link(&req, &settings())?;
+    for w in &plan.warnings {
+        printer.warn(w);
+    }
+    let diff = if plan.nothing_to_do.is_some() { String::new() } else { plan.diff() };
+    if let Some(why) = &plan.nothing_to_do {
+        if printer.json {
+            printer.json(&LinkJson { schema_version: 1, plan: &plan, diff, written: false })?;
+        } else {
+            printer.note(&format!("gokeep: nothing to do: {why}"));
+        }
+        return Ok(Outcome::Clean);
+    }
+    if !printer.json && !printer.quiet {
+        printer.out(&format!(
+            "Link {} to {} ({} mode):\n{}",
+            plan.module,
+            plan.target.display(),
+            plan.mode,
+            colour_diff(&diff)
+        ))?;
+    }
+    let verb = if plan.creates_file { "Create" } else { "Change" };
+    let written = consent(&args.consent, &format!("{verb} {}?", plan.file.display()), printer)?;
+    if written {
+        ov::apply_link(&plan)?;
+        printer.note(&format!(
+            "gokeep: linked {} to {} in {}; undo with `gokeep unlink {}`",
+            plan.module,
+            plan.target.display(),
+            plan.file.display(),
+            plan.module
+        ));
+    }
+    if printer.json {
+        printer.json(&LinkJson { schema_version: 1, plan: &plan, diff, written })?;
+    }
+    Ok(Outcome::Clean)
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    #[serde(flatten)]
+    change: &'a ov::ops::FileChange,
+    diff: String,
+    /// Changes others made since the link, which stay.
+    left_diff: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UnlinkJson<'a> {
+    schema_version: u32,
+    consumer: &'a Path,
+    items: &'a [ov::ops::UnlinkItem],
+    files: Vec<FileJson<'a>>,
+    written: bool,
+}
+
+pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let modules = if args.all { Vec::new() } else { args.modules.clone() };
+    let plan = ov::plan_unlink(&project(args.project.as_ref())?, &modules)?;
+    if plan.items.is_empty() {
+        if printer.json {
+            printer.json(&UnlinkJson {
+                schema_version: 1,
+                consumer: &plan.consumer,
+                items: &[],
+                files: Vec::new(),
+                written: false,
+            })?;
+        } else {
+            printer.note(&format!("gokeep: nothing linked in {}", plan.consumer.display()));
+        }
+        return Ok(Outcome::Clean);
+    }
+    for f in plan.files.iter().filter(|f| f.changed_since_link) {
+        printer.warn(&format!(
+            "{} changed since gokeep linked: only gokeep's lines are removed; the rest stays as it is now",
+            f.file.display()
+        ));
+    }
+    if !printer.json && !printer.quiet {
+        let mut text = String::new();
+        for i in &plan.items {
+            let _ = writeln!(text, "Unlink {} ({} mode, {}):", i.module, i.mode, i.target.display());
+        }
+        for f in plan.files.iter().filter(|f| f.current != f.new) {
+            text.push_str(&colour_diff(&f.diff()));
+        }
+        printer.out(&text)?;
+    }
+    let changes = plan.files.iter().filter(|f| f.current != f.new).count();
+    let written = changes == 0 || consent(&args.consent, "Write these changes?", printer)?;
+    if written {
+        ov::apply_unlink(&plan)?;
+        for i in &plan.items {
+            printer.note(&format!(
+                "gokeep: unlinked {} ({})",
+                i.module,
+                paint(NOTE, &format!("{:?}", i.how).to_lowercase())
+            ));
+        }
+        for f in plan.files.iter().filter(|f| f.changed_since_link && !printer.json) {
+            let left = f.left_diff();
+            if !left.trim().is_empty() {
+                printer
+                    .note(&format!("gokeep: {} differs from before the link by changes made since:", f.file.display()));
+                printer.note(colour_diff(&left).trim_end());
+            }
+        }
+    }
+    if printer.json {
+        let files = plan
+            .files
+            .iter()
+            .map(|f| FileJson { change: f, diff: f.diff(), left_diff: f.changed_since_link.then(|| f.left_diff()) })
+            .collect();
+        printer.json(&UnlinkJson {
+            schema_version: 1,
+            consumer: &plan.consumer,
+            items: &plan.items,
+            files,
+            written,
+        })?;
+    }
+    Ok(Outcome::Clean)
+}
+
+#[derive(Serialize)]
+struct LinksJson<'a> {
+    schema_version: u32,
+    links: &'a [inspect::LinkStatus],
+}
+
+pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let links = inspect::links(args.project.as_deref(), &settings())?;
+    if printer.json {
+        printer.json(&LinksJson { schema_version: 1, links: &links })?;
+        return Ok(Outcome::Clean);
+    }
+    if links.is_empty() {
+        printer.note("gokeep: no links");
+        return Ok(Outcome::Clean);
+    }
+    let mut text = String::new();
+    for l in &links {
+        let state = if l.in_effect { paint(GOOD, "in effect") } else { paint(WARNING, "NOT in effect") };
+        let _ = writeln!(
+            text,
+            "{} => {} ({} mode, {}) in {}: {state}",
+            l.module,
+            l.target.display(),
+            l.mode,
+            l.file.display(),
+            l.consumer.display()
+        );
+        for why in &l.not_in_effect {
+            let _ = writeln!(text, "    {why}");
+        }
+        if l.applied == Applied::Edited {
+            text.push_str("    the file was edited since the link (gokeep's line is still there)\n");
+        }
+        if l.target_go_newer {
+            let _ = writeln!(
+                text,
+                "    the target needs go {}, newer than the consumer's go {}",
+                l.target_go.as_deref().unwrap_or("?"),
+                l.consumer_go.as_deref().unwrap_or("?")
+            );
+        }
+        if l.target_uncommitted == Some(true) {
+            text.push_str("    the target has uncommitted changes\n");
+        }
+    }
+    printer.out(&text)?;
+    Ok(Outcome::Clean)
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    schema_version: u32,
+    #[serde(flatten)]
+    report: &'a check::CheckReport,
+}
+
+pub fn run_check(args: &CheckArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let report = check::check(&project(args.project.as_ref())?, &args.allow)?;
+    if printer.json {
+        printer.json(&CheckJson { schema_version: 1, report: &report })?;
+    } else {
+        let mut text = String::new();
+        for f in &report.findings {
+            match f {
+                Finding::LocalReplace { file, line, text: t, fix, .. } => {
+                    let _ = write!(text, "{}:{line}: local replace: {t}\n    fix: {fix}\n", file.display());
+                }
+                Finding::TrackedGoWork { file, fix } => {
+                    let _ = write!(text, "{}: go.work is tracked by git\n    fix: {fix}\n", file.display());
+                }
+                Finding::StagedGoWork { file, fix } => {
+                    let _ = write!(text, "{}: go.work is staged for commit\n    fix: {fix}\n", file.display());
+                }
+            }
+        }
+        if !text.is_empty() {
+            printer.out(&text)?;
+        }
+        let summary = format!(
+            "gokeep: checked {} go.mod and {} go.work{}",
+            report.go_mods,
+            report.go_works,
+            if report.git { "" } else { " (not a git work tree: go.work not checked against git)" }
+        );
+        printer.note(&summary);
+    }
+    Ok(if report.findings.is_empty() { Outcome::Clean } else { Outcome::Findings })
+}
