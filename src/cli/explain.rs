@@ -21,6 +21,7 @@ use serde::Serialize;
 use gokeep::go::{modpath, version};
 use gokeep::goenv::GoEnv;
 use gokeep::gosum::{GoSum, SumKind};
+use gokeep::proxy::fetch;
 use gokeep::prune::Target;
 use gokeep::prune::safety::CacheRoot;
 use gokeep::timestamp::Timestamp;
@@ -28,7 +29,7 @@ use gokeep::verify::explain::{
     self, Against, Confidence, ErrorExplanation, ExplainError, Explanation, External, Verdict,
 };
 use gokeep::verify::paste::{self, Incomplete};
-use gokeep::verify::{modcache, online, project};
+use gokeep::verify::{modcache, project};
 
 use super::status::cache_roots;
 use super::verify::{FixJson, FixRoots, execute_with_consent};
@@ -88,10 +89,6 @@ struct ExplainJson<'a> {
 }
 
 /// A Go variable as go resolves it (environment, GOENV file, `$GOROOT/go.env`).
-fn env_or(env: &GoEnv, key: &str, default: &str) -> String {
-    env.get(key).filter(|v| !v.is_empty()).map_or_else(|| default.to_owned(), str::to_owned)
-}
-
 fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mode: bool, env: &GoEnv) -> External {
     let mut ext = External::default();
     if let Some(p) = project {
@@ -130,12 +127,8 @@ fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mo
         }
     }
     if online_mode {
-        // GONOPROXY defaults to GOPRIVATE (resolved by GoEnv).
-        let noproxy = env_or(env, "GONOPROXY", "");
-        if !gokeep::policy::match_prefix_patterns(&noproxy, &m.module) {
-            let goproxy = env_or(env, "GOPROXY", "https://proxy.golang.org,direct");
-            ext.proxy = online::proxy_hash(&goproxy, &m.module, &m.version, m.go_mod);
-        }
+        // The proxies Go would ask, in its order: none for a GONOPROXY path.
+        ext.proxy = fetch::proxy_hash(&gokeep::proxy::route(env, &m.module), &m.version, m.go_mod);
     }
     ext
 }
@@ -237,13 +230,8 @@ fn judge_all(
             .clone();
         let mut ext = external(m, proj, args.online, env);
         if args.online {
-            let gosumdb = env_or(env, "GOSUMDB", "sum.golang.org");
-            let nosumdb = env_or(env, "GONOSUMDB", "");
-            let goproxy = env_or(env, "GOPROXY", "https://proxy.golang.org,direct");
-            if !matches!(gosumdb.trim(), "off" | "") && !gokeep::policy::match_prefix_patterns(&nosumdb, &m.module) {
-                let (db, url, r) = online::sumdb_hash(&goproxy, &gosumdb, &m.module, &m.version, m.go_mod);
-                ext.sumdb = Some((db, url, r));
-            }
+            // Never for a GONOSUMDB path or with GOSUMDB=off: the route says so.
+            ext.sumdb = fetch::sumdb_hash(&gokeep::proxy::route(env, &m.module), &m.version, m.go_mod);
         }
         explanations.push(explain::judge(m, modcache, check.as_ref(), &ext));
         externals.push(ext);

@@ -1,10 +1,12 @@
 //! The module proxy chain: where Go sends a module path ([`route`]), what is
 //! wrong with the configuration ([`lint`]), how fast and healthy each proxy
 //! is ([`probe`]), the layer-by-layer walk for one module ([`chain`]) and
-//! named environment profiles ([`profile`]).
+//! named environment profiles ([`profile`]); [`fetch`] asks the route for a
+//! version's bytes and its checksum-database record (`explain --online`).
 
 pub mod chain;
 pub mod diagnose;
+pub mod fetch;
 pub mod lint;
 pub mod matrix;
 pub mod probe;

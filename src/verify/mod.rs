@@ -11,7 +11,6 @@ pub mod sumdb;
 pub use finding::{Finding, FindingKind, Severity, Tally};
 pub mod explain;
 pub mod gocache;
-pub mod online;
 pub mod paste;
 pub mod project;
 

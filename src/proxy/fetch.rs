@@ -1,5 +1,7 @@
 //! `--online` witnesses: the module proxy's copy of a version and the
-//! checksum database's `/lookup` answer, fetched fresh.
+//! checksum database's `/lookup` answer, fetched fresh along the module's
+//! [`Route`]: the proxies Go would ask, in its order and with its
+//! fall-through, never one that GONOPROXY keeps the path from.
 //!
 //! `file://` proxies are read directly, `http(s)://` URLs fetched with ureq
 //! (rustls, verifying against the system's certificates as go does, so a
@@ -12,45 +14,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::dirhash;
-use super::sumdb::parse_lookup;
+use super::route::{FallThrough, Hop, Route, SumdbAccess};
 use crate::go::modpath::escape;
-
-/// One GOPROXY entry: its URL, and whether go moves on to the next entry
-/// after any error (`|` follows it) or only after "not found" (`,`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyEntry {
-    pub url: String,
-    pub fall_back_on_error: bool,
-}
-
-/// The proxies of a GOPROXY list, in order, up to `direct` or `off`, which
-/// end it (`proxyList` in `modfetch/proxy.go`).
-#[must_use]
-pub fn proxy_list(goproxy: &str) -> Vec<ProxyEntry> {
-    let mut out = Vec::new();
-    let mut rest = goproxy;
-    while !rest.is_empty() {
-        let (entry, fall_back_on_error) = match rest.find([',', '|']) {
-            Some(i) => {
-                let e = (&rest[..i], rest.as_bytes()[i] == b'|');
-                rest = &rest[i + 1..];
-                e
-            }
-            None => (std::mem::take(&mut rest), false),
-        };
-        let entry = entry.trim();
-        if entry.is_empty() {
-            continue;
-        }
-        if entry == "direct" || entry == "off" {
-            break;
-        }
-        let url = if entry.contains("://") { entry.to_owned() } else { format!("https://{entry}") };
-        out.push(ProxyEntry { url: url.trim_end_matches('/').to_owned(), fall_back_on_error });
-    }
-    out
-}
+use crate::verify::dirhash;
+use crate::verify::sumdb::parse_lookup;
 
 /// cmd/go refuses module zips larger than this (`modzip.MaxZipFile`).
 const MAX_DOWNLOAD: u64 = 500 << 20;
@@ -97,24 +64,27 @@ fn get(url: &str, dest: &Path) -> Result<(), FetchError> {
     std::io::copy(&mut body, &mut file).map(|_| ()).map_err(|e| other(format!("{url}: {e}")))
 }
 
-/// Fetches the version's zip (or `.mod`) from the first proxy that has it
-/// and hashes it. Returns the URL tried last and the hash or the error.
+/// Fetches the version's zip (or `.mod`) along the route, as Go would, and
+/// hashes it. Returns the URL tried last and the hash or the error; `None`
+/// when the route sends the path to no proxy (`direct`, `off`, GONOPROXY).
 #[must_use]
-pub fn proxy_hash(
-    goproxy: &str,
-    module: &str,
-    version: &str,
-    go_mod: bool,
-) -> Option<(String, Result<String, String>)> {
+pub fn proxy_hash(route: &Route, version: &str, go_mod: bool) -> Option<(String, Result<String, String>)> {
     let tmp = tempfile::tempdir().ok()?;
     let dest: PathBuf = tmp.path().join("download");
+    let module = &route.module;
     let mut last = None;
-    for proxy in proxy_list(goproxy) {
-        let url =
-            format!("{}/{}/@v/{}.{}", proxy.url, escape(module), escape(version), if go_mod { "mod" } else { "zip" });
+    for hop in &route.hops {
+        let Hop::Proxy { url: proxy, then } = hop else { break };
+        let url = format!(
+            "{}/{}/@v/{}.{}",
+            proxy.trim_end_matches('/'),
+            escape(module),
+            escape(version),
+            if go_mod { "mod" } else { "zip" }
+        );
         if let Err(e) = get(&url, &dest) {
             // Where go would not ask the next proxy, neither does this witness.
-            let next = matches!(e, FetchError::NotFound(_)) || proxy.fall_back_on_error;
+            let next = matches!(e, FetchError::NotFound(_)) || *then == FallThrough::AnyError;
             last = Some((url, Err(String::from(e))));
             if next {
                 continue;
@@ -133,42 +103,39 @@ pub fn proxy_hash(
     last
 }
 
-/// Where go reads the checksum database `name` from (`initBase` in
-/// `modfetch/sumdb.go`): the first proxy that answers
-/// `<proxy>/sumdb/<name>/supported`; a "not found" moves on to the next
-/// proxy, `direct`, `off` or the end of the list mean `direct`, and any
-/// other failure means the database cannot be reached.
-fn sumdb_base(goproxy: &str, name: &str, direct: &str) -> Result<String, String> {
+/// Where go reads the checksum database from (`initBase` in
+/// `modfetch/sumdb.go`): the first proxy of `via` that answers
+/// `<proxy>/sumdb/<name>/supported`; a "not found" moves on, as does any
+/// error after `|`; the end of the list means `direct`, and any other
+/// failure means the database cannot be reached.
+fn sumdb_base(via: &[(String, FallThrough)], direct: &str) -> Result<String, String> {
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    for proxy in proxy_list(goproxy) {
-        let base = format!("{}/sumdb/{name}", proxy.url);
+    for (base, then) in via {
         match get(&format!("{base}/supported"), &tmp.path().join("supported")) {
-            Ok(()) => return Ok(base),
+            Ok(()) => return Ok(base.clone()),
             Err(FetchError::NotFound(_)) => {}
-            Err(FetchError::Other(_)) if proxy.fall_back_on_error => {}
+            Err(FetchError::Other(_)) if *then == FallThrough::AnyError => {}
             Err(FetchError::Other(e)) => return Err(e),
         }
     }
     Ok(direct.trim_end_matches('/').to_owned())
 }
 
-/// Asks the checksum database named by `gosumdb` (GOSUMDB: `name[+key]
-/// [url]`) for the version, through a proxy of `goproxy` if one proxies it.
-/// Returns the database's name, the URL asked and the hash or the error.
-pub fn sumdb_hash(
-    goproxy: &str,
-    gosumdb: &str,
-    module: &str,
-    version: &str,
-    go_mod: bool,
-) -> (String, String, Result<String, String>) {
-    let mut fields = gosumdb.split_whitespace();
-    let name = fields.next().unwrap_or("").split('+').next().unwrap_or("").to_owned();
-    let direct = fields.next().map_or_else(|| format!("https://{name}"), str::to_owned);
+/// Asks the checksum database the route consults for the version. Returns
+/// the database's name, the URL asked and the hash or the error; `None` when
+/// the route does not consult one (GOSUMDB=off, GONOSUMDB).
+#[must_use]
+pub fn sumdb_hash(route: &Route, version: &str, go_mod: bool) -> Option<(String, String, Result<String, String>)> {
+    let module = &route.module;
     let lookup = format!("/lookup/{}@{}", escape(module), escape(version));
-    let base = match sumdb_base(goproxy, &name, &direct) {
+    let (name, via, direct) = match &route.sumdb {
+        SumdbAccess::Skipped { .. } => return None,
+        SumdbAccess::Invalid { error } => return Some((String::new(), String::new(), Err(error.clone()))),
+        SumdbAccess::Consulted { db, via, direct } => (db.name.clone(), via, direct),
+    };
+    let base = match sumdb_base(via, direct) {
         Ok(b) => b,
-        Err(e) => return (name, format!("{direct}{lookup}"), Err(e)),
+        Err(e) => return Some((name, format!("{direct}{lookup}"), Err(e))),
     };
     let url = format!("{base}{lookup}");
     let r = (|| {
@@ -179,21 +146,21 @@ pub fn sumdb_hash(
         let (zip, gm) = parse_lookup(&data, module, version);
         (if go_mod { gm } else { zip }).ok_or_else(|| "no record in the answer".to_owned())
     })();
-    (name, url, r)
+    Some((name, url, r))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn proxy_list_stops_at_direct_and_adds_https() {
-        let entry = |url: &str, fall_back_on_error| ProxyEntry { url: url.into(), fall_back_on_error };
-        assert_eq!(
-            proxy_list("proxy.example.com/, file:///tmp/p|direct,https://never"),
-            [entry("https://proxy.example.com", false), entry("file:///tmp/p", true)]
-        );
-        assert!(proxy_list("off").is_empty());
+    /// The route Go takes for `module` with these GOPROXY and GOSUMDB values.
+    fn route_for(goproxy: &str, gosumdb: &str, module: &str) -> Route {
+        use crate::goenv::{GoEnv, Source, Var};
+        let mut env = GoEnv::default();
+        for (k, v) in [("GOPROXY", goproxy), ("GOSUMDB", gosumdb), ("GONOPROXY", ""), ("GONOSUMDB", "")] {
+            env.vars.insert(k.into(), Var { value: v.into(), source: Source::Env });
+        }
+        crate::proxy::route(&env, module)
     }
 
     /// HTTP/1.1 on loopback: one connection per answer, in order; hands
@@ -233,8 +200,8 @@ mod tests {
     #[test]
     fn the_checksum_database_is_asked_through_a_proxy_that_proxies_it() {
         let (proxy, server) = serve(vec![(200, b""), (200, LOOKUP)]);
-        let (db, url, hash) =
-            sumdb_hash(&format!("{proxy},direct"), "sum.golang.org+key", "example.com/Org/Lib", "v1.0.0", false);
+        let route = route_for(&format!("{proxy},direct"), "sum.golang.org", "example.com/Org/Lib");
+        let (db, url, hash) = sumdb_hash(&route, "v1.0.0", false).unwrap();
         assert_eq!(db, "sum.golang.org");
         assert_eq!(url, format!("{proxy}/sumdb/sum.golang.org/lookup/example.com/!org/!lib@v1.0.0"));
         assert_eq!(hash.unwrap(), "h1:zip=");
@@ -256,14 +223,16 @@ mod tests {
         std::fs::write(db.join("supported"), b"").unwrap();
         std::fs::write(db.join("lookup/example.com/!org/!lib@v1.0.0"), LOOKUP).unwrap();
         let goproxy = format!("{first},file://{}", second.path().display());
-        let (_, url, hash) = sumdb_hash(&goproxy, "sum.golang.org", "example.com/Org/Lib", "v1.0.0", true);
+        let (_, url, hash) =
+            sumdb_hash(&route_for(&goproxy, "sum.golang.org", "example.com/Org/Lib"), "v1.0.0", true).unwrap();
         assert_eq!(hash.unwrap(), "h1:mod=");
         assert!(url.starts_with("file://"), "{url}");
         assert_eq!(server.join().unwrap(), ["GET /sumdb/sum.golang.org/supported HTTP/1.1"]);
         // Any other failure of the first proxy ends the search, as in go.
         let (first, server) = serve(vec![(500, b"broken")]);
         let goproxy = format!("{first},file://{}", second.path().display());
-        let (_, _, hash) = sumdb_hash(&goproxy, "sum.golang.org", "example.com/Org/Lib", "v1.0.0", true);
+        let (_, _, hash) =
+            sumdb_hash(&route_for(&goproxy, "sum.golang.org", "example.com/Org/Lib"), "v1.0.0", true).unwrap();
         assert!(hash.unwrap_err().contains("500"));
         server.join().unwrap();
     }
@@ -277,12 +246,12 @@ mod tests {
         let file_proxy = format!("file://{}", second.path().display());
         // `,`: only "not found" moves on; a 500 is the answer.
         let (first, server) = serve(vec![(500, b"broken")]);
-        let (url, r) = proxy_hash(&format!("{first},{file_proxy}"), "m", "v1.0.0", true).unwrap();
+        let (url, r) = proxy_hash(&route_for(&format!("{first},{file_proxy}"), "off", "m"), "v1.0.0", true).unwrap();
         assert!(url.starts_with(&first) && r.unwrap_err().contains("500"), "{url}");
         server.join().unwrap();
         // `|`: any error moves on.
         let (first, server) = serve(vec![(500, b"broken")]);
-        let (url, r) = proxy_hash(&format!("{first}|{file_proxy}"), "m", "v1.0.0", true).unwrap();
+        let (url, r) = proxy_hash(&route_for(&format!("{first}|{file_proxy}"), "off", "m"), "v1.0.0", true).unwrap();
         assert_eq!((url.starts_with("file://"), r.unwrap()), (true, dirhash::hash_go_mod(GO_MOD)));
         server.join().unwrap();
     }
@@ -291,7 +260,7 @@ mod tests {
     fn an_http_proxy_is_asked_for_the_escaped_path_and_its_answer_hashed() {
         const GO_MOD: &[u8] = b"module example.com/Org/Lib\n\ngo 1.21\n";
         let (proxy, server) = serve_once(GO_MOD);
-        let (url, hash) = proxy_hash(&proxy, "example.com/Org/Lib", "v1.0.0", true).unwrap();
+        let (url, hash) = proxy_hash(&route_for(&proxy, "off", "example.com/Org/Lib"), "v1.0.0", true).unwrap();
         assert_eq!(url, format!("{proxy}/example.com/!org/!lib/@v/v1.0.0.mod"));
         assert_eq!(hash.unwrap(), dirhash::hash_go_mod(GO_MOD));
         assert_eq!(server.join().unwrap(), ["GET /example.com/!org/!lib/@v/v1.0.0.mod HTTP/1.1"]);
