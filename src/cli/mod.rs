@@ -13,6 +13,7 @@ mod metrics;
 mod printer;
 mod prune;
 mod schedule;
+mod schema;
 mod status;
 mod verify;
 
@@ -83,6 +84,8 @@ pub enum Command {
     Schedule(schedule::Args),
     /// Generate shell completions or man pages from these definitions.
     Generate(generate::Args),
+    /// Print the JSON Schema of a command's `--json` output.
+    Schema(schema::Args),
 }
 
 /// The most threads `--threads` takes. Scanning, hashing and removing are bound by
@@ -123,6 +126,7 @@ pub fn main() -> ExitCode {
         Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
         Command::Schedule(args) => schedule::run(args, &cli.global, &printer),
         Command::Generate(args) => generate::run(args, &cli.global, &printer),
+        Command::Schema(args) => schema::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)
 }
