@@ -50,7 +50,7 @@ fn help_lists_every_subcommand_generate_included() {
     let sb = GoSandbox::new();
     let out = sb.gokeep().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["env", "status", "verify", "explain", "prune", "mark", "log", "gocache", "generate"] {
+    for cmd in ["env", "status", "verify", "explain", "prune", "mark", "log", "gocache", "generate", "schema"] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "{cmd} missing from --help:\n{help}");
     }
 }
