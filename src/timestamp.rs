@@ -92,6 +92,17 @@ mod tests {
     }
 
     #[test]
+    fn schema_describes_the_string_serde_writes() {
+        let schema = schemars::schema_for!(Timestamp);
+        assert_eq!(schema.get("type"), Some(&serde_json::json!("string")));
+        let pattern = regex::Regex::new(schema.get("pattern").unwrap().as_str().unwrap()).unwrap();
+        for t in [Timestamp(0), Timestamp(1_700_000_000), Timestamp::now()] {
+            let written = serde_json::to_value(t).unwrap();
+            assert!(pattern.is_match(written.as_str().unwrap()), "{written}");
+        }
+    }
+
+    #[test]
     fn age_is_signed() {
         assert_eq!(Timestamp(10).age_secs(Timestamp(25)), 15);
         assert_eq!(Timestamp(25).age_secs(Timestamp(10)), -15);
