@@ -52,7 +52,7 @@ const LEGACY_GOPROXY: &str = "https://proxy.golang.org,direct";
 const LEGACY_GOSUMDB: &str = "sum.golang.org";
 
 /// Where a value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Source {
     /// The process environment.
@@ -84,14 +84,14 @@ impl std::fmt::Display for Source {
 }
 
 /// One resolved variable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Var {
     pub value: String,
     pub source: Source,
 }
 
 /// Something in the environment that `go` would reject, ignore or turn off.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     /// The variable concerned.
     pub key: String,
@@ -110,7 +110,7 @@ pub enum EnvError {
 
 /// The effective Go environment: every variable of [`KEYS`] with its value
 /// and source, plus what is wrong with it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GoEnv {
     pub vars: BTreeMap<String, Var>,
     pub problems: Vec<Problem>,

@@ -18,7 +18,7 @@ pub use crate::go::modpath::{escape, unescape};
 pub use crate::go::version::{Semver, compare_versions, is_pseudo_version, parse_semver};
 
 /// The files cmd/go keeps per module version in `cache/download/<module>/@v/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DownloadFile {
     Zip,
@@ -263,7 +263,7 @@ pub fn classify_gocache(rel: &Path, is_dir: bool) -> BuildPath {
 }
 
 /// The report categories every byte of a cache is counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Module zips and their `.ziphash`.

@@ -43,7 +43,7 @@ pub use crate::go::pattern::match_prefix_patterns;
 use crate::go::pattern::path_match;
 
 /// A validated prune policy. `Policy::default()` removes nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Policy {
     pub modcache: ModcachePolicy,
     pub gocache: GocachePolicy,
@@ -51,7 +51,7 @@ pub struct Policy {
 }
 
 /// Rules for GOMODCACHE. Durations are "unused for at least".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ModcachePolicy {
     pub max_age: Option<Duration>,
     /// On-disk bytes the module cache may keep.
@@ -72,7 +72,7 @@ pub struct ModcachePolicy {
 }
 
 /// Rules for GOCACHE.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GocachePolicy {
     pub max_age: Option<Duration>,
     pub max_size: Option<u64>,
@@ -85,7 +85,7 @@ pub struct GocachePolicy {
 }
 
 /// GC roots for the module cache.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RootsPolicy {
     /// Project directories or globs (`~` is the home directory, `*` `?` `[..]`
     /// match within one path element).
@@ -97,7 +97,7 @@ pub struct RootsPolicy {
     pub only_roots: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SumdbMode {
     #[default]
@@ -105,7 +105,7 @@ pub enum SumdbMode {
     Remove,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FuzzMode {
     #[default]
@@ -115,7 +115,7 @@ pub enum FuzzMode {
 
 /// `expire` does what `go clean -testcache` does: cached test results
 /// recorded before now are ignored (nothing is deleted).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TestcacheMode {
     #[default]

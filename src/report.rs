@@ -15,7 +15,7 @@ pub const AGE_THRESHOLDS_DAYS: [u32; 3] = [7, 30, 90];
 
 const DAY: i64 = 86_400;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CategoryRow {
     pub category: Category,
     pub apparent_bytes: u64,
@@ -24,7 +24,7 @@ pub struct CategoryRow {
 }
 
 /// All cached versions of one module, summed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ModuleRow {
     pub module: String,
     pub versions: usize,
@@ -34,7 +34,7 @@ pub struct ModuleRow {
     pub last_used: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VersionRow {
     pub module: String,
     pub version: String,
@@ -46,7 +46,7 @@ pub struct VersionRow {
 /// What has not been used for longer than `older_than_days`. For the module
 /// cache an item is a module version; for the build cache an action or
 /// output entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AgeBucket {
     pub older_than_days: u32,
     pub items: u64,
@@ -54,7 +54,7 @@ pub struct AgeBucket {
     pub disk_bytes: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CacheReport {
     pub kind: CacheKind,
     pub root: std::path::PathBuf,

@@ -44,7 +44,7 @@ pub enum ScanError {
 }
 
 /// Which of Go's two caches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CacheKind {
     ModCache,
@@ -82,7 +82,7 @@ impl Default for ScanOptions {
 }
 
 /// Sizes and times summed over a set of files and directories.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Stats {
     /// Sum of `st_size` (what `du -sb` counts).
     pub apparent_bytes: u64,
@@ -177,7 +177,7 @@ pub fn measure(path: &Path) -> Stats {
 }
 
 /// Everything the module cache holds for one `module@version`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct VersionRecord {
     /// Unescaped module path (`example.com/Org/Lib`).
     pub module: String,
@@ -297,14 +297,14 @@ impl VersionRecord {
 }
 
 /// Something the walk could not read; the rest of the cache was still counted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ScanWarning {
     pub path: PathBuf,
     pub message: String,
 }
 
 /// What one cache holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CacheInventory {
     pub kind: CacheKind,
     /// The canonical root that was walked.

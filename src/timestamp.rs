@@ -50,6 +50,22 @@ impl Serialize for Timestamp {
     }
 }
 
+/// What `Serialize` writes: an RFC 3339 string, not the seconds inside.
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339 in UTC, whole seconds",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -73,6 +89,17 @@ mod tests {
         let back: Timestamp = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
         assert_eq!(back, t);
         assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
+    }
+
+    #[test]
+    fn schema_describes_the_string_serde_writes() {
+        let schema = schemars::schema_for!(Timestamp);
+        assert_eq!(schema.get("type"), Some(&serde_json::json!("string")));
+        let pattern = regex::Regex::new(schema.get("pattern").unwrap().as_str().unwrap()).unwrap();
+        for t in [Timestamp(0), Timestamp(1_700_000_000), Timestamp::now()] {
+            let written = serde_json::to_value(t).unwrap();
+            assert!(pattern.is_match(written.as_str().unwrap()), "{written}");
+        }
     }
 
     #[test]

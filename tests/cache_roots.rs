@@ -227,7 +227,7 @@ fn mark_follows_the_one_root_rule_for_every_spelling() {
         let (code, out, err) = run(row.gokeep(&fx.sandbox).args(["mark", "--json"]));
         assert_eq!(code, 0, "{s:?}:\n{out}\n{err}");
         row.check("mark", &err);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let v = schema::parse("mark", out.as_bytes());
         assert_eq!(v["mark"]["root"], row.real.display().to_string(), "{s:?}: the mark names the resolved root");
         let atime = fs::metadata(row.real.join(&rel)).unwrap().atime();
         let stamp: gokeep::timestamp::Timestamp = serde_json::from_value(v["mark"]["stamp"].clone()).unwrap();
@@ -245,7 +245,7 @@ fn gocache_refresh_and_status_follow_the_one_root_rule_for_every_spelling() {
         let (code, out, err) = run(row.gokeep(&fx.sandbox).args(["gocache", "refresh", "--json"]));
         assert_eq!(code, 0, "{s:?}:\n{out}\n{err}");
         row.check("gocache refresh", &err);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let v = schema::parse("gocache-refresh", out.as_bytes());
         assert_eq!(v["gocache"], row.real.display().to_string());
         assert!(v["refreshed_entries"].as_u64().unwrap() > 0);
         let refreshed = (0..=255u8)
@@ -257,7 +257,7 @@ fn gocache_refresh_and_status_follow_the_one_root_rule_for_every_spelling() {
         let (code, out, err) = run(row.gokeep(&fx.sandbox).args(["status", "--json"]));
         assert_eq!(code, 0, "{s:?}:\n{out}\n{err}");
         row.check("status", &err);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let v = schema::parse("status", out.as_bytes());
         let roots: Vec<&str> = v["caches"].as_array().unwrap().iter().map(|c| c["root"].as_str().unwrap()).collect();
         assert!(roots.contains(&row.real.display().to_string().as_str()), "{s:?}: {roots:?}");
     });

@@ -6,9 +6,9 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn stdout_json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+/// Stdout parsed, and validated as the `--json` `document` (`gokeep schema`).
+fn stdout_json(document: &str, out: &std::process::Output) -> Value {
+    schema::parse(document, &out.stdout)
 }
 
 /// Issue 12 item 6: under `--json` an error is a JSON object on stdout too, with the exit code.
@@ -27,7 +27,7 @@ fn errors_under_json_are_a_json_object_with_the_exit_code() {
     for (name, args, code) in cases {
         let out = sb.gokeep().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(i32::from(*code)), "{name}");
-        let v = stdout_json(&out);
+        let v = stdout_json("error", &out);
         assert_eq!(v["schema_version"], 1, "{name}: {v}");
         assert_eq!(v["error"]["exit_code"], *code, "{name}: {v}");
         assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {v}");
@@ -40,7 +40,7 @@ fn env_json_has_a_schema_version() {
     let sb = GoSandbox::new();
     let out = sb.gokeep().args(["env", "--json"]).output().unwrap();
     assert!(out.status.success());
-    let v = stdout_json(&out);
+    let v = stdout_json("env", &out);
     assert_eq!(v["schema_version"], 1);
     assert!(v["vars"]["GOMODCACHE"]["value"].is_string(), "{v}");
 }
@@ -50,7 +50,7 @@ fn help_lists_every_subcommand_generate_included() {
     let sb = GoSandbox::new();
     let out = sb.gokeep().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["env", "status", "verify", "explain", "prune", "mark", "log", "gocache", "generate"] {
+    for cmd in ["env", "status", "verify", "explain", "prune", "mark", "log", "gocache", "generate", "schema"] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(cmd)), "{cmd} missing from --help:\n{help}");
     }
 }
@@ -77,5 +77,5 @@ fn colour_only_where_asked_for_and_never_in_json() {
     assert!(!plan(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]).contains(esc), "NO_COLOR is honoured");
     let json = plan(&["--color", "always", "--json"], &[]);
     assert!(!json.contains(esc), "JSON is never coloured");
-    serde_json::from_str::<Value>(&json).unwrap();
+    schema::parse("prune", json.as_bytes());
 }

@@ -2,6 +2,8 @@
 //! scenario builds a hermetic environment (cleared, temp HOME, PATH holding
 //! only the `go` under test and the system dirs) and runs both tools in it.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -84,7 +86,7 @@ impl Scenario {
     }
 
     fn gokeep_json(&self) -> Value {
-        serde_json::from_str(&self.gokeep(&["env", "--json"])).unwrap()
+        common::schema::parse("env", self.gokeep(&["env", "--json"]).as_bytes())
     }
 
     /// Asserts gokeep and go agree on every compared variable and returns

@@ -33,6 +33,7 @@ fn explain_json(fx: &Fixture, input: &str, extra: &[&str]) -> (i32, Value) {
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
     });
+    schema::validate("explain", &v);
     (out.status.code().unwrap(), v)
 }
 
@@ -376,7 +377,7 @@ fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
     assert!(!out.status.success(), "go accepted bits the database does not know");
     let out = fx.sandbox.gokeep().args(["verify", "--json", "--no-project"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("verify", &out.stdout);
     assert_eq!(v["modcache"]["sumdb_records"], 2);
     let f = v["findings"]
         .as_array()
@@ -493,7 +494,7 @@ fn a_zip_failing_its_crc_is_the_cache_however_the_error_is_pasted() {
     let first = stderr.lines().next().unwrap();
     assert!(first.starts_with("->"), "{first}");
     let out = fx.sandbox.gokeep().args(["explain", "--json", first]).output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("explain", &out.stdout);
     assert_eq!(v["errors"][0]["verdict"], "cache_corrupted", "{v:#}");
     assert_eq!(v["errors"][0]["error"]["module"], C.0);
 }
@@ -639,7 +640,7 @@ fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept(
         .write_stdin(stderr.clone().into_bytes())
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("explain", &out.stdout);
     let e = &v["explanations"][0];
     assert_eq!(e["verdict"], "undetermined", "{e:#}");
     assert!(e["advice"].as_str().unwrap().contains("go mod download -json example.com/c@v1.0.0"), "{e:#}");
@@ -654,7 +655,7 @@ fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept(
         .current_dir(&fx.consumer)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("verify", &out.stdout);
     assert_eq!(v["fix"]["go_sum_updated"], serde_json::json!([]), "{:#}", v["fix"]);
     assert_eq!(fs::read_to_string(&sum_path).unwrap(), go_sum_before, "the correct go.sum line stays");
     // go still refuses the tampered bits.
@@ -696,6 +697,7 @@ fn input_comes_from_any_bytes_a_file_stdin_or_an_argument() {
     let module_of = |out: std::process::Output| -> String {
         let v: Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        schema::validate("explain", &v);
         v["explanations"][0]["mismatch"]["module"].as_str().unwrap().to_owned()
     };
     // A line that is not UTF-8 before go's error.
@@ -806,7 +808,7 @@ fn update_go_sum_restores_the_line_from_the_database_and_the_project_builds() {
         .current_dir(&fx.consumer)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("verify", &out.stdout);
     assert_eq!(v["fix"]["go_sum_updated"][0]["from"], wrong, "{:#}", v["fix"]);
     let now = fs::read_to_string(&sum_path).unwrap();
     assert!(!now.contains(wrong) && now.matches(&right_line).count() == 1, "{now}");

@@ -13,11 +13,12 @@ use std::path::PathBuf;
 use common::*;
 use serde_json::Value;
 
-fn json(cmd: &mut assert_cmd::Command) -> (i32, Value) {
+fn json(document: &str, cmd: &mut assert_cmd::Command) -> (i32, Value) {
     let out = cmd.output().expect("running gokeep");
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
     });
+    schema::validate(document, &v);
     (out.status.code().expect("exit code"), v)
 }
 
@@ -52,7 +53,7 @@ fn executables_go_run_keeps_are_build_cache_entries_for_status_verify_and_prune(
     let exe_size = fs::metadata(&exe).unwrap().len();
 
     // status: the executable is build cache, not "other".
-    let (code, status) = json(sb.gokeep().args(["status", "--json", "--gocache"]).arg(sb.gocache()));
+    let (code, status) = json("status", sb.gokeep().args(["status", "--json", "--gocache"]).arg(sb.gocache()));
     assert_eq!(code, 0, "{status:#}");
     let build = status["caches"].as_array().unwrap().iter().find(|c| c["kind"] == "build_cache").unwrap();
     let bytes_of = |cat: &str| {
@@ -67,7 +68,8 @@ fn executables_go_run_keeps_are_build_cache_entries_for_status_verify_and_prune(
     assert!(bytes_of("other") < exe_size, "the executable was counted as other: {:#}", build["categories"]);
 
     // verify: a clean executable entry is no finding; a changed byte is.
-    let verify = |sb: &GoSandbox| json(sb.gokeep().args(["verify", "--json", "--no-project", "--build-cache"]));
+    let verify =
+        |sb: &GoSandbox| json("verify", sb.gokeep().args(["verify", "--json", "--no-project", "--build-cache"]));
     let (code, v) = verify(&sb);
     assert_eq!((code, v["findings"].as_array().unwrap().len()), (0, 0), "{:#}", v["findings"]);
     let mut data = fs::read(&exe).unwrap();

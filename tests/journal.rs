@@ -26,7 +26,7 @@ fn gokeep(fx: &Fixture) -> assert_cmd::Command {
 fn log(fx: &Fixture) -> (Vec<Value>, Vec<Value>, String) {
     let out = gokeep(fx).args(["log", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("log", &out.stdout);
     let list = |k: &str| v[k].as_array().unwrap_or_else(|| panic!("no {k}: {v:#}")).clone();
     (list("entries"), list("unreadable_lines"), String::from_utf8_lossy(&out.stderr).into_owned())
 }

@@ -109,7 +109,7 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
                 "--yes",
                 "--json",
             ]));
-            let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let doc = schema::parse("prune", out.as_bytes());
             removed_b += doc["result"]["files"].as_u64().unwrap_or(0);
             prune_rounds += 1;
         }
@@ -132,8 +132,8 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     sb.go_ok(&proj_b, &download_b);
     assert_go_ok(&sb.go(&proj_b, &["mod", "verify"]), "go mod verify (B)");
     // Nothing the racing go commands left is debris.
-    let plan: serde_json::Value =
-        serde_json::from_str(&run_ok(sb.gokeep().args(["prune", "--debris", "--dry-run", "--json"]))).unwrap();
+    let plan =
+        schema::parse("prune", run_ok(sb.gokeep().args(["prune", "--debris", "--dry-run", "--json"])).as_bytes());
     assert_eq!(plan["plan"]["items"].as_array().unwrap().len(), 0, "{plan:#}");
 }
 
@@ -196,7 +196,7 @@ fn marks_of_several_caches_at_once_each_keep_their_record() {
                 .args(["prune", "--unused-since-mark", "--dry-run", "--json", "--modcache"])
                 .arg(c),
         );
-        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let doc = schema::parse("prune", out.as_bytes());
         let items = doc["plan"]["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{}: {doc:#}", c.display());
         assert_eq!(items[0]["reason"]["rule"], "unused_since_mark", "{}: {doc:#}", c.display());

@@ -71,7 +71,7 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
 
     copy_tree(&pristine, &fx.modcache());
     let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
-    let planned: serde_json::Value = serde_json::from_str(&planned).unwrap();
+    let planned = schema::parse("prune", planned.as_bytes());
     assert_eq!(planned["plan"]["total_items"].as_u64().unwrap(), fx.modules.len() as u64, "{planned:#}");
 
     let mut killed_mid_run = 0;

@@ -83,6 +83,7 @@ fn two_versions() -> Fixture {
 fn prune_all_json(fx: &Fixture) -> (i32, Value) {
     let (code, out, err) = run(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
     let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n--- stderr\n{err}"));
+    schema::validate("prune", &doc);
     (code, doc)
 }
 

@@ -34,6 +34,7 @@ fn verify_json(fx: &Fixture, extra: &[&str]) -> (i32, Value) {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    schema::validate("verify", &v);
     (code, v)
 }
 

@@ -20,6 +20,7 @@ fn verify_json(fx: &Fixture, args: &[&str]) -> (i32, Value, String) {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     let v = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON ({e}):\n{}\n{err}", String::from_utf8_lossy(&out.stdout)));
+    schema::validate("verify", &v);
     (out.status.code().unwrap(), v, err)
 }
 

@@ -12,6 +12,14 @@ use gokeep::goenv::{GoEnv, KEYS};
 use super::exit::UsageError;
 use super::{GlobalArgs, Outcome, Printer};
 
+/// The `--json` document. Bump `schema_version` on any incompatible change.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(super) struct EnvJson<'a> {
+    schema_version: u32,
+    #[serde(flatten)]
+    env: &'a GoEnv,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print only these variables' values, one per line (like `go env KEY...`).
@@ -29,12 +37,6 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         env.problems.retain(|p| args.keys.contains(&p.key));
     }
     if printer.json {
-        #[derive(serde::Serialize)]
-        struct EnvJson<'a> {
-            schema_version: u32,
-            #[serde(flatten)]
-            env: &'a GoEnv,
-        }
         printer.json(&EnvJson { schema_version: 1, env: &env })?;
     } else if !printer.quiet {
         let text = if args.keys.is_empty() { render(&env) } else { render_values(&env, &args.keys) };

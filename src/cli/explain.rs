@@ -78,8 +78,8 @@ pub struct Args {
     pub update_go_sum: bool,
 }
 
-#[derive(Serialize)]
-struct ExplainJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ExplainJson<'a> {
     schema_version: u32,
     generated_at: Timestamp,
     explanations: &'a [Explanation],

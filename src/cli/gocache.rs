@@ -33,8 +33,8 @@ more days, used or not, and the cache does not shrink by itself before then.")]
     Refresh,
 }
 
-#[derive(Serialize)]
-struct RefreshJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct RefreshJson<'a> {
     schema_version: u32,
     gocache: &'a std::path::Path,
     refreshed_entries: u64,

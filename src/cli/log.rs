@@ -16,8 +16,8 @@ pub struct Args {
     pub last: Option<usize>,
 }
 
-#[derive(Serialize)]
-struct LogJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct LogJson<'a> {
     schema_version: u32,
     journal: &'a std::path::Path,
     entries: &'a [JournalEntry],

@@ -25,8 +25,8 @@ every file a build reads afterwards is fresh again. On a noatime mount reads lea
 mark refuses to run there.")]
 pub struct Args {}
 
-#[derive(Serialize)]
-struct MarkJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct MarkJson<'a> {
     schema_version: u32,
     mark: &'a MarkRecord,
     failures: &'a [gokeep::prune::execute::Failure],

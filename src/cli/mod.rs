@@ -17,6 +17,7 @@ mod probe;
 mod profile;
 mod prune;
 mod schedule;
+mod schema;
 mod status;
 mod verify;
 
@@ -102,6 +103,8 @@ pub enum Command {
     Links(link::LinksArgs),
     /// Fail (exit 1) on a local replace in go.mod or a go.work tracked or staged in git.
     Check(link::CheckArgs),
+    /// Print the JSON Schema of a command's `--json` output.
+    Schema(schema::Args),
 }
 
 /// The most threads `--threads` takes. Scanning, hashing and removing are bound by
@@ -149,6 +152,7 @@ pub fn main() -> ExitCode {
         Command::Unlink(args) => link::run_unlink(args, &cli.global, &printer),
         Command::Links(args) => link::run_links(args, &cli.global, &printer),
         Command::Check(args) => link::run_check(args, &cli.global, &printer),
+        Command::Schema(args) => schema::run(args, &cli.global, &printer),
     };
     exit::finish(result, &printer)
 }

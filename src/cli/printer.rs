@@ -64,20 +64,25 @@ impl Printer {
     pub fn error(&self, err: &anyhow::Error, exit_code: u8) {
         anstream::eprintln!("gokeep: {}: {err:#}", paint(ERROR, "error"));
         if self.json && !self.wrote.load(std::sync::atomic::Ordering::Relaxed) {
-            #[derive(Serialize)]
-            struct ErrorJson {
-                schema_version: u32,
-                error: ErrorBody,
-            }
-            #[derive(Serialize)]
-            struct ErrorBody {
-                message: String,
-                exit_code: u8,
-            }
             let e = ErrorJson { schema_version: 1, error: ErrorBody { message: format!("{err:#}"), exit_code } };
             let _ = self.json(&e);
         }
     }
+}
+
+/// What `--json` prints on stdout when a command fails before printing its document.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ErrorJson {
+    schema_version: u32,
+    error: ErrorBody,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct ErrorBody {
+    /// The error and its causes, as the text on stderr says it.
+    message: String,
+    /// The process exit code gokeep ends with.
+    exit_code: u8,
 }
 
 /// `--color`: when to colour output. `auto` colours a terminal unless

@@ -88,8 +88,8 @@ pub struct Args {
 }
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize)]
-struct PruneJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct PruneJson<'a> {
     schema_version: u32,
     dry_run: bool,
     modcache: Option<&'a Path>,
@@ -102,7 +102,7 @@ struct PruneJson<'a> {
     refreshed_build_entries: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct PlanJson<'a> {
     items: &'a [PlanItem],
     kept: &'a [KeptItem],

@@ -107,7 +107,7 @@ impl Where {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum Backend {
     Systemd,
@@ -194,15 +194,15 @@ fn parse_zone(tz: Option<&str>) -> anyhow::Result<Zone> {
     tz.map_or(Ok(Zone::Local), |z| Zone::parse(z).map_err(|e| UsageError(e.to_string()).into()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct FieldJson<'a> {
     field: &'static str,
     text: &'a str,
     values: Vec<u32>,
 }
 
-#[derive(Serialize)]
-struct ValidateJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ValidateJson<'a> {
     schema_version: u32,
     expression: &'a str,
     fields: Vec<FieldJson<'a>>,
@@ -289,8 +289,8 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
 }
 
-#[derive(Serialize)]
-struct PlanJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct PlanJson<'a> {
     schema_version: u32,
     action: &'static str,
     backend: Option<Backend>,
@@ -476,15 +476,15 @@ fn uninstall(args: &UninstallArgs, printer: &Printer) -> anyhow::Result<Outcome>
     execute("uninstall", backend, &plan, &args.place, args.dry_run, args.yes, printer)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ShowEntry {
     #[serde(flatten)]
     installed: Installed,
     next_run: Option<DateTime<FixedOffset>>,
 }
 
-#[derive(Serialize)]
-struct ShowJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ShowJson<'a> {
     schema_version: u32,
     schedules: &'a [ShowEntry],
     /// The last prune recorded in the journal (any prune, scheduled or not).

@@ -28,8 +28,8 @@ pub struct Args {
 }
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize)]
-struct StatusJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct StatusJson<'a> {
     schema_version: u32,
     generated_at: Timestamp,
     caches: &'a [CacheReport],

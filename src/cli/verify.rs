@@ -90,8 +90,8 @@ pub struct RepairArgs {
 }
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize)]
-struct VerifyJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct VerifyJson<'a> {
     schema_version: u32,
     generated_at: Timestamp,
     #[serde(flatten)]
@@ -99,7 +99,7 @@ struct VerifyJson<'a> {
     fix: Option<FixJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub(super) struct FixJson {
     plan: Plan,
     applied: bool,

@@ -11,7 +11,7 @@ use serde::Serialize;
 pub const EMPTY_GO_MOD_HASH: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
 
 /// Which hash a go.sum line records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SumKind {
     /// `h1:` of the module zip's contents.
@@ -20,7 +20,7 @@ pub enum SumKind {
     GoMod,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SumLine {
     pub module: String,
     pub version: String,
@@ -31,14 +31,14 @@ pub struct SumLine {
 }
 
 /// A line cmd/go would reject, kept so that callers can report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BadLine {
     pub line: usize,
     pub text: String,
     pub reason: &'static str,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GoSum {
     pub path: PathBuf,
     pub lines: Vec<SumLine>,

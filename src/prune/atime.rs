@@ -20,7 +20,7 @@ use crate::scan::Stats;
 use crate::timestamp::Timestamp;
 
 /// The file time a plan reads as "last used".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeSource {
     /// The newest of atime and mtime: reads count as use.

@@ -160,21 +160,21 @@ impl std::fmt::Debug for ExecOptions {
 }
 
 /// Something that could not be removed; the rest of the plan still ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub path: PathBuf,
     pub message: String,
 }
 
 /// A planned item left alone on purpose, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Skip {
     pub target: Target,
     pub reason: String,
 }
 
 /// What a run removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Removal {
     pub files: u64,
     pub dirs: u64,

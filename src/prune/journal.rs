@@ -54,7 +54,7 @@ pub fn journal_path() -> Result<PathBuf, JournalError> {
 }
 
 /// One run. Field names are the `--json` schema of `gokeep log`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JournalEntry {
     /// When the run started (RFC 3339).
     pub time: Timestamp,
@@ -118,7 +118,7 @@ pub fn append(entry: &JournalEntry) -> Result<PathBuf, JournalError> {
 }
 
 /// A journal line that could not be read back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BadLine {
     pub line: usize,
     pub message: String,

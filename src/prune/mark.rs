@@ -52,7 +52,7 @@ pub enum MarkError {
 }
 
 /// The result of a mark, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MarkRecord {
     pub root: PathBuf,
     /// The atime every file was set to.
@@ -64,7 +64,7 @@ pub struct MarkRecord {
 }
 
 /// What [`mark`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Mark {
     pub record: MarkRecord,
     pub failures: Vec<Failure>,
@@ -152,7 +152,7 @@ pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
     Mark { record: MarkRecord { root: base.to_owned(), stamp, marked_at: now, versions, files }, failures }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 struct MarksFile {
     marks: BTreeMap<PathBuf, MarkRecord>,
 }
@@ -195,7 +195,7 @@ pub fn load(root: &Path) -> Result<Option<MarkRecord>, MarkError> {
 }
 
 /// What [`refresh_build_entries`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Refresh {
     pub entries: u64,
     pub failures: Vec<Failure>,

@@ -15,7 +15,7 @@ use crate::layout::DownloadFile;
 use crate::timestamp::Timestamp;
 
 /// One thing to remove, in Go's own units.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
     /// The extracted tree and every `cache/download/<module>/@v/<version>.*`
@@ -87,7 +87,7 @@ fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, 
 }
 
 /// Why a target is in the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Reason {
     MaxAge { max_age_secs: u64 },
@@ -109,7 +109,7 @@ pub enum Reason {
 }
 
 /// One planned removal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PlanItem {
     pub target: Target,
     pub reason: Reason,
@@ -119,7 +119,7 @@ pub struct PlanItem {
 }
 
 /// Everything a run will remove, decided before anything is touched.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub modcache: Option<PathBuf>,
     pub gocache: Option<PathBuf>,
@@ -131,7 +131,7 @@ pub struct Plan {
 }
 
 /// A policy value the plan could not use as given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Adjusted {
     /// `gocache.max_age`.
     pub rule: String,
@@ -141,7 +141,7 @@ pub struct Adjusted {
 }
 
 /// A version every rule leaves alone, and why (a toolchain in use).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KeptItem {
     pub target: Target,
     pub why: String,

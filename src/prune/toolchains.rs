@@ -17,7 +17,7 @@ use crate::goenv::GoEnv;
 use crate::layout::TOOLCHAIN_MODULE;
 
 /// A cached toolchain version that is in use, and how gokeep knows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct InUse {
     /// `v0.0.1-go1.22.1.linux-amd64`.
     pub version: String,

@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
 use serde::Serialize;
 
 /// The five crontab fields, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Minute,
@@ -87,7 +87,7 @@ impl FieldKind {
 }
 
 /// One field: what was typed and the values it allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Field {
     pub kind: FieldKind,
     pub text: String,

@@ -39,7 +39,7 @@ pub enum InstallError {
     Crontab { command: String, message: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     User,
@@ -56,7 +56,7 @@ impl Scope {
 }
 
 /// Where units go, and whether systemd manages that directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct UnitDir {
     pub path: PathBuf,
     pub scope: Scope,
@@ -153,7 +153,7 @@ impl CrontabTarget {
 }
 
 /// A unit file to write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FileWrite {
     pub path: PathBuf,
     pub contents: String,
@@ -162,7 +162,7 @@ pub struct FileWrite {
 }
 
 /// The crontab before and after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CrontabEdit {
     pub target: String,
     pub before: String,
@@ -173,7 +173,7 @@ pub struct CrontabEdit {
 
 /// Everything an install or uninstall will do, in order: `before` commands,
 /// directories, file writes and removals, the crontab, `after` commands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub commands_before: Vec<Vec<String>>,
     pub create_dirs: Vec<PathBuf>,
@@ -297,7 +297,7 @@ pub fn plan_cron_uninstall(target: &CrontabTarget) -> Result<Plan, InstallError>
 /// What [`apply`] did besides what the plan says: commands that failed
 /// (systemd not running, a container) are reported, not fatal, because
 /// the files are in place and `systemctl` can be run later.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Applied {
     pub command_failures: Vec<String>,
 }
@@ -350,7 +350,7 @@ pub fn apply(plan: &Plan, crontab: Option<&CrontabTarget>) -> Result<Applied, In
 }
 
 /// A schedule gokeep finds installed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Installed {
     /// `systemd_user`, `systemd_system` or `crontab`.
     pub kind: &'static str,

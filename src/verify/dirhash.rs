@@ -71,7 +71,7 @@ pub enum HashError {
 }
 
 /// What a listed entry is. Only regular files (and zip entries) have content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     File,
@@ -648,7 +648,7 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
 }
 
 /// How an extracted tree differs from its zip, file by file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TreeDiff {
     /// In both, different content (or not a regular file in the tree).
     pub modified: Vec<String>,

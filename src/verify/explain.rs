@@ -36,7 +36,7 @@ pub enum ExplainError {
 }
 
 /// Which record the downloaded hash was compared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Against {
     /// A sum file: `go.sum`, `go.work.sum`, or a path.
@@ -46,7 +46,7 @@ pub enum Against {
 }
 
 /// One decoded `checksum mismatch`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Mismatch {
     pub module: String,
     pub version: String,
@@ -67,7 +67,7 @@ pub fn parse(text: &str) -> Vec<Mismatch> {
 }
 
 /// One witness and what it says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Witness {
     pub name: String,
     pub path: Option<PathBuf>,
@@ -80,7 +80,7 @@ pub struct Witness {
 }
 
 /// The plain-words outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The cache's own files disagree with each other, or hold bits that the
@@ -108,7 +108,7 @@ pub enum Verdict {
 }
 
 /// How sure the verdict is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// An independent witness (proxy, checksum database) or the cache's own
@@ -119,7 +119,7 @@ pub enum Confidence {
 }
 
 /// The explanation of one mismatch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub mismatch: Mismatch,
     pub witnesses: Vec<Witness>,
@@ -518,7 +518,7 @@ pub fn judge(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &
 }
 
 /// The explanation of one error that is not a checksum mismatch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorExplanation {
     pub error: GoError,
     /// What was read on this machine, and what it says now.

@@ -22,7 +22,7 @@ use super::dirhash::TreeDiff;
 use crate::prune::Target;
 
 /// What kind of problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// The zip's `h1:` differs from `.ziphash` (and the tree agrees with `.ziphash`, or is absent).
@@ -113,7 +113,7 @@ impl FindingKind {
 }
 
 /// How much a finding matters; see the module docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -124,7 +124,7 @@ pub enum Severity {
 /// What gokeep would do about a finding. Fixes only remove cache entries
 /// (through the prune executor); cmd/go re-downloads and re-verifies them
 /// against go.sum and the checksum database on next use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Fix {
     /// One line, for people.
     pub action: String,
@@ -132,7 +132,7 @@ pub struct Fix {
 }
 
 /// One problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub kind: FindingKind,
     pub severity: Severity,
@@ -207,7 +207,7 @@ impl Finding {
 }
 
 /// Counts per severity, for the summary line and the exit code.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub errors: usize,
     pub warnings: usize,

@@ -84,7 +84,7 @@ pub fn parse_action(data: &[u8], action_id: &str) -> Result<ActionEntry, &'stati
 }
 
 /// What the build cache check looked at.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct GocacheCheck {
     pub root: PathBuf,
     pub actions_checked: usize,

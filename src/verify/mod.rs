@@ -26,7 +26,7 @@ use crate::scan::VersionRecord;
 use modcache::{ModcacheCheck, VersionPaths};
 
 /// Everything one `verify` run found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub modcache: ModcacheCheck,
     pub gocache: Option<gocache::GocacheCheck>,

@@ -98,7 +98,7 @@ impl VersionPaths {
 }
 
 /// `.ziphash` as cmd/go reads it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "state", content = "value", rename_all = "snake_case")]
 pub enum Ziphash {
     Missing,
@@ -139,7 +139,7 @@ fn read_ziphash(path: &Path) -> Result<Ziphash, std::io::Error> {
 
 /// Everything learnt about one module version; kept so that go.sum lines
 /// and `gokeep explain` can be compared with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VersionCheck {
     pub module: String,
     pub version: String,
@@ -592,7 +592,7 @@ fn dir_detail(diff: Option<&dirhash::TreeDiff>, tree: Option<&TreeHash>) -> Stri
 }
 
 /// Every version's check, in the inventory's order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ModcacheCheck {
     pub root: PathBuf,
     pub versions_checked: usize,

@@ -40,7 +40,7 @@ use super::explain::{Against, Mismatch};
 use crate::go::{modpath, version};
 
 /// One error about a module's bytes that is not a checksum mismatch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GoError {
     pub kind: ErrorKind,
     /// The module, when the text names one Go would accept.
@@ -54,7 +54,7 @@ pub struct GoError {
 }
 
 /// The kinds of error [`decode`] recognises besides checksum mismatches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// `zip: checksum error`: a file in the cached zip fails its CRC.
@@ -110,7 +110,7 @@ impl ErrorKind {
 }
 
 /// A `checksum mismatch` that could not be decoded in full, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Incomplete {
     /// go's line, decorations removed.
     pub text: String,
@@ -126,7 +126,7 @@ pub struct Incomplete {
 }
 
 /// Everything found in one paste.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Decoded {
     pub mismatches: Vec<Mismatch>,
     pub errors: Vec<GoError>,

@@ -28,7 +28,7 @@ pub enum ProjectError {
 }
 
 /// A module or workspace and the sum files it trusts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Project {
     /// The directory holding go.mod or go.work.
     pub root: PathBuf,
@@ -170,7 +170,7 @@ pub fn check_sum(sum: &GoSum, cache: &ModcacheCheck) -> Vec<Finding> {
 
 /// One go.sum line to rewrite: `from` is what it says, `to` what an
 /// independent witness says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LineChange {
     pub module: String,
     pub version: String,
@@ -180,7 +180,7 @@ pub struct LineChange {
 }
 
 /// A go.sum line `--update-go-sum` leaves alone, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Refusal {
     pub line: String,
     pub reason: String,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::go::modpath::escape;
 
 /// What one database said about one module version.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SumdbRecord {
     /// The database name (`sum.golang.org`).
     pub db: String,

@@ -21,6 +21,7 @@ pub mod fixture;
 pub mod http;
 pub mod module;
 pub mod sandbox;
+pub mod schema;
 
 pub use fixture::{CONSUMER_MODULE, Fixture, du, du_with, standard_modules};
 pub use module::{GoMod, Module};

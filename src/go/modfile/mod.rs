@@ -57,7 +57,7 @@ impl From<Diagnostic> for ParseError {
 
 /// Where a directive sits in the syntax tree: a statement, and for a block
 /// line its index among the block's items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LineRef {
     pub stmt: usize,
     pub item: Option<usize>,
@@ -66,27 +66,27 @@ pub struct LineRef {
 }
 
 /// A module path and an optional version (`module.Version`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct ModVersion {
     pub path: String,
     /// Empty when absent (a replacement directory, an unversioned replace).
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Module {
     pub path: String,
     /// The `Deprecated:` paragraph of the module line's comments.
     pub deprecated: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Godebug {
     pub key: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Require {
     pub path: String,
     pub version: String,
@@ -94,7 +94,7 @@ pub struct Require {
     pub at: LineRef,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Replace {
     pub old: ModVersion,
     pub new: ModVersion,
@@ -109,14 +109,14 @@ impl Replace {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Retract {
     pub low: String,
     pub high: String,
     pub rationale: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Use {
     pub path: String,
     pub at: LineRef,
