@@ -7,7 +7,7 @@
 //! `<!-- readme-test: STORY -->` comment. `$ ` lines are commands, run by
 //! `sh` with stderr merged into stdout; the lines after a command are
 //! patterns its output must contain in order, where `[..]` matches any text.
-//! A command must exit 0.
+//! A command must exit 0, or the code its trailing `# exit N` comment names.
 
 mod common;
 
@@ -19,6 +19,7 @@ use common::*;
 
 struct Step {
     command: String,
+    code: i32,
     expected: Vec<String>,
 }
 
@@ -42,7 +43,8 @@ fn blocks(text: &str) -> Vec<Block> {
         let mut steps: Vec<Step> = Vec::new();
         for l in lines.by_ref().take_while(|l| *l != "```") {
             if let Some(cmd) = l.strip_prefix("$ ") {
-                steps.push(Step { command: cmd.to_owned(), expected: Vec::new() });
+                let code = cmd.rsplit_once("# exit ").map_or(0, |(_, n)| n.trim().parse().expect("# exit N"));
+                steps.push(Step { command: cmd.to_owned(), code, expected: Vec::new() });
             } else {
                 steps.last_mut().expect("output before any command").expected.push(l.to_owned());
             }
@@ -89,7 +91,7 @@ fn run_block(block: &Block, sb: &GoSandbox, dir: &Path) {
             .expect("running sh");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let why = format!("README story {:?}: `{}`", block.story, step.command);
-        assert!(out.status.success(), "{why} exited {}:\n{text}", out.status);
+        assert_eq!(out.status.code(), Some(step.code), "{why} exited {}:\n{text}", out.status);
         let mut actual = text.lines();
         for pattern in &step.expected {
             assert!(
@@ -123,13 +125,29 @@ fn wildcard_patterns_match_as_documented() {
 fn every_what_to_do_when_story_runs_as_written() {
     let all = blocks(&readme());
     let stories: Vec<&str> = all.iter().map(|b| b.story.as_str()).collect();
-    assert!(stories.contains(&"nightly") && stories.contains(&"ci-image"), "stories found: {stories:?}");
+    for story in ["nightly", "mismatch", "ci-image"] {
+        assert!(stories.contains(&story), "README story {story} missing; found {stories:?}");
+    }
     for block in &all {
         let fx = Fixture::standard();
         let dir = match block.story.as_str() {
             "nightly" => {
                 age_tree(&fx.modcache(), 100);
                 copy_schedules(&fx.sandbox.root().join("host"))
+            }
+            "mismatch" => {
+                // A zip damaged on disk, its tree gone: go must unzip it again and fails.
+                let zip = fx.download_file("example.com/c", "v1.0.0", "zip");
+                let bytes = fs::read(&zip).unwrap();
+                fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
+                // Damaged a while ago: a zip written a moment ago without its tree is
+                // one go is about to extract, and is left alone.
+                let hour_ago = filetime::FileTime::from_unix_time(filetime::FileTime::now().unix_seconds() - 3600, 0);
+                filetime::set_file_mtime(&zip, hour_ago).unwrap();
+                let tree = fx.extracted_dir("example.com/c", "v1.0.0");
+                GoSandbox::make_writable(&tree);
+                fs::remove_dir_all(&tree).unwrap();
+                fx.consumer.clone()
             }
             "ci-image" => {
                 // The image was built a few days before this job.
