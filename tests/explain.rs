@@ -21,19 +21,14 @@ fn failing_build(fx: &Fixture) -> String {
 }
 
 fn explain_json(fx: &Fixture, input: &str, extra: &[&str]) -> (i32, Value) {
-    let out = fx
+    let r = cmd(fx
         .sandbox
         .gokeep()
         .args(["explain", "--json", "--project"])
         .arg(&fx.consumer)
         .args(extra)
-        .write_stdin(input.as_bytes().to_vec())
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().unwrap(), v)
+        .write_stdin(input.as_bytes().to_vec()));
+    (r.code, r.json)
 }
 
 fn witness<'a>(e: &'a Value, name_prefix: &str) -> &'a Value {
@@ -376,7 +371,7 @@ fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
     assert!(!out.status.success(), "go accepted bits the database does not know");
     let out = fx.sandbox.gokeep().args(["verify", "--json", "--no-project"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = parse_json("gokeep verify --json --no-project", &out.stdout);
     assert_eq!(v["modcache"]["sumdb_records"], 2);
     let f = v["findings"]
         .as_array()
@@ -493,7 +488,7 @@ fn a_zip_failing_its_crc_is_the_cache_however_the_error_is_pasted() {
     let first = stderr.lines().next().unwrap();
     assert!(first.starts_with("->"), "{first}");
     let out = fx.sandbox.gokeep().args(["explain", "--json", first]).output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = parse_json("gokeep explain --json <first line>", &out.stdout);
     assert_eq!(v["errors"][0]["verdict"], "cache_corrupted", "{v:#}");
     assert_eq!(v["errors"][0]["error"]["module"], C.0);
 }
@@ -639,7 +634,7 @@ fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept(
         .write_stdin(stderr.clone().into_bytes())
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = parse_json("gokeep explain --json --fix --yes --update-go-sum", &out.stdout);
     let e = &v["explanations"][0];
     assert_eq!(e["verdict"], "undetermined", "{e:#}");
     assert!(e["advice"].as_str().unwrap().contains("go mod download -json example.com/c@v1.0.0"), "{e:#}");
@@ -654,7 +649,7 @@ fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept(
         .current_dir(&fx.consumer)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = parse_json("gokeep verify --json --fix --yes --update-go-sum", &out.stdout);
     assert_eq!(v["fix"]["go_sum_updated"], serde_json::json!([]), "{:#}", v["fix"]);
     assert_eq!(fs::read_to_string(&sum_path).unwrap(), go_sum_before, "the correct go.sum line stays");
     // go still refuses the tampered bits.
@@ -694,8 +689,8 @@ fn input_comes_from_any_bytes_a_file_stdin_or_an_argument() {
     set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let stderr = failing_build(&fx);
     let module_of = |out: std::process::Output| -> String {
-        let v: Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        eprintln!("--- stderr\n{}", String::from_utf8_lossy(&out.stderr));
+        let v = parse_json("gokeep explain --json", &out.stdout);
         v["explanations"][0]["mismatch"]["module"].as_str().unwrap().to_owned()
     };
     // A line that is not UTF-8 before go's error.
@@ -806,7 +801,7 @@ fn update_go_sum_restores_the_line_from_the_database_and_the_project_builds() {
         .current_dir(&fx.consumer)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = parse_json("gokeep verify --json --fix --yes --update-go-sum", &out.stdout);
     assert_eq!(v["fix"]["go_sum_updated"][0]["from"], wrong, "{:#}", v["fix"]);
     let now = fs::read_to_string(&sum_path).unwrap();
     assert!(!now.contains(wrong) && now.matches(&right_line).count() == 1, "{now}");

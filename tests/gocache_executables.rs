@@ -13,28 +13,14 @@ use std::path::PathBuf;
 use common::*;
 use serde_json::Value;
 
-fn json(cmd: &mut assert_cmd::Command) -> (i32, Value) {
-    let out = cmd.output().expect("running gokeep");
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    (out.status.code().expect("exit code"), v)
+fn json(c: &mut assert_cmd::Command) -> (i32, Value) {
+    let r = cmd(c);
+    (r.code, r.json)
 }
 
 /// The `<id>-d` directories of GOCACHE.
 fn executable_entries(gocache: &std::path::Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for shard in fs::read_dir(gocache).unwrap().flatten() {
-        if !shard.file_type().unwrap().is_dir() {
-            continue;
-        }
-        for e in fs::read_dir(shard.path()).unwrap().flatten() {
-            if e.file_name().to_string_lossy().ends_with("-d") && e.file_type().unwrap().is_dir() {
-                found.push(e.path());
-            }
-        }
-    }
-    found
+    gocache_entries(gocache, "-d").into_iter().filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_dir())).collect()
 }
 
 #[test]

@@ -4,7 +4,6 @@
 //! gokeep saw.
 
 mod common;
-mod prune_common;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -12,15 +11,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use prune_common::*;
 use serde_json::Value;
 
 const C: (&str, &str) = ("example.com/c", "v1.0.0");
 
-fn json(cmd: &mut assert_cmd::Command) -> (i32, Value, String) {
-    let (code, out, err) = run(cmd);
-    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n--- stderr\n{err}"));
-    (code, v, err)
+fn json(c: &mut assert_cmd::Command) -> (i32, Value, String) {
+    let r = cmd(c);
+    (r.code, r.json, r.stderr)
 }
 
 /// Every entry below `root` whose name is not UTF-8, and every empty

@@ -2,13 +2,11 @@
 //! the box, on a real-go cache whose every file was last used 100 days ago.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::path::PathBuf;
 
 use common::*;
-use prune_common::*;
 
 fn shipped(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schedules").join(name).display().to_string()

@@ -3,14 +3,12 @@
 //! `go build` (with the `file://` proxy) and `go mod verify` always succeed.
 
 mod common;
-mod prune_common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use common::*;
-use prune_common::*;
 
 const TRIALS: u32 = 32;
 
@@ -70,8 +68,7 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let full_trees = timed_run(&["--policy", &zips_only]);
 
     copy_tree(&pristine, &fx.modcache());
-    let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
-    let planned: serde_json::Value = serde_json::from_str(&planned).unwrap();
+    let planned = cmd_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
     assert_eq!(planned["plan"]["total_items"].as_u64().unwrap(), fx.modules.len() as u64, "{planned:#}");
 
     let mut killed_mid_run = 0;

@@ -11,7 +11,6 @@
 //! written through one, a removal and a time set through one all show.
 
 mod common;
-mod prune_common;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -26,7 +25,6 @@ use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use common::*;
-use prune_common::*;
 
 /// Everything under `dir` with contents, modes and modification times.
 fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, String> {

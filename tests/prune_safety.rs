@@ -4,14 +4,12 @@
 //! afterwards.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
 
 use common::*;
-use prune_common::*;
 
 /// Runs a prune that must be refused; checks exit code, message and that nothing changed.
 fn assert_refused(fx: &Fixture, args: &[&str], code: i32, message: &str) {

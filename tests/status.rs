@@ -17,9 +17,7 @@ use walkdir::WalkDir;
 /// Runs `gokeep status --json <args>` and returns the parsed document; the
 /// command must succeed.
 fn status_json(cmd: &mut assert_cmd::Command, args: &[&str]) -> Value {
-    let out = cmd.arg("status").arg("--json").args(args).output().expect("running gokeep");
-    assert!(out.status.success(), "gokeep status failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("status --json prints JSON")
+    cmd_ok(cmd.arg("status").arg("--json").args(args))
 }
 
 /// The report of one cache (`"mod_cache"` or `"build_cache"`).
@@ -281,7 +279,7 @@ fn unreadable_directory_is_a_warning_and_the_rest_is_counted() {
         .expect("running gokeep as nobody");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "unreadable dirs are warnings, not failures:\n{stderr}");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let doc = parse_json("gokeep status --json (as nobody)", &out.stdout);
     let c = cache(&doc, "mod_cache");
     assert_eq!(u(&c["apparent_bytes"]), expected, "everything readable is counted, each unreadable dir as itself");
     let warnings: Vec<PathBuf> = c["warnings"]
@@ -332,7 +330,7 @@ fn du_alias_prints_both_caches_as_text() {
     let status = fx.sandbox.gokeep().args(["status", "--json"]).output().expect("status");
     let du_json = fx.sandbox.gokeep().args(["du", "--json"]).output().expect("du");
     let totals = |o: &std::process::Output| {
-        let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let v = parse_json("gokeep status/du --json", &o.stdout);
         (u(&cache(&v, "mod_cache")["apparent_bytes"]), u(&cache(&v, "build_cache")["apparent_bytes"]))
     };
     assert_eq!(totals(&status), totals(&du_json), "du is status under another name");

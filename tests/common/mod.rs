@@ -18,8 +18,12 @@
 
 pub mod fixture;
 pub mod module;
+pub mod run;
 pub mod sandbox;
+pub mod tree;
 
 pub use fixture::{CONSUMER_MODULE, Fixture, du, du_with, standard_modules};
 pub use module::{GoMod, Module};
-pub use sandbox::{GoSandbox, age_tree, gokeep_bin, set_tree_times};
+pub use run::{Run, assert_go_ok, cmd, cmd_ok, command_line, parse_json, run, run_ok};
+pub use sandbox::{GoSandbox, age_tree, go_offline, gokeep_bin, set_tree_times};
+pub use tree::{assert_same, cached_versions, gocache_entries, snapshot};

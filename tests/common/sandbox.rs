@@ -221,3 +221,8 @@ impl Drop for GoSandbox {
         Self::make_writable(self.dir.path());
     }
 }
+
+/// `go` with GOPROXY=off: only what is in the module cache can be used.
+pub fn go_offline(sb: &GoSandbox, dir: &Path, args: &[&str]) -> Output {
+    sb.go_with_env(dir, args, &[("GOPROXY", "off")])
+}

@@ -1,6 +1,4 @@
-//! Helpers shared by the prune test files: tree snapshots and cache listings.
-
-#![allow(dead_code)]
+//! Looking at trees on disk: byte-for-byte snapshots and cache listings.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::common::{Fixture, GoSandbox};
+use super::fixture::Fixture;
 
 /// Everything under `dir`: type, mode, and content hash or link target,
 /// per relative path. Equal snapshots mean a byte-identical tree.
@@ -34,7 +32,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
 }
 
 /// Asserts two snapshots are equal, naming the first differences.
-pub fn assert_same(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf, String>) {
+pub fn assert_same<V: PartialEq + std::fmt::Debug>(before: &BTreeMap<PathBuf, V>, after: &BTreeMap<PathBuf, V>) {
     if before == after {
         return;
     }
@@ -53,34 +51,19 @@ pub fn cached_versions(fx: &Fixture) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs gokeep and returns (exit code, stdout, stderr).
-pub fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
-    let out = cmd.output().expect("running gokeep");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Runs gokeep, which must succeed; returns stdout.
-pub fn run_ok(cmd: &mut assert_cmd::Command) -> String {
-    let (code, out, err) = run(cmd);
-    assert_eq!(code, 0, "gokeep failed ({code}):\n--- stdout\n{out}\n--- stderr\n{err}");
-    out
-}
-
-/// `go` with GOPROXY=off: only what is in the module cache can be used.
-pub fn go_offline(sb: &GoSandbox, dir: &Path, args: &[&str]) -> std::process::Output {
-    sb.go_with_env(dir, args, &[("GOPROXY", "off")])
-}
-
-pub fn assert_go_ok(out: &std::process::Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// The build cache's entries (`<shard>/<hash>-a` action entries and
+/// `<shard>/<hash>-d` outputs, files or, for kept executables, directories)
+/// whose names end with `suffix`, sorted. Links are listed, never followed.
+pub fn gocache_entries(gocache: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = WalkDir::new(gocache)
+        .min_depth(2)
+        .max_depth(2)
+        .follow_links(false)
+        .into_iter()
+        .map(|e| e.unwrap_or_else(|e| panic!("walking {}: {e}", gocache.display())))
+        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    found.sort();
+    found
 }
