@@ -25,5 +25,5 @@ pub mod tree;
 pub use fixture::{CONSUMER_MODULE, Fixture, du, du_with, standard_modules};
 pub use module::{GoMod, Module};
 pub use run::{Run, assert_go_ok, cmd, cmd_ok, command_line, parse_json, run, run_ok};
-pub use sandbox::{GoSandbox, age_tree, go_offline, gokeep_bin, set_tree_times};
+pub use sandbox::{GoSandbox, age_tree, go_bin_dir, go_offline, gokeep_bin, set_tree_times};
 pub use tree::{assert_same, cached_versions, gocache_entries, snapshot};
