@@ -48,6 +48,7 @@ pub struct Module {
     pub time: String,
 }
 
+#[allow(dead_code)]
 impl Module {
     /// A module version with no files yet; a pseudo-version's `.info` time
     /// is taken from the version, as Go requires.

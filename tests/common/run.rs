@@ -38,6 +38,7 @@ fn exit_code(command: &str, out: &Output) -> i32 {
 }
 
 /// Runs gokeep, which must print JSON on stdout whatever its exit code.
+#[allow(dead_code)]
 pub fn cmd(cmd: &mut assert_cmd::Command) -> Run {
     let command = command_line(cmd);
     let out = cmd.output().unwrap_or_else(|e| panic!("running `{command}`: {e}"));
@@ -51,6 +52,7 @@ pub fn cmd(cmd: &mut assert_cmd::Command) -> Run {
 }
 
 /// Runs gokeep, which must succeed and print JSON; returns the document.
+#[allow(dead_code)]
 pub fn cmd_ok(c: &mut assert_cmd::Command) -> Value {
     let r = cmd(c);
     assert_eq!(
@@ -77,6 +79,7 @@ pub fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
 }
 
 /// Runs gokeep, which must succeed; returns stdout.
+#[allow(dead_code)]
 pub fn run_ok(cmd: &mut assert_cmd::Command) -> String {
     let (code, out, err) = run(cmd);
     assert_eq!(code, 0, "`{}` failed ({code}):\n--- stdout\n{out}\n--- stderr\n{err}", command_line(cmd));
@@ -84,6 +87,7 @@ pub fn run_ok(cmd: &mut assert_cmd::Command) -> String {
 }
 
 /// Asserts a `go` run succeeded, showing both streams if not.
+#[allow(dead_code)]
 pub fn assert_go_ok(out: &Output, what: &str) {
     assert!(
         out.status.success(),

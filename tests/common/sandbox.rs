@@ -44,6 +44,7 @@ impl Default for GoSandbox {
     }
 }
 
+#[allow(dead_code)]
 impl GoSandbox {
     /// Creates `home/`, `gopath/` (with `pkg/mod` as GOMODCACHE),
     /// `home/.cache/go-build` (GOCACHE, where Go's default would put it) and
@@ -236,6 +237,7 @@ impl GoSandbox {
 /// Sets the access and modification times of `path` and everything below
 /// it (symbolic links themselves, never their targets) to `days` days ago,
 /// so that age-based reports and policies see an old tree.
+#[allow(dead_code)]
 pub fn age_tree(path: &Path, days: u64) {
     set_tree_times(path, days * 86_400);
 }
@@ -263,6 +265,7 @@ impl Drop for GoSandbox {
 }
 
 /// `go` with GOPROXY=off: only what is in the module cache can be used.
+#[allow(dead_code)]
 pub fn go_offline(sb: &GoSandbox, dir: &Path, args: &[&str]) -> Output {
     sb.go_with_env(dir, args, &[("GOPROXY", "off")])
 }

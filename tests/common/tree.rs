@@ -12,6 +12,7 @@ use super::fixture::Fixture;
 
 /// Everything under `dir`: type, mode, and content hash or link target,
 /// per relative path. Equal snapshots mean a byte-identical tree.
+#[allow(dead_code)]
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     for e in WalkDir::new(dir).follow_links(false) {
@@ -32,6 +33,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
 }
 
 /// Asserts two snapshots are equal, naming the first differences.
+#[allow(dead_code)]
 pub fn assert_same<V: PartialEq + std::fmt::Debug>(before: &BTreeMap<PathBuf, V>, after: &BTreeMap<PathBuf, V>) {
     if before == after {
         return;
@@ -43,6 +45,7 @@ pub fn assert_same<V: PartialEq + std::fmt::Debug>(before: &BTreeMap<PathBuf, V>
 }
 
 /// `(path, version)` pairs whose extracted tree or zip is in the cache.
+#[allow(dead_code)]
 pub fn cached_versions(fx: &Fixture) -> Vec<(String, String)> {
     fx.modules
         .iter()
@@ -54,6 +57,7 @@ pub fn cached_versions(fx: &Fixture) -> Vec<(String, String)> {
 /// The build cache's entries (`<shard>/<hash>-a` action entries and
 /// `<shard>/<hash>-d` outputs, files or, for kept executables, directories)
 /// whose names end with `suffix`, sorted. Links are listed, never followed.
+#[allow(dead_code)]
 pub fn gocache_entries(gocache: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = WalkDir::new(gocache)
         .min_depth(2)
