@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
@@ -115,17 +114,6 @@ impl Row {
         }
         assert_eq!(fs::read_link(&self.link).unwrap(), self.real, "the link itself is left alone");
     }
-}
-
-/// Contents, modes and modification times of everything under `dir`.
-fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, (String, i64, i64)> {
-    snapshot(dir)
-        .into_iter()
-        .map(|(rel, what)| {
-            let md = fs::symlink_metadata(dir.join(&rel)).unwrap();
-            (rel, (what, md.mtime(), md.mtime_nsec()))
-        })
-        .collect()
 }
 
 /// Names of extracted trees (`<module>@<version>` directories) in a module cache.

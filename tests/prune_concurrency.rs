@@ -19,10 +19,7 @@ use common::*;
 const ROUNDS: u32 = 20;
 
 fn module(path: &str, version: &str, package: &str) -> Module {
-    let mut m = Module::new(path, version).file(
-        &format!("{package}.go"),
-        format!("// Package {package} is a test fixture.\npackage {package}\n\n// Name says which version this is.\nfunc Name() string {{ return \"{path}@{version}\" }}\n"),
-    );
+    let mut m = Module::named(path, version, package, &format!("{path}@{version}"));
     for i in 0..20 {
         m = m.file(&format!("data/f{i}.txt"), format!("{path}@{version} {i}\n").repeat(50));
     }

@@ -57,14 +57,7 @@ impl Drop for Immutable {
 }
 
 fn module(path: &str, version: &str, package: &str) -> Module {
-    Module::new(path, version)
-        .file(
-            &format!("{package}.go"),
-            format!(
-                "// Package {package} is a test fixture.\npackage {package}\n\n\
-                 // Name says which version this is.\nfunc Name() string {{ return \"{path}@{version}\" }}\n"
-            ),
-        )
+    Module::named(path, version, package, &format!("{path}@{version}"))
         .file("data/keep.txt", format!("{path}@{version}\n"))
 }
 

@@ -9,18 +9,12 @@ use std::path::{Path, PathBuf};
 
 use gokeep::go::version;
 
-use super::module::Module;
+use super::module::{Module, go_file};
 use super::sandbox::GoSandbox;
 
 /// The consumer's module path.
 #[allow(dead_code)]
 pub const CONSUMER_MODULE: &str = "example.com/consumer";
-
-fn go_file(package: &str, name: &str) -> String {
-    format!(
-        "// Package {package} is a gokeep test fixture.\npackage {package}\n\n// Name says which module version this is.\nfunc Name() string {{ return {name:?} }}\n"
-    )
-}
 
 fn helper_file(package: &str) -> String {
     format!(
@@ -31,9 +25,7 @@ fn helper_file(package: &str) -> String {
 /// A module version whose root package `package` has a `Name()` function
 /// returning `path@version`, plus a helper file.
 fn simple(path: &str, version: &str, package: &str) -> Module {
-    Module::new(path, version)
-        .file(&format!("{package}.go"), go_file(package, &format!("{path}@{version}")))
-        .file("helper.go", helper_file(package))
+    Module::named(path, version, package, &format!("{path}@{version}")).file("helper.go", helper_file(package))
 }
 
 /// The standard modules, every one with a root package exporting `Name()`:

@@ -20,7 +20,10 @@
 //!   JSON, stdout, stderr) and [`cmd_ok`] the JSON of a run that must succeed;
 //!   [`run`] and [`run_ok`] for text. Every JSON document gokeep prints is
 //!   read through [`parse_json`], the one place to validate it.
-//! - `tree.rs`: byte-for-byte tree [`snapshot`]s and [`assert_same`],
+//! - `text.rs`: insta settings for text snapshots, [`text_settings`] (the
+//!   sandbox path filtered) and [`report_settings`] (sizes too).
+//! - `tree.rs`: byte-for-byte tree [`snapshot`]s (and [`snapshot_with_times`])
+//!   with [`assert_same`], [`copy_tree`],
 //!   [`cached_versions`] of a fixture, and [`gocache_entries`].
 //!
 //! Use it from a test file with `mod common;` and `use common::*;`.
@@ -37,6 +40,7 @@ pub mod fixture;
 pub mod module;
 pub mod run;
 pub mod sandbox;
+pub mod text;
 pub mod tree;
 
 #[allow(unused_imports)]
@@ -48,4 +52,6 @@ pub use run::{Run, assert_go_ok, cmd, cmd_ok, command_line, parse_json, run, run
 #[allow(unused_imports)]
 pub use sandbox::{GoSandbox, age_tree, go_bin_dir, go_offline, gokeep_bin, set_tree_times};
 #[allow(unused_imports)]
-pub use tree::{assert_same, cached_versions, gocache_entries, snapshot};
+pub use text::{report_settings, text_settings};
+#[allow(unused_imports)]
+pub use tree::{assert_same, cached_versions, copy_tree, gocache_entries, snapshot, snapshot_with_times};

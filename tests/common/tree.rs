@@ -32,6 +32,27 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
+/// [`snapshot`] with each entry's modification time: equal snapshots mean
+/// nothing was written, not even the same bytes again.
+#[allow(dead_code)]
+pub fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, String> {
+    snapshot(dir)
+        .into_iter()
+        .map(|(rel, what)| {
+            let md = fs::symlink_metadata(dir.join(&rel)).expect("lstat for a snapshot");
+            let timed = format!("{what} mtime {}.{:09}", md.mtime(), md.mtime_nsec());
+            (rel, timed)
+        })
+        .collect()
+}
+
+/// `cp -a from to`, which keeps modes, times and links as links.
+#[allow(dead_code)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    let st = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status().expect("running cp");
+    assert!(st.success(), "cp -a {} {}", from.display(), to.display());
+}
+
 /// Asserts two snapshots are equal, naming the first differences.
 #[allow(dead_code)]
 pub fn assert_same<V: PartialEq + std::fmt::Debug>(before: &BTreeMap<PathBuf, V>, after: &BTreeMap<PathBuf, V>) {
