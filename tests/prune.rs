@@ -448,3 +448,11 @@ fn adjusted_values_and_refreshes_are_reported_in_the_text_output() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(&format!("refresh_kept: set the mtime of {entries} build-cache entries to now")), "{err}");
 }
+
+#[test]
+fn dry_run_text_lists_each_removal_and_the_total() {
+    let fx = Fixture::standard();
+    age_tree(&fx.modcache(), 40);
+    let text = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run"]));
+    report_settings(&fx.sandbox).bind(|| insta::assert_snapshot!("prune_dry_run_all_text", text));
+}

@@ -405,3 +405,22 @@ fn hard_linked_download_files_still_count_for_every_version_that_has_them() {
     let inv = scan_cache(CacheKind::ModCache, &fx.modcache(), &ScanOptions::default()).expect("scan");
     assert_eq!(inv.total.apparent_bytes, du(&fx.modcache()).0, "bytes still counted once");
 }
+
+#[test]
+fn status_text_names_both_caches_and_their_categories() {
+    let fx = Fixture::standard();
+    // Each version a different age, so the least-recently-used list has one
+    // order and every age bucket holds something.
+    for (i, (path, version)) in fx.modules.iter().enumerate() {
+        age_version(&fx, path, version, 5 + 12 * i as u64);
+    }
+    let text = run_ok(fx.sandbox.gokeep().arg("status"));
+    // Which of two small modules takes more disk depends on the file
+    // system's block size: the largest-modules rows are compared as a set.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| l.trim() == "largest modules").expect("a largest-modules list") + 1;
+    let end = start + lines[start..].iter().position(|l| l.is_empty()).expect("a blank line after the list");
+    lines[start..end].sort_by_key(|l| l.split_whitespace().find(|w| w.contains('/')).unwrap_or_default().to_owned());
+    let text = lines.join("\n");
+    report_settings(&fx.sandbox).bind(|| insta::assert_snapshot!("status_text_standard_fixture", text));
+}

@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -420,9 +421,16 @@ fn usage_and_environment_errors_have_their_exit_codes() {
     let fx = Fixture::standard();
     let empty = fx.sandbox.root().join("not-a-project");
     fs::create_dir_all(&empty).unwrap();
-    fx.sandbox.gokeep().args(["verify", "--project"]).arg(&empty).assert().code(2);
-    fx.sandbox.gokeep().args(["verify", "--yes"]).assert().code(2);
-    fx.sandbox.gokeep().args(["verify", "--modcache"]).arg(fx.sandbox.root().join("nope")).assert().code(4);
+    let nope = fx.sandbox.root().join("nope");
+    let cases: &[(&str, &[&OsStr], i32)] = &[
+        ("a project directory without go.mod", &["--project".as_ref(), empty.as_ref()], 2),
+        ("--yes without --fix", &["--yes".as_ref()], 2),
+        ("a missing module cache", &["--modcache".as_ref(), nope.as_ref()], 4),
+    ];
+    for (case, args, code) in cases {
+        let (got, out, err) = run(fx.sandbox.gokeep().arg("verify").args(*args));
+        assert_eq!(got, *code, "{case}:\n--- stdout\n{out}\n--- stderr\n{err}");
+    }
 }
 
 #[test]
@@ -483,4 +491,20 @@ fn zip_headers_claiming_four_gibibytes_are_judged_as_go_judges_them() {
         assert_eq!(ours.contains(&a), *go_flags_it, "{name}: gokeep flags {ours:?} (exit {code})");
         assert_eq!(code, i32::from(*go_flags_it), "{name}: exit code");
     }
+}
+
+#[test]
+fn verify_text_reports_each_finding_with_what_to_do() {
+    let fx = Fixture::standard();
+    let clean = run_ok(fx.sandbox.gokeep().args(["verify", "--project"]).arg(&fx.consumer));
+    let other = fs::read_to_string(fx.download_file(C.0, C.1, "ziphash")).unwrap();
+    fs::write(fx.download_file(LIB.0, LIB.1, "ziphash"), &other).unwrap();
+    let tree = fx.extracted_dir(A.0, A.1);
+    with_writable_tree(&tree, || fs::write(tree.join("extra.txt"), "added\n").unwrap());
+    let (code, faults, stderr) = run(fx.sandbox.gokeep().args(["verify", "--project"]).arg(&fx.consumer));
+    assert_eq!(code, 1, "{faults}\n{stderr}");
+    report_settings(&fx.sandbox).bind(|| {
+        insta::assert_snapshot!("verify_text_clean", clean);
+        insta::assert_snapshot!("verify_text_findings", format!("{faults}--- stderr\n{stderr}"));
+    });
 }
