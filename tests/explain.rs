@@ -823,16 +823,8 @@ fn explain_text(fx: &Fixture, input: &str, extra: &[&str]) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-fn snapshot(fx: &Fixture, name: &str, text: &str) {
-    let root = fx.sandbox.root().to_str().unwrap().to_owned();
-    let canonical = fs::canonicalize(&root).unwrap().to_str().unwrap().to_owned();
-    let (canonical, root) = (regex::escape(&canonical), regex::escape(&root));
-    insta::with_settings!({filters => vec![
-        (canonical.as_str(), "[SANDBOX]"),
-        (root.as_str(), "[SANDBOX]"),
-    ]}, {
-        insta::assert_snapshot!(name, text);
-    });
+fn assert_text(fx: &Fixture, name: &str, text: &str) {
+    text_settings(&fx.sandbox).bind(|| insta::assert_snapshot!(name, text));
 }
 
 #[test]
@@ -846,20 +838,20 @@ fn the_text_verdicts_name_what_was_read_and_what_to_do() {
     let foreign = go_stderr(&fx, &["build", "./..."]);
     fs::write(&ziphash, &right).unwrap();
     fx.consumer_go_build_ok();
-    snapshot(&fx, "explain_text_not_from_this_cache", &explain_text(&fx, &foreign, &[]));
+    assert_text(&fx, "explain_text_not_from_this_cache", &explain_text(&fx, &foreign, &[]));
 
     // Undetermined: go.sum and a consistent cache copy disagree, nothing independent.
     set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let edited = failing_build(&fx);
-    snapshot(&fx, "explain_text_undetermined", &explain_text(&fx, &edited, &[]));
+    assert_text(&fx, "explain_text_undetermined", &explain_text(&fx, &edited, &[]));
 
     // A cache problem that is not a checksum mismatch.
     let zip = fx.download_file(C.0, C.1, "zip");
     let bytes = fs::read(&zip).unwrap();
     fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
     let unzip = format!("-> unzip {}: zip: not a valid zip file\n", zip.display());
-    snapshot(&fx, "explain_text_truncated_zip", &explain_text(&fx, &unzip, &[]));
+    assert_text(&fx, "explain_text_truncated_zip", &explain_text(&fx, &unzip, &[]));
 
     // Too little to explain.
-    snapshot(&fx, "explain_text_incomplete", &explain_text(&fx, NO_HASHES, &[]));
+    assert_text(&fx, "explain_text_incomplete", &explain_text(&fx, NO_HASHES, &[]));
 }

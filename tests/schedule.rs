@@ -6,11 +6,14 @@
 //! No Go cache format is involved: the caches are empty directories whose
 //! paths end up in the units. Set `GOKEEP_BLESS=1` to rewrite the golden files.
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::parse_json;
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 use serde_json::Value;
@@ -81,7 +84,7 @@ fn policy() -> String {
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    parse_json("gokeep --json schedule", &out.stdout)
 }
 
 /// Compares with `tests/golden/schedule/<name>`, or writes it with `GOKEEP_BLESS=1`.
