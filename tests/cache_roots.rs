@@ -7,16 +7,13 @@
 //! command writes or only reads.
 
 mod common;
-mod prune_common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use prune_common::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Spelling {
@@ -119,17 +116,6 @@ impl Row {
     }
 }
 
-/// Contents, modes and modification times of everything under `dir`.
-fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, (String, i64, i64)> {
-    snapshot(dir)
-        .into_iter()
-        .map(|(rel, what)| {
-            let md = fs::symlink_metadata(dir.join(&rel)).unwrap();
-            (rel, (what, md.mtime(), md.mtime_nsec()))
-        })
-        .collect()
-}
-
 /// Names of extracted trees (`<module>@<version>` directories) in a module cache.
 fn trees_in(modcache: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -224,10 +210,9 @@ fn mark_follows_the_one_root_rule_for_every_spelling() {
         let row = Row::new(&fx.sandbox, &fx.modcache(), Cache::Mod, "mark", s);
         // Used an hour ago: the mark moves it back to its stamp (it never moves a time forward).
         set_tree_times(&row.real.join(&rel), 3600);
-        let (code, out, err) = run(row.gokeep(&fx.sandbox).args(["mark", "--json"]));
-        assert_eq!(code, 0, "{s:?}:\n{out}\n{err}");
+        let Run { code, json: v, stdout, stderr: err } = cmd(row.gokeep(&fx.sandbox).args(["mark", "--json"]));
+        assert_eq!(code, 0, "{s:?}:\n{stdout}\n{err}");
         row.check("mark", &err);
-        let v = schema::parse("mark", out.as_bytes());
         assert_eq!(v["mark"]["root"], row.real.display().to_string(), "{s:?}: the mark names the resolved root");
         let atime = fs::metadata(row.real.join(&rel)).unwrap().atime();
         let stamp: gokeep::timestamp::Timestamp = serde_json::from_value(v["mark"]["stamp"].clone()).unwrap();
@@ -242,10 +227,10 @@ fn gocache_refresh_and_status_follow_the_one_root_rule_for_every_spelling() {
         let row = Row::new(&fx.sandbox, &fx.gocache(), Cache::Build, "refresh", s);
         set_tree_times(&row.real, 10 * 86_400);
         let old = fs::metadata(&row.real).unwrap().mtime();
-        let (code, out, err) = run(row.gokeep(&fx.sandbox).args(["gocache", "refresh", "--json"]));
-        assert_eq!(code, 0, "{s:?}:\n{out}\n{err}");
+        let Run { code, json: v, stdout, stderr: err } =
+            cmd(row.gokeep(&fx.sandbox).args(["gocache", "refresh", "--json"]));
+        assert_eq!(code, 0, "{s:?}:\n{stdout}\n{err}");
         row.check("gocache refresh", &err);
-        let v = schema::parse("gocache-refresh", out.as_bytes());
         assert_eq!(v["gocache"], row.real.display().to_string());
         assert!(v["refreshed_entries"].as_u64().unwrap() > 0);
         let refreshed = (0..=255u8)
@@ -254,10 +239,9 @@ fn gocache_refresh_and_status_follow_the_one_root_rule_for_every_spelling() {
             .any(|e| e.metadata().unwrap().mtime() > old);
         assert!(refreshed, "{s:?}: entries of the resolved cache were refreshed");
 
-        let (code, out, err) = run(row.gokeep(&fx.sandbox).args(["status", "--json"]));
-        assert_eq!(code, 0, "{s:?}:\n{out}\n{err}");
+        let Run { code, json: v, stdout, stderr: err } = cmd(row.gokeep(&fx.sandbox).args(["status", "--json"]));
+        assert_eq!(code, 0, "{s:?}:\n{stdout}\n{err}");
         row.check("status", &err);
-        let v = schema::parse("status", out.as_bytes());
         let roots: Vec<&str> = v["caches"].as_array().unwrap().iter().map(|c| c["root"].as_str().unwrap()).collect();
         assert!(roots.contains(&row.real.display().to_string().as_str()), "{s:?}: {roots:?}");
     });

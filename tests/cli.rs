@@ -4,12 +4,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
-
-/// Stdout parsed, and validated as the `--json` `document` (`gokeep schema`).
-fn stdout_json(document: &str, out: &std::process::Output) -> Value {
-    schema::parse(document, &out.stdout)
-}
 
 /// Issue 12 item 6: under `--json` an error is a JSON object on stdout too, with the exit code.
 #[test]
@@ -25,22 +19,19 @@ fn errors_under_json_are_a_json_object_with_the_exit_code() {
         ("bad flag value", vec!["prune".into(), "--json".into(), "--max-size".into(), "lots".into()], 2),
     ];
     for (name, args, code) in cases {
-        let out = sb.gokeep().args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(i32::from(*code)), "{name}");
-        let v = stdout_json("error", &out);
+        let Run { code: exit, json: v, stderr, .. } = cmd(sb.gokeep().args(args));
+        assert_eq!(exit, i32::from(*code), "{name}");
         assert_eq!(v["schema_version"], 1, "{name}: {v}");
         assert_eq!(v["error"]["exit_code"], *code, "{name}: {v}");
         assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}: {v}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("gokeep: error:"), "{name}: the error is on stderr too");
+        assert!(stderr.contains("gokeep: error:"), "{name}: the error is on stderr too");
     }
 }
 
 #[test]
 fn env_json_has_a_schema_version() {
     let sb = GoSandbox::new();
-    let out = sb.gokeep().args(["env", "--json"]).output().unwrap();
-    assert!(out.status.success());
-    let v = stdout_json("env", &out);
+    let v = cmd_ok(sb.gokeep().args(["env", "--json"]));
     assert_eq!(v["schema_version"], 1);
     assert!(v["vars"]["GOMODCACHE"]["value"].is_string(), "{v}");
 }
@@ -77,5 +68,5 @@ fn colour_only_where_asked_for_and_never_in_json() {
     assert!(!plan(&[], &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]).contains(esc), "NO_COLOR is honoured");
     let json = plan(&["--color", "always", "--json"], &[]);
     assert!(!json.contains(esc), "JSON is never coloured");
-    schema::parse("prune", json.as_bytes());
+    parse_json("gokeep prune --dry-run --color always --json", json.as_bytes());
 }

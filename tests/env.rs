@@ -4,13 +4,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
-
-use assert_cmd::cargo::CommandCargoExt;
+use common::*;
 use serde_json::Value;
-use tempfile::TempDir;
 
 /// The variables the acceptance criteria compare, plus GOENV and GOROOT.
 const COMPARED: &[&str] = &[
@@ -29,94 +24,36 @@ const COMPARED: &[&str] = &[
     "GOROOT",
 ];
 
-/// The directory holding the `go` these tests compare with.
-fn go_bin_dir() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .find(|dir| dir.join("go").is_file())
-        .expect("`go` is not on PATH: these tests compare gokeep with the real `go env` and need Go installed")
+/// `rel` under the sandbox root, as a string for an environment variable.
+fn at(sb: &GoSandbox, rel: &str) -> String {
+    sb.root().join(rel).display().to_string()
 }
 
-/// A throwaway home and working directory plus the variables to run with.
-struct Scenario {
-    dir: TempDir,
-    vars: BTreeMap<String, String>,
+/// Runs the real `go`, which must succeed, and returns its stdout.
+fn go(sb: &GoSandbox, args: &[&str]) -> String {
+    sb.go_ok(sb.root(), args)
 }
 
-impl Scenario {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("home")).unwrap();
-        let mut vars = BTreeMap::new();
-        vars.insert("PATH".to_owned(), format!("{}:/usr/bin:/bin", go_bin_dir().display()));
-        vars.insert("HOME".to_owned(), dir.path().join("home").display().to_string());
-        Self { dir, vars }
-    }
-
-    fn path(&self, rel: &str) -> String {
-        self.dir.path().join(rel).display().to_string()
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
-    fn set(mut self, key: &str, value: &str) -> Self {
-        self.vars.insert(key.to_owned(), value.to_owned());
-        self
-    }
-
-    /// `cmd` with only this scenario's variables, run in its directory.
-    fn hermetic(&self, mut cmd: Command) -> Command {
-        cmd.env_clear().envs(&self.vars).current_dir(self.dir.path());
-        cmd
-    }
-
-    /// Runs the real `go` with `args` in this scenario.
-    fn go(&self, args: &[&str]) -> String {
-        let mut cmd = self.hermetic(Command::new(go_bin_dir().join("go")));
-        cmd.args(args);
-        run(cmd)
-    }
-
-    fn gokeep(&self, args: &[&str]) -> String {
-        let mut cmd = self.hermetic(Command::cargo_bin("gokeep").unwrap());
-        cmd.args(args);
-        run(cmd)
-    }
-
-    fn gokeep_json(&self) -> Value {
-        common::schema::parse("env", self.gokeep(&["env", "--json"]).as_bytes())
-    }
-
-    /// Asserts gokeep and go agree on every compared variable and returns
-    /// gokeep's document for further checks.
-    fn assert_agrees(&self, scenario: &str) -> Value {
-        let mut args = vec!["env", "-json"];
-        args.extend(COMPARED);
-        let go: Value = serde_json::from_str(&self.go(&args)).unwrap();
-        let ours = self.gokeep_json();
-        for key in COMPARED {
-            assert_eq!(
-                ours["vars"][key]["value"], go[key],
-                "{scenario}: {key} differs (gokeep source {})",
-                ours["vars"][key]["source"]
-            );
-        }
-        ours
-    }
+/// Runs gokeep, which must succeed, and returns its stdout.
+fn gokeep(sb: &GoSandbox, args: &[&str]) -> String {
+    run_ok(sb.gokeep().args(args))
 }
 
-/// Runs `cmd`, insisting it succeeds, and returns its stdout.
-fn run(mut cmd: Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+/// Asserts gokeep and go agree on every compared variable and returns
+/// gokeep's document for further checks.
+fn assert_agrees(sb: &GoSandbox, scenario: &str) -> Value {
+    let mut args = vec!["env", "-json"];
+    args.extend(COMPARED);
+    let go: Value = serde_json::from_str(&go(sb, &args)).expect("go env -json prints JSON");
+    let ours = cmd_ok(sb.gokeep().args(["env", "--json"]));
+    for key in COMPARED {
+        assert_eq!(
+            ours["vars"][key]["value"], go[key],
+            "{scenario}: {key} differs (gokeep source {})",
+            ours["vars"][key]["source"]
+        );
+    }
+    ours
 }
 
 fn source(doc: &Value, key: &str) -> Value {
@@ -124,14 +61,14 @@ fn source(doc: &Value, key: &str) -> Value {
 }
 
 fn goroot_go_env() -> String {
-    let goroot = Scenario::new().go(&["env", "GOROOT"]);
+    let goroot = go(&GoSandbox::bare(), &["env", "GOROOT"]);
     format!("{}/go.env", goroot.trim())
 }
 
 #[test]
 fn clean_environment_matches_go_env() {
-    let s = Scenario::new();
-    let doc = s.assert_agrees("clean env");
+    let s = GoSandbox::bare();
+    let doc = assert_agrees(&s, "clean env");
     assert_eq!(source(&doc, "GOPATH"), serde_json::json!({"kind": "default"}));
     assert_eq!(source(&doc, "GOMODCACHE"), serde_json::json!({"kind": "derived", "from": "GOPATH"}));
     assert_eq!(doc["vars"]["GOCACHE"]["value"], format!("{}/.cache/go-build", s.home().display()));
@@ -140,7 +77,7 @@ fn clean_environment_matches_go_env() {
 
 #[test]
 fn go_env_file_in_goroot_supplies_proxy_sumdb_and_toolchain() {
-    let doc = Scenario::new().assert_agrees("clean env");
+    let doc = assert_agrees(&GoSandbox::bare(), "clean env");
     let go_env = goroot_go_env();
     for key in ["GOPROXY", "GOSUMDB", "GOTOOLCHAIN"] {
         assert_eq!(source(&doc, key), serde_json::json!({"kind": "goroot_env", "path": go_env}), "{key}");
@@ -149,12 +86,12 @@ fn go_env_file_in_goroot_supplies_proxy_sumdb_and_toolchain() {
 
 #[test]
 fn each_variable_set_in_the_environment_matches_go_env() {
-    let base = Scenario::new();
+    let base = GoSandbox::bare();
     let values = [
-        ("GOPATH", format!("{}:{}", base.path("gp1"), base.path("gp2"))),
-        ("GOMODCACHE", base.path("modcache")),
-        ("GOCACHE", base.path("gocache")),
-        ("GOPROXY", format!("file://{}", base.path("proxy"))),
+        ("GOPATH", format!("{}:{}", at(&base, "gp1"), at(&base, "gp2"))),
+        ("GOMODCACHE", at(&base, "modcache")),
+        ("GOCACHE", at(&base, "gocache")),
+        ("GOPROXY", format!("file://{}", at(&base, "proxy"))),
         ("GONOPROXY", "noproxy.example".to_owned()),
         ("GONOSUMDB", "nosumdb.example".to_owned()),
         ("GOPRIVATE", "private.example/*".to_owned()),
@@ -164,8 +101,8 @@ fn each_variable_set_in_the_environment_matches_go_env() {
         ("GOTOOLCHAIN", "local+auto".to_owned()),
     ];
     for (key, value) in &values {
-        let s = Scenario::new().set(key, value);
-        let doc = s.assert_agrees(&format!("{key} set in env"));
+        let s = GoSandbox::bare().set(key, value);
+        let doc = assert_agrees(&s, &format!("{key} set in env"));
         assert_eq!(doc["vars"][key]["value"], value.as_str(), "{key}");
         assert_eq!(source(&doc, key), serde_json::json!({"kind": "env"}), "{key}");
     }
@@ -173,25 +110,28 @@ fn each_variable_set_in_the_environment_matches_go_env() {
 
 #[test]
 fn values_written_by_go_env_w_match_go_env() {
-    let s = Scenario::new();
-    let file = s.path("goenv-file");
+    let s = GoSandbox::bare();
+    let file = at(&s, "goenv-file");
     let s = s.set("GOENV", &file);
-    let (gopath, modcache, cache) = (s.path("gp"), s.path("mc"), s.path("gc"));
-    s.go(&[
-        "env",
-        "-w",
-        &format!("GOPATH={gopath}"),
-        &format!("GOMODCACHE={modcache}"),
-        &format!("GOCACHE={cache}"),
-        "GOPROXY=https://proxy.example,direct",
-        "GOPRIVATE=corp.example",
-        "GONOSUMDB=nosum.example",
-        "GOSUMDB=sum.example",
-        "GOFLAGS=-mod=mod",
-        "GOINSECURE=insecure.example",
-        "GOTOOLCHAIN=local+auto",
-    ]);
-    let doc = s.assert_agrees("go env -w into $GOENV");
+    let (gopath, modcache, cache) = (at(&s, "gp"), at(&s, "mc"), at(&s, "gc"));
+    go(
+        &s,
+        &[
+            "env",
+            "-w",
+            &format!("GOPATH={gopath}"),
+            &format!("GOMODCACHE={modcache}"),
+            &format!("GOCACHE={cache}"),
+            "GOPROXY=https://proxy.example,direct",
+            "GOPRIVATE=corp.example",
+            "GONOSUMDB=nosum.example",
+            "GOSUMDB=sum.example",
+            "GOFLAGS=-mod=mod",
+            "GOINSECURE=insecure.example",
+            "GOTOOLCHAIN=local+auto",
+        ],
+    );
+    let doc = assert_agrees(&s, "go env -w into $GOENV");
     let from_file = serde_json::json!({"kind": "goenv_file", "path": file});
     for key in ["GOPATH", "GOMODCACHE", "GOCACHE", "GOPROXY", "GOSUMDB", "GOFLAGS", "GOTOOLCHAIN"] {
         assert_eq!(source(&doc, key), from_file, "{key}");
@@ -202,9 +142,9 @@ fn values_written_by_go_env_w_match_go_env() {
 
 #[test]
 fn go_env_w_into_the_default_user_config_file_matches_go_env() {
-    let s = Scenario::new();
-    s.go(&["env", "-w", "GOPROXY=https://default-file.example", "GOFLAGS=-mod=mod"]);
-    let doc = s.assert_agrees("go env -w into ~/.config/go/env");
+    let s = GoSandbox::bare();
+    go(&s, &["env", "-w", "GOPROXY=https://default-file.example", "GOFLAGS=-mod=mod"]);
+    let doc = assert_agrees(&s, "go env -w into ~/.config/go/env");
     let file = s.home().join(".config/go/env");
     assert!(file.is_file());
     assert_eq!(source(&doc, "GOPROXY"), serde_json::json!({"kind": "goenv_file", "path": file}));
@@ -212,10 +152,10 @@ fn go_env_w_into_the_default_user_config_file_matches_go_env() {
 
 #[test]
 fn goenv_off_ignores_the_user_file_like_go() {
-    let s = Scenario::new();
-    s.go(&["env", "-w", "GOPROXY=https://ignored.example", "GOTOOLCHAIN=local+auto", "GOPRIVATE=ignored.example"]);
+    let s = GoSandbox::bare();
+    go(&s, &["env", "-w", "GOPROXY=https://ignored.example", "GOTOOLCHAIN=local+auto", "GOPRIVATE=ignored.example"]);
     let s = s.set("GOENV", "off");
-    let doc = s.assert_agrees("GOENV=off with a user file present");
+    let doc = assert_agrees(&s, "GOENV=off with a user file present");
     assert_eq!(doc["vars"]["GOPROXY"]["value"], "https://proxy.golang.org,direct");
     assert_eq!(source(&doc, "GOPROXY"), serde_json::json!({"kind": "goroot_env", "path": goroot_go_env()}));
     assert_eq!(doc["vars"]["GOENV"]["value"], "");
@@ -223,26 +163,26 @@ fn goenv_off_ignores_the_user_file_like_go() {
 
 #[test]
 fn goprivate_without_gonoproxy_or_gonosumdb_feeds_both_like_go() {
-    let s = Scenario::new().set("GOPRIVATE", "*.corp.example,rsc.io/private");
-    let doc = s.assert_agrees("GOPRIVATE set, GONOPROXY/GONOSUMDB unset");
+    let s = GoSandbox::bare().set("GOPRIVATE", "*.corp.example,rsc.io/private");
+    let doc = assert_agrees(&s, "GOPRIVATE set, GONOPROXY/GONOSUMDB unset");
     for key in ["GONOPROXY", "GONOSUMDB"] {
         assert_eq!(doc["vars"][key]["value"], "*.corp.example,rsc.io/private", "{key}");
         assert_eq!(source(&doc, key), serde_json::json!({"kind": "derived", "from": "GOPRIVATE"}), "{key}");
     }
-    let overridden = Scenario::new().set("GOPRIVATE", "corp.example").set("GONOPROXY", "none");
-    overridden.assert_agrees("GOPRIVATE with GONOPROXY=none");
+    let overridden = GoSandbox::bare().set("GOPRIVATE", "corp.example").set("GONOPROXY", "none");
+    assert_agrees(&overridden, "GOPRIVATE with GONOPROXY=none");
 }
 
 #[test]
 fn empty_environment_values_count_as_unset_like_go() {
-    let s = Scenario::new();
-    let file_gopath = s.path("file-gopath");
-    s.go(&["env", "-w", "GOPROXY=https://from-file.example", &format!("GOPATH={file_gopath}"), "GOFLAGS=-mod=mod"]);
+    let s = GoSandbox::bare();
+    let file_gopath = at(&s, "file-gopath");
+    go(&s, &["env", "-w", "GOPROXY=https://from-file.example", &format!("GOPATH={file_gopath}"), "GOFLAGS=-mod=mod"]);
     let mut s = s;
     for key in COMPARED.iter().filter(|k| !["GOENV", "GOROOT"].contains(k)) {
         s = s.set(key, "");
     }
-    let doc = s.assert_agrees("every compared variable set to the empty string");
+    let doc = assert_agrees(&s, "every compared variable set to the empty string");
     assert_eq!(doc["vars"]["GOPROXY"]["value"], "https://from-file.example");
     assert_eq!(doc["vars"]["GOMODCACHE"]["value"], format!("{file_gopath}/pkg/mod"));
     assert_eq!(source(&doc, "GOSUMDB")["kind"], "goroot_env");
@@ -250,11 +190,11 @@ fn empty_environment_values_count_as_unset_like_go() {
 
 #[test]
 fn xdg_config_and_cache_homes_move_the_env_file_and_build_cache_like_go() {
-    let s = Scenario::new();
-    let (config, cache) = (s.path("xdg-config"), s.path("xdg-cache"));
+    let s = GoSandbox::bare();
+    let (config, cache) = (at(&s, "xdg-config"), at(&s, "xdg-cache"));
     let s = s.set("XDG_CONFIG_HOME", &config).set("XDG_CACHE_HOME", &cache);
-    s.go(&["env", "-w", "GOINSECURE=xdg.example"]);
-    let doc = s.assert_agrees("XDG_CONFIG_HOME and XDG_CACHE_HOME set");
+    go(&s, &["env", "-w", "GOINSECURE=xdg.example"]);
+    let doc = assert_agrees(&s, "XDG_CONFIG_HOME and XDG_CACHE_HOME set");
     assert_eq!(doc["vars"]["GOCACHE"]["value"], format!("{cache}/go-build"));
     assert_eq!(doc["vars"]["GOENV"]["value"], format!("{config}/go/env"));
     assert_eq!(doc["vars"]["GOINSECURE"]["value"], "xdg.example");
@@ -262,8 +202,8 @@ fn xdg_config_and_cache_homes_move_the_env_file_and_build_cache_like_go() {
 
 #[test]
 fn relative_gocache_and_gomodcache_are_reported_and_match_go() {
-    let s = Scenario::new().set("GOCACHE", "rel/cache").set("GOMODCACHE", "rel/mod");
-    let doc = s.assert_agrees("relative GOCACHE and GOMODCACHE");
+    let s = GoSandbox::bare().set("GOCACHE", "rel/cache").set("GOMODCACHE", "rel/mod");
+    let doc = assert_agrees(&s, "relative GOCACHE and GOMODCACHE");
     assert_eq!(doc["vars"]["GOCACHE"]["value"], "off", "go turns a relative GOCACHE off");
     let keys: Vec<&str> = doc["problems"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["GOMODCACHE", "GOCACHE"]);
@@ -271,10 +211,10 @@ fn relative_gocache_and_gomodcache_are_reported_and_match_go() {
 
 #[test]
 fn gocache_off_and_missing_goenv_file_are_problems_not_failures() {
-    let s = Scenario::new();
-    let missing = s.path("no-such-env-file");
+    let s = GoSandbox::bare();
+    let missing = at(&s, "no-such-env-file");
     let s = s.set("GOCACHE", "off").set("GOENV", &missing);
-    let doc = s.assert_agrees("GOCACHE=off, GOENV naming a missing file");
+    let doc = assert_agrees(&s, "GOCACHE=off, GOENV naming a missing file");
     let problems = doc["problems"].as_array().unwrap();
     assert!(problems.iter().any(|p| p["key"] == "GOCACHE"), "{problems:?}");
     assert!(problems.iter().any(|p| p["key"] == "GOENV" && p["message"].as_str().unwrap().contains(&missing)));
@@ -282,19 +222,19 @@ fn gocache_off_and_missing_goenv_file_are_problems_not_failures() {
 
 #[test]
 fn positional_keys_print_bare_values_like_go_env() {
-    let s = Scenario::new().set("GOPATH", "/tmp/gokeep-gp");
+    let s = GoSandbox::bare().set("GOPATH", "/tmp/gokeep-gp");
     let keys = ["GOMODCACHE", "GOCACHE", "GOPROXY"];
     let mut go_args = vec!["env"];
     go_args.extend(keys);
     let mut ours = vec!["env"];
     ours.extend(keys);
-    assert_eq!(s.gokeep(&ours), s.go(&go_args));
+    assert_eq!(gokeep(&s, &ours), go(&s, &go_args));
 }
 
 #[test]
 fn text_output_shows_each_value_with_its_source() {
-    let s = Scenario::new().set("GOFLAGS", "-mod=mod");
-    let text = s.gokeep(&["env"]);
+    let s = GoSandbox::bare().set("GOFLAGS", "-mod=mod");
+    let text = gokeep(&s, &["env"]);
     let line = |key: &str| text.lines().find(|l| l.starts_with(&format!("{key}="))).unwrap().to_owned();
     assert!(line("GOFLAGS").starts_with("GOFLAGS='-mod=mod'") && line("GOFLAGS").ends_with("# env"), "{text}");
     assert!(line("GOTOOLCHAIN").ends_with(&format!("# GOROOT go.env {}", goroot_go_env())), "{text}");
@@ -303,22 +243,22 @@ fn text_output_shows_each_value_with_its_source() {
 
 #[test]
 fn unknown_key_is_a_usage_error() {
-    let s = Scenario::new();
-    let out = s.hermetic(Command::cargo_bin("gokeep").unwrap()).args(["env", "GONOTAVAR"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("GONOTAVAR"));
+    let s = GoSandbox::bare();
+    let (code, _, stderr) = run(s.gokeep().args(["env", "GONOTAVAR"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("GONOTAVAR"), "{stderr}");
 }
 
 #[test]
 fn goroot_is_found_through_a_symlinked_go_on_path_like_go() {
-    let s = Scenario::new();
-    let bin = s.dir.path().join("bin");
+    let s = GoSandbox::bare();
+    let bin = s.root().join("bin");
     std::fs::create_dir(&bin).unwrap();
     std::os::unix::fs::symlink(go_bin_dir().join("go"), bin.join("go")).unwrap();
     let s = s.set("PATH", &format!("{}:/usr/bin:/bin", bin.display()));
-    let doc = s.assert_agrees("go reached through a symlink on PATH");
+    let doc = assert_agrees(&s, "go reached through a symlink on PATH");
     assert_eq!(source(&doc, "GOROOT"), serde_json::json!({"kind": "go_on_path", "path": bin.join("go")}));
     let goroot = doc["vars"]["GOROOT"]["value"].as_str().unwrap().to_owned();
-    let explicit = Scenario::new().set("GOROOT", &goroot);
-    assert_eq!(source(&explicit.assert_agrees("GOROOT set in env"), "GOROOT"), serde_json::json!({"kind": "env"}));
+    let explicit = GoSandbox::bare().set("GOROOT", &goroot);
+    assert_eq!(source(&assert_agrees(&explicit, "GOROOT set in env"), "GOROOT"), serde_json::json!({"kind": "env"}));
 }

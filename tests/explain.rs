@@ -21,20 +21,14 @@ fn failing_build(fx: &Fixture) -> String {
 }
 
 fn explain_json(fx: &Fixture, input: &str, extra: &[&str]) -> (i32, Value) {
-    let out = fx
+    let r = cmd(fx
         .sandbox
         .gokeep()
         .args(["explain", "--json", "--project"])
         .arg(&fx.consumer)
         .args(extra)
-        .write_stdin(input.as_bytes().to_vec())
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    schema::validate("explain", &v);
-    (out.status.code().unwrap(), v)
+        .write_stdin(input.as_bytes().to_vec()));
+    (r.code, r.json)
 }
 
 fn witness<'a>(e: &'a Value, name_prefix: &str) -> &'a Value {
@@ -377,7 +371,7 @@ fn checksum_database_mismatch_is_decoded_and_its_cached_record_is_a_witness() {
     assert!(!out.status.success(), "go accepted bits the database does not know");
     let out = fx.sandbox.gokeep().args(["verify", "--json", "--no-project"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let v = schema::parse("verify", &out.stdout);
+    let v = parse_json("gokeep verify --json --no-project", &out.stdout);
     assert_eq!(v["modcache"]["sumdb_records"], 2);
     let f = v["findings"]
         .as_array()
@@ -494,7 +488,7 @@ fn a_zip_failing_its_crc_is_the_cache_however_the_error_is_pasted() {
     let first = stderr.lines().next().unwrap();
     assert!(first.starts_with("->"), "{first}");
     let out = fx.sandbox.gokeep().args(["explain", "--json", first]).output().unwrap();
-    let v = schema::parse("explain", &out.stdout);
+    let v = parse_json("gokeep explain --json <first line>", &out.stdout);
     assert_eq!(v["errors"][0]["verdict"], "cache_corrupted", "{v:#}");
     assert_eq!(v["errors"][0]["error"]["module"], C.0);
 }
@@ -640,7 +634,7 @@ fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept(
         .write_stdin(stderr.clone().into_bytes())
         .output()
         .unwrap();
-    let v = schema::parse("explain", &out.stdout);
+    let v = parse_json("gokeep explain --json --fix --yes --update-go-sum", &out.stdout);
     let e = &v["explanations"][0];
     assert_eq!(e["verdict"], "undetermined", "{e:#}");
     assert!(e["advice"].as_str().unwrap().contains("go mod download -json example.com/c@v1.0.0"), "{e:#}");
@@ -655,7 +649,7 @@ fn a_self_consistent_tampered_private_module_is_undetermined_and_go_sum_is_kept(
         .current_dir(&fx.consumer)
         .output()
         .unwrap();
-    let v = schema::parse("verify", &out.stdout);
+    let v = parse_json("gokeep verify --json --fix --yes --update-go-sum", &out.stdout);
     assert_eq!(v["fix"]["go_sum_updated"], serde_json::json!([]), "{:#}", v["fix"]);
     assert_eq!(fs::read_to_string(&sum_path).unwrap(), go_sum_before, "the correct go.sum line stays");
     // go still refuses the tampered bits.
@@ -695,9 +689,8 @@ fn input_comes_from_any_bytes_a_file_stdin_or_an_argument() {
     set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let stderr = failing_build(&fx);
     let module_of = |out: std::process::Output| -> String {
-        let v: Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
-        schema::validate("explain", &v);
+        eprintln!("--- stderr\n{}", String::from_utf8_lossy(&out.stderr));
+        let v = parse_json("gokeep explain --json", &out.stdout);
         v["explanations"][0]["mismatch"]["module"].as_str().unwrap().to_owned()
     };
     // A line that is not UTF-8 before go's error.
@@ -808,7 +801,7 @@ fn update_go_sum_restores_the_line_from_the_database_and_the_project_builds() {
         .current_dir(&fx.consumer)
         .output()
         .unwrap();
-    let v = schema::parse("verify", &out.stdout);
+    let v = parse_json("gokeep verify --json --fix --yes --update-go-sum", &out.stdout);
     assert_eq!(v["fix"]["go_sum_updated"][0]["from"], wrong, "{:#}", v["fix"]);
     let now = fs::read_to_string(&sum_path).unwrap();
     assert!(!now.contains(wrong) && now.matches(&right_line).count() == 1, "{now}");
@@ -830,16 +823,8 @@ fn explain_text(fx: &Fixture, input: &str, extra: &[&str]) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-fn snapshot(fx: &Fixture, name: &str, text: &str) {
-    let root = fx.sandbox.root().to_str().unwrap().to_owned();
-    let canonical = fs::canonicalize(&root).unwrap().to_str().unwrap().to_owned();
-    let (canonical, root) = (regex::escape(&canonical), regex::escape(&root));
-    insta::with_settings!({filters => vec![
-        (canonical.as_str(), "[SANDBOX]"),
-        (root.as_str(), "[SANDBOX]"),
-    ]}, {
-        insta::assert_snapshot!(name, text);
-    });
+fn assert_text(fx: &Fixture, name: &str, text: &str) {
+    text_settings(&fx.sandbox).bind(|| insta::assert_snapshot!(name, text));
 }
 
 #[test]
@@ -853,22 +838,22 @@ fn the_text_verdicts_name_what_was_read_and_what_to_do() {
     let foreign = go_stderr(&fx, &["build", "./..."]);
     fs::write(&ziphash, &right).unwrap();
     fx.consumer_go_build_ok();
-    snapshot(&fx, "explain_text_not_from_this_cache", &explain_text(&fx, &foreign, &[]));
+    assert_text(&fx, "explain_text_not_from_this_cache", &explain_text(&fx, &foreign, &[]));
 
     // Undetermined: go.sum and a consistent cache copy disagree, nothing independent.
     set_go_sum_hash(&fx, C.0, C.1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let edited = failing_build(&fx);
-    snapshot(&fx, "explain_text_undetermined", &explain_text(&fx, &edited, &[]));
+    assert_text(&fx, "explain_text_undetermined", &explain_text(&fx, &edited, &[]));
 
     // A cache problem that is not a checksum mismatch.
     let zip = fx.download_file(C.0, C.1, "zip");
     let bytes = fs::read(&zip).unwrap();
     fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
     let unzip = format!("-> unzip {}: zip: not a valid zip file\n", zip.display());
-    snapshot(&fx, "explain_text_truncated_zip", &explain_text(&fx, &unzip, &[]));
+    assert_text(&fx, "explain_text_truncated_zip", &explain_text(&fx, &unzip, &[]));
 
     // Too little to explain.
-    snapshot(&fx, "explain_text_incomplete", &explain_text(&fx, NO_HASHES, &[]));
+    assert_text(&fx, "explain_text_incomplete", &explain_text(&fx, NO_HASHES, &[]));
 }
 
 /// Issue 11 build item 3: `--fix` removes only what a local witness proves wrong now,

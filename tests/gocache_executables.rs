@@ -11,31 +11,10 @@ use std::fs;
 use std::path::PathBuf;
 
 use common::*;
-use serde_json::Value;
-
-fn json(document: &str, cmd: &mut assert_cmd::Command) -> (i32, Value) {
-    let out = cmd.output().expect("running gokeep");
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("no JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-    });
-    schema::validate(document, &v);
-    (out.status.code().expect("exit code"), v)
-}
 
 /// The `<id>-d` directories of GOCACHE.
 fn executable_entries(gocache: &std::path::Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for shard in fs::read_dir(gocache).unwrap().flatten() {
-        if !shard.file_type().unwrap().is_dir() {
-            continue;
-        }
-        for e in fs::read_dir(shard.path()).unwrap().flatten() {
-            if e.file_name().to_string_lossy().ends_with("-d") && e.file_type().unwrap().is_dir() {
-                found.push(e.path());
-            }
-        }
-    }
-    found
+    gocache_entries(gocache, "-d").into_iter().filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_dir())).collect()
 }
 
 #[test]
@@ -53,7 +32,7 @@ fn executables_go_run_keeps_are_build_cache_entries_for_status_verify_and_prune(
     let exe_size = fs::metadata(&exe).unwrap().len();
 
     // status: the executable is build cache, not "other".
-    let (code, status) = json("status", sb.gokeep().args(["status", "--json", "--gocache"]).arg(sb.gocache()));
+    let Run { code, json: status, .. } = cmd(sb.gokeep().args(["status", "--json", "--gocache"]).arg(sb.gocache()));
     assert_eq!(code, 0, "{status:#}");
     let build = status["caches"].as_array().unwrap().iter().find(|c| c["kind"] == "build_cache").unwrap();
     let bytes_of = |cat: &str| {
@@ -68,15 +47,14 @@ fn executables_go_run_keeps_are_build_cache_entries_for_status_verify_and_prune(
     assert!(bytes_of("other") < exe_size, "the executable was counted as other: {:#}", build["categories"]);
 
     // verify: a clean executable entry is no finding; a changed byte is.
-    let verify =
-        |sb: &GoSandbox| json("verify", sb.gokeep().args(["verify", "--json", "--no-project", "--build-cache"]));
-    let (code, v) = verify(&sb);
+    let verify = |sb: &GoSandbox| cmd(sb.gokeep().args(["verify", "--json", "--no-project", "--build-cache"]));
+    let Run { code, json: v, .. } = verify(&sb);
     assert_eq!((code, v["findings"].as_array().unwrap().len()), (0, 0), "{:#}", v["findings"]);
     let mut data = fs::read(&exe).unwrap();
     let mid = data.len() / 2;
     data[mid] ^= 1;
     fs::write(&exe, &data).unwrap();
-    let (code, v) = verify(&sb);
+    let Run { code, json: v, .. } = verify(&sb);
     assert_eq!(code, 1);
     let f = &v["findings"][0];
     assert_eq!(f["kind"], "build_output_mismatch", "{f:#}");
@@ -85,15 +63,13 @@ fn executables_go_run_keeps_are_build_cache_entries_for_status_verify_and_prune(
     // gocache refresh marks the directory used, as go's markUsed does.
     let old = filetime::FileTime::from_unix_time(gokeep::timestamp::Timestamp::now().0 - 10 * 86_400, 0);
     filetime::set_file_mtime(exe_dir, old).unwrap();
-    let out = sb.gokeep().args(["gocache", "refresh"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_ok(sb.gokeep().args(["gocache", "refresh"]));
     let mtime = filetime::FileTime::from_last_modification_time(&fs::metadata(exe_dir).unwrap());
     assert!(mtime.unix_seconds() > old.unix_seconds() + 86_400, "gocache refresh left the executable entry old");
 
     // prune: an old executable entry goes whole, as go's Trim removes it.
     filetime::set_file_mtime(exe_dir, old).unwrap();
-    let out = sb.gokeep().args(["prune", "--gocache-max-age", "5d", "--yes"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_ok(sb.gokeep().args(["prune", "--gocache-max-age", "5d", "--yes"]));
     assert!(!exe_dir.exists(), "the executable entry was left behind");
     // go builds it again and runs it.
     let ran = sb.go(&tool, &["run", "."]);

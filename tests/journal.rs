@@ -2,14 +2,12 @@
 //! every command that deletes records its run.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use prune_common::*;
 use serde_json::Value;
 
 fn state_dir(fx: &Fixture) -> PathBuf {
@@ -24,11 +22,11 @@ fn gokeep(fx: &Fixture) -> assert_cmd::Command {
 
 /// `gokeep log --json`: the entries and the unreadable lines.
 fn log(fx: &Fixture) -> (Vec<Value>, Vec<Value>, String) {
-    let out = gokeep(fx).args(["log", "--json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let v = schema::parse("log", &out.stdout);
+    let r = cmd(gokeep(fx).args(["log", "--json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json;
     let list = |k: &str| v[k].as_array().unwrap_or_else(|| panic!("no {k}: {v:#}")).clone();
-    (list("entries"), list("unreadable_lines"), String::from_utf8_lossy(&out.stderr).into_owned())
+    (list("entries"), list("unreadable_lines"), r.stderr)
 }
 
 /// gokeep with files limited to `limit` bytes (`RLIMIT_FSIZE`, set by

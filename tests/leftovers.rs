@@ -4,7 +4,6 @@
 //! gokeep saw.
 
 mod common;
-mod prune_common;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -12,17 +11,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use prune_common::*;
 use serde_json::Value;
 
 const C: (&str, &str) = ("example.com/c", "v1.0.0");
-
-fn json(document: &str, cmd: &mut assert_cmd::Command) -> (i32, Value, String) {
-    let (code, out, err) = run(cmd);
-    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n--- stderr\n{err}"));
-    schema::validate(document, &v);
-    (code, v, err)
-}
 
 /// Every entry below `root` whose name is not UTF-8, and every empty
 /// directory outside `cache/`.
@@ -61,7 +52,7 @@ fn prune_all_leaves_neither_names_go_cannot_write_nor_empty_module_dirs() {
     assert!(cached_versions(&fx).is_empty());
     // The JSON plan names them too.
     fs::write(mc.join(bad(b"again-\xff")), "x").unwrap();
-    let (code, v, err) = json("prune", fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
+    let Run { code, json: v, stderr: err, .. } = cmd(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
     assert_eq!(code, 0, "{err}");
     assert!(v["plan"]["items"].to_string().contains("again-"), "{v:#}");
     assert!(leftovers(&mc).0.is_empty());
@@ -86,17 +77,18 @@ fn status_counts_as_debris_the_half_extracted_tree_prune_debris_frees() {
     fs::write(fx.download_file(C.0, C.1, "partial"), "").unwrap();
     let (_, tree_disk) = du(&fx.extracted_dir(C.0, C.1));
 
-    let (code, status, err) = json("status", fx.sandbox.gokeep().args(["status", "--json"]));
+    let Run { code, json: status, stderr: err, .. } = cmd(fx.sandbox.gokeep().args(["status", "--json"]));
     assert_eq!(code, 0, "{err}");
     let debris = category_disk_bytes(&status, "debris");
     assert!(debris >= tree_disk, "status counts the tree as debris: {debris} < {tree_disk}\n{status:#}");
 
-    let (code, pruned, err) = json("prune", fx.sandbox.gokeep().args(["prune", "--debris", "--yes", "--json"]));
+    let Run { code, json: pruned, stderr: err, .. } =
+        cmd(fx.sandbox.gokeep().args(["prune", "--debris", "--yes", "--json"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(pruned["result"]["disk_bytes"].as_u64().unwrap(), debris, "{pruned:#}");
     assert!(!fx.extracted_dir(C.0, C.1).exists());
 
-    let (_, status, _) = json("status", fx.sandbox.gokeep().args(["status", "--json"]));
+    let status = cmd_ok(fx.sandbox.gokeep().args(["status", "--json"]));
     assert_eq!(category_disk_bytes(&status, "debris"), 0, "{status:#}");
     fx.consumer_go_build_ok();
 }
@@ -109,7 +101,8 @@ fn the_fix_plan_sizes_a_tmp_extraction_dir() {
     fs::write(tmp.join("c.go"), "package c\n".repeat(1000)).unwrap();
     let (_, disk) = du(&tmp);
 
-    let (code, v, err) = json("verify", fx.sandbox.gokeep().args(["verify", "--no-project", "--fix", "--json"]));
+    let Run { code, json: v, stderr: err, .. } =
+        cmd(fx.sandbox.gokeep().args(["verify", "--no-project", "--fix", "--json"]));
     assert_eq!(code, 1, "{err}");
     let items = v["fix"]["plan"]["items"].as_array().unwrap();
     let item = items.iter().find(|i| i["target"]["kind"] == "extract_temp").unwrap_or_else(|| panic!("{items:#?}"));
@@ -161,7 +154,7 @@ fn a_fresh_zip_without_a_tree_is_skipped_with_what_gokeep_saw() {
     let zip = fx.download_file(C.0, C.1, "zip");
     filetime::set_file_mtime(&zip, filetime::FileTime::now()).unwrap();
 
-    let (code, v, err) = json("prune", fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
+    let Run { code, json: v, stderr: err, .. } = cmd(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
     assert_eq!(code, 0, "{err}");
     let skipped = v["result"]["skipped"].as_array().unwrap();
     let [s] = skipped.as_slice() else { panic!("{skipped:#?}") };

@@ -2,13 +2,11 @@
 //! the box, on a real-go cache whose every file was last used 100 days ago.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::path::PathBuf;
 
 use common::*;
-use prune_common::*;
 
 fn shipped(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schedules").join(name).display().to_string()
@@ -18,10 +16,7 @@ fn shipped(name: &str) -> String {
 fn aged_fixture() -> Fixture {
     let mut modules = standard_modules();
     for v in ["v1.0.0", "v1.1.0", "v1.2.0"] {
-        modules.push(Module::new("example.com/corp/lib", v).file(
-            "lib.go",
-            format!("// Package lib is private.\npackage lib\n\n// Name names it.\nfunc Name() string {{ return \"corp {v}\" }}\n"),
-        ));
+        modules.push(Module::named("example.com/corp/lib", v, "lib", &format!("corp {v}")));
     }
     let fx = Fixture::with_modules(modules);
     age_tree(&fx.modcache(), 100);

@@ -3,21 +3,14 @@
 //! was removed) and `go mod verify` must pass.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use common::*;
-use prune_common::*;
 use serde_json::Value;
 use walkdir::WalkDir;
-
-/// `out` parsed, and validated as the `--json` `document` (`gokeep schema`).
-fn json(document: &str, out: &str) -> Value {
-    schema::parse(document, out.as_bytes())
-}
 
 fn files_named(dir: &Path, suffix: &str) -> usize {
     WalkDir::new(dir)
@@ -33,8 +26,7 @@ fn prune_all_empties_the_module_cache_but_its_locks_and_go_rebuilds_from_the_pro
     let locks_before = files_named(&fx.modcache(), ".lock");
     assert!(locks_before >= fx.modules.len());
 
-    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
-    let doc = json("prune", &out);
+    let doc = cmd_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
     assert_eq!(doc["dry_run"], false);
     assert_eq!(doc["result"]["failures"].as_array().unwrap().len(), 0, "{doc:#}");
     assert!(doc["result"]["disk_bytes"].as_u64().unwrap() > 0);
@@ -54,11 +46,11 @@ fn prune_all_empties_the_module_cache_but_its_locks_and_go_rebuilds_from_the_pro
     }
 
     // status counts no version held only by its lock.
-    let status = json("status", &run_ok(fx.sandbox.gokeep().args(["status", "--json"])));
+    let status = cmd_ok(fx.sandbox.gokeep().args(["status", "--json"]));
     let modcache = status["caches"].as_array().unwrap().iter().find(|c| c["kind"] == "mod_cache").unwrap();
     assert_eq!(modcache["items"], 0, "{modcache:#}");
     assert_eq!(modcache["top_modules"].as_array().unwrap().len(), 0);
-    let verified = json("verify", &run_ok(fx.sandbox.gokeep().args(["verify", "--json", "--no-project"])));
+    let verified = cmd_ok(fx.sandbox.gokeep().args(["verify", "--json", "--no-project"]));
     assert_eq!(verified["modcache"]["versions_checked"], 0, "{verified:#}");
 
     fx.consumer_go_build_ok();
@@ -69,8 +61,7 @@ fn prune_all_empties_the_module_cache_but_its_locks_and_go_rebuilds_from_the_pro
 fn dry_run_shows_the_plan_and_deletes_nothing() {
     let fx = Fixture::standard();
     let before = snapshot(&fx.modcache());
-    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run", "--json"]));
-    let doc = json("prune", &out);
+    let doc = cmd_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run", "--json"]));
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["dry_run"], true);
     assert!(doc["result"].is_null());
@@ -97,11 +88,11 @@ fn every_run_is_journaled_and_shown_by_log() {
     run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["prune", "--all", "--yes", "--quiet"]));
     let journal = fs::read_to_string(state.join("journal.jsonl")).unwrap();
     assert_eq!(journal.lines().count(), 1);
-    let line: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+    let line = parse_json("journal.jsonl", journal.lines().next().unwrap().as_bytes());
     assert!(line["command"].as_str().unwrap().contains("prune --all --yes"));
     assert!(line["disk_bytes"].as_u64().unwrap() > 0);
 
-    let doc = json("log", &run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["log", "--json"])));
+    let doc = cmd_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["log", "--json"]));
     assert_eq!(doc["entries"].as_array().unwrap().len(), 1);
     assert_eq!(doc["entries"][0]["disk_bytes"], line["disk_bytes"]);
     let text = run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).arg("log"));
@@ -141,7 +132,7 @@ fn mark_then_build_then_prune_unused_since_mark_removes_exactly_what_the_build_d
         filetime::set_file_mtime(e.path(), built).unwrap();
     }
 
-    let mark = json("mark", &run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["mark", "--json"])));
+    let mark = cmd_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["mark", "--json"]));
     assert_eq!(mark["mark"]["versions"].as_u64().unwrap(), fx.modules.len() as u64);
     // Marking changes access times only.
     let f = fx.extracted_dir("example.com/a", "v1.0.0").join("a.go");
@@ -176,18 +167,12 @@ fn prune_unused_since_mark_without_a_mark_is_a_usage_error() {
     assert!(err.contains("gokeep mark"), "{err}");
 }
 
+/// The action and output files of GOCACHE.
 fn build_entries(gocache: &Path) -> Vec<std::path::PathBuf> {
-    WalkDir::new(gocache)
-        .min_depth(2)
-        .max_depth(2)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy();
-            e.file_type().is_file() && (n.ends_with("-a") || n.ends_with("-d"))
-        })
-        .map(walkdir::DirEntry::into_path)
-        .collect()
+    let mut entries = gocache_entries(gocache, "-a");
+    entries.extend(gocache_entries(gocache, "-d"));
+    entries.retain(|p| p.symlink_metadata().is_ok_and(|m| m.is_file()));
+    entries
 }
 
 #[test]
@@ -222,7 +207,7 @@ fn gocache_refresh_sets_entry_mtimes_to_now() {
         filetime::set_file_mtime(p, old).unwrap();
     }
     let before = gokeep::timestamp::Timestamp::now().0;
-    let doc = json("gocache-refresh", &run_ok(fx.sandbox.gokeep().args(["gocache", "refresh", "--json"])));
+    let doc = cmd_ok(fx.sandbox.gokeep().args(["gocache", "refresh", "--json"]));
     assert_eq!(doc["refreshed_entries"].as_u64().unwrap(), entries.len() as u64);
     for p in &entries {
         assert!(fs::metadata(p).unwrap().mtime() >= before, "{}", p.display());
@@ -293,8 +278,7 @@ fn prune_corrupted_removes_exactly_the_version_whose_zip_was_damaged() {
     let others: Vec<(String, String)> =
         cached_versions(&fx).into_iter().filter(|(m, v)| !(m == "example.com/a" && v == "v1.0.0")).collect();
 
-    let out = run_ok(fx.sandbox.gokeep().args(["prune", "--corrupted", "--yes", "--json"]));
-    let doc = json("prune", &out);
+    let doc = cmd_ok(fx.sandbox.gokeep().args(["prune", "--corrupted", "--yes", "--json"]));
     let items = doc["plan"]["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{doc:#}");
     assert_eq!(items[0]["reason"]["rule"], "corrupted");
@@ -345,8 +329,7 @@ fn a_version_with_a_tree_and_tmp_extraction_dirs_loses_all_of_them_in_one_run() 
     age_tree(&fx.modcache(), 10);
     let policy = fx.sandbox.root().join("trees.toml");
     fs::write(&policy, "[modcache]\nzips_only_after = \"1d\"\nremove_debris = true\n").unwrap();
-    let doc =
-        json("prune", &run_ok(fx.sandbox.gokeep().arg("prune").arg("--policy").arg(&policy).args(["--yes", "--json"])));
+    let doc = cmd_ok(fx.sandbox.gokeep().arg("prune").arg("--policy").arg(&policy).args(["--yes", "--json"]));
     let kinds: Vec<&str> =
         doc["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["kind"].as_str()).collect();
     assert!(kinds.contains(&"extracted_tree") && kinds.contains(&"extract_temp"), "{kinds:?}");
@@ -356,7 +339,7 @@ fn a_version_with_a_tree_and_tmp_extraction_dirs_loses_all_of_them_in_one_run() 
     // Whole versions with their temp dirs.
     fx.consumer_go_build_ok();
     let temps = all_temps(3);
-    let doc = json("prune", &run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"])));
+    let doc = cmd_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
     check(&doc, &temps, "whole versions and temp dirs");
     fx.consumer_go_build_ok();
     assert_go_ok(&fx.consumer_go_mod_verify(), "go mod verify");
@@ -375,16 +358,13 @@ fn mark_never_moves_an_old_access_time_forward_so_age_rules_still_see_it() {
     run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args(["mark", "--json"]));
     assert_eq!(fs::metadata(&old).unwrap().atime(), before, "a 100-day-old access time stays 100 days old");
 
-    let plan = json(
+    let plan = cmd_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args([
         "prune",
-        &run_ok(fx.sandbox.gokeep().env("GOKEEP_STATE_DIR", &state).args([
-            "prune",
-            "--max-age",
-            "30d",
-            "--dry-run",
-            "--json",
-        ])),
-    );
+        "--max-age",
+        "30d",
+        "--dry-run",
+        "--json",
+    ]));
     let planned: Vec<&str> =
         plan["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["module"].as_str()).collect();
     assert!(planned.contains(&"example.com/a"), "max_age 30d still selects the old version: {plan:#}");
@@ -436,7 +416,7 @@ fn toolchains_in_use_survive_every_rule_and_the_plan_says_why() {
             text.contains(&format!("keeping golang.org/toolchain@{}: process {}", versions[1], running.id())),
             "{text}"
         );
-        let plan = json("prune", &run_ok(gokeep().args(args).args(["--dry-run", "--json"])));
+        let plan = cmd_ok(gokeep().args(args).args(["--dry-run", "--json"]));
         let planned: Vec<&str> =
             plan["plan"]["items"].as_array().unwrap().iter().filter_map(|i| i["target"]["version"].as_str()).collect();
         assert!(planned.contains(&versions[2].as_str()), "an unused older toolchain still goes: {planned:?}");
@@ -458,8 +438,7 @@ fn adjusted_values_and_refreshes_are_reported_in_the_text_output() {
     let fx = Fixture::standard();
     let out = run_ok(fx.sandbox.gokeep().args(["prune", "--gocache-max-age", "1h", "--dry-run"]));
     assert!(out.contains("adjusted gocache.max_age: 2h instead of 1h: go marks"), "{out}");
-    let plan =
-        json("prune", &run_ok(fx.sandbox.gokeep().args(["prune", "--gocache-max-age", "1h", "--dry-run", "--json"])));
+    let plan = cmd_ok(fx.sandbox.gokeep().args(["prune", "--gocache-max-age", "1h", "--dry-run", "--json"]));
     assert_eq!(plan["plan"]["adjusted"][0]["used"], "2h", "{plan:#}");
 
     let policy = fx.sandbox.root().join("refresh.toml");
@@ -468,4 +447,12 @@ fn adjusted_values_and_refreshes_are_reported_in_the_text_output() {
     let (code, _, err) = run(fx.sandbox.gokeep().args(["prune", "--policy", policy.to_str().unwrap(), "--yes"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(&format!("refresh_kept: set the mtime of {entries} build-cache entries to now")), "{err}");
+}
+
+#[test]
+fn dry_run_text_lists_each_removal_and_the_total() {
+    let fx = Fixture::standard();
+    age_tree(&fx.modcache(), 40);
+    let text = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run"]));
+    report_settings(&fx.sandbox).bind(|| insta::assert_snapshot!("prune_dry_run_all_text", text));
 }

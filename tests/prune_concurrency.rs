@@ -5,7 +5,6 @@
 //! `gokeep mark` runs at once, sharing one state dir, each keep their record.
 
 mod common;
-mod prune_common;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -16,15 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 
 use common::*;
-use prune_common::*;
 
 const ROUNDS: u32 = 20;
 
 fn module(path: &str, version: &str, package: &str) -> Module {
-    let mut m = Module::new(path, version).file(
-        &format!("{package}.go"),
-        format!("// Package {package} is a test fixture.\npackage {package}\n\n// Name says which version this is.\nfunc Name() string {{ return \"{path}@{version}\" }}\n"),
-    );
+    let mut m = Module::named(path, version, package, &format!("{path}@{version}"));
     for i in 0..20 {
         m = m.file(&format!("data/f{i}.txt"), format!("{path}@{version} {i}\n").repeat(50));
     }
@@ -100,7 +95,7 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
             || build_rounds.load(Ordering::SeqCst) < ROUNDS
             || download_rounds.load(Ordering::SeqCst) < ROUNDS
         {
-            let out = run_ok(sb.gokeep().args([
+            let doc = cmd_ok(sb.gokeep().args([
                 "prune",
                 "--all",
                 "--debris",
@@ -109,7 +104,6 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
                 "--yes",
                 "--json",
             ]));
-            let doc = schema::parse("prune", out.as_bytes());
             removed_b += doc["result"]["files"].as_u64().unwrap_or(0);
             prune_rounds += 1;
         }
@@ -132,8 +126,7 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     sb.go_ok(&proj_b, &download_b);
     assert_go_ok(&sb.go(&proj_b, &["mod", "verify"]), "go mod verify (B)");
     // Nothing the racing go commands left is debris.
-    let plan =
-        schema::parse("prune", run_ok(sb.gokeep().args(["prune", "--debris", "--dry-run", "--json"])).as_bytes());
+    let plan = cmd_ok(sb.gokeep().args(["prune", "--debris", "--dry-run", "--json"]));
     assert_eq!(plan["plan"]["items"].as_array().unwrap().len(), 0, "{plan:#}");
 }
 
@@ -190,13 +183,12 @@ fn marks_of_several_caches_at_once_each_keep_their_record() {
     assert_eq!(recorded, caches.iter().cloned().collect::<BTreeSet<_>>(), "a concurrent mark dropped a record");
     // Each cache's mark is the one prune finds: its version was not read since.
     for c in &caches {
-        let out = run_ok(
+        let doc = cmd_ok(
             sb.gokeep()
                 .env("GOKEEP_STATE_DIR", &state)
                 .args(["prune", "--unused-since-mark", "--dry-run", "--json", "--modcache"])
                 .arg(c),
         );
-        let doc = schema::parse("prune", out.as_bytes());
         let items = doc["plan"]["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{}: {doc:#}", c.display());
         assert_eq!(items[0]["reason"]["rule"], "unused_since_mark", "{}: {doc:#}", c.display());

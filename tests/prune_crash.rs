@@ -3,14 +3,12 @@
 //! `go build` (with the `file://` proxy) and `go mod verify` always succeed.
 
 mod common;
-mod prune_common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use common::*;
-use prune_common::*;
 
 const TRIALS: u32 = 32;
 
@@ -21,10 +19,7 @@ fn bulky_modules() -> Vec<Module> {
     for i in 0..6 {
         for v in ["v1.0.0", "v1.1.0"] {
             let path = format!("example.com/bulk{i}");
-            let mut m = Module::new(&path, v).file(
-                &format!("bulk{i}.go"),
-                format!("// Package bulk{i} is a test fixture.\npackage bulk{i}\n\n// Name says which version this is.\nfunc Name() string {{ return \"{path}@{v}\" }}\n"),
-            );
+            let mut m = Module::named(&path, v, &format!("bulk{i}"), &format!("{path}@{v}"));
             for f in 0..60 {
                 m = m.file(&format!("data/d{}/f{f}.txt", f % 10), format!("{path}@{v} file {f}\n").repeat(20));
             }
@@ -34,13 +29,13 @@ fn bulky_modules() -> Vec<Module> {
     mods
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// `to` replaced by a copy of `from`, last used an hour ago.
+fn fresh_copy(from: &Path, to: &Path) {
     if to.exists() {
         GoSandbox::make_writable(to);
         std::fs::remove_dir_all(to).unwrap();
     }
-    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("running cp");
-    assert!(st.success(), "cp -a {} {}", from.display(), to.display());
+    copy_tree(from, to);
     // Last used an hour ago, so that the extracted-tree rule below selects
     // every version. Set on each copy: cp's reads refresh the source's atimes.
     set_tree_times(to, 3600);
@@ -50,11 +45,11 @@ fn copy_tree(from: &Path, to: &Path) {
 fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let fx = Fixture::with_modules(bulky_modules());
     let pristine = fx.sandbox.root().join("pristine-modcache");
-    copy_tree(&fx.modcache(), &pristine);
+    fresh_copy(&fx.modcache(), &pristine);
 
     // How long an uninterrupted run of each kind takes, to spread the kills over it.
     let timed_run = |rule: &[&str]| {
-        copy_tree(&pristine, &fx.modcache());
+        fresh_copy(&pristine, &fx.modcache());
         let t = Instant::now();
         run_ok(fx.sandbox.gokeep().arg("prune").args(rule).args(["--yes", "--quiet", "--threads", "1"]));
         t.elapsed()
@@ -69,14 +64,13 @@ fn prune_killed_at_any_moment_leaves_a_cache_go_builds_and_verifies_with() {
     let zips_only = zips_only.display().to_string();
     let full_trees = timed_run(&["--policy", &zips_only]);
 
-    copy_tree(&pristine, &fx.modcache());
-    let planned = run_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
-    let planned = schema::parse("prune", planned.as_bytes());
+    fresh_copy(&pristine, &fx.modcache());
+    let planned = cmd_ok(fx.sandbox.gokeep().args(["prune", "--policy", &zips_only, "--dry-run", "--json"]));
     assert_eq!(planned["plan"]["total_items"].as_u64().unwrap(), fx.modules.len() as u64, "{planned:#}");
 
     let mut killed_mid_run = 0;
     for trial in 0..TRIALS {
-        copy_tree(&pristine, &fx.modcache());
+        fresh_copy(&pristine, &fx.modcache());
         let (rule, full): (&[&str], _) =
             if trial % 2 == 0 { (&["--all"], full_all) } else { (&["--policy", &zips_only], full_trees) };
         let delay = full.mul_f64(f64::from(trial) / f64::from(TRIALS) * 1.1);

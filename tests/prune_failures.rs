@@ -7,7 +7,6 @@
 //! immutable attribute (`chattr +i`) can, on ext4, xfs and btrfs.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
@@ -15,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use prune_common::*;
 use serde_json::Value;
 
 /// A file made immutable (`chattr +i`) for as long as the guard lives:
@@ -59,14 +57,7 @@ impl Drop for Immutable {
 }
 
 fn module(path: &str, version: &str, package: &str) -> Module {
-    Module::new(path, version)
-        .file(
-            &format!("{package}.go"),
-            format!(
-                "// Package {package} is a test fixture.\npackage {package}\n\n\
-                 // Name says which version this is.\nfunc Name() string {{ return \"{path}@{version}\" }}\n"
-            ),
-        )
+    Module::named(path, version, package, &format!("{path}@{version}"))
         .file("data/keep.txt", format!("{path}@{version}\n"))
 }
 
@@ -81,10 +72,8 @@ fn two_versions() -> Fixture {
 }
 
 fn prune_all_json(fx: &Fixture) -> (i32, Value) {
-    let (code, out, err) = run(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
-    let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}\n--- stderr\n{err}"));
-    schema::validate("prune", &doc);
-    (code, doc)
+    let r = cmd(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
+    (r.code, r.json)
 }
 
 /// `(path, message)` of every failure in a prune's JSON result.

@@ -11,47 +11,17 @@
 //! written through one, a removal and a time set through one all show.
 
 mod common;
-mod prune_common;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
-use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
 use common::*;
-use prune_common::*;
-
-/// Everything under `dir` with contents, modes and modification times.
-fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    for e in WalkDir::new(dir).follow_links(false) {
-        let e = e.expect("walking the canary");
-        let md = e.metadata().expect("lstat");
-        let rel = e.path().strip_prefix(dir).unwrap().to_owned();
-        let what = if md.file_type().is_symlink() {
-            format!("link {}", fs::read_link(e.path()).unwrap().display())
-        } else if md.is_dir() {
-            format!("dir {:o}", md.mode())
-        } else {
-            format!("file {:o} {:?}", md.mode(), Sha256::digest(fs::read(e.path()).unwrap()).as_slice())
-        };
-        out.insert(rel, format!("{what} mtime {}.{:09}", md.mtime(), md.mtime_nsec()));
-    }
-    out
-}
-
-/// `cp -a`, which keeps modes and times.
-fn copy_tree(from: &Path, to: &Path) {
-    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("running cp");
-    assert!(st.success(), "cp -a {} {}", from.display(), to.display());
-}
 
 /// Copies each directory to be swapped into `canary/<i>`, without lock
 /// files and with every `list` holding text no rewrite would produce.
@@ -223,10 +193,7 @@ fn fixture() -> Fixture {
     let mut modules = standard_modules();
     for i in 0..MANY {
         let v = many_version(i);
-        modules.push(Module::new("example.com/many", &v).file(
-            "many.go",
-            format!("// Package many is a gokeep test fixture.\npackage many\n\n// Name says which version this is.\nfunc Name() string {{ return \"{v}\" }}\n"),
-        ));
+        modules.push(Module::named("example.com/many", &v, "many", &v));
     }
     Fixture::with_modules(modules)
 }

@@ -4,81 +4,112 @@
 //! afterwards.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
 
 use common::*;
-use prune_common::*;
 
 /// Runs a prune that must be refused; checks exit code, message and that nothing changed.
 fn assert_refused(fx: &Fixture, args: &[&str], code: i32, message: &str) {
+    assert_refused_with(fx, &format!("gokeep {args:?}"), &[], args, code, message);
+}
+
+/// [`assert_refused`] with extra environment variables; `case` names the row.
+fn assert_refused_with(fx: &Fixture, case: &str, env: &[(&str, &str)], args: &[&str], code: i32, message: &str) {
     let before = snapshot(fx.sandbox.root());
-    let (got, out, err) = run(fx.sandbox.gokeep().args(args));
-    assert_eq!(got, code, "gokeep {args:?}: expected exit {code}, got {got}\n--- stdout\n{out}\n--- stderr\n{err}");
-    assert!(err.contains(message), "gokeep {args:?}: stderr does not say {message:?}:\n{err}");
+    let (got, out, err) = run(fx.sandbox.gokeep().envs(env.iter().copied()).args(args));
+    assert_eq!(got, code, "{case}: expected exit {code}, got {got}\n--- stdout\n{out}\n--- stderr\n{err}");
+    assert!(err.contains(message), "{case}: stderr does not say {message:?}:\n{err}");
     assert_same(&before, &snapshot(fx.sandbox.root()));
+}
+
+/// One refused prune: its name, GOMODCACHE if set, arguments, exit code and
+/// what stderr must say.
+struct Refusal {
+    case: String,
+    gomodcache: Option<String>,
+    args: Vec<String>,
+    code: i32,
+    message: &'static str,
+}
+
+impl Refusal {
+    fn new(
+        case: impl Into<String>,
+        gomodcache: Option<String>,
+        args: Vec<String>,
+        code: i32,
+        message: &'static str,
+    ) -> Self {
+        Self { case: case.into(), gomodcache, args, code, message }
+    }
 }
 
 #[test]
 fn refusals_leave_every_byte_in_place() {
     let fx = Fixture::standard();
     let root = fx.sandbox.root().to_owned();
-
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", "/"], 2, "it is the file system root");
+    let s = |p: &Path| p.display().to_string();
 
     // $HOME, even when it holds a cache/download directory.
     let home = fx.sandbox.home();
     fs::create_dir_all(home.join("cache/download")).unwrap();
-    let home_s = home.display().to_string();
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &home_s], 2, "home directory");
-
-    // A directory that is not a module cache.
+    // A directory that is neither a module cache nor a build cache.
     let plain = root.join("plain");
     fs::create_dir_all(plain.join("example.com/x@v1.0.0")).unwrap();
     fs::write(plain.join("example.com/x@v1.0.0/x.go"), "package x\n").unwrap();
-    let plain_s = plain.display().to_string();
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &plain_s], 2, "not a Go module cache");
-
-    // A build cache that is not one.
-    assert_refused(
-        &fx,
-        &["prune", "--gocache-max-age", "1d", "--yes", "--gocache", &plain_s],
-        2,
-        "not a Go build cache",
-    );
-
     // A symbolic link is resolved once and the refusal is for what it
     // resolves to, however it is spelled (a link to a cache is used: see
     // tests/cache_roots.rs).
     let link = root.join("plain-link");
     symlink(&plain, &link).unwrap();
-    for spelling in [link.display().to_string(), format!("{}/", link.display()), format!("{}/.", link.display())] {
-        assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &spelling], 2, "not a Go module cache");
-        let env = [("GOMODCACHE", spelling.as_str())];
-        let before = snapshot(fx.sandbox.root());
-        let (code, _, err) = run(fx.sandbox.gokeep().envs(env).args(["prune", "--all", "--yes"]));
-        assert_eq!(code, 2, "GOMODCACHE={spelling}: {err}");
-        assert_same(&before, &snapshot(fx.sandbox.root()));
-    }
     let home_link = root.join("home-link");
     symlink(&home, &home_link).unwrap();
-    let home_link_s = format!("{}/", home_link.display());
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &home_link_s], 2, "home directory");
-    assert_refused(&fx, &["prune", "--gocache-max-age", "3h", "--yes", "--gocache", &home_link_s], 2, "home directory");
-
+    let home_link_slash = format!("{}/", home_link.display());
     // A cache whose cache/download is a symlink pointing out of it.
     let fake = root.join("fake-cache");
     fs::create_dir_all(fake.join("cache")).unwrap();
     symlink(fx.modcache().join("cache/download"), fake.join("cache/download")).unwrap();
-    let fake_s = fake.display().to_string();
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &fake_s], 2, "not a Go module cache");
 
-    // A cache that does not exist.
-    let missing = root.join("missing").display().to_string();
-    assert_refused(&fx, &["prune", "--all", "--yes", "--modcache", &missing], 4, "does not exist");
+    let all = |modcache: String| vec!["prune".into(), "--all".into(), "--yes".into(), "--modcache".into(), modcache];
+    let gocache = |age: &str, dir: String| {
+        vec!["prune".into(), "--gocache-max-age".into(), age.into(), "--yes".into(), "--gocache".into(), dir]
+    };
+    let env_all = || vec!["prune".to_owned(), "--all".into(), "--yes".into()];
+    let link_spellings = [s(&link), format!("{}/", link.display()), format!("{}/.", link.display())];
+    let mut rows: Vec<Refusal> = vec![
+        Refusal::new("the file system root", None, all("/".into()), 2, "it is the file system root"),
+        Refusal::new("home holding cache/download", None, all(s(&home)), 2, "home directory"),
+        Refusal::new("a plain directory as module cache", None, all(s(&plain)), 2, "not a Go module cache"),
+        Refusal::new("a plain directory as build cache", None, gocache("1d", s(&plain)), 2, "not a Go build cache"),
+        Refusal::new("home through a link, as module cache", None, all(home_link_slash.clone()), 2, "home directory"),
+        Refusal::new("home through a link, as build cache", None, gocache("3h", home_link_slash), 2, "home directory"),
+        Refusal::new("cache/download linking out", None, all(s(&fake)), 2, "not a Go module cache"),
+        Refusal::new("a missing cache", None, all(s(&root.join("missing"))), 4, "does not exist"),
+    ];
+    for spelling in link_spellings {
+        rows.push(Refusal::new(
+            format!("--modcache {spelling}"),
+            None,
+            all(spelling.clone()),
+            2,
+            "not a Go module cache",
+        ));
+        rows.push(Refusal::new(
+            format!("GOMODCACHE={spelling}"),
+            Some(spelling),
+            env_all(),
+            2,
+            "not a Go module cache",
+        ));
+    }
+    for r in &rows {
+        let env: Vec<(&str, &str)> = r.gomodcache.iter().map(|v| ("GOMODCACHE", v.as_str())).collect();
+        let args: Vec<&str> = r.args.iter().map(String::as_str).collect();
+        assert_refused_with(&fx, &r.case, &env, &args, r.code, r.message);
+    }
 }
 
 #[test]

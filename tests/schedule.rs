@@ -13,6 +13,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::parse_json;
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 use serde_json::Value;
@@ -82,9 +83,8 @@ fn policy() -> String {
     format!("{REPO}/schedules/nightly.toml")
 }
 
-/// Stdout parsed, and validated as the `--json` `document` (`gokeep schema`).
-fn json(document: &str, out: &Output) -> Value {
-    common::schema::parse(document, &out.stdout)
+fn json(out: &Output) -> Value {
+    parse_json("gokeep --json schedule", &out.stdout)
 }
 
 /// Compares with `tests/golden/schedule/<name>`, or writes it with `GOKEEP_BLESS=1`.
@@ -151,7 +151,7 @@ fn systemd_units_install_show_and_uninstall_against_golden_files() {
         skipped: 0,
     };
     journal::append_to(&w.path("state/journal.jsonl"), &entry).unwrap();
-    let show = json("schedule-show", &w.ok(&["--json", "schedule", "show"]));
+    let show = json(&w.ok(&["--json", "schedule", "show"]));
     assert_eq!(show["last_prune"]["time"], ran.rfc3339(), "{show:#}");
     let s = &show["schedules"].as_array().unwrap()[..];
     assert_eq!(s.len(), 1, "{show:#}");
@@ -218,7 +218,7 @@ fn a_crontab_file_gets_one_marked_block_and_uninstall_restores_it_byte_for_byte(
     assert!(after.starts_with(THEIR_CRONTAB));
     golden("crontab", &w.normalise(&after));
 
-    let show = json("schedule-show", &w.ok(&["--json", "schedule", "show"]));
+    let show = json(&w.ok(&["--json", "schedule", "show"]));
     assert_eq!(show["schedules"][0]["kind"], "crontab");
     assert_eq!(show["schedules"][0]["cron"], "@daily");
 
@@ -284,7 +284,7 @@ fn without_a_terminal_or_yes_nothing_is_written_and_dry_run_only_prints() {
     assert!(stdout.contains("+ 0 2 * * * GOKEEP_STATE_DIR="), "{stdout}");
     assert_eq!(fs::read_to_string(w.path("crontab")).unwrap(), THEIR_CRONTAB);
 
-    let plan = json("schedule-install", &w.ok(&["--json", "schedule", "install", "--policy", &policy(), "--dry-run"]));
+    let plan = json(&w.ok(&["--json", "schedule", "install", "--policy", &policy(), "--dry-run"]));
     assert_eq!(plan["applied"], false);
     assert_eq!(plan["plan"]["write"].as_array().unwrap().len(), 2);
     assert_eq!(fs::read_dir(w.path("units")).unwrap().count(), 0);
@@ -359,21 +359,18 @@ fn systemd_runs_the_translated_timer_exactly_when_gokeep_says() {
         "@yearly",
     ];
     for e in exprs {
-        let doc = json(
-            "schedule-validate",
-            &w.ok(&[
-                "--json",
-                "schedule",
-                "validate",
-                e,
-                "--tz",
-                "UTC",
-                "--next",
-                "25",
-                "--after",
-                "2026-01-01T00:00:00Z",
-            ]),
-        );
+        let doc = json(&w.ok(&[
+            "--json",
+            "schedule",
+            "validate",
+            e,
+            "--tz",
+            "UTC",
+            "--next",
+            "25",
+            "--after",
+            "2026-01-01T00:00:00Z",
+        ]));
         let ours: Vec<String> = doc["next_runs"]
             .as_array()
             .unwrap()

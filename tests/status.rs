@@ -17,9 +17,7 @@ use walkdir::WalkDir;
 /// Runs `gokeep status --json <args>` and returns the parsed document; the
 /// command must succeed.
 fn status_json(cmd: &mut assert_cmd::Command, args: &[&str]) -> Value {
-    let out = cmd.arg("status").arg("--json").args(args).output().expect("running gokeep");
-    assert!(out.status.success(), "gokeep status failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    schema::parse("status", &out.stdout)
+    cmd_ok(cmd.arg("status").arg("--json").args(args))
 }
 
 /// The report of one cache (`"mod_cache"` or `"build_cache"`).
@@ -281,7 +279,7 @@ fn unreadable_directory_is_a_warning_and_the_rest_is_counted() {
         .expect("running gokeep as nobody");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "unreadable dirs are warnings, not failures:\n{stderr}");
-    let doc = schema::parse("status", &out.stdout);
+    let doc = parse_json("gokeep status --json (as nobody)", &out.stdout);
     let c = cache(&doc, "mod_cache");
     assert_eq!(u(&c["apparent_bytes"]), expected, "everything readable is counted, each unreadable dir as itself");
     let warnings: Vec<PathBuf> = c["warnings"]
@@ -332,7 +330,7 @@ fn du_alias_prints_both_caches_as_text() {
     let status = fx.sandbox.gokeep().args(["status", "--json"]).output().expect("status");
     let du_json = fx.sandbox.gokeep().args(["du", "--json"]).output().expect("du");
     let totals = |o: &std::process::Output| {
-        let v = schema::parse("status", &o.stdout);
+        let v = parse_json("gokeep status/du --json", &o.stdout);
         (u(&cache(&v, "mod_cache")["apparent_bytes"]), u(&cache(&v, "build_cache")["apparent_bytes"]))
     };
     assert_eq!(totals(&status), totals(&du_json), "du is status under another name");
@@ -406,4 +404,23 @@ fn hard_linked_download_files_still_count_for_every_version_that_has_them() {
         .expect("link zip");
     let inv = scan_cache(CacheKind::ModCache, &fx.modcache(), &ScanOptions::default()).expect("scan");
     assert_eq!(inv.total.apparent_bytes, du(&fx.modcache()).0, "bytes still counted once");
+}
+
+#[test]
+fn status_text_names_both_caches_and_their_categories() {
+    let fx = Fixture::standard();
+    // Each version a different age, so the least-recently-used list has one
+    // order and every age bucket holds something.
+    for (i, (path, version)) in fx.modules.iter().enumerate() {
+        age_version(&fx, path, version, 5 + 12 * i as u64);
+    }
+    let text = run_ok(fx.sandbox.gokeep().arg("status"));
+    // Which of two small modules takes more disk depends on the file
+    // system's block size: the largest-modules rows are compared as a set.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| l.trim() == "largest modules").expect("a largest-modules list") + 1;
+    let end = start + lines[start..].iter().position(|l| l.is_empty()).expect("a blank line after the list");
+    lines[start..end].sort_by_key(|l| l.split_whitespace().find(|w| w.contains('/')).unwrap_or_default().to_owned());
+    let text = lines.join("\n");
+    report_settings(&fx.sandbox).bind(|| insta::assert_snapshot!("status_text_standard_fixture", text));
 }

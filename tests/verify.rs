@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -18,24 +19,8 @@ const C: (&str, &str) = ("example.com/c", "v1.0.0");
 const OLD: (&str, &str) = ("example.com/old", "v2.0.0+incompatible");
 
 fn verify_json(fx: &Fixture, extra: &[&str]) -> (i32, Value) {
-    let out = fx
-        .sandbox
-        .gokeep()
-        .args(["verify", "--json", "--project"])
-        .arg(&fx.consumer)
-        .args(extra)
-        .output()
-        .expect("running gokeep");
-    let code = out.status.code().expect("exit code");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "gokeep verify --json printed no JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    schema::validate("verify", &v);
-    (code, v)
+    let r = cmd(fx.sandbox.gokeep().args(["verify", "--json", "--project"]).arg(&fx.consumer).args(extra));
+    (r.code, r.json)
 }
 
 /// `(kind, module@version)` of every warning or error.
@@ -403,25 +388,22 @@ fn build_cache_entries_are_checked_against_their_format_and_hash() {
     let (code, v) = verify_json(&fx, &["--build-cache"]);
     assert_eq!(code, 0, "{:#}", v["findings"]);
     assert!(v["gocache"]["actions_checked"].as_u64().unwrap() > 0);
-    // Corrupt one output in place (same size) and truncate one action entry.
-    let mut outputs = Vec::new();
-    let mut actions = Vec::new();
-    for e in walkdir::WalkDir::new(fx.gocache()).into_iter().flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.ends_with("-d") && e.metadata().unwrap().len() > 10 {
-            outputs.push(e.into_path());
-        } else if n.ends_with("-a") {
-            actions.push(e.into_path());
-        }
-    }
-    outputs.sort();
-    actions.sort();
+    // Corrupt one output in place (same size) and truncate one action entry
+    // that does not name that output, so each finding has its own cause.
+    let outputs: Vec<_> = gocache_entries(&fx.gocache(), "-d")
+        .into_iter()
+        .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_file() && m.len() > 10))
+        .collect();
     let out = &outputs[0];
+    let out_id = out.file_name().unwrap().to_string_lossy().trim_end_matches("-d").to_owned();
     let mut data = fs::read(out).unwrap();
     data[5] ^= 1;
     fs::write(out, data).unwrap();
-    let action = actions.iter().find(|a| fs::read(a).unwrap().windows(64).all(|_| true)).unwrap();
-    fs::write(action, b"v1 short\n").unwrap();
+    let action = gocache_entries(&fx.gocache(), "-a")
+        .into_iter()
+        .find(|a| !String::from_utf8_lossy(&fs::read(a).unwrap()).contains(&out_id))
+        .expect("an action entry naming another output");
+    fs::write(&action, b"v1 short\n").unwrap();
     let (code, v) = verify_json(&fx, &["--build-cache"]);
     assert_eq!(code, 1);
     let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
@@ -439,14 +421,16 @@ fn usage_and_environment_errors_have_their_exit_codes() {
     let fx = Fixture::standard();
     let empty = fx.sandbox.root().join("not-a-project");
     fs::create_dir_all(&empty).unwrap();
-    fx.sandbox.gokeep().args(["verify", "--project"]).arg(&empty).assert().code(2);
-    fx.sandbox.gokeep().args(["verify", "--yes"]).assert().code(2);
-    fx.sandbox
-        .gokeep()
-        .args(["verify", "--modcache"])
-        .arg(fx.sandbox.root().join("nope"))
-        .assert()
-        .code(predicates::ord::ge(3));
+    let nope = fx.sandbox.root().join("nope");
+    let cases: &[(&str, &[&OsStr], i32)] = &[
+        ("a project directory without go.mod", &["--project".as_ref(), empty.as_ref()], 2),
+        ("--yes without --fix", &["--yes".as_ref()], 2),
+        ("a missing module cache", &["--modcache".as_ref(), nope.as_ref()], 4),
+    ];
+    for (case, args, code) in cases {
+        let (got, out, err) = run(fx.sandbox.gokeep().arg("verify").args(*args));
+        assert_eq!(got, *code, "{case}:\n--- stdout\n{out}\n--- stderr\n{err}");
+    }
 }
 
 #[test]
@@ -507,4 +491,20 @@ fn zip_headers_claiming_four_gibibytes_are_judged_as_go_judges_them() {
         assert_eq!(ours.contains(&a), *go_flags_it, "{name}: gokeep flags {ours:?} (exit {code})");
         assert_eq!(code, i32::from(*go_flags_it), "{name}: exit code");
     }
+}
+
+#[test]
+fn verify_text_reports_each_finding_with_what_to_do() {
+    let fx = Fixture::standard();
+    let clean = run_ok(fx.sandbox.gokeep().args(["verify", "--project"]).arg(&fx.consumer));
+    let other = fs::read_to_string(fx.download_file(C.0, C.1, "ziphash")).unwrap();
+    fs::write(fx.download_file(LIB.0, LIB.1, "ziphash"), &other).unwrap();
+    let tree = fx.extracted_dir(A.0, A.1);
+    with_writable_tree(&tree, || fs::write(tree.join("extra.txt"), "added\n").unwrap());
+    let (code, faults, stderr) = run(fx.sandbox.gokeep().args(["verify", "--project"]).arg(&fx.consumer));
+    assert_eq!(code, 1, "{faults}\n{stderr}");
+    report_settings(&fx.sandbox).bind(|| {
+        insta::assert_snapshot!("verify_text_clean", clean);
+        insta::assert_snapshot!("verify_text_findings", format!("{faults}--- stderr\n{stderr}"));
+    });
 }

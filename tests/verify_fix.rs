@@ -3,41 +3,28 @@
 //! cache that was fixed, not the environment's.
 
 mod common;
-mod prune_common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use prune_common::*;
 use serde_json::Value;
 
 const C: (&str, &str) = ("example.com/c", "v1.0.0");
 
 fn verify_json(fx: &Fixture, args: &[&str]) -> (i32, Value, String) {
-    let out = fx.sandbox.gokeep().arg("verify").arg("--json").args(args).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}):\n{}\n{err}", String::from_utf8_lossy(&out.stdout)));
-    schema::validate("verify", &v);
-    (out.status.code().unwrap(), v, err)
+    let r = cmd(fx.sandbox.gokeep().arg("verify").arg("--json").args(args));
+    (r.code, r.json, r.stderr)
 }
 
 /// Every `-d` output larger than a few bytes and every `-a` action entry, sorted.
 fn build_entries(gocache: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let (mut outputs, mut actions) = (Vec::new(), Vec::new());
-    for e in walkdir::WalkDir::new(gocache).into_iter().flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.ends_with("-d") && e.file_type().is_file() && e.metadata().unwrap().len() > 10 {
-            outputs.push(e.into_path());
-        } else if n.ends_with("-a") {
-            actions.push(e.into_path());
-        }
-    }
-    outputs.sort();
-    actions.sort();
-    (outputs, actions)
+    let outputs = gocache_entries(gocache, "-d")
+        .into_iter()
+        .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_file() && m.len() > 10))
+        .collect();
+    (outputs, gocache_entries(gocache, "-a"))
 }
 
 #[test]

@@ -9,17 +9,12 @@ use std::path::{Path, PathBuf};
 
 use gokeep::go::version;
 
-use super::module::Module;
+use super::module::{Module, go_file};
 use super::sandbox::GoSandbox;
 
 /// The consumer's module path.
+#[allow(dead_code)]
 pub const CONSUMER_MODULE: &str = "example.com/consumer";
-
-fn go_file(package: &str, name: &str) -> String {
-    format!(
-        "// Package {package} is a gokeep test fixture.\npackage {package}\n\n// Name says which module version this is.\nfunc Name() string {{ return {name:?} }}\n"
-    )
-}
 
 fn helper_file(package: &str) -> String {
     format!(
@@ -30,9 +25,7 @@ fn helper_file(package: &str) -> String {
 /// A module version whose root package `package` has a `Name()` function
 /// returning `path@version`, plus a helper file.
 fn simple(path: &str, version: &str, package: &str) -> Module {
-    Module::new(path, version)
-        .file(&format!("{package}.go"), go_file(package, &format!("{path}@{version}")))
-        .file("helper.go", helper_file(package))
+    Module::named(path, version, package, &format!("{path}@{version}")).file("helper.go", helper_file(package))
 }
 
 /// The standard modules, every one with a root package exporting `Name()`:
@@ -48,6 +41,7 @@ fn simple(path: &str, version: &str, package: &str) -> Module {
 /// - `example.com/old` v2.0.0+incompatible: no go.mod in its zip;
 /// - `example.com/pseudo` v0.0.0-20240101000000-abcdefabcdef: a pseudo-version
 ///   whose `.info` time matches its timestamp.
+#[allow(dead_code)]
 pub fn standard_modules() -> Vec<Module> {
     vec![
         simple("example.com/Org/Lib", "v1.0.0", "lib"),
@@ -87,6 +81,7 @@ pub struct Fixture {
     pub published: Vec<Module>,
 }
 
+#[allow(dead_code)]
 impl Fixture {
     /// [`standard_modules`], all downloaded, the consumer built.
     pub fn standard() -> Self {
@@ -195,12 +190,14 @@ fn latest_versions(modules: &[Module]) -> Vec<(String, String)> {
 }
 
 /// Sizes of `path` as `du -sb` (apparent) and `du -sB1` (on disk) report them.
+#[allow(dead_code)]
 pub fn du(path: &Path) -> (u64, u64) {
     (du_with(path, "-sb"), du_with(path, "-sB1"))
 }
 
 /// `du <flag> <path>`'s number. du does not follow symbolic links and counts
 /// hard links once, like gokeep.
+#[allow(dead_code)]
 pub fn du_with(path: &Path, flag: &str) -> u64 {
     let out = std::process::Command::new("du").arg(flag).arg(path).output().expect("running du");
     assert!(out.status.success(), "du {flag} {} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));

@@ -48,6 +48,7 @@ pub struct Module {
     pub time: String,
 }
 
+#[allow(dead_code)]
 impl Module {
     /// A module version with no files yet; a pseudo-version's `.info` time
     /// is taken from the version, as Go requires.
@@ -61,6 +62,15 @@ impl Module {
             go_mod: GoMod::Generated,
             time,
         }
+    }
+
+    /// A module version whose root package `package` exports
+    /// `func Name() string` returning `name`: what a [`Fixture`]'s consumer
+    /// imports and calls.
+    ///
+    /// [`Fixture`]: super::fixture::Fixture
+    pub fn named(path: &str, version: &str, package: &str, name: &str) -> Self {
+        Self::new(path, version).file(&format!("{package}.go"), go_file(package, name))
     }
 
     /// Adds a file (path relative to the module root, `/`-separated).
@@ -219,6 +229,14 @@ impl Module {
 }
 
 /// `vX.Y.Z-[pre.]yyyymmddhhmmss-<rev>`'s timestamp as RFC 3339.
+/// Go source of package `package` with `func Name() string` returning `name`.
+pub(super) fn go_file(package: &str, name: &str) -> String {
+    format!(
+        "// Package {package} is a gokeep test fixture.\npackage {package}\n\n\
+         // Name says which module version this is.\nfunc Name() string {{ return {name:?} }}\n"
+    )
+}
+
 fn pseudo_version_time(version: &str) -> Option<String> {
     if !version::is_pseudo_version(version) {
         return None;

@@ -6,6 +6,7 @@
 //! plus [`GoSandbox::go_env`], so gokeep resolves the sandbox's caches on its
 //! own, exactly as a user's shell would give them to it.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -14,6 +15,15 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 use walkdir::WalkDir;
+
+/// The directory holding the `go` these tests run (the first on PATH).
+pub fn go_bin_dir() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).find(|dir| dir.join("go").is_file()).expect(
+        "the real `go` command is required for gokeep's tests: it was not found on PATH. \
+         Install Go (https://go.dev/dl/) and make sure `go` is on PATH.",
+    )
+}
 
 /// The gokeep binary cargo built for these tests.
 pub fn gokeep_bin() -> &'static Path {
@@ -25,6 +35,7 @@ pub fn gokeep_bin() -> &'static Path {
 pub struct GoSandbox {
     dir: TempDir,
     root: PathBuf,
+    env: BTreeMap<String, String>,
 }
 
 impl Default for GoSandbox {
@@ -33,6 +44,7 @@ impl Default for GoSandbox {
     }
 }
 
+#[allow(dead_code)]
 impl GoSandbox {
     /// Creates `home/`, `gopath/` (with `pkg/mod` as GOMODCACHE),
     /// `home/.cache/go-build` (GOCACHE, where Go's default would put it) and
@@ -41,11 +53,33 @@ impl GoSandbox {
         let dir = tempfile::Builder::new().prefix("gokeep-test-").tempdir().expect("creating temp dir");
         // Canonical, so paths compare equal to what gokeep reports.
         let root = fs::canonicalize(dir.path()).expect("canonicalising temp dir");
-        let sb = Self { dir, root };
+        let mut sb = Self { dir, root, env: BTreeMap::new() };
         for d in [sb.home(), sb.gopath(), sb.modcache(), sb.gocache(), sb.proxy_dir()] {
             fs::create_dir_all(&d).unwrap_or_else(|e| panic!("creating {}: {e}", d.display()));
         }
+        sb.env = sb.hermetic_env();
         sb
+    }
+
+    /// A sandbox whose environment is only PATH (the directory of the `go`
+    /// under test, then the system's) and HOME: Go falls back to its own
+    /// defaults, so a test can compare how gokeep and `go env` resolve them.
+    /// Only `home/` is created. Add variables with [`Self::set`].
+    pub fn bare() -> Self {
+        let dir = tempfile::Builder::new().prefix("gokeep-test-").tempdir().expect("creating temp dir");
+        let root = fs::canonicalize(dir.path()).expect("canonicalising temp dir");
+        let sb = Self { dir, root, env: BTreeMap::new() };
+        fs::create_dir(sb.home()).unwrap_or_else(|e| panic!("creating {}: {e}", sb.home().display()));
+        let path = format!("{}:/usr/bin:/bin", go_bin_dir().display());
+        let home = sb.home().display().to_string();
+        sb.set("PATH", &path).set("HOME", &home)
+    }
+
+    /// Sets (or overrides) one variable of the environment `go` and gokeep run with.
+    #[must_use]
+    pub fn set(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_owned(), value.to_owned());
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -77,14 +111,19 @@ impl GoSandbox {
         format!("file://{}", self.proxy_dir().display())
     }
 
-    /// The whole environment `go` and `gokeep` run with. Only PATH comes from
-    /// the test process (to find `go`). GOTELEMETRY is not here: it is not
-    /// settable through the environment (`go env` computes it from the
-    /// telemetry mode file, which lives under the temp HOME).
+    /// The whole environment `go` and `gokeep` run with.
     pub fn go_env(&self) -> Vec<(String, String)> {
+        self.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// The environment of [`Self::new`]. Only PATH comes from the test
+    /// process (to find `go`). GOTELEMETRY is not here: it is not settable
+    /// through the environment (`go env` computes it from the telemetry mode
+    /// file, which lives under the temp HOME).
+    fn hermetic_env(&self) -> BTreeMap<String, String> {
         let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/go/bin:/usr/bin:/bin".to_owned());
         let s = |p: PathBuf| p.display().to_string();
-        vec![
+        [
             ("PATH".into(), path),
             ("HOME".into(), s(self.home())),
             ("GOPATH".into(), s(self.gopath())),
@@ -101,6 +140,8 @@ impl GoSandbox {
             ("GOPRIVATE".into(), String::new()),
             ("CGO_ENABLED".into(), "0".into()),
         ]
+        .into_iter()
+        .collect()
     }
 
     /// Runs the real `go` in `dir` with [`Self::go_env`] only.
@@ -196,6 +237,7 @@ impl GoSandbox {
 /// Sets the access and modification times of `path` and everything below
 /// it (symbolic links themselves, never their targets) to `days` days ago,
 /// so that age-based reports and policies see an old tree.
+#[allow(dead_code)]
 pub fn age_tree(path: &Path, days: u64) {
     set_tree_times(path, days * 86_400);
 }
@@ -220,4 +262,10 @@ impl Drop for GoSandbox {
         // the files themselves may stay 0444.
         Self::make_writable(self.dir.path());
     }
+}
+
+/// `go` with GOPROXY=off: only what is in the module cache can be used.
+#[allow(dead_code)]
+pub fn go_offline(sb: &GoSandbox, dir: &Path, args: &[&str]) -> Output {
+    sb.go_with_env(dir, args, &[("GOPROXY", "off")])
 }

@@ -51,6 +51,7 @@ pub fn validate(document: &str, value: &Value) {
 }
 
 /// Parses `stdout` as JSON and validates it as `document`.
+#[allow(dead_code)]
 pub fn parse(document: &str, stdout: &[u8]) -> Value {
     let v: Value = serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", String::from_utf8_lossy(stdout)));

@@ -1,6 +1,4 @@
-//! Helpers shared by the prune test files: tree snapshots and cache listings.
-
-#![allow(dead_code)]
+//! Looking at trees on disk: byte-for-byte snapshots and cache listings.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,10 +8,11 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::common::{Fixture, GoSandbox};
+use super::fixture::Fixture;
 
 /// Everything under `dir`: type, mode, and content hash or link target,
 /// per relative path. Equal snapshots mean a byte-identical tree.
+#[allow(dead_code)]
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     for e in WalkDir::new(dir).follow_links(false) {
@@ -33,8 +32,30 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
+/// [`snapshot`] with each entry's modification time: equal snapshots mean
+/// nothing was written, not even the same bytes again.
+#[allow(dead_code)]
+pub fn snapshot_with_times(dir: &Path) -> BTreeMap<PathBuf, String> {
+    snapshot(dir)
+        .into_iter()
+        .map(|(rel, what)| {
+            let md = fs::symlink_metadata(dir.join(&rel)).expect("lstat for a snapshot");
+            let timed = format!("{what} mtime {}.{:09}", md.mtime(), md.mtime_nsec());
+            (rel, timed)
+        })
+        .collect()
+}
+
+/// `cp -a from to`, which keeps modes, times and links as links.
+#[allow(dead_code)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    let st = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status().expect("running cp");
+    assert!(st.success(), "cp -a {} {}", from.display(), to.display());
+}
+
 /// Asserts two snapshots are equal, naming the first differences.
-pub fn assert_same(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf, String>) {
+#[allow(dead_code)]
+pub fn assert_same<V: PartialEq + std::fmt::Debug>(before: &BTreeMap<PathBuf, V>, after: &BTreeMap<PathBuf, V>) {
     if before == after {
         return;
     }
@@ -45,6 +66,7 @@ pub fn assert_same(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf,
 }
 
 /// `(path, version)` pairs whose extracted tree or zip is in the cache.
+#[allow(dead_code)]
 pub fn cached_versions(fx: &Fixture) -> Vec<(String, String)> {
     fx.modules
         .iter()
@@ -53,34 +75,20 @@ pub fn cached_versions(fx: &Fixture) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs gokeep and returns (exit code, stdout, stderr).
-pub fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
-    let out = cmd.output().expect("running gokeep");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Runs gokeep, which must succeed; returns stdout.
-pub fn run_ok(cmd: &mut assert_cmd::Command) -> String {
-    let (code, out, err) = run(cmd);
-    assert_eq!(code, 0, "gokeep failed ({code}):\n--- stdout\n{out}\n--- stderr\n{err}");
-    out
-}
-
-/// `go` with GOPROXY=off: only what is in the module cache can be used.
-pub fn go_offline(sb: &GoSandbox, dir: &Path, args: &[&str]) -> std::process::Output {
-    sb.go_with_env(dir, args, &[("GOPROXY", "off")])
-}
-
-pub fn assert_go_ok(out: &std::process::Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// The build cache's entries (`<shard>/<hash>-a` action entries and
+/// `<shard>/<hash>-d` outputs, files or, for kept executables, directories)
+/// whose names end with `suffix`, sorted. Links are listed, never followed.
+#[allow(dead_code)]
+pub fn gocache_entries(gocache: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = WalkDir::new(gocache)
+        .min_depth(2)
+        .max_depth(2)
+        .follow_links(false)
+        .into_iter()
+        .map(|e| e.unwrap_or_else(|e| panic!("walking {}: {e}", gocache.display())))
+        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    found.sort();
+    found
 }
