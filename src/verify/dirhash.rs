@@ -30,7 +30,10 @@
 //! `HashDir` in Go walks with `lstat` but then *opens* every non-directory
 //! entry, following symbolic links (and blocking on a FIFO). gokeep never
 //! follows links: a symlink or special file is listed with no content hash,
-//! and the tree then has no `h1:` ([`TreeHash::h1`] is `None`). Module zips
+//! and the tree then has no `h1:` ([`TreeHash::h1`] is `None`). A file the
+//! walk saw as regular is opened below the tree's descriptor with no link
+//! resolved on the way, without blocking, and checked again, so one swapped
+//! after the walk is listed the same way. Module zips
 //! cannot contain symlinks (`golang.org/x/mod/zip` refuses them), so such an
 //! entry in an extracted tree is always a modification.
 
@@ -275,6 +278,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// file that was found identical to its zip entry takes the entry's hash
 /// instead of being read again.
 pub fn hash_dir(dir: &Path, prefix: &str, zip: Option<&ZipHash>) -> Result<TreeHash, HashError> {
+    let root = crate::noatime::open_dir(dir).map_err(|source| HashError::Io { path: dir.to_owned(), source })?;
     let mut entries: Vec<(String, PathBuf, EntryKind)> = Vec::new();
     for entry in WalkDir::new(dir).follow_links(false) {
         let entry = entry.map_err(|e| {
@@ -306,17 +310,57 @@ pub fn hash_dir(dir: &Path, prefix: &str, zip: Option<&ZipHash>) -> Result<TreeH
     let files = entries
         .into_par_iter()
         .map(|(name, path, kind)| {
-            let sha256 = match kind {
+            let (kind, sha256) = match kind {
                 EntryKind::File => match zip.and_then(|z| z.identical_in_twin(&name)) {
-                    Some(sum) => Some(sum),
-                    None => Some(sha256_file(&path)?),
+                    Some(sum) => (kind, Some(sum)),
+                    None => hash_listed_file(&root, dir, &path)?,
                 },
-                _ => None,
+                _ => (kind, None),
             };
             Ok(FileHash { name, kind, sha256 })
         })
         .collect::<Result<Vec<_>, HashError>>()?;
     Ok(TreeHash::from_files(files))
+}
+
+/// Hashes a file the walk listed as regular. It is opened below the tree's
+/// descriptor without following a link anywhere on the way and without
+/// blocking, then checked again: between the walk and the open it may have
+/// become a link (not followed: [`EntryKind::Symlink`]) or a FIFO, socket or
+/// device (not read: [`EntryKind::Special`]).
+fn hash_listed_file(root: &File, dir: &Path, path: &Path) -> Result<(EntryKind, Option<[u8; 32]>), HashError> {
+    use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, fstat, openat2};
+    use rustix::io::Errno;
+    let io = |source| HashError::Io { path: path.to_owned(), source };
+    let rel = path.strip_prefix(dir).expect("walkdir stays below its root");
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+    let opened = match openat2(root, rel, flags | OFlags::NOATIME, Mode::empty(), resolve) {
+        // Not our file: the kernel refuses O_NOATIME, not the read.
+        Err(Errno::PERM) => openat2(root, rel, flags, Mode::empty(), resolve),
+        other => other,
+    };
+    let fd = match opened {
+        Ok(fd) => fd,
+        // No openat2 (old kernel, seccomp): only the last component is
+        // guarded, but the walk saw no link above it a moment ago.
+        Err(Errno::NOSYS) => match crate::noatime::open_at_no_follow(root, rel) {
+            Ok(f) => f.into(),
+            Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => return Ok((EntryKind::Symlink, None)),
+            Err(e) if e.raw_os_error() == Some(Errno::NXIO.raw_os_error()) => return Ok((EntryKind::Special, None)),
+            Err(e) => return Err(io(e)),
+        },
+        Err(Errno::LOOP) => return Ok((EntryKind::Symlink, None)),
+        // A socket cannot be opened at all.
+        Err(Errno::NXIO) => return Ok((EntryKind::Special, None)),
+        Err(e) => return Err(io(e.into())),
+    };
+    let st = fstat(&fd).map_err(|e| io(e.into()))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Ok((EntryKind::Special, None));
+    }
+    let mut f = File::from(fd);
+    Ok((EntryKind::File, Some(sha256_reader(&mut f).map_err(io)?)))
 }
 
 /// A file read with positioned reads, so clones share one descriptor and
@@ -942,6 +986,29 @@ mod tests {
         assert_eq!(d.h1, None);
         assert_eq!(d.files[0].kind, EntryKind::Symlink);
         assert_eq!(d.files[0].sha256, None);
+    }
+
+    /// The walk lists a regular file; before it is opened, it is swapped for
+    /// a link out of the tree, a FIFO, or sits below a directory swapped for
+    /// a link. None is read through or blocks.
+    #[test]
+    fn a_file_swapped_after_the_walk_is_neither_followed_nor_waited_on() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("secret"), b"s").unwrap();
+        std::fs::create_dir(t.path().join("outside")).unwrap();
+        std::fs::write(t.path().join("outside/x"), b"x").unwrap();
+        let dir = t.path().join("d");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("plain"), b"p").unwrap();
+        std::os::unix::fs::symlink(t.path().join("secret"), dir.join("link")).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), dir.join("sub")).unwrap();
+        rustix::fs::mknodat(rustix::fs::CWD, dir.join("pipe"), rustix::fs::FileType::Fifo, 0o644.into(), 0).unwrap();
+        let root = crate::noatime::open_dir(&dir).unwrap();
+        let hash = |name: &str| hash_listed_file(&root, &dir, &dir.join(name)).unwrap();
+        assert_eq!(hash("plain"), (EntryKind::File, Some(Sha256::digest(b"p").into())));
+        assert_eq!(hash("link"), (EntryKind::Symlink, None));
+        assert_eq!(hash("sub/x"), (EntryKind::Symlink, None));
+        assert_eq!(hash("pipe"), (EntryKind::Special, None));
     }
 
     #[test]
