@@ -251,10 +251,10 @@ fn open_twin(dir: &File, prefix: &str, name: &str, size: u64) -> Option<File> {
     (meta.is_file() && meta.len() == size).then_some(f)
 }
 
-/// SHA-256 of a whole file, streamed.
+/// SHA-256 of a whole file, streamed; a symlink is an error, not followed.
 pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let mut f = crate::noatime::open(path).map_err(io)?;
+    let mut f = crate::noatime::open_no_follow(path).map_err(io)?;
     sha256_reader(&mut f).map_err(io)
 }
 
