@@ -219,7 +219,10 @@ impl Classify for HashError {
     fn class(&self) -> ErrorClass {
         match self {
             HashError::Io { .. } => ErrorClass::Environment,
-            HashError::Zip { .. } | HashError::ZipEntry { .. } | HashError::Newline { .. } => ErrorClass::Findings,
+            HashError::Zip { .. }
+            | HashError::Archive { .. }
+            | HashError::ZipEntry { .. }
+            | HashError::Newline { .. } => ErrorClass::Findings,
         }
     }
 }

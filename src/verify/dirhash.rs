@@ -67,6 +67,8 @@ pub enum HashError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is not a valid zip file: {message}")]
     Zip { path: PathBuf, message: String },
+    #[error("{path} is not a valid zip file: {source}")]
+    Archive { path: PathBuf, source: zip::result::ZipError },
     #[error("cannot read {name} in {path}: {source}")]
     ZipEntry { path: PathBuf, name: String, source: io::Error },
     #[error("{path}: file name {name:?} contains a newline, which dirhash does not support")]
@@ -632,7 +634,7 @@ pub fn hash_zip(path: &Path, twin: Option<(&Path, &str)>) -> Result<ZipHash, Has
 fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) -> Result<ZipHash, HashError> {
     let file = Arc::clone(&reader.file);
     let archive =
-        zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
+        zip::ZipArchive::new(reader).map_err(|source| HashError::Archive { path: path.to_owned(), source })?;
     // A tree that cannot be opened is no twin: hash_dir reports it.
     let twin = twin.and_then(|(dir, prefix)| Some((crate::noatime::open_dir(dir).ok()?, prefix)));
     let has_duplicates = archive.metadata().has_duplicate_names();
@@ -641,8 +643,7 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
         .map_init(
             || archive.clone(),
             |archive, i| {
-                let zip_err =
-                    |e: zip::result::ZipError| HashError::Zip { path: path.to_owned(), message: e.to_string() };
+                let zip_err = |source| HashError::Archive { path: path.to_owned(), source };
                 let entry = archive.by_index_data(i).map_err(zip_err)?;
                 let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
                 if name.contains('\n') {
