@@ -4,6 +4,7 @@
 //! returns and turns errors into exit codes.
 
 pub mod atomic;
+pub mod error;
 pub mod go;
 pub mod goenv;
 pub mod layout;

@@ -19,7 +19,7 @@ pub fn open(path: &Path) -> io::Result<File> {
 /// Like [`open`], but fails on a symlink instead of following it, and does
 /// not block on a FIFO.
 pub fn open_no_follow(path: &Path) -> io::Result<File> {
-    open_with(path, libc::O_NOFOLLOW | libc::O_NONBLOCK)
+    open_with(path, (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
 }
 
 /// Opens `rel` below the open directory `dir` like [`open_no_follow`]: the
@@ -49,9 +49,9 @@ fn open_with(path: &Path, flags: i32) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let open = |extra| std::fs::OpenOptions::new().read(true).custom_flags(flags | extra).open(path);
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    match open(libc::O_NOATIME) {
+    match open(rustix::fs::OFlags::NOATIME.bits() as i32) {
         // EPERM: not our file; the kernel refuses O_NOATIME, not the read.
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => open(0),
         other => other,
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]

@@ -39,8 +39,8 @@ pub enum ScanError {
     NotADirectory { kind: CacheKind, path: PathBuf },
     #[error("cannot read {kind} directory {path}: {source}")]
     Unreadable { kind: CacheKind, path: PathBuf, source: std::io::Error },
-    #[error("cannot start {threads} scan threads: {message}")]
-    Threads { threads: usize, message: String },
+    #[error("cannot start {threads} scan threads: {source}")]
+    Threads { threads: usize, source: std::sync::Arc<rayon::ThreadPoolBuildError> },
 }
 
 /// Which of Go's two caches.
@@ -708,7 +708,7 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()
-            .map_err(|e| ScanError::Threads { threads: n, message: e.to_string() })?
+            .map_err(|e| ScanError::Threads { threads: n, source: e.into() })?
             .install(run),
         None => run(),
     };
@@ -752,7 +752,9 @@ pub fn scan(modcache: Option<&Path>, gocache: Option<&Path>, opts: &ScanOptions)
         Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
             Ok(pool) => pool.install(|| both(&ScanOptions { threads: None, ..*opts })),
             Err(e) => {
-                let err = |_| Err(ScanError::Threads { threads: n, message: e.to_string() });
+                // One failure, reported for each cache asked for.
+                let source = std::sync::Arc::new(e);
+                let err = |_| Err(ScanError::Threads { threads: n, source: source.clone() });
                 Inventory { modcache: modcache.map(err), gocache: gocache.map(err) }
             }
         },

@@ -508,3 +508,47 @@ fn verify_text_reports_each_finding_with_what_to_do() {
         insta::assert_snapshot!("verify_text_findings", format!("{faults}--- stderr\n{stderr}"));
     });
 }
+
+/// Go's `HashDir` opens every file of a tree: it reads through a symlink
+/// and blocks forever on a FIFO. gokeep opens nothing it did not find to be a
+/// regular file and never a link, so such a tree is flagged instead, even
+/// when the link points at a copy of the very bytes go extracted.
+#[test]
+fn tree_with_a_fifo_and_a_symlink_out_of_the_cache_is_flagged_without_reading_through_it() {
+    let fx = Fixture::standard();
+    let dir = fx.extracted_dir(A.0, A.1);
+    let outside = fx.sandbox.root().join("outside-helper.go");
+    fs::copy(dir.join("helper.go"), &outside).unwrap();
+    let before = fs::read(&outside).unwrap();
+    // An atime older than the mtime is what relatime updates on any read.
+    let old = filetime::FileTime::from_unix_time(1_000_000_000, 0);
+    filetime::set_file_atime(&outside, old).unwrap();
+    with_writable_tree(&dir, || {
+        fs::remove_file(dir.join("helper.go")).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("helper.go")).unwrap();
+        let fifo = dir.join("pipe");
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, 0o644.into(), 0).unwrap();
+    });
+    let out = fx
+        .sandbox
+        .gokeep()
+        .args(["verify", "--json", "--project"])
+        .arg(&fx.consumer)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("running gokeep");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "gokeep verify ends with findings: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = parse_json("gokeep verify --json", &out.stdout);
+    let f = finding(&v, "dir_modified", A);
+    assert!(f["actual"].is_null(), "a tree with a link has no h1: {f:#}");
+    assert_eq!(f["diff"]["added"], serde_json::json!(["pipe"]), "{f:#}");
+    assert_eq!(f["diff"]["modified"], serde_json::json!(["helper.go"]), "{f:#}");
+    let atime = filetime::FileTime::from_last_access_time(&fs::metadata(&outside).unwrap());
+    assert_eq!(atime, old, "the file behind the link was not read");
+    assert_eq!(fs::read(&outside).unwrap(), before);
+}

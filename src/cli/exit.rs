@@ -2,10 +2,7 @@
 
 use std::process::ExitCode;
 
-use gokeep::policy::PolicyError;
-use gokeep::prune::{ExecError, roots::RootsError, safety::Refusal};
-use gokeep::verify::{explain::ExplainError, project::ProjectError};
-use gokeep::{goenv::EnvError, scan::ScanError};
+use gokeep::error::{ErrorClass, classify};
 
 use super::Printer;
 
@@ -36,70 +33,17 @@ pub enum Exit {
 }
 
 impl Exit {
-    /// A directory gokeep will not delete from was named as a cache: a
-    /// configuration mistake (2), unless it simply does not exist (4).
-    fn of_refusal(r: &Refusal) -> Exit {
-        match r {
-            Refusal::Missing { .. } => Exit::MissingCache,
-            Refusal::Unreadable { .. } => Exit::Environment,
-            _ => Exit::Usage,
-        }
-    }
-
     fn of_error(err: &anyhow::Error) -> Exit {
-        for cause in err.chain() {
-            if let Some(e) = cause.downcast_ref::<ScanError>() {
-                return match e {
-                    ScanError::Missing { .. } => Exit::MissingCache,
-                    ScanError::Threads { .. } | ScanError::NotADirectory { .. } => Exit::Usage,
-                    ScanError::Unreadable { .. } => Exit::Environment,
-                };
-            }
-            if cause.downcast_ref::<PolicyError>().is_some() {
-                return Exit::Usage;
-            }
-            if let Some(e) = cause.downcast_ref::<RootsError>() {
-                return match e {
-                    RootsError::Read { .. } => Exit::Environment,
-                    _ => Exit::Usage,
-                };
-            }
-            if let Some(e) = cause.downcast_ref::<Refusal>() {
-                return Exit::of_refusal(e);
-            }
-            if let Some(e) = cause.downcast_ref::<ExecError>() {
-                return match e {
-                    ExecError::Refused(r) => Exit::of_refusal(r),
-                    ExecError::NoRoot { .. } | ExecError::Threads { .. } => Exit::Usage,
-                };
-            }
-            if cause.downcast_ref::<EnvError>().is_some() {
-                return Exit::Environment;
-            }
-            if let Some(e) = cause.downcast_ref::<ProjectError>() {
-                return match e {
-                    ProjectError::NotAProject { .. } | ProjectError::GoWork { .. } => Exit::Usage,
-                    ProjectError::Io { .. } => Exit::Environment,
-                };
-            }
-            if cause.downcast_ref::<ExplainError>().is_some() {
-                return Exit::Usage;
-            }
-            if let Some(e) = cause.downcast_ref::<gokeep::overrides::OverrideError>() {
-                return if e.class() == gokeep::overrides::ErrorClass::Usage { Exit::Usage } else { Exit::Environment };
-            }
-            if cause.downcast_ref::<UsageError>().is_some() {
-                return Exit::Usage;
-            }
+        match classify(err.as_ref()) {
+            ErrorClass::Findings => Exit::Findings,
+            ErrorClass::Usage => Exit::Usage,
+            ErrorClass::Environment => Exit::Environment,
+            ErrorClass::MissingCache => Exit::MissingCache,
         }
-        Exit::Environment
     }
 }
 
-/// A mistake in how gokeep was called that clap could not catch.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+pub use gokeep::error::UsageError;
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().filter_map(|c| c.downcast_ref::<std::io::Error>()).any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
@@ -124,7 +68,26 @@ pub fn finish(result: anyhow::Result<Outcome>, printer: &Printer) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gokeep::prune::{ExecError, safety::Refusal};
+    use gokeep::scan::ScanError;
     use std::path::PathBuf;
+
+    #[test]
+    fn every_class_exits_with_its_documented_code() {
+        let io = || std::io::Error::other("disk");
+        let cases: [(anyhow::Error, ErrorClass); 4] = [
+            (
+                gokeep::verify::dirhash::HashError::Zip { path: "/m.zip".into(), message: "bad".into() }.into(),
+                ErrorClass::Findings,
+            ),
+            (UsageError("bad".into()).into(), ErrorClass::Usage),
+            (io().into(), ErrorClass::Environment),
+            (Refusal::Missing { path: "/x".into() }.into(), ErrorClass::MissingCache),
+        ];
+        for (e, class) in cases {
+            assert_eq!(Exit::of_error(&e) as u8, class.exit_code(), "{e}");
+        }
+    }
 
     #[test]
     fn missing_cache_has_its_own_code() {

@@ -46,12 +46,7 @@ impl std::fmt::Display for Mode {
     }
 }
 
-/// How a library error should end the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    Usage,
-    Environment,
-}
+use crate::error::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OverrideError {
@@ -95,11 +90,10 @@ pub enum OverrideError {
     Git { dir: PathBuf, source: std::io::Error },
 }
 
-impl OverrideError {
+impl crate::error::Classify for OverrideError {
     /// Wrong input is a usage error; what the file system or git refused is
     /// the environment's.
-    #[must_use]
-    pub fn class(&self) -> ErrorClass {
+    fn class(&self) -> ErrorClass {
         match self {
             OverrideError::Read { .. }
             | OverrideError::Write { .. }

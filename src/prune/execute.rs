@@ -203,8 +203,8 @@ pub enum ExecError {
     Refused(#[from] Refusal),
     #[error("the plan removes from the {kind} but names no {kind} root")]
     NoRoot { kind: CacheKind },
-    #[error("cannot start {threads} threads: {message}")]
-    Threads { threads: usize, message: String },
+    #[error("cannot start {threads} threads: {source}")]
+    Threads { threads: usize, source: rayon::ThreadPoolBuildError },
 }
 
 /// Carries out `plan`, recognising the roots it names. `progress` is called
@@ -295,7 +295,7 @@ pub fn execute_in(
     let mut removal = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| ExecError::Threads { threads, message: e.to_string() })?
+        .map_err(|source| ExecError::Threads { threads, source })?
         .install(run);
     removal.failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(removal)

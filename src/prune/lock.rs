@@ -91,7 +91,7 @@ fn open_lock_file(path: &Path) -> Result<File, LockError> {
         .create(true)
         .truncate(false)
         .mode(0o666)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path)
         .map_err(|e| LockError::Open { path: path.to_owned(), source: e })
 }

@@ -47,8 +47,10 @@ pub enum MarkError {
     State(#[from] JournalError),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
-    #[error("cannot read {path}: {message}")]
-    Read { path: PathBuf, message: String },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a marks file gokeep wrote: {source}")]
+    Parse { path: PathBuf, source: serde_json::Error },
 }
 
 /// The result of a mark, as recorded.
@@ -163,11 +165,9 @@ fn marks_path() -> Result<PathBuf, MarkError> {
 
 fn read_marks(path: &Path) -> Result<MarksFile, MarkError> {
     match fs::read_to_string(path) {
-        Ok(t) => {
-            serde_json::from_str(&t).map_err(|e| MarkError::Read { path: path.to_owned(), message: e.to_string() })
-        }
+        Ok(t) => serde_json::from_str(&t).map_err(|source| MarkError::Parse { path: path.to_owned(), source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MarksFile::default()),
-        Err(e) => Err(MarkError::Read { path: path.to_owned(), message: e.to_string() }),
+        Err(source) => Err(MarkError::Read { path: path.to_owned(), source }),
     }
 }
 

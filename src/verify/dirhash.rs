@@ -13,9 +13,8 @@
 //! Files are read through one 64 KiB buffer per worker thread and hashed in
 //! parallel with rayon; a zip is opened once and read with positioned reads
 //! (`pread`), so workers share one file descriptor and one parsed central
-//! directory. Zip entries up to 4 MiB (`WHOLE_ENTRY_MAX`) are read in one `pread`
-//! and inflated in one libdeflate call into per-thread buffers of that
-//! bounded size; larger entries stream through the 64 KiB buffer.
+//! directory. Zip entries up to 4 MiB are read whole ([`super::zipread`]);
+//! larger entries stream through the 64 KiB buffer.
 //!
 //! ## A tree is compared with its zip, not hashed twice
 //! `go mod verify` hashes every file twice: inflated out of the zip and read
@@ -30,7 +29,10 @@
 //! `HashDir` in Go walks with `lstat` but then *opens* every non-directory
 //! entry, following symbolic links (and blocking on a FIFO). gokeep never
 //! follows links: a symlink or special file is listed with no content hash,
-//! and the tree then has no `h1:` ([`TreeHash::h1`] is `None`). Module zips
+//! and the tree then has no `h1:` ([`TreeHash::h1`] is `None`). A file the
+//! walk saw as regular is opened below the tree's descriptor with no link
+//! resolved on the way, without blocking, and checked again, so one swapped
+//! after the walk is listed the same way. Module zips
 //! cannot contain symlinks (`golang.org/x/mod/zip` refuses them), so such an
 //! entry in an extracted tree is always a modification.
 
@@ -48,6 +50,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
+use super::zipread::WholeEntry;
+
 /// Size of the per-thread read buffer.
 const BUF_SIZE: usize = 64 * 1024;
 
@@ -64,6 +68,8 @@ pub enum HashError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is not a valid zip file: {message}")]
     Zip { path: PathBuf, message: String },
+    #[error("{path} is not a valid zip file: {source}")]
+    Archive { path: PathBuf, source: zip::result::ZipError },
     #[error("cannot read {name} in {path}: {source}")]
     ZipEntry { path: PathBuf, name: String, source: io::Error },
     #[error("{path}: file name {name:?} contains a newline, which dirhash does not support")]
@@ -248,10 +254,10 @@ fn open_twin(dir: &File, prefix: &str, name: &str, size: u64) -> Option<File> {
     (meta.is_file() && meta.len() == size).then_some(f)
 }
 
-/// SHA-256 of a whole file, streamed.
+/// SHA-256 of a whole file, streamed; a symlink is an error, not followed.
 pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let mut f = crate::noatime::open(path).map_err(io)?;
+    let mut f = crate::noatime::open_no_follow(path).map_err(io)?;
     sha256_reader(&mut f).map_err(io)
 }
 
@@ -275,6 +281,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// file that was found identical to its zip entry takes the entry's hash
 /// instead of being read again.
 pub fn hash_dir(dir: &Path, prefix: &str, zip: Option<&ZipHash>) -> Result<TreeHash, HashError> {
+    let root = crate::noatime::open_dir(dir).map_err(|source| HashError::Io { path: dir.to_owned(), source })?;
     let mut entries: Vec<(String, PathBuf, EntryKind)> = Vec::new();
     for entry in WalkDir::new(dir).follow_links(false) {
         let entry = entry.map_err(|e| {
@@ -306,17 +313,57 @@ pub fn hash_dir(dir: &Path, prefix: &str, zip: Option<&ZipHash>) -> Result<TreeH
     let files = entries
         .into_par_iter()
         .map(|(name, path, kind)| {
-            let sha256 = match kind {
+            let (kind, sha256) = match kind {
                 EntryKind::File => match zip.and_then(|z| z.identical_in_twin(&name)) {
-                    Some(sum) => Some(sum),
-                    None => Some(sha256_file(&path)?),
+                    Some(sum) => (kind, Some(sum)),
+                    None => hash_listed_file(&root, dir, &path)?,
                 },
-                _ => None,
+                _ => (kind, None),
             };
             Ok(FileHash { name, kind, sha256 })
         })
         .collect::<Result<Vec<_>, HashError>>()?;
     Ok(TreeHash::from_files(files))
+}
+
+/// Hashes a file the walk listed as regular. It is opened below the tree's
+/// descriptor without following a link anywhere on the way and without
+/// blocking, then checked again: between the walk and the open it may have
+/// become a link (not followed: [`EntryKind::Symlink`]) or a FIFO, socket or
+/// device (not read: [`EntryKind::Special`]).
+fn hash_listed_file(root: &File, dir: &Path, path: &Path) -> Result<(EntryKind, Option<[u8; 32]>), HashError> {
+    use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, fstat, openat2};
+    use rustix::io::Errno;
+    let io = |source| HashError::Io { path: path.to_owned(), source };
+    let rel = path.strip_prefix(dir).expect("walkdir stays below its root");
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS;
+    let opened = match openat2(root, rel, flags | OFlags::NOATIME, Mode::empty(), resolve) {
+        // Not our file: the kernel refuses O_NOATIME, not the read.
+        Err(Errno::PERM) => openat2(root, rel, flags, Mode::empty(), resolve),
+        other => other,
+    };
+    let fd = match opened {
+        Ok(fd) => fd,
+        // No openat2 (old kernel, seccomp): only the last component is
+        // guarded, but the walk saw no link above it a moment ago.
+        Err(Errno::NOSYS) => match crate::noatime::open_at_no_follow(root, rel) {
+            Ok(f) => f.into(),
+            Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => return Ok((EntryKind::Symlink, None)),
+            Err(e) if e.raw_os_error() == Some(Errno::NXIO.raw_os_error()) => return Ok((EntryKind::Special, None)),
+            Err(e) => return Err(io(e)),
+        },
+        Err(Errno::LOOP) => return Ok((EntryKind::Symlink, None)),
+        // A socket cannot be opened at all.
+        Err(Errno::NXIO) => return Ok((EntryKind::Special, None)),
+        Err(e) => return Err(io(e.into())),
+    };
+    let st = fstat(&fd).map_err(|e| io(e.into()))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Ok((EntryKind::Special, None));
+    }
+    let mut f = File::from(fd);
+    Ok((EntryKind::File, Some(sha256_reader(&mut f).map_err(io)?)))
 }
 
 /// A file read with positioned reads, so clones share one descriptor and
@@ -399,157 +446,6 @@ impl ZipHash {
     }
 }
 
-/// `buf[..n]`, growing `buf` if needed; never shrinks, so that the zeroing
-/// a growth costs is paid once per thread, not once per entry.
-fn sized(buf: &mut Vec<u8>, n: usize) -> &mut [u8] {
-    if buf.len() < n {
-        buf.resize(n, 0);
-    }
-    &mut buf[..n]
-}
-
-/// Entries up to this size (compressed and inflated) are read and inflated
-/// whole, in one `pread` and one libdeflate call: that is about 1.4 times
-/// as fast as streaming inflate on Go source. Larger entries are streamed
-/// through the fixed buffers, so memory stays bounded.
-const WHOLE_ENTRY_MAX: u64 = 4 << 20;
-
-thread_local! {
-    static COMPRESSED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static INFLATED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static INFLATER: RefCell<libdeflater::Decompressor> = RefCell::new(libdeflater::Decompressor::new());
-}
-
-/// What the central directory says of an entry read whole.
-struct WholeEntry {
-    deflated: bool,
-    size: usize,
-    compressed: usize,
-    crc32: u32,
-    header_start: u64,
-    name_len: usize,
-}
-
-/// The fixed part of a local file header (APPNOTE 4.3.7).
-const LOCAL_HEADER_LEN: usize = 30;
-/// Read past the name on the chance that the local extra field is no
-/// longer, so that one `pread` usually brings header and data together.
-const LOCAL_EXTRA_SLACK: usize = 128;
-
-impl WholeEntry {
-    /// `None` when the entry is too large, encrypted or compressed other
-    /// than by Store or Deflate: then the zip crate streams it (and refuses
-    /// what Go's `archive/zip` refuses).
-    fn of(e: &zip::read::ZipFileEntry<'_>) -> Option<Self> {
-        use zip::CompressionMethod as M;
-        let fits = !e.encrypted()
-            && e.size() <= WHOLE_ENTRY_MAX
-            && e.compressed_size() <= WHOLE_ENTRY_MAX
-            && matches!(e.compression(), M::Stored | M::Deflated);
-        let usize_of = |n: u64| usize::try_from(n).expect("bounded by WHOLE_ENTRY_MAX");
-        fits.then(|| WholeEntry {
-            deflated: e.compression() == M::Deflated,
-            size: usize_of(e.size()),
-            compressed: usize_of(e.compressed_size()),
-            crc32: e.crc32(),
-            header_start: e.header_start(),
-            name_len: e.name_raw().len(),
-        })
-    }
-
-    /// The entry's stored bytes: past the local header, whose name and
-    /// extra field lengths say where the data starts (`findBodyOffset` in
-    /// Go's `archive/zip`).
-    /// Also returns the CRC-32 of the data descriptor that follows the data
-    /// when the local header's flag 0x8 says there is one (`readDataDescriptor`;
-    /// its signature is optional).
-    fn stored_bytes<'b>(&self, zip: &File, buf: &'b mut Vec<u8>) -> io::Result<(&'b [u8], Option<u32>)> {
-        let corrupt = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
-        let want = LOCAL_HEADER_LEN + self.name_len + LOCAL_EXTRA_SLACK + self.compressed + DATA_DESCRIPTOR_LEN;
-        let got = read_at_most(zip, sized(buf, want), self.header_start)?;
-        let header = &buf[..got];
-        if got < LOCAL_HEADER_LEN || header[..4] != *b"PK\x03\x04" {
-            return Err(corrupt("zip: not a valid zip file (no local file header where the directory says)"));
-        }
-        let le16 = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
-        let has_descriptor = le16(6) & 0x8 != 0;
-        let start = LOCAL_HEADER_LEN + le16(26) + le16(28);
-        let tail = if has_descriptor { DATA_DESCRIPTOR_LEN } else { 0 };
-        if start + self.compressed + tail > got {
-            let data = sized(buf, self.compressed + tail);
-            zip.read_exact_at(data, self.header_start + start as u64)?;
-            return Ok(split_descriptor(data, self.compressed, has_descriptor));
-        }
-        Ok(split_descriptor(&buf[start..start + self.compressed + tail], self.compressed, has_descriptor))
-    }
-
-    /// Reads the entry's stored bytes, inflates them, checks size and
-    /// CRC-32 as Go's `archive/zip` does, hashes them and compares them
-    /// with `twin`.
-    fn hash(&self, zip: &File, twin: Option<File>) -> io::Result<([u8; 32], bool)> {
-        let corrupt = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
-        COMPRESSED.with_borrow_mut(|buf| {
-            let (stored, descriptor_crc) = self.stored_bytes(zip, buf)?;
-            INFLATED.with_borrow_mut(|inflated| {
-                let data: &[u8] = if self.deflated {
-                    let inflated = sized(inflated, self.size);
-                    let n = INFLATER
-                        .with_borrow_mut(|d| d.deflate_decompress(stored, inflated))
-                        .map_err(|e| corrupt(format!("inflate: {e}")))?;
-                    if n != self.size {
-                        return Err(corrupt(format!("inflates to {n} bytes, the zip directory says {}", self.size)));
-                    }
-                    inflated
-                } else if self.compressed == self.size {
-                    stored
-                } else {
-                    return Err(corrupt("stored entry whose sizes differ".to_owned()));
-                };
-                let (crc32, sha256, same) = digest_and_compare(data, twin);
-                // As checksumReader: with a descriptor, both CRCs must match;
-                // without one, a zero CRC in the directory is not checked.
-                let checked = match descriptor_crc {
-                    Some(d) => d == self.crc32 && crc32 == self.crc32,
-                    None => self.crc32 == 0 || crc32 == self.crc32,
-                };
-                if !checked {
-                    return Err(corrupt("zip: checksum error (CRC-32 differs from the zip directory's)".to_owned()));
-                }
-                Ok((sha256, same))
-            })
-        })
-    }
-}
-
-/// Longest data descriptor: signature, CRC-32 and two 32-bit sizes
-/// (`dataDescriptorLen`).
-const DATA_DESCRIPTOR_LEN: usize = 16;
-
-/// The entry's data and, if `has_descriptor`, the CRC-32 in the descriptor
-/// that follows it.
-fn split_descriptor(bytes: &[u8], len: usize, has_descriptor: bool) -> (&[u8], Option<u32>) {
-    let (data, tail) = bytes.split_at(len);
-    let crc = has_descriptor.then(|| {
-        let le32 = |at: usize| u32::from_le_bytes([tail[at], tail[at + 1], tail[at + 2], tail[at + 3]]);
-        if le32(0) == 0x0807_4b50 { le32(4) } else { le32(0) }
-    });
-    (data, crc)
-}
-
-/// Fills `buf` from `offset` as far as the file goes; returns how much.
-fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read_at(&mut buf[got..], offset + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
-}
-
 /// CRC-32 and SHA-256 of `data`, and whether `twin` (whose size
 /// [`open_twin`] found equal) holds exactly `data`. One pass in chunks of
 /// the read buffer's size, so that each chunk is checksummed, hashed and
@@ -588,7 +484,7 @@ pub fn hash_zip(path: &Path, twin: Option<(&Path, &str)>) -> Result<ZipHash, Has
 fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) -> Result<ZipHash, HashError> {
     let file = Arc::clone(&reader.file);
     let archive =
-        zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
+        zip::ZipArchive::new(reader).map_err(|source| HashError::Archive { path: path.to_owned(), source })?;
     // A tree that cannot be opened is no twin: hash_dir reports it.
     let twin = twin.and_then(|(dir, prefix)| Some((crate::noatime::open_dir(dir).ok()?, prefix)));
     let has_duplicates = archive.metadata().has_duplicate_names();
@@ -597,8 +493,7 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
         .map_init(
             || archive.clone(),
             |archive, i| {
-                let zip_err =
-                    |e: zip::result::ZipError| HashError::Zip { path: path.to_owned(), message: e.to_string() };
+                let zip_err = |source| HashError::Archive { path: path.to_owned(), source };
                 let entry = archive.by_index_data(i).map_err(zip_err)?;
                 let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
                 if name.contains('\n') {
@@ -624,7 +519,10 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
                 let size = entry.size();
                 let twin_file = twin.as_ref().and_then(|(dir, prefix)| open_twin(dir, prefix, &name, size));
                 let hashed = if let Some(whole) = WholeEntry::of(&entry) {
-                    whole.hash(&file, twin_file)
+                    whole.read(&file, |data| {
+                        let (crc32, sha256, same) = digest_and_compare(data, twin_file);
+                        (crc32, (sha256, same))
+                    })
                 } else {
                     let mut counted = CountingReader { inner: archive.by_index(i).map_err(zip_err)?, n: 0 };
                     sha256_and_compare(&mut counted, twin_file).and_then(|h| {
@@ -839,7 +737,7 @@ mod tests {
     fn entries_too_large_to_read_whole_are_streamed_with_the_same_result() {
         let t = tempfile::tempdir().unwrap();
         let zip = t.path().join("m.zip");
-        let huge: Vec<u8> = (0..=WHOLE_ENTRY_MAX).map(|i| (i % 253) as u8).collect();
+        let huge: Vec<u8> = (0..=crate::verify::zipread::WHOLE_ENTRY_MAX).map(|i| (i % 253) as u8).collect();
         let entries: [(&str, &[u8]); 2] = [("m@v1/go.mod", b"module m\n"), ("m@v1/huge.bin", &huge)];
         write_zip(&zip, &entries);
         let dir = t.path().join("tree");
@@ -942,6 +840,29 @@ mod tests {
         assert_eq!(d.h1, None);
         assert_eq!(d.files[0].kind, EntryKind::Symlink);
         assert_eq!(d.files[0].sha256, None);
+    }
+
+    /// The walk lists a regular file; before it is opened, it is swapped for
+    /// a link out of the tree, a FIFO, or sits below a directory swapped for
+    /// a link. None is read through or blocks.
+    #[test]
+    fn a_file_swapped_after_the_walk_is_neither_followed_nor_waited_on() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("secret"), b"s").unwrap();
+        std::fs::create_dir(t.path().join("outside")).unwrap();
+        std::fs::write(t.path().join("outside/x"), b"x").unwrap();
+        let dir = t.path().join("d");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("plain"), b"p").unwrap();
+        std::os::unix::fs::symlink(t.path().join("secret"), dir.join("link")).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), dir.join("sub")).unwrap();
+        rustix::fs::mknodat(rustix::fs::CWD, dir.join("pipe"), rustix::fs::FileType::Fifo, 0o644.into(), 0).unwrap();
+        let root = crate::noatime::open_dir(&dir).unwrap();
+        let hash = |name: &str| hash_listed_file(&root, &dir, &dir.join(name)).unwrap();
+        assert_eq!(hash("plain"), (EntryKind::File, Some(Sha256::digest(b"p").into())));
+        assert_eq!(hash("link"), (EntryKind::Symlink, None));
+        assert_eq!(hash("sub/x"), (EntryKind::Symlink, None));
+        assert_eq!(hash("pipe"), (EntryKind::Special, None));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod dirhash;
 pub mod finding;
 pub mod modcache;
 pub mod sumdb;
+mod zipread;
 
 pub use finding::{Finding, FindingKind, Severity, Tally};
 pub mod explain;
