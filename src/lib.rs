@@ -3,11 +3,10 @@
 //! it never prints and never exits. The `gokeep` binary renders what it
 //! returns and turns errors into exit codes.
 
-pub mod atomic;
+pub mod fs;
 pub mod go;
 pub mod goenv;
 pub mod layout;
-pub mod noatime;
 pub mod policy;
 pub mod prune;
 pub mod report;

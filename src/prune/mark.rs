@@ -185,7 +185,7 @@ pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
     let mut marks = read_marks(&path)?;
     marks.marks.insert(record.root.clone(), record.clone());
     let text = serde_json::to_string_pretty(&marks).expect("marks serialise");
-    crate::atomic::replace_file(&path, text.as_bytes()).map_err(werr)?;
+    crate::fs::atomic::replace_file(&path, text.as_bytes()).map_err(werr)?;
     Ok(path)
 }
 

@@ -243,7 +243,7 @@ fn open_twin(dir: &File, prefix: &str, name: &str, size: u64) -> Option<File> {
     if rel.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
         return None;
     }
-    let f = crate::noatime::open_at_no_follow(dir, Path::new(rel)).ok()?;
+    let f = crate::fs::noatime::open_at_no_follow(dir, Path::new(rel)).ok()?;
     let meta = f.metadata().ok()?;
     (meta.is_file() && meta.len() == size).then_some(f)
 }
@@ -251,7 +251,7 @@ fn open_twin(dir: &File, prefix: &str, name: &str, size: u64) -> Option<File> {
 /// SHA-256 of a whole file, streamed.
 pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let mut f = crate::noatime::open(path).map_err(io)?;
+    let mut f = crate::fs::noatime::open(path).map_err(io)?;
     sha256_reader(&mut f).map_err(io)
 }
 
@@ -579,7 +579,7 @@ fn digest_and_compare(data: &[u8], mut twin: Option<File>) -> (u32, [u8; 32], bo
 /// [`hash_dir`].
 pub fn hash_zip(path: &Path, twin: Option<(&Path, &str)>) -> Result<ZipHash, HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let file = crate::noatime::open(path).map_err(io)?;
+    let file = crate::fs::noatime::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     hash_archive(path, SharedFile::new(file, len), twin)
 }
@@ -590,7 +590,7 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
     let archive =
         zip::ZipArchive::new(reader).map_err(|e| HashError::Zip { path: path.to_owned(), message: e.to_string() })?;
     // A tree that cannot be opened is no twin: hash_dir reports it.
-    let twin = twin.and_then(|(dir, prefix)| Some((crate::noatime::open_dir(dir).ok()?, prefix)));
+    let twin = twin.and_then(|(dir, prefix)| Some((crate::fs::noatime::open_dir(dir).ok()?, prefix)));
     let has_duplicates = archive.metadata().has_duplicate_names();
     let files = (0..archive.len())
         .into_par_iter()

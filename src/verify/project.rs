@@ -310,7 +310,7 @@ pub fn rewrite_lines(
         applied.push(c.clone());
     }
     if !applied.is_empty() {
-        crate::atomic::replace_file(sum_file, out.as_bytes()).map_err(io)?;
+        crate::fs::atomic::replace_file(sum_file, out.as_bytes()).map_err(io)?;
     }
     Ok(applied)
 }
