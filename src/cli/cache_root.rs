@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use gokeep::fs::remove::{self, CacheRoot, Refusal};
 use gokeep::goenv::GoEnv;
-use gokeep::prune::safety::{self, CacheRoot, Refusal};
 
 use super::status::cache_roots;
 use super::{GlobalArgs, Printer};
@@ -25,7 +25,7 @@ fn resolution_note(root: &CacheRoot, label: &str) -> Option<String> {
 
 /// Recognises `path` as a module cache, noting a resolved link.
 pub fn modcache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<CacheRoot, Refusal> {
-    let root = safety::recognise_modcache(path)?;
+    let root = remove::recognise_modcache(path)?;
     if let Some(note) = resolution_note(&root, if from_flag { "--modcache" } else { "GOMODCACHE" }) {
         printer.note(&note);
     }
@@ -34,7 +34,7 @@ pub fn modcache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<Ca
 
 /// Recognises `path` as a build cache, noting a resolved link.
 pub fn gocache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<CacheRoot, Refusal> {
-    let root = safety::recognise_gocache(path)?;
+    let root = remove::recognise_gocache(path)?;
     if let Some(note) = resolution_note(&root, if from_flag { "--gocache" } else { "GOCACHE" }) {
         printer.note(&note);
     }

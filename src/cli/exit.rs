@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
+use gokeep::fs::remove::Refusal;
 use gokeep::policy::PolicyError;
-use gokeep::prune::{ExecError, roots::RootsError, safety::Refusal};
+use gokeep::prune::{ExecError, roots::RootsError};
 use gokeep::verify::{explain::ExplainError, project::ProjectError};
 use gokeep::{goenv::EnvError, scan::ScanError};
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use gokeep::fs::remove::CacheRoot;
 use gokeep::goenv::GoEnv;
 use gokeep::policy::{
     FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, format_duration, parse_duration, parse_size,
@@ -17,7 +18,6 @@ use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::execute::{self, ExecOptions, Removal};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
-use gokeep::prune::safety::CacheRoot;
 use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
 use gokeep::scan;
 use gokeep::timestamp::Timestamp;

@@ -6,4 +6,6 @@
 //! recognised root) are kept in one place.
 
 pub mod atomic;
+pub mod beneath;
 pub mod noatime;
+pub mod remove;

@@ -79,7 +79,7 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
@@ -89,10 +89,10 @@ use crate::layout::{self, BuildPath, DownloadFile, escape};
 use crate::scan::CacheKind;
 use crate::timestamp::Timestamp;
 
-use super::beneath::{lstat_at, read_entries};
 use super::lock::{self, VersionLock};
-use super::safety::{self, CacheRoot, Refusal};
 use super::{Plan, PlanItem, Target};
+use crate::fs::beneath::{lstat_at, read_entries};
+use crate::fs::remove::{self, CacheRoot, Freed, Refusal};
 
 /// Go refreshes a used build-cache entry's mtime only when it is an hour old
 /// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
@@ -141,12 +141,7 @@ impl Default for ExecOptions {
     }
 }
 
-/// Something that could not be removed; the rest of the plan still ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    pub path: PathBuf,
-    pub message: String,
-}
+pub use crate::fs::remove::Failure;
 
 /// A planned item left alone on purpose, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,6 +173,22 @@ impl std::ops::AddAssign for Removal {
     }
 }
 
+impl std::ops::AddAssign<Freed> for Removal {
+    fn add_assign(&mut self, o: Freed) {
+        self.files += o.files;
+        self.dirs += o.dirs;
+        self.apparent_bytes += o.apparent_bytes;
+        self.disk_bytes += o.disk_bytes;
+        self.failures.extend(o.failures);
+    }
+}
+
+impl Removal {
+    pub(crate) fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
+        self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
+    }
+}
+
 /// Why a plan could not be executed at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -195,11 +206,11 @@ pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + 
     let needs_mod = plan.items.iter().any(|i| !i.target.is_build());
     let needs_build = plan.items.iter().any(|i| i.target.is_build());
     let modcache = match (&plan.modcache, needs_mod) {
-        (Some(p), true) => Some(safety::recognise_modcache(p)?),
+        (Some(p), true) => Some(remove::recognise_modcache(p)?),
         _ => None,
     };
     let gocache = match (&plan.gocache, needs_build) {
-        (Some(p), true) => Some(safety::recognise_gocache(p)?),
+        (Some(p), true) => Some(remove::recognise_gocache(p)?),
         _ => None,
     };
     execute_in(plan, modcache.as_ref(), gocache.as_ref(), opts, progress)
@@ -317,7 +328,7 @@ struct Executor {
 }
 
 /// Adds a checked removal's result, or records the refusal as a failure.
-fn add(r: &mut Removal, path: &Path, res: Result<Removal, Refusal>) {
+fn add(r: &mut Removal, path: &Path, res: Result<Freed, Refusal>) {
     match res {
         Ok(x) => *r += x,
         Err(e) => r.fail(path, e),
@@ -334,7 +345,7 @@ fn left_behind(root: &CacheRoot, dir: &Path) -> String {
     let (mut files, mut dirs) = (0u64, 0u64);
     if let Ok(fd) = root.open_dir(dir) {
         let mut seen_dirs = std::collections::HashSet::new();
-        super::beneath::walk_files(
+        crate::fs::beneath::walk_files(
             &fd,
             dir,
             &mut |_, _, path, _| {
@@ -451,7 +462,7 @@ impl Executor {
             Ok(t) => t,
             Err(e) => {
                 r.fail(&dir, e);
-                Removal::default()
+                Freed::default()
             }
         };
         let untouched = tree.files == 0 && tree.dirs == 0;
@@ -825,6 +836,7 @@ mod tests {
     use crate::prune::Reason;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
 
     /// A module cache laid out as cmd/go leaves it after `go mod download`.
     fn modcache(versions: &[&str]) -> (tempfile::TempDir, PathBuf) {
@@ -986,7 +998,7 @@ mod tests {
     fn a_version_locked_by_someone_else_is_skipped_untouched() {
         let (_t, root) = modcache(&["v1.0.0"]);
         let held =
-            VersionLock::acquire(&safety::recognise_modcache(&root).unwrap(), "example.com/Lib", "v1.0.0").unwrap();
+            VersionLock::acquire(&remove::recognise_modcache(&root).unwrap(), "example.com/Lib", "v1.0.0").unwrap();
         let r = execute(&plan(&root, vec![mv("v1.0.0")]), &ExecOptions::default(), &|_| {}).unwrap();
         drop(held);
         assert_eq!(r.skipped.len(), 1);
@@ -1017,7 +1029,7 @@ mod tests {
     fn build_entries_younger_than_an_hour_and_bookkeeping_stay() {
         let t = tempfile::tempdir().unwrap();
         let g = fs::canonicalize(t.path()).unwrap();
-        fs::write(g.join("README"), safety::GOCACHE_README_PREFIX).unwrap();
+        fs::write(g.join("README"), remove::GOCACHE_README_PREFIX).unwrap();
         fs::write(g.join("trim.txt"), "1").unwrap();
         fs::create_dir(g.join("ab")).unwrap();
         let id = |c: char| format!("ab{}", c.to_string().repeat(62));

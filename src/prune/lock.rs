@@ -40,8 +40,8 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::layout::{self, DownloadFile};
 
-use super::beneath::{open_file_at, read_entries};
-use super::safety::CacheRoot;
+use crate::fs::beneath::{open_file_at, read_entries};
+use crate::fs::remove::CacheRoot;
 
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -265,7 +265,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = fs::canonicalize(t.path()).unwrap().join("mod");
         fs::create_dir_all(root.join("cache/download")).unwrap();
-        let r = super::super::safety::recognise_modcache(&root).unwrap();
+        let r = crate::fs::remove::recognise_modcache(&root).unwrap();
         (t, r)
     }
 
@@ -316,8 +316,8 @@ mod tests {
     fn test_results_expire_only_forward() {
         let t = tempfile::tempdir().unwrap();
         let g = fs::canonicalize(t.path()).unwrap();
-        fs::write(g.join("README"), super::super::safety::GOCACHE_README_PREFIX).unwrap();
-        let root = super::super::safety::recognise_gocache(&g).unwrap();
+        fs::write(g.join("README"), crate::fs::remove::GOCACHE_README_PREFIX).unwrap();
+        let root = crate::fs::remove::recognise_gocache(&g).unwrap();
         expire_test_results(&root, 2_000).unwrap();
         assert_eq!(fs::read_to_string(g.join("testexpire.txt")).unwrap(), "2000\n");
         expire_test_results(&root, 1_000).unwrap();

@@ -33,10 +33,10 @@ use serde::{Deserialize, Serialize};
 use crate::layout::{self, ModPath};
 use crate::timestamp::Timestamp;
 
-use super::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
 use super::execute::Failure;
 use super::journal::{self, JournalError};
-use super::safety::CacheRoot;
+use crate::fs::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
+use crate::fs::remove::CacheRoot;
 
 /// How far in the past the stamp is: more than relatime's one day, so any read refreshes it.
 pub const STAMP_AGE_SECS: i64 = 2 * 86_400;

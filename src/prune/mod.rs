@@ -135,10 +135,8 @@ pub struct KeptItem {
     pub why: String,
 }
 
-pub mod beneath;
 pub mod execute;
 pub mod lock;
-pub mod safety;
 
 pub use execute::{ExecError, ExecOptions, Removal, execute};
 pub mod journal;
