@@ -7,5 +7,6 @@
 
 pub mod atomic;
 pub mod beneath;
+pub mod mounts;
 pub mod noatime;
 pub mod remove;
