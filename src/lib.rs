@@ -6,6 +6,7 @@
 pub mod fs;
 pub mod go;
 pub mod goenv;
+pub mod golock;
 pub mod layout;
 pub mod policy;
 pub mod prune;

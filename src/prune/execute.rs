@@ -9,7 +9,7 @@
 //! [`CacheRoot`], relative to the root's descriptor and never through a link.
 //!
 //! ## Locking
-//! Each module version is handled under its `<version>.lock` ([`super::lock`]),
+//! Each module version is handled under its `<version>.lock` ([`crate::golock`]),
 //! the mutex cmd/go holds while it downloads a zip and while it extracts a
 //! tree. A lock still busy after [`LOCK_WAIT`] means a `go` command is
 //! downloading or extracting that version right now: the version is skipped and
@@ -89,10 +89,10 @@ use crate::layout::{self, BuildPath, DownloadFile, escape};
 use crate::scan::CacheKind;
 use crate::timestamp::Timestamp;
 
-use super::lock::{self, VersionLock};
 use super::{Plan, PlanItem, Target};
 use crate::fs::beneath::{lstat_at, read_entries};
 use crate::fs::remove::{self, CacheRoot, Freed, Refusal};
+use crate::golock::{self, VersionLock};
 
 /// Go refreshes a used build-cache entry's mtime only when it is an hour old
 /// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
@@ -388,7 +388,7 @@ impl Executor {
                 let root = self.gocache.as_ref().expect("build cache recognised");
                 let mut r = Removal::default();
                 let nanos = self.now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i128);
-                if let Err(e) = lock::expire_test_results(root, nanos) {
+                if let Err(e) = golock::expire_test_results(root, nanos) {
                     r.fail(&root.path().join("testexpire.txt"), e);
                 }
                 r
@@ -709,7 +709,7 @@ impl Executor {
             return r;
         }
         // Opening the lock creates it, beneath the root: never through a symlinked cache/vcs.
-        let _lock = match lock::try_lock_vcs(root, hash, self.lock_wait) {
+        let _lock = match golock::try_lock_vcs(root, hash, self.lock_wait) {
             Ok(Some(l)) => l,
             Ok(None) => {
                 let why =
@@ -732,7 +732,7 @@ impl Executor {
 
     fn rewrite_list(&self, r: &mut Removal, module: &str) {
         let at_v = layout::version_dir(self.mod_root().path(), module);
-        if let Err(e) = lock::rewrite_version_list(self.mod_root(), &at_v) {
+        if let Err(e) = golock::rewrite_version_list(self.mod_root(), &at_v) {
             r.fail(&at_v.join("list"), e);
         }
     }

@@ -180,7 +180,7 @@ pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
     // Two marks at once (parallel CI jobs sharing a state dir) must not
     // drop each other's record between read and replace.
     let lock_path = dir.join("marks.lock");
-    let _lock = super::lock::lock_blocking(&lock_path)
+    let _lock = crate::golock::lock_blocking(&lock_path)
         .map_err(|e| MarkError::Write { path: lock_path.clone(), source: std::io::Error::other(e.to_string()) })?;
     let mut marks = read_marks(&path)?;
     marks.marks.insert(record.root.clone(), record.clone());

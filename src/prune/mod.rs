@@ -136,7 +136,6 @@ pub struct KeptItem {
 }
 
 pub mod execute;
-pub mod lock;
 
 pub use execute::{ExecError, ExecOptions, Removal, execute};
 pub mod journal;

@@ -16,7 +16,7 @@
 //!   like `lockedfile.Edit` in `rewriteVersionList`.
 //!
 //! Inside a cache every lock file, and `@v/list`, is opened relative to the
-//! recognised root's descriptor ([`super::beneath`]): a directory on the way
+//! recognised root's descriptor ([`crate::fs::beneath`]): a directory on the way
 //! swapped for a symbolic link makes the open fail, it never creates or
 //! truncates a file elsewhere. Only the state directory's own locks (outside
 //! any cache) are opened by path.
