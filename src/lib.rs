@@ -13,6 +13,7 @@ pub mod prune;
 pub mod report;
 pub mod scan;
 pub mod schedule;
+pub mod state;
 pub mod timestamp;
 pub mod verify;
 

@@ -11,7 +11,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use gokeep::prune::journal::{self, JournalEntry};
+use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 use serde_json::Value;
 use tempfile::TempDir;

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::atime::{AgeSource, age_source_for};
-use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::mark::{self, MarkRecord};
+use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;

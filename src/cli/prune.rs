@@ -16,10 +16,10 @@ use gokeep::policy::{
 };
 use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::execute::{self, ExecOptions, Removal};
-use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
 use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
 use gokeep::scan;
+use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;

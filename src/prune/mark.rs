@@ -19,7 +19,7 @@
 //!
 //! ## Where the stamp is kept
 //! In `<state dir>/marks.json`, keyed by the canonical cache root: never
-//! inside Go's cache (see [`super::journal`]).
+//! inside Go's cache (see [`crate::state`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -34,9 +34,9 @@ use crate::layout::{self, ModPath};
 use crate::timestamp::Timestamp;
 
 use super::execute::Failure;
-use super::journal::{self, JournalError};
 use crate::fs::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
 use crate::fs::remove::CacheRoot;
+use crate::state::journal::JournalError;
 
 /// How far in the past the stamp is: more than relatime's one day, so any read refreshes it.
 pub const STAMP_AGE_SECS: i64 = 2 * 86_400;
@@ -158,7 +158,7 @@ struct MarksFile {
 }
 
 fn marks_path() -> Result<PathBuf, MarkError> {
-    Ok(journal::state_dir()?.join("marks.json"))
+    Ok(crate::state::state_dir().map_err(JournalError::from)?.join("marks.json"))
 }
 
 fn read_marks(path: &Path) -> Result<MarksFile, MarkError> {

@@ -138,5 +138,4 @@ pub struct KeptItem {
 pub mod execute;
 
 pub use execute::{ExecError, ExecOptions, Removal, execute};
-pub mod journal;
 pub mod mark;
