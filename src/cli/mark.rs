@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::atime::{AgeSource, age_source_for};
-use gokeep::prune::mark::{self, MarkRecord};
+use gokeep::prune::mark;
 use gokeep::state::journal::{self, JournalEntry};
+use gokeep::state::marks::{self, MarkRecord};
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;
@@ -44,7 +45,7 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     }
     let now = Timestamp::now();
     let m = mark::mark(&root, now);
-    let saved = mark::save(&m.record).context("recording the mark")?;
+    let saved = marks::save(&m.record).context("recording the mark")?;
     let entry = JournalEntry {
         time: now,
         command: super::command_line(),

@@ -229,7 +229,7 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
             if age_source == AgeSource::Mtime {
                 return Err(UsageError(format!("--unused-since-mark: {age_note}; reads leave no trace there")).into());
             }
-            let m = mark::load(root.path())?.ok_or_else(|| {
+            let m = gokeep::state::marks::load(root.path())?.ok_or_else(|| {
                 UsageError(format!(
                     "--unused-since-mark: {} has no mark; run `gokeep mark` first",
                     root.path().display()

@@ -3,11 +3,12 @@
 //!
 //! The state dir is `$GOKEEP_STATE_DIR` if set, else `gokeep/` under the
 //! user's state directory (`$XDG_STATE_HOME`, `~/.local/state` on Linux; the
-//! platform's local data directory elsewhere). It holds the run [`journal`].
+//! platform's local data directory elsewhere). It holds the run [`journal`] and the [`marks`] of `gokeep mark`.
 
 use std::path::PathBuf;
 
 pub mod journal;
+pub mod marks;
 
 /// Overrides where gokeep keeps its state (journal, marks, run lock).
 pub const STATE_DIR_ENV: &str = "GOKEEP_STATE_DIR";
