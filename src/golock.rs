@@ -57,7 +57,7 @@ pub enum LockError {
 /// An exclusive lock held until dropped (closing the file releases it).
 #[derive(Debug)]
 pub struct HeldLock {
-    _file: File,
+    file: File,
     path: PathBuf,
 }
 
@@ -65,6 +65,12 @@ impl HeldLock {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The locked file, for a lock that records its holder in itself.
+    #[must_use]
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 
@@ -112,7 +118,7 @@ fn try_lock_file(file: File, path: &Path, wait: Duration) -> Result<Option<HeldL
     let mut pause = Duration::from_millis(5);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(Some(HeldLock { _file: file, path: path.to_owned() })),
+            Ok(()) => return Ok(Some(HeldLock { file, path: path.to_owned() })),
             Err(TryLockError::WouldBlock) => {
                 let now = Instant::now();
                 if now >= deadline {
@@ -133,7 +139,7 @@ pub fn lock_blocking(path: &Path) -> Result<HeldLock, LockError> {
 
 fn lock_file(file: File, path: &Path) -> Result<HeldLock, LockError> {
     file.lock().map_err(|e| LockError::Lock { path: path.to_owned(), source: e })?;
-    Ok(HeldLock { _file: file, path: path.to_owned() })
+    Ok(HeldLock { file, path: path.to_owned() })
 }
 
 /// The version mutex cmd/go's `lockVersion` takes.

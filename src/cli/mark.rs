@@ -43,6 +43,10 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into()
         );
     }
+    let _run_lock = match super::run_lock::take(global, printer)? {
+        super::run_lock::Taken::Skip => return Ok(Outcome::Clean),
+        lock => lock,
+    };
     let now = Timestamp::now();
     let m = mark::mark(&root, now);
     let saved = marks::save(&m.record).context("recording the mark")?;

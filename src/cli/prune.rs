@@ -289,6 +289,28 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let started = Instant::now();
     let now = Timestamp::now();
     let Prepared { plan, policy, mod_root, build_root } = prepare(args, global, printer, now)?;
+    // A dry run deletes nothing and takes no run lock; any other run holds it
+    // from here on, or skips when it is scheduled and the lock is busy.
+    let _run_lock = if args.dry_run {
+        None
+    } else {
+        match super::run_lock::take(global, printer)? {
+            super::run_lock::Taken::Skip => return Ok(Outcome::Clean),
+            lock => Some(lock),
+        }
+    };
+    run_prepared(args, global, printer, started, now, Prepared { plan, policy, mod_root, build_root })
+}
+
+fn run_prepared(
+    args: &Args,
+    global: &GlobalArgs,
+    printer: &Printer,
+    started: Instant,
+    now: Timestamp,
+    prepared: Prepared,
+) -> anyhow::Result<Outcome> {
+    let Prepared { plan, policy, mod_root, build_root } = prepared;
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
