@@ -30,7 +30,7 @@ pub struct Args {}
 struct MarkJson<'a> {
     schema_version: u32,
     mark: &'a MarkRecord,
-    failures: &'a [gokeep::prune::execute::Failure],
+    failures: &'a [gokeep::prune::Failure],
 }
 
 pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {

@@ -15,9 +15,9 @@ use gokeep::policy::{
     FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, format_duration, parse_duration, parse_size,
 };
 use gokeep::prune::atime::{AgeSource, age_source_for};
-use gokeep::prune::execute::{self, ExecOptions, Removal};
+use gokeep::prune::execute::{self, ExecOptions};
 use gokeep::prune::plan::{self, PlanInput};
-use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
+use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, Target, mark, roots, toolchains};
 use gokeep::scan;
 use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;

@@ -83,22 +83,15 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::layout::{self, BuildPath, DownloadFile, escape};
 use crate::scan::CacheKind;
 use crate::timestamp::Timestamp;
 
-use super::{Plan, PlanItem, Target};
+use super::{MIN_BUILD_ENTRY_AGE, Plan, PlanItem, Removal, Skip, Target};
 use crate::fs::beneath::{lstat_at, read_entries};
 use crate::fs::remove::{self, CacheRoot, Freed, Refusal};
 use crate::golock::{self, VersionLock};
-
-/// Go refreshes a used build-cache entry's mtime only when it is an hour old
-/// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
-/// carry an mtime an hour older than that use. Two hours keeps every entry
-/// used within the last hour, as Go's own `Trim` adds mtimeInterval to its limit.
-pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * 3600);
 
 /// How long to retry a busy version lock before skipping the version.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);
@@ -138,54 +131,6 @@ pub struct ExecOptions {
 impl Default for ExecOptions {
     fn default() -> Self {
         Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT }
-    }
-}
-
-pub use crate::fs::remove::Failure;
-
-/// A planned item left alone on purpose, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skip {
-    pub target: Target,
-    pub reason: String,
-}
-
-/// What a run removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Removal {
-    pub files: u64,
-    pub dirs: u64,
-    pub apparent_bytes: u64,
-    /// Blocks freed; a file with other hard links left frees none.
-    pub disk_bytes: u64,
-    pub failures: Vec<Failure>,
-    pub skipped: Vec<Skip>,
-}
-
-impl std::ops::AddAssign for Removal {
-    fn add_assign(&mut self, o: Removal) {
-        self.files += o.files;
-        self.dirs += o.dirs;
-        self.apparent_bytes += o.apparent_bytes;
-        self.disk_bytes += o.disk_bytes;
-        self.failures.extend(o.failures);
-        self.skipped.extend(o.skipped);
-    }
-}
-
-impl std::ops::AddAssign<Freed> for Removal {
-    fn add_assign(&mut self, o: Freed) {
-        self.files += o.files;
-        self.dirs += o.dirs;
-        self.apparent_bytes += o.apparent_bytes;
-        self.disk_bytes += o.disk_bytes;
-        self.failures.extend(o.failures);
-    }
-}
-
-impl Removal {
-    pub(crate) fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
-        self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
     }
 }
 

@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::layout::{self, ModPath};
 use crate::timestamp::Timestamp;
 
-use super::execute::Failure;
+use super::Failure;
 use crate::fs::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
 use crate::fs::remove::CacheRoot;
 use crate::state::marks::MarkRecord;
