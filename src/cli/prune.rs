@@ -11,14 +11,12 @@ use serde::Serialize;
 
 use gokeep::fs::remove::CacheRoot;
 use gokeep::goenv::GoEnv;
-use gokeep::policy::{
-    FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, format_duration, parse_duration, parse_size,
-};
+use gokeep::policy::{Overrides, Policy, PolicyError, format_duration, parse_duration, parse_size};
 use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::execute::{self, ExecOptions};
 use gokeep::prune::plan::{self, PlanInput};
 use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, Target, mark, roots, toolchains};
-use gokeep::scan;
+use gokeep::scan::{self, CacheKind};
 use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
@@ -137,29 +135,6 @@ fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
     Ok(policy)
 }
 
-fn wants_modcache(p: &Policy) -> bool {
-    let m = &p.modcache;
-    m.max_age.is_some()
-        || m.max_size.is_some()
-        || m.remove_corrupted
-        || m.remove_debris
-        || m.zips_only_after.is_some()
-        || m.vcs_max_age.is_some()
-        || m.sumdb == SumdbMode::Remove
-        || m.toolchains_keep_latest.is_some()
-        || m.all
-        || p.roots.only_roots
-}
-
-fn wants_gocache(p: &Policy) -> bool {
-    let g = &p.gocache;
-    g.max_age.is_some()
-        || g.max_size.is_some()
-        || g.fuzz == FuzzMode::Remove
-        || g.testcache == TestcacheMode::Expire
-        || g.refresh_kept
-}
-
 /// The module versions the policy's projects need. An entry that names no
 /// project on this machine is a warning naming where it was written; with
 /// `only_roots` and no project at all, nothing would be kept, so that is refused.
@@ -197,8 +172,8 @@ struct Prepared {
 /// Policy, roots, recognition, scan and plan: everything up to the decision.
 fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) -> anyhow::Result<Prepared> {
     let policy = resolve_policy(args)?;
-    let wants_mod = wants_modcache(&policy) || args.unused_since_mark;
-    let wants_build = wants_gocache(&policy);
+    let wants_mod = policy.touches(CacheKind::ModCache) || args.unused_since_mark;
+    let wants_build = policy.touches(CacheKind::BuildCache);
     if !wants_mod && !wants_build {
         return Err(UsageError(
             "nothing to prune: give --policy FILE or a rule (--max-age, --max-size, --only-roots, --corrupted, \
