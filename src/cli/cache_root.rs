@@ -1,6 +1,6 @@
 //! Recognising the cache roots a command works on, before it looks inside:
 //! one function per cache for every command, so every command follows the
-//! one rule of [`gokeep::prune::safety`] and says which directory it uses
+//! one rule of [`gokeep::fs::remove`] and says which directory it uses
 //! when the name given resolved through a symbolic link.
 
 use std::path::{Path, PathBuf};
@@ -21,6 +21,20 @@ fn resolution_note(root: &CacheRoot, label: &str) -> Option<String> {
         "goes through a symbolic link"
     };
     Some(format!("gokeep: using {} ({label} {} {how})", root.path().display(), named.display()))
+}
+
+/// Notes a resolved link for a root recognised elsewhere (`from_flag`: named
+/// by `--modcache`/`--gocache` rather than the Go environment).
+pub fn note_resolution(root: &CacheRoot, from_flag: bool, printer: &Printer) {
+    let label = match (root.kind(), from_flag) {
+        (gokeep::layout::CacheKind::ModCache, true) => "--modcache",
+        (gokeep::layout::CacheKind::ModCache, false) => "GOMODCACHE",
+        (gokeep::layout::CacheKind::BuildCache, true) => "--gocache",
+        (gokeep::layout::CacheKind::BuildCache, false) => "GOCACHE",
+    };
+    if let Some(note) = resolution_note(root, label) {
+        printer.note(&note);
+    }
 }
 
 /// Recognises `path` as a module cache, noting a resolved link.

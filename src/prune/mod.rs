@@ -6,6 +6,7 @@ pub mod atime;
 pub mod execute;
 pub mod mark;
 pub mod plan;
+pub mod prepare;
 pub mod roots;
 pub mod toolchains;
 
