@@ -3,7 +3,7 @@
 //!
 //! ## Roots
 //! The plan's module and build cache roots are recognised first
-//! ([`super::safety`]), or handed over already recognised
+//! ([`crate::fs::remove`]), or handed over already recognised
 //! ([`execute_in`]); a plan whose root is refused deletes nothing. Every
 //! removal, lock, `.partial` marker and `@v/list` rewrite then goes through
 //! [`CacheRoot`], relative to the root's descriptor and never through a link.
