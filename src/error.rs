@@ -4,16 +4,17 @@
 
 use std::error::Error;
 
+use crate::fs::remove::Refusal;
 use crate::go::modfile::{EditError, ParseError};
 use crate::go::{gosum::GoSumError, modpath::InvalidPath, version::NotCanonical};
 use crate::goenv::EnvError;
+use crate::golock::LockError;
 use crate::overrides::OverrideError;
 use crate::policy::PolicyError;
-use crate::prune::{
-    ExecError, journal::JournalError, lock::LockError, mark::MarkError, roots::RootsError, safety::Refusal,
-};
+use crate::prune::{ExecError, prepare::PrepareError, roots::RootsError};
 use crate::scan::ScanError;
 use crate::schedule::{expr::CronError, install::InstallError};
+use crate::state::{NoStateDir, journal::JournalError, marks::MarkError};
 use crate::verify::{dirhash::HashError, explain::ExplainError, project::ProjectError};
 
 /// The kinds of failure, each with its documented exit code.
@@ -98,6 +99,8 @@ fn class_of(e: &(dyn Error + 'static)) -> Option<ErrorClass> {
         CronError,
         InstallError,
         OverrideError,
+        PrepareError,
+        NoStateDir,
     );
     None
 }
@@ -205,11 +208,49 @@ impl Classify for JournalError {
     }
 }
 
-impl Classify for MarkError {
+impl Classify for OverrideError {
+    /// Wrong input is a usage error; what the file system or git refused is
+    /// the environment's.
     fn class(&self) -> ErrorClass {
         match self {
-            MarkError::State(e) => e.class(),
-            MarkError::Write { .. } | MarkError::Read { .. } | MarkError::Parse { .. } => ErrorClass::Environment,
+            OverrideError::Read { .. }
+            | OverrideError::Write { .. }
+            | OverrideError::Lock { .. }
+            | OverrideError::StateDir(_)
+            | OverrideError::Git { .. } => ErrorClass::Environment,
+            _ => ErrorClass::Usage,
+        }
+    }
+}
+
+impl Classify for NoStateDir {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Environment
+    }
+}
+
+impl Classify for PrepareError {
+    /// The library's own errors keep their class; a request that cannot be
+    /// carried out as asked is the caller's to fix.
+    fn class(&self) -> ErrorClass {
+        match self {
+            PrepareError::Policy(e) => e.class(),
+            PrepareError::Refused(e) => e.class(),
+            PrepareError::Roots(e) => e.class(),
+            PrepareError::Marks(e) => e.class(),
+            PrepareError::Scan(e) => e.class(),
+            _ => ErrorClass::Usage,
+        }
+    }
+}
+
+impl Classify for MarkError {
+    fn class(&self) -> ErrorClass {
+        // No state directory, or one that cannot be read or written.
+        match self {
+            MarkError::State(_) | MarkError::Write { .. } | MarkError::Read { .. } | MarkError::Parse { .. } => {
+                ErrorClass::Environment
+            }
         }
     }
 }
@@ -333,8 +374,8 @@ mod tests {
     fn lock_journal_mark_and_go_sum_failures_are_the_environment() {
         let p = || PathBuf::from("/x");
         let lock = LockError::Lock { path: p(), source: io() };
-        let journal = JournalError::NoStateDir;
-        let mark = MarkError::State(JournalError::Write { path: p(), source: io() });
+        let journal = JournalError::NoStateDir(NoStateDir);
+        let mark = MarkError::State(NoStateDir);
         let parse = serde_json::from_str::<u8>("{").unwrap_err();
         let marks_file = MarkError::Parse { path: p(), source: parse };
         let go_sum = GoSumError { path: p(), source: io() };

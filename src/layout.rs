@@ -349,6 +349,23 @@ impl BuildPath {
     }
 }
 
+/// Which of Go's two caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheKind {
+    ModCache,
+    BuildCache,
+}
+
+impl std::fmt::Display for CacheKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ModCache => "GOMODCACHE",
+            Self::BuildCache => "GOCACHE",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,12 +3,12 @@
 //! it never prints and never exits. The `gokeep` binary renders what it
 //! returns and turns errors into exit codes.
 
-pub mod atomic;
 pub mod error;
+pub mod fs;
 pub mod go;
 pub mod goenv;
+pub mod golock;
 pub mod layout;
-pub mod noatime;
 pub mod overrides;
 pub mod policy;
 pub mod proxy;
@@ -16,6 +16,7 @@ pub mod prune;
 pub mod report;
 pub mod scan;
 pub mod schedule;
+pub mod state;
 pub mod timestamp;
 pub mod verify;
 

@@ -41,6 +41,7 @@ use toml::Spanned;
 /// Kept here for callers that still name it through `policy`.
 pub use crate::go::pattern::match_prefix_patterns;
 use crate::go::pattern::path_match;
+use crate::layout::CacheKind;
 
 /// A validated prune policy. `Policy::default()` removes nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -395,25 +396,33 @@ impl Policy {
         Ok(self)
     }
 
-    /// True when the policy removes nothing from either cache.
+    /// Whether any rule of the policy removes from, or refreshes, `cache`:
+    /// a command looks only at the caches its policy touches.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
-        let m = &self.modcache;
-        let g = &self.gocache;
-        m.max_age.is_none()
-            && m.max_size.is_none()
-            && !m.remove_corrupted
-            && !m.remove_debris
-            && m.zips_only_after.is_none()
-            && m.vcs_max_age.is_none()
-            && m.sumdb == SumdbMode::Keep
-            && m.toolchains_keep_latest.is_none()
-            && !m.all
-            && !self.roots.only_roots
-            && g.max_age.is_none()
-            && g.max_size.is_none()
-            && g.fuzz == FuzzMode::Keep
-            && g.testcache == TestcacheMode::Keep
+    pub fn touches(&self, cache: CacheKind) -> bool {
+        match cache {
+            CacheKind::ModCache => {
+                let m = &self.modcache;
+                m.max_age.is_some()
+                    || m.max_size.is_some()
+                    || m.remove_corrupted
+                    || m.remove_debris
+                    || m.zips_only_after.is_some()
+                    || m.vcs_max_age.is_some()
+                    || m.sumdb == SumdbMode::Remove
+                    || m.toolchains_keep_latest.is_some()
+                    || m.all
+                    || self.roots.only_roots
+            }
+            CacheKind::BuildCache => {
+                let g = &self.gocache;
+                g.max_age.is_some()
+                    || g.max_size.is_some()
+                    || g.fuzz == FuzzMode::Remove
+                    || g.testcache == TestcacheMode::Expire
+                    || g.refresh_kept
+            }
+        }
     }
 }
 
@@ -665,8 +674,9 @@ only_roots = true
     fn empty_policy_removes_nothing() {
         let p = parse("# nothing\n").unwrap();
         assert_eq!(p, Policy::default());
-        assert!(p.is_empty());
-        assert!(!Policy::everything().is_empty());
+        assert!(!p.touches(CacheKind::ModCache) && !p.touches(CacheKind::BuildCache));
+        let all = Policy::everything();
+        assert!(all.touches(CacheKind::ModCache) && !all.touches(CacheKind::BuildCache));
     }
 
     #[test]
@@ -811,7 +821,7 @@ only_roots = true
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules");
         for name in ["nightly.toml", "laptop.toml", "ci-image.toml"] {
             let p = Policy::from_file(&dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
-            assert!(!p.is_empty(), "{name} selects nothing");
+            assert!(p.touches(CacheKind::ModCache) || p.touches(CacheKind::BuildCache), "{name} selects nothing");
         }
     }
 

@@ -43,22 +43,8 @@ pub enum ScanError {
     Threads { threads: usize, source: std::sync::Arc<rayon::ThreadPoolBuildError> },
 }
 
-/// Which of Go's two caches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CacheKind {
-    ModCache,
-    BuildCache,
-}
-
-impl std::fmt::Display for CacheKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::ModCache => "GOMODCACHE",
-            Self::BuildCache => "GOCACHE",
-        })
-    }
-}
+/// Which of Go's two caches (defined with the cache layout).
+pub use crate::layout::CacheKind;
 
 /// How to walk.
 #[derive(Debug, Clone, Copy)]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::parse_json;
-use gokeep::prune::journal::{self, JournalEntry};
+use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 use serde_json::Value;
 use tempfile::TempDir;

@@ -1,12 +1,12 @@
 //! Recognising the cache roots a command works on, before it looks inside:
 //! one function per cache for every command, so every command follows the
-//! one rule of [`gokeep::prune::safety`] and says which directory it uses
+//! one rule of [`gokeep::fs::remove`] and says which directory it uses
 //! when the name given resolved through a symbolic link.
 
 use std::path::{Path, PathBuf};
 
+use gokeep::fs::remove::{self, CacheRoot, Refusal};
 use gokeep::goenv::GoEnv;
-use gokeep::prune::safety::{self, CacheRoot, Refusal};
 
 use super::status::cache_roots;
 use super::{GlobalArgs, Printer};
@@ -23,9 +23,23 @@ fn resolution_note(root: &CacheRoot, label: &str) -> Option<String> {
     Some(format!("gokeep: using {} ({label} {} {how})", root.path().display(), named.display()))
 }
 
+/// Notes a resolved link for a root recognised elsewhere (`from_flag`: named
+/// by `--modcache`/`--gocache` rather than the Go environment).
+pub fn note_resolution(root: &CacheRoot, from_flag: bool, printer: &Printer) {
+    let label = match (root.kind(), from_flag) {
+        (gokeep::layout::CacheKind::ModCache, true) => "--modcache",
+        (gokeep::layout::CacheKind::ModCache, false) => "GOMODCACHE",
+        (gokeep::layout::CacheKind::BuildCache, true) => "--gocache",
+        (gokeep::layout::CacheKind::BuildCache, false) => "GOCACHE",
+    };
+    if let Some(note) = resolution_note(root, label) {
+        printer.note(&note);
+    }
+}
+
 /// Recognises `path` as a module cache, noting a resolved link.
 pub fn modcache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<CacheRoot, Refusal> {
-    let root = safety::recognise_modcache(path)?;
+    let root = remove::recognise_modcache(path)?;
     if let Some(note) = resolution_note(&root, if from_flag { "--modcache" } else { "GOMODCACHE" }) {
         printer.note(&note);
     }
@@ -34,7 +48,7 @@ pub fn modcache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<Ca
 
 /// Recognises `path` as a build cache, noting a resolved link.
 pub fn gocache_at(path: &Path, from_flag: bool, printer: &Printer) -> Result<CacheRoot, Refusal> {
-    let root = safety::recognise_gocache(path)?;
+    let root = remove::recognise_gocache(path)?;
     if let Some(note) = resolution_note(&root, if from_flag { "--gocache" } else { "GOCACHE" }) {
         printer.note(&note);
     }

@@ -68,7 +68,8 @@ pub fn finish(result: anyhow::Result<Outcome>, printer: &Printer) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gokeep::prune::{ExecError, safety::Refusal};
+    use gokeep::fs::remove::Refusal;
+    use gokeep::prune::ExecError;
     use gokeep::scan::ScanError;
     use std::path::PathBuf;
 

@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
+use gokeep::fs::remove::CacheRoot;
 use gokeep::go::{modpath, version};
 use gokeep::goenv::GoEnv;
 use gokeep::gosum::{GoSum, SumKind};
 use gokeep::proxy::fetch;
 use gokeep::prune::Target;
-use gokeep::prune::safety::CacheRoot;
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::explain::{
     self, Against, Confidence, ErrorExplanation, ExplainError, Explanation, External, Verdict,

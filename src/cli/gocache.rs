@@ -38,7 +38,7 @@ pub(super) struct RefreshJson<'a> {
     schema_version: u32,
     gocache: &'a std::path::Path,
     refreshed_entries: u64,
-    failures: &'a [gokeep::prune::execute::Failure],
+    failures: &'a [gokeep::prune::Failure],
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use gokeep::prune::journal::{self, BadLine, JournalEntry};
+use gokeep::state::journal::{self, BadLine, JournalEntry};
 
 use super::printer::size;
 use super::{GlobalArgs, Outcome, Printer};

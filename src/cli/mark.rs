@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::atime::{AgeSource, age_source_for};
-use gokeep::prune::journal::{self, JournalEntry};
-use gokeep::prune::mark::{self, MarkRecord};
+use gokeep::prune::mark;
+use gokeep::state::journal::{self, JournalEntry};
+use gokeep::state::marks::{self, MarkRecord};
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;
@@ -29,7 +30,7 @@ pub struct Args {}
 pub(super) struct MarkJson<'a> {
     schema_version: u32,
     mark: &'a MarkRecord,
-    failures: &'a [gokeep::prune::execute::Failure],
+    failures: &'a [gokeep::prune::Failure],
 }
 
 pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -42,9 +43,13 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into()
         );
     }
+    let _run_lock = match super::run_lock::take(global, printer)? {
+        super::run_lock::Taken::Skip => return Ok(Outcome::Clean),
+        lock => lock,
+    };
     let now = Timestamp::now();
     let m = mark::mark(&root, now);
-    let saved = mark::save(&m.record).context("recording the mark")?;
+    let saved = marks::save(&m.record).context("recording the mark")?;
     let entry = JournalEntry {
         time: now,
         command: super::command_line(),

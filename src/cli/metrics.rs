@@ -81,7 +81,7 @@ pub fn render(reports: &[CacheReport], now: Timestamp) -> String {
 
 /// Writes `text` to `path` atomically, readable by the collector.
 pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    gokeep::atomic::replace_file(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+    gokeep::fs::atomic::replace_file(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod printer;
 mod probe;
 mod profile;
 mod prune;
+mod run_lock;
 mod schedule;
 mod schema;
 mod status;
@@ -58,6 +59,10 @@ pub struct GlobalArgs {
     /// core for removing, which waits on the disk rather than the CPU).
     #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
+    /// A scheduled run: when another gokeep run that deletes or stamps is
+    /// under way, skip (exit 0) instead of waiting for it.
+    #[arg(long, global = true, env = "GOKEEP_IF_IDLE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub if_idle: bool,
     /// When to colour the output: auto (a terminal, unless `NO_COLOR` is set), always, never.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub color: printer::ColorMode,

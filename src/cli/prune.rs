@@ -9,21 +9,16 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use gokeep::fs::remove::CacheRoot;
 use gokeep::goenv::GoEnv;
-use gokeep::policy::{
-    FuzzMode, Overrides, Policy, PolicyError, SumdbMode, TestcacheMode, format_duration, parse_duration, parse_size,
-};
-use gokeep::prune::atime::{AgeSource, age_source_for};
-use gokeep::prune::execute::{self, ExecOptions, Removal};
-use gokeep::prune::journal::{self, JournalEntry};
-use gokeep::prune::plan::{self, PlanInput};
-use gokeep::prune::safety::CacheRoot;
-use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
-use gokeep::scan;
+use gokeep::policy::{Overrides, Policy, PolicyError, format_duration, parse_duration, parse_size};
+use gokeep::prune::execute::{self, ExecOptions};
+use gokeep::prune::prepare::{self, Notice, PrepareError, Prepared, Request};
+use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, Target, mark};
+use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;
-use super::exit::UsageError;
 use super::printer::{SIZE, age, count, paint, size};
 use super::status::{cache_roots, scan_options};
 use super::{GlobalArgs, Outcome, Printer};
@@ -112,9 +107,9 @@ struct PlanJson<'a> {
     disk_bytes: u64,
 }
 
-/// The policy the flags and `--policy` file add up to.
-fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
-    let base = match &args.policy {
+/// The prune request the flags and `--policy` file add up to.
+fn request(args: &Args, global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<Request> {
+    let policy = match &args.policy {
         Some(p) => Policy::from_file(p)?,
         None => Policy::default(),
     };
@@ -130,165 +125,92 @@ fn resolve_policy(args: &Args) -> anyhow::Result<Policy> {
         debris: args.debris,
         all: args.all,
     };
-    let mut policy = base.with_overrides(&overrides)?;
-    if let Some(a) = &args.gocache_max_age {
-        policy.gocache.max_age = Some(parse_duration(a).map_err(|m| flag("--gocache-max-age", m))?);
-    }
-    Ok(policy)
+    let gocache_max_age =
+        args.gocache_max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--gocache-max-age", m))?;
+    let (modcache, gocache) = cache_roots(global, env)?;
+    Ok(Request {
+        policy,
+        from_file: args.policy.is_some(),
+        overrides,
+        gocache_max_age,
+        unused_since_mark: args.unused_since_mark,
+        modcache,
+        gocache,
+        // `~` is the user's home, from the process environment: Go's environment has no HOME.
+        home: dirs::home_dir(),
+    })
 }
 
-fn wants_modcache(p: &Policy) -> bool {
-    let m = &p.modcache;
-    m.max_age.is_some()
-        || m.max_size.is_some()
-        || m.remove_corrupted
-        || m.remove_debris
-        || m.zips_only_after.is_some()
-        || m.vcs_max_age.is_some()
-        || m.sumdb == SumdbMode::Remove
-        || m.toolchains_keep_latest.is_some()
-        || m.all
-        || p.roots.only_roots
+/// A prepare error keeps its type: it knows its exit code.
+fn prepare_error(e: PrepareError) -> anyhow::Error {
+    e.into()
 }
 
-fn wants_gocache(p: &Policy) -> bool {
-    let g = &p.gocache;
-    g.max_age.is_some()
-        || g.max_size.is_some()
-        || g.fuzz == FuzzMode::Remove
-        || g.testcache == TestcacheMode::Expire
-        || g.refresh_kept
-}
-
-/// The module versions the policy's projects need. An entry that names no
-/// project on this machine is a warning naming where it was written; with
-/// `only_roots` and no project at all, nothing would be kept, so that is refused.
-fn resolve_roots(policy: &Policy, printer: &Printer) -> anyhow::Result<std::collections::BTreeSet<(String, String)>> {
-    // `~` is the user's home, from the process environment: Go's environment has no HOME.
-    let home =
-        dirs::home_dir().ok_or_else(|| UsageError("roots.projects: cannot tell the home directory for `~`".into()))?;
-    let r = &policy.roots;
-    let projects = roots::expand_projects(&r.projects, &home)?;
-    let origin = |i: usize| r.origins.get(i).map_or("roots.projects", String::as_str);
-    for (i, why) in &projects.unmatched {
-        printer.warn(&format!("{}: roots.projects entry {why}; it protects nothing", origin(*i)));
-    }
-    if projects.dirs.is_empty() && r.only_roots {
-        let entries: Vec<String> =
-            r.projects.iter().enumerate().map(|(i, p)| format!("{p:?} ({})", origin(i))).collect();
-        return Err(UsageError(format!(
-            "only_roots: no project found ({} matched nothing); refusing to remove every module version. \
-             Name the projects with --root DIR (--roots-only to replace the policy's)",
-            entries.join(", ")
-        ))
-        .into());
-    }
-    Ok(roots::collect_roots(&projects.dirs)?)
-}
-
-/// What a run decided, before anything is deleted.
-struct Prepared {
-    plan: Plan,
-    policy: Policy,
-    mod_root: Option<CacheRoot>,
-    build_root: Option<CacheRoot>,
-}
-
-/// Policy, roots, recognition, scan and plan: everything up to the decision.
-fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) -> anyhow::Result<Prepared> {
-    let policy = resolve_policy(args)?;
-    let wants_mod = wants_modcache(&policy) || args.unused_since_mark;
-    let wants_build = wants_gocache(&policy);
-    if !wants_mod && !wants_build {
-        return Err(UsageError(
-            "nothing to prune: give --policy FILE or a rule (--max-age, --max-size, --only-roots, --corrupted, \
-             --debris, --all, --unused-since-mark, --gocache-max-age)"
-                .into(),
-        )
-        .into());
-    }
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
-    // Recognise the roots before anything else looks at them: a refused root
-    // is not even scanned.
-    let mod_root =
-        if wants_mod { Some(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?) } else { None };
-    let build_root = match &gocache {
-        Some(g) if wants_build => Some(cache_root::gocache_at(g, global.gocache.is_some(), printer)?),
-        None if wants_build && args.policy.is_none() => {
-            return Err(UsageError("--gocache-max-age: Go's build cache is off (GOCACHE=off)".into()).into());
-        }
-        _ => None,
-    };
-    let (age_source, age_note) = match &mod_root {
-        Some(r) => age_source_for(r.path()),
-        None => (AgeSource::Atime, String::new()),
-    };
-    let mark_time = match (&mod_root, args.unused_since_mark) {
-        (Some(root), true) => {
-            if age_source == AgeSource::Mtime {
-                return Err(UsageError(format!("--unused-since-mark: {age_note}; reads leave no trace there")).into());
+fn render_notices(notices: &[Notice], printer: &Printer) {
+    for n in notices {
+        match n {
+            Notice::UnmatchedProject { origin, why } => {
+                printer.warn(&format!("{origin}: roots.projects entry {why}; it protects nothing"));
             }
-            let m = mark::load(root.path())?.ok_or_else(|| {
-                UsageError(format!(
-                    "--unused-since-mark: {} has no mark; run `gokeep mark` first",
-                    root.path().display()
-                ))
-            })?;
-            Some(m.marked_at)
+            Notice::Scan(w) => printer.warn(&format!("{}: {}", w.path.display(), w.message)),
+            Notice::AgesFromMtime { why } => printer.note(&format!("gokeep: {why}")),
         }
-        _ => None,
-    };
-    let roots = if policy.roots.projects.is_empty() { None } else { Some(resolve_roots(&policy, printer)?) };
+    }
+}
 
-    let inventory = scan::scan(
-        mod_root.as_ref().map(CacheRoot::path),
-        build_root.as_ref().map(CacheRoot::path),
-        &scan_options(global),
-    );
-    let mod_inv = inventory.modcache.transpose()?;
-    let build_inv = inventory.gocache.transpose()?;
-    for inv in mod_inv.iter().chain(build_inv.iter()) {
-        for w in &inv.warnings {
-            printer.warn(&format!("{}: {}", w.path.display(), w.message));
+/// Recognises, scans and plans through the library, saying what it noticed;
+/// a run that deletes takes gokeep's run lock once the request is known to
+/// be good (`None`: a scheduled run found it busy).
+fn prepare(
+    args: &Args,
+    global: &GlobalArgs,
+    printer: &Printer,
+    now: Timestamp,
+) -> anyhow::Result<Option<(Prepared, Option<super::run_lock::Taken>)>> {
+    let env = GoEnv::from_process();
+    let ready = prepare::recognise(request(args, global, &env)?).map_err(prepare_error)?;
+    if let Some(r) = &ready.mod_root {
+        cache_root::note_resolution(r, global.modcache.is_some(), printer);
+    }
+    if let Some(r) = &ready.build_root {
+        cache_root::note_resolution(r, global.gocache.is_some(), printer);
+    }
+    render_notices(&ready.notices, printer);
+    let shown = ready.notices.len();
+    // A dry run deletes nothing and takes no run lock.
+    let lock = if args.dry_run {
+        None
+    } else {
+        match super::run_lock::take(global, printer)? {
+            super::run_lock::Taken::Skip => return Ok(None),
+            lock => Some(lock),
         }
-    }
-    if mod_inv.is_some()
-        && age_source == AgeSource::Mtime
-        && (policy.modcache.max_age.is_some() || policy.modcache.max_size.is_some())
-    {
-        printer.note(&format!("gokeep: {age_note}"));
-    }
-    let in_use = mod_root.as_ref().map(|r| toolchains::in_use(&env, r.path())).unwrap_or_default();
-    // Corruption is found by hashing, the one rule the inventory cannot decide.
-    let corrupted = match &mod_inv {
-        Some(inv) if policy.modcache.remove_corrupted => gokeep::verify::corrupted_targets(&inv.root, &inv.versions),
-        _ => Vec::new(),
     };
-    let mut plan = plan::plan(&PlanInput {
-        modcache: mod_inv.as_ref(),
-        gocache: build_inv.as_ref(),
-        policy: &policy,
-        now,
-        roots: roots.as_ref(),
-        corrupted: &corrupted,
-        mark: mark_time,
-        age_source,
-        in_use: &in_use,
-    });
-    if plan.items.iter().all(|i| i.target.is_build()) {
-        plan.modcache = None;
-    }
-    if !plan.items.iter().any(|i| i.target.is_build()) {
-        plan.gocache = None;
-    }
-    Ok(Prepared { plan, policy, mod_root, build_root })
+    let prepared =
+        ready.prepare(&env, &scan_options(global), now, &gokeep::verify::corrupted_targets).map_err(prepare_error)?;
+    render_notices(&prepared.notices[shown..], printer);
+    Ok(Some((prepared, lock)))
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let now = Timestamp::now();
-    let Prepared { plan, policy, mod_root, build_root } = prepare(args, global, printer, now)?;
+    let Some((Prepared { plan, policy, mod_root, build_root, .. }, _run_lock)) = prepare(args, global, printer, now)?
+    else {
+        return Ok(Outcome::Clean);
+    };
+    run_prepared(args, global, printer, started, now, (plan, policy, mod_root, build_root))
+}
+
+fn run_prepared(
+    args: &Args,
+    global: &GlobalArgs,
+    printer: &Printer,
+    started: Instant,
+    now: Timestamp,
+    prepared: (Plan, Policy, Option<CacheRoot>, Option<CacheRoot>),
+) -> anyhow::Result<Outcome> {
+    let (plan, policy, mod_root, build_root) = prepared;
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();

@@ -17,10 +17,10 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::policy::{Policy, parse_duration};
-use gokeep::prune::journal;
 use gokeep::schedule::install::{self, CrontabTarget, Installed, Plan, Scope, UnitDir};
 use gokeep::schedule::units::{self, Job, ServiceOptions};
 use gokeep::schedule::{CronError, CronExpr, Zone, calendar};
+use gokeep::state::journal;
 
 use super::exit::UsageError;
 use super::status::cache_roots;
@@ -320,7 +320,7 @@ fn install_cmd(args: &InstallArgs, global: &GlobalArgs, printer: &Printer) -> an
     let (modcache, gocache) = (absolute(&modcache)?, gocache.as_deref().map(absolute).transpose()?);
     let scope = args.place.scope();
     let state_dir = match scope {
-        Scope::User => journal::state_dir()?,
+        Scope::User => gokeep::state::state_dir()?,
         Scope::System => PathBuf::from("/var/lib/gokeep"),
     };
     let job = Job { exe, policy, modcache, gocache, state_dir };

@@ -23,8 +23,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use gokeep::fs::remove::CacheRoot;
 use gokeep::goenv::GoEnv;
-use gokeep::prune::safety::CacheRoot;
 use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
 use gokeep::scan::{self, CacheKind, ScanOptions};
 use gokeep::timestamp::Timestamp;

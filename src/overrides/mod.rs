@@ -46,8 +46,6 @@ impl std::fmt::Display for Mode {
     }
 }
 
-use crate::error::ErrorClass;
-
 #[derive(Debug, thiserror::Error)]
 pub enum OverrideError {
     #[error("{dir} has no go.mod: a linked directory must be a module (run `go mod init` there)")]
@@ -85,22 +83,7 @@ pub enum OverrideError {
     #[error("gokeep's link record {path} is unreadable ({reason}); move it aside to start afresh")]
     BadRecord { path: PathBuf, reason: String },
     #[error(transparent)]
-    StateDir(#[from] crate::prune::journal::JournalError),
+    StateDir(#[from] crate::state::journal::JournalError),
     #[error("cannot run git in {dir}: {source}")]
     Git { dir: PathBuf, source: std::io::Error },
-}
-
-impl crate::error::Classify for OverrideError {
-    /// Wrong input is a usage error; what the file system or git refused is
-    /// the environment's.
-    fn class(&self) -> ErrorClass {
-        match self {
-            OverrideError::Read { .. }
-            | OverrideError::Write { .. }
-            | OverrideError::Lock { .. }
-            | OverrideError::StateDir(_)
-            | OverrideError::Git { .. } => ErrorClass::Environment,
-            _ => ErrorClass::Usage,
-        }
-    }
 }

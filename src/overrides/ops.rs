@@ -214,7 +214,7 @@ fn newest_go(vs: &[Option<&str>]) -> String {
 
 /// Writes a user file: temp file in the same directory, fsync, rename.
 fn write_user_file(path: &Path, data: &[u8]) -> Result<(), OverrideError> {
-    crate::atomic::replace_file(path, data).map_err(|e| OverrideError::Write { path: path.to_owned(), source: e })
+    crate::fs::atomic::replace_file(path, data).map_err(|e| OverrideError::Write { path: path.to_owned(), source: e })
 }
 
 /// Applies a planned link under the consumer's lock. The record is written

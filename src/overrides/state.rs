@@ -74,7 +74,7 @@ pub struct Records {
 
 /// `<state dir>/links`.
 pub fn links_dir() -> Result<PathBuf, OverrideError> {
-    Ok(crate::prune::journal::state_dir()?.join("links"))
+    Ok(crate::state::state_dir().map_err(crate::state::journal::JournalError::from)?.join("links"))
 }
 
 /// The key of a consumer: the first 16 bytes of SHA-256 of its canonical path, in hex.
@@ -136,7 +136,7 @@ pub fn store(dir: &Path, records: &Records) -> Result<(), OverrideError> {
     let mut text = serde_json::to_vec_pretty(records).expect("records serialise");
     text.push(b'\n');
     fs::create_dir_all(dir).map_err(|e| OverrideError::Write { path: path.clone(), source: e })?;
-    crate::atomic::replace_file(&path, &text).map_err(|e| OverrideError::Write { path, source: e })
+    crate::fs::atomic::replace_file(&path, &text).map_err(|e| OverrideError::Write { path, source: e })
 }
 
 /// Every consumer's records, sorted by consumer path.

@@ -244,7 +244,7 @@ pub fn apply(profile: &Profile, env: &GoEnv) -> Result<PathBuf, ProfileError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| ProfileError::Write { path: path.clone(), source })?;
     }
-    crate::atomic::replace_file(&path, new.as_bytes())
+    crate::fs::atomic::replace_file(&path, new.as_bytes())
         .map_err(|source| ProfileError::Write { path: path.clone(), source })?;
     Ok(path)
 }

@@ -8,14 +8,13 @@
 //! time (when the version was downloaded). `nodiratime` does not matter: only
 //! file times are used.
 //!
-//! The mount options come from `/proc/self/mountinfo` (the only thing this
-//! module reads); the mount holding a path is the one whose mount point is
-//! its longest prefix, and the last such line wins (it is mounted on top).
+//! The mount options come from the mount table ([`crate::fs::mounts`]).
 
 use std::path::Path;
 
 use serde::Serialize;
 
+use crate::fs::mounts;
 use crate::scan::Stats;
 use crate::timestamp::Timestamp;
 
@@ -44,7 +43,7 @@ impl AgeSource {
 /// scanned cache root is), and why, for the report.
 #[must_use]
 pub fn age_source_for(path: &Path) -> (AgeSource, String) {
-    match std::fs::read_to_string("/proc/self/mountinfo") {
+    match mounts::read_mountinfo() {
         Ok(text) => age_source_from_mountinfo(&text, path),
         Err(e) => (AgeSource::Atime, format!("cannot read /proc/self/mountinfo ({e}); assuming reads update atime")),
     }
@@ -53,50 +52,19 @@ pub fn age_source_for(path: &Path) -> (AgeSource, String) {
 /// [`age_source_for`] on the text of a mountinfo file.
 #[must_use]
 pub fn age_source_from_mountinfo(mountinfo: &str, path: &Path) -> (AgeSource, String) {
-    let mut best: Option<(usize, String, Vec<String>)> = None;
-    for line in mountinfo.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        // id parent major:minor root mount-point options ...
-        let (Some(point), Some(options)) = (fields.get(4), fields.get(5)) else { continue };
-        let point = unescape_octal(point);
-        if !path.starts_with(&point) {
-            continue;
-        }
-        let depth = Path::new(&point).components().count();
-        if best.as_ref().is_none_or(|(d, _, _)| depth >= *d) {
-            best = Some((depth, point, options.split(',').map(str::to_owned).collect()));
-        }
-    }
-    let Some((_, point, options)) = best else {
+    let Some(mount) = mounts::mount_of(mountinfo, path) else {
         return (AgeSource::Atime, format!("no mount found for {}; assuming reads update atime", path.display()));
     };
-    let has = |o: &str| options.iter().any(|x| x == o);
-    if has("noatime") {
+    let point = &mount.point;
+    if mount.has("noatime") {
         (AgeSource::Mtime, format!("mount {point} has noatime: ages use mtime (time of download)"))
-    } else if has("strictatime") {
+    } else if mount.has("strictatime") {
         (AgeSource::Atime, format!("mount {point} has strictatime: ages use atime"))
-    } else if has("relatime") {
+    } else if mount.has("relatime") {
         (AgeSource::Atime, format!("mount {point} has relatime: ages use atime (updated at most daily)"))
     } else {
         (AgeSource::Atime, format!("mount {point} records access times: ages use atime"))
     }
-}
-
-/// mountinfo writes space, tab, newline and backslash in paths as `\ooo`.
-fn unescape_octal(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

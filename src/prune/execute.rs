@@ -3,13 +3,13 @@
 //!
 //! ## Roots
 //! The plan's module and build cache roots are recognised first
-//! ([`super::safety`]), or handed over already recognised
+//! ([`crate::fs::remove`]), or handed over already recognised
 //! ([`execute_in`]); a plan whose root is refused deletes nothing. Every
 //! removal, lock, `.partial` marker and `@v/list` rewrite then goes through
 //! [`CacheRoot`], relative to the root's descriptor and never through a link.
 //!
 //! ## Locking
-//! Each module version is handled under its `<version>.lock` ([`super::lock`]),
+//! Each module version is handled under its `<version>.lock` ([`crate::golock`]),
 //! the mutex cmd/go holds while it downloads a zip and while it extracts a
 //! tree. A lock still busy after [`LOCK_WAIT`] means a `go` command is
 //! downloading or extracting that version right now: the version is skipped and
@@ -79,26 +79,19 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::layout::{self, BuildPath, DownloadFile, escape};
 use crate::scan::CacheKind;
 use crate::timestamp::Timestamp;
 
-use super::beneath::{lstat_at, read_entries};
-use super::lock::{self, VersionLock};
-use super::safety::{self, CacheRoot, Refusal};
-use super::{Plan, PlanItem, Target};
-
-/// Go refreshes a used build-cache entry's mtime only when it is an hour old
-/// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
-/// carry an mtime an hour older than that use. Two hours keeps every entry
-/// used within the last hour, as Go's own `Trim` adds mtimeInterval to its limit.
-pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * 3600);
+use super::{MIN_BUILD_ENTRY_AGE, Plan, PlanItem, Removal, Skip, Target};
+use crate::fs::beneath::{lstat_at, read_entries};
+use crate::fs::remove::{self, CacheRoot, Freed, Refusal};
+use crate::golock::{self, VersionLock};
 
 /// How long to retry a busy version lock before skipping the version.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);
@@ -159,43 +152,6 @@ impl std::fmt::Debug for ExecOptions {
     }
 }
 
-/// Something that could not be removed; the rest of the plan still ran.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Failure {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-/// A planned item left alone on purpose, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Skip {
-    pub target: Target,
-    pub reason: String,
-}
-
-/// What a run removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Removal {
-    pub files: u64,
-    pub dirs: u64,
-    pub apparent_bytes: u64,
-    /// Blocks freed; a file with other hard links left frees none.
-    pub disk_bytes: u64,
-    pub failures: Vec<Failure>,
-    pub skipped: Vec<Skip>,
-}
-
-impl std::ops::AddAssign for Removal {
-    fn add_assign(&mut self, o: Removal) {
-        self.files += o.files;
-        self.dirs += o.dirs;
-        self.apparent_bytes += o.apparent_bytes;
-        self.disk_bytes += o.disk_bytes;
-        self.failures.extend(o.failures);
-        self.skipped.extend(o.skipped);
-    }
-}
-
 /// Why a plan could not be executed at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -213,11 +169,11 @@ pub fn execute(plan: &Plan, opts: &ExecOptions, progress: &(dyn Fn(&PlanItem) + 
     let needs_mod = plan.items.iter().any(|i| !i.target.is_build());
     let needs_build = plan.items.iter().any(|i| i.target.is_build());
     let modcache = match (&plan.modcache, needs_mod) {
-        (Some(p), true) => Some(safety::recognise_modcache(p)?),
+        (Some(p), true) => Some(remove::recognise_modcache(p)?),
         _ => None,
     };
     let gocache = match (&plan.gocache, needs_build) {
-        (Some(p), true) => Some(safety::recognise_gocache(p)?),
+        (Some(p), true) => Some(remove::recognise_gocache(p)?),
         _ => None,
     };
     execute_in(plan, modcache.as_ref(), gocache.as_ref(), opts, progress)
@@ -337,7 +293,7 @@ struct Executor {
 }
 
 /// Adds a checked removal's result, or records the refusal as a failure.
-fn add(r: &mut Removal, path: &Path, res: Result<Removal, Refusal>) {
+fn add(r: &mut Removal, path: &Path, res: Result<Freed, Refusal>) {
     match res {
         Ok(x) => *r += x,
         Err(e) => r.fail(path, e),
@@ -354,7 +310,7 @@ fn left_behind(root: &CacheRoot, dir: &Path) -> String {
     let (mut files, mut dirs) = (0u64, 0u64);
     if let Ok(fd) = root.open_dir(dir) {
         let mut seen_dirs = std::collections::HashSet::new();
-        super::beneath::walk_files(
+        crate::fs::beneath::walk_files(
             &fd,
             dir,
             &mut |_, _, path, _| {
@@ -397,7 +353,7 @@ impl Executor {
                 let root = self.gocache.as_ref().expect("build cache recognised");
                 let mut r = Removal::default();
                 let nanos = self.now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i128);
-                if let Err(e) = lock::expire_test_results(root, nanos) {
+                if let Err(e) = golock::expire_test_results(root, nanos) {
                     r.fail(&root.path().join("testexpire.txt"), e);
                 }
                 r
@@ -481,7 +437,7 @@ impl Executor {
             Ok(t) => t,
             Err(e) => {
                 r.fail(&dir, e);
-                Removal::default()
+                Freed::default()
             }
         };
         let untouched = tree.files == 0 && tree.dirs == 0;
@@ -728,7 +684,7 @@ impl Executor {
             return r;
         }
         // Opening the lock creates it, beneath the root: never through a symlinked cache/vcs.
-        let _lock = match lock::try_lock_vcs(root, hash, self.lock_wait) {
+        let _lock = match golock::try_lock_vcs(root, hash, self.lock_wait) {
             Ok(Some(l)) => l,
             Ok(None) => {
                 let why =
@@ -751,7 +707,7 @@ impl Executor {
 
     fn rewrite_list(&self, r: &mut Removal, module: &str) {
         let at_v = layout::version_dir(self.mod_root().path(), module);
-        if let Err(e) = lock::rewrite_version_list(self.mod_root(), &at_v) {
+        if let Err(e) = golock::rewrite_version_list(self.mod_root(), &at_v) {
             r.fail(&at_v.join("list"), e);
         }
     }
@@ -855,6 +811,7 @@ mod tests {
     use crate::prune::Reason;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
 
     /// A module cache laid out as cmd/go leaves it after `go mod download`.
     fn modcache(versions: &[&str]) -> (tempfile::TempDir, PathBuf) {
@@ -1016,7 +973,7 @@ mod tests {
     fn a_version_locked_by_someone_else_is_skipped_untouched() {
         let (_t, root) = modcache(&["v1.0.0"]);
         let held =
-            VersionLock::acquire(&safety::recognise_modcache(&root).unwrap(), "example.com/Lib", "v1.0.0").unwrap();
+            VersionLock::acquire(&remove::recognise_modcache(&root).unwrap(), "example.com/Lib", "v1.0.0").unwrap();
         let r = execute(&plan(&root, vec![mv("v1.0.0")]), &ExecOptions::default(), &|_| {}).unwrap();
         drop(held);
         assert_eq!(r.skipped.len(), 1);
@@ -1047,7 +1004,7 @@ mod tests {
     fn build_entries_younger_than_an_hour_and_bookkeeping_stay() {
         let t = tempfile::tempdir().unwrap();
         let g = fs::canonicalize(t.path()).unwrap();
-        fs::write(g.join("README"), safety::GOCACHE_README_PREFIX).unwrap();
+        fs::write(g.join("README"), remove::GOCACHE_README_PREFIX).unwrap();
         fs::write(g.join("trim.txt"), "1").unwrap();
         fs::create_dir(g.join("ab")).unwrap();
         let id = |c: char| format!("ab{}", c.to_string().repeat(62));

@@ -18,52 +18,26 @@
 //! (the caller checks the mount; [`crate::prune`]'s age source says which).
 //!
 //! ## Where the stamp is kept
-//! In `<state dir>/marks.json`, keyed by the canonical cache root: never
-//! inside Go's cache (see [`super::journal`]).
+//! In gokeep's state directory, never inside Go's cache ([`crate::state::marks`]).
 
-use std::collections::{BTreeMap, HashSet};
-use std::fs;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 use rustix::fs::FileType;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::layout::{self, ModPath};
 use crate::timestamp::Timestamp;
 
-use super::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
-use super::execute::Failure;
-use super::journal::{self, JournalError};
-use super::safety::CacheRoot;
+use super::Failure;
+use crate::fs::beneath::{Times, lstat_at, read_entries, set_times_at, walk_files};
+use crate::fs::remove::CacheRoot;
+use crate::state::marks::MarkRecord;
 
 /// How far in the past the stamp is: more than relatime's one day, so any read refreshes it.
 pub const STAMP_AGE_SECS: i64 = 2 * 86_400;
-
-#[derive(Debug, thiserror::Error)]
-pub enum MarkError {
-    #[error(transparent)]
-    State(#[from] JournalError),
-    #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a marks file gokeep wrote: {source}")]
-    Parse { path: PathBuf, source: serde_json::Error },
-}
-
-/// The result of a mark, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct MarkRecord {
-    pub root: PathBuf,
-    /// The atime every file was set to.
-    pub stamp: Timestamp,
-    /// When the mark was made.
-    pub marked_at: Timestamp,
-    pub versions: u64,
-    pub files: u64,
-}
 
 /// What [`mark`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -152,46 +126,6 @@ pub fn mark(root: &CacheRoot, now: Timestamp) -> Mark {
     let mut failures = failures.into_inner().expect("poisoned");
     failures.sort_by(|a, b| a.path.cmp(&b.path));
     Mark { record: MarkRecord { root: base.to_owned(), stamp, marked_at: now, versions, files }, failures }
-}
-
-#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
-struct MarksFile {
-    marks: BTreeMap<PathBuf, MarkRecord>,
-}
-
-fn marks_path() -> Result<PathBuf, MarkError> {
-    Ok(journal::state_dir()?.join("marks.json"))
-}
-
-fn read_marks(path: &Path) -> Result<MarksFile, MarkError> {
-    match fs::read_to_string(path) {
-        Ok(t) => serde_json::from_str(&t).map_err(|source| MarkError::Parse { path: path.to_owned(), source }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MarksFile::default()),
-        Err(source) => Err(MarkError::Read { path: path.to_owned(), source }),
-    }
-}
-
-/// Records `record` as the current mark of its root (atomically replacing the file).
-pub fn save(record: &MarkRecord) -> Result<PathBuf, MarkError> {
-    let path = marks_path()?;
-    let dir = path.parent().expect("marks file has a parent").to_owned();
-    let werr = |e| MarkError::Write { path: path.clone(), source: e };
-    fs::create_dir_all(&dir).map_err(werr)?;
-    // Two marks at once (parallel CI jobs sharing a state dir) must not
-    // drop each other's record between read and replace.
-    let lock_path = dir.join("marks.lock");
-    let _lock = super::lock::lock_blocking(&lock_path)
-        .map_err(|e| MarkError::Write { path: lock_path.clone(), source: std::io::Error::other(e.to_string()) })?;
-    let mut marks = read_marks(&path)?;
-    marks.marks.insert(record.root.clone(), record.clone());
-    let text = serde_json::to_string_pretty(&marks).expect("marks serialise");
-    crate::atomic::replace_file(&path, text.as_bytes()).map_err(werr)?;
-    Ok(path)
-}
-
-/// The current mark of the (canonical) `root`, if any.
-pub fn load(root: &Path) -> Result<Option<MarkRecord>, MarkError> {
-    Ok(read_marks(&marks_path()?)?.marks.remove(root))
 }
 
 /// What [`refresh_build_entries`] did.

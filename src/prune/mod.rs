@@ -3,16 +3,23 @@
 //! (prune, verify --fix) builds a [`Plan`] and hands it to the executor.
 
 pub mod atime;
+pub mod execute;
+pub mod mark;
 pub mod plan;
+pub mod prepare;
 pub mod roots;
 pub mod toolchains;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::fs::remove::Freed;
 use crate::layout::DownloadFile;
 use crate::timestamp::Timestamp;
+
+pub use execute::{ExecError, ExecOptions, execute};
 
 /// One thing to remove, in Go's own units.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
@@ -147,11 +154,57 @@ pub struct KeptItem {
     pub why: String,
 }
 
-pub mod beneath;
-pub mod execute;
-pub mod lock;
-pub mod safety;
+/// Go refreshes a used build-cache entry's mtime only when it is an hour old
+/// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
+/// carry an mtime an hour older than that use. Two hours keeps every entry
+/// used within the last hour, as Go's own `Trim` adds mtimeInterval to its limit.
+pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * 3600);
 
-pub use execute::{ExecError, ExecOptions, Removal, execute};
-pub mod journal;
-pub mod mark;
+/// Something that could not be removed; the rest of the plan still ran.
+pub use crate::fs::remove::Failure;
+
+/// A planned item left alone on purpose, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Skip {
+    pub target: Target,
+    pub reason: String,
+}
+
+/// What a run removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Removal {
+    pub files: u64,
+    pub dirs: u64,
+    pub apparent_bytes: u64,
+    /// Blocks freed; a file with other hard links left frees none.
+    pub disk_bytes: u64,
+    pub failures: Vec<Failure>,
+    pub skipped: Vec<Skip>,
+}
+
+impl std::ops::AddAssign for Removal {
+    fn add_assign(&mut self, o: Removal) {
+        self.files += o.files;
+        self.dirs += o.dirs;
+        self.apparent_bytes += o.apparent_bytes;
+        self.disk_bytes += o.disk_bytes;
+        self.failures.extend(o.failures);
+        self.skipped.extend(o.skipped);
+    }
+}
+
+impl std::ops::AddAssign<Freed> for Removal {
+    fn add_assign(&mut self, o: Freed) {
+        self.files += o.files;
+        self.dirs += o.dirs;
+        self.apparent_bytes += o.apparent_bytes;
+        self.disk_bytes += o.disk_bytes;
+        self.failures.extend(o.failures);
+    }
+}
+
+impl Removal {
+    pub(crate) fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
+        self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
+    }
+}

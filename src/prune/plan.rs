@@ -93,8 +93,8 @@ use crate::policy::{FuzzMode, Policy, SumdbMode, TestcacheMode, format_duration}
 use crate::scan::{CacheInventory, Stats, VersionRecord};
 use crate::timestamp::Timestamp;
 
+use super::MIN_BUILD_ENTRY_AGE;
 use super::atime::AgeSource;
-use super::execute::MIN_BUILD_ENTRY_AGE;
 use super::toolchains::InUse;
 use super::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target};
 

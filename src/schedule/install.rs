@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use serde::Serialize;
 
 use super::units::{BLOCK_BEGIN, BLOCK_END, CRON_COMMENT, SERVICE_NAME, TIMER_NAME, UNIT_MARKER, ZONE_COMMENT};
-use crate::atomic;
+use crate::fs::atomic;
 
 /// Installs units into this directory instead of the systemd one (tests,
 /// image builds); `systemctl` is then not called.

@@ -41,6 +41,8 @@ impl Job {
         let mut v = vec![
             self.exe.display().to_string(),
             "--quiet".into(),
+            // A run still going when the next tick comes (or a prune by hand) is not waited for.
+            "--if-idle".into(),
             "--modcache".into(),
             self.modcache.display().to_string(),
         ];

@@ -249,7 +249,7 @@ fn open_twin(dir: &File, prefix: &str, name: &str, size: u64) -> Option<File> {
     if rel.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
         return None;
     }
-    let f = crate::noatime::open_at_no_follow(dir, Path::new(rel)).ok()?;
+    let f = crate::fs::noatime::open_at_no_follow(dir, Path::new(rel)).ok()?;
     let meta = f.metadata().ok()?;
     (meta.is_file() && meta.len() == size).then_some(f)
 }
@@ -257,7 +257,7 @@ fn open_twin(dir: &File, prefix: &str, name: &str, size: u64) -> Option<File> {
 /// SHA-256 of a whole file, streamed; a symlink is an error, not followed.
 pub fn sha256_file(path: &Path) -> Result<[u8; 32], HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let mut f = crate::noatime::open_no_follow(path).map_err(io)?;
+    let mut f = crate::fs::noatime::open_no_follow(path).map_err(io)?;
     sha256_reader(&mut f).map_err(io)
 }
 
@@ -281,7 +281,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// file that was found identical to its zip entry takes the entry's hash
 /// instead of being read again.
 pub fn hash_dir(dir: &Path, prefix: &str, zip: Option<&ZipHash>) -> Result<TreeHash, HashError> {
-    let root = crate::noatime::open_dir(dir).map_err(|source| HashError::Io { path: dir.to_owned(), source })?;
+    let root = crate::fs::noatime::open_dir(dir).map_err(|source| HashError::Io { path: dir.to_owned(), source })?;
     let mut entries: Vec<(String, PathBuf, EntryKind)> = Vec::new();
     for entry in WalkDir::new(dir).follow_links(false) {
         let entry = entry.map_err(|e| {
@@ -347,7 +347,7 @@ fn hash_listed_file(root: &File, dir: &Path, path: &Path) -> Result<(EntryKind, 
         Ok(fd) => fd,
         // No openat2 (old kernel, seccomp): only the last component is
         // guarded, but the walk saw no link above it a moment ago.
-        Err(Errno::NOSYS) => match crate::noatime::open_at_no_follow(root, rel) {
+        Err(Errno::NOSYS) => match crate::fs::noatime::open_at_no_follow(root, rel) {
             Ok(f) => f.into(),
             Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => return Ok((EntryKind::Symlink, None)),
             Err(e) if e.raw_os_error() == Some(Errno::NXIO.raw_os_error()) => return Ok((EntryKind::Special, None)),
@@ -475,7 +475,7 @@ fn digest_and_compare(data: &[u8], mut twin: Option<File>) -> (u32, [u8; 32], bo
 /// [`hash_dir`].
 pub fn hash_zip(path: &Path, twin: Option<(&Path, &str)>) -> Result<ZipHash, HashError> {
     let io = |source| HashError::Io { path: path.to_owned(), source };
-    let file = crate::noatime::open(path).map_err(io)?;
+    let file = crate::fs::noatime::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     hash_archive(path, SharedFile::new(file, len), twin)
 }
@@ -486,7 +486,7 @@ fn hash_archive(path: &Path, reader: SharedFile, twin: Option<(&Path, &str)>) ->
     let archive =
         zip::ZipArchive::new(reader).map_err(|source| HashError::Archive { path: path.to_owned(), source })?;
     // A tree that cannot be opened is no twin: hash_dir reports it.
-    let twin = twin.and_then(|(dir, prefix)| Some((crate::noatime::open_dir(dir).ok()?, prefix)));
+    let twin = twin.and_then(|(dir, prefix)| Some((crate::fs::noatime::open_dir(dir).ok()?, prefix)));
     let has_duplicates = archive.metadata().has_duplicate_names();
     let files = (0..archive.len())
         .into_par_iter()
@@ -857,7 +857,7 @@ mod tests {
         std::os::unix::fs::symlink(t.path().join("secret"), dir.join("link")).unwrap();
         std::os::unix::fs::symlink(t.path().join("outside"), dir.join("sub")).unwrap();
         rustix::fs::mknodat(rustix::fs::CWD, dir.join("pipe"), rustix::fs::FileType::Fifo, 0o644.into(), 0).unwrap();
-        let root = crate::noatime::open_dir(&dir).unwrap();
+        let root = crate::fs::noatime::open_dir(&dir).unwrap();
         let hash = |name: &str| hash_listed_file(&root, &dir, &dir.join(name)).unwrap();
         assert_eq!(hash("plain"), (EntryKind::File, Some(Sha256::digest(b"p").into())));
         assert_eq!(hash("link"), (EntryKind::Symlink, None));

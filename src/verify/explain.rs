@@ -186,8 +186,9 @@ fn gather(m: &Mismatch, modcache: &Path, check: Option<&VersionCheck>, ext: &Ext
         ws.push(witness("cached .mod", Some(p.file("mod")), h.clone(), m));
         // The go.mod of the extracted tree, when there is one.
         let tree_go_mod = p.dir.join("go.mod");
-        let tree_h =
-            valid.then(|| crate::noatime::read(&tree_go_mod).ok().map(|data| dirhash::hash_go_mod(&data))).flatten();
+        let tree_h = valid
+            .then(|| crate::fs::noatime::read(&tree_go_mod).ok().map(|data| dirhash::hash_go_mod(&data)))
+            .flatten();
         cache = copies(h.as_ref(), tree_h.as_ref(), None);
         if let Some(th) = tree_h {
             ws.push(witness("go.mod in the extracted tree", Some(tree_go_mod), Some(th), m));

@@ -235,7 +235,7 @@ fn executable_in(dir: &Path) -> Result<(PathBuf, std::fs::Metadata), String> {
 fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(n);
-    crate::noatime::open(path)?.take(n as u64).read_to_end(&mut buf)?;
+    crate::fs::noatime::open(path)?.take(n as u64).read_to_end(&mut buf)?;
     Ok(buf)
 }
 

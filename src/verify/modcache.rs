@@ -123,7 +123,7 @@ pub fn parse_ziphash(data: &[u8]) -> Ziphash {
 
 fn read_ziphash(path: &Path) -> Result<Ziphash, std::io::Error> {
     use std::io::Read as _;
-    let mut f = match crate::noatime::open(path) {
+    let mut f = match crate::fs::noatime::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ziphash::Missing),
         Err(e) => return Err(e),
@@ -396,7 +396,7 @@ impl Checker<'_> {
         if !self.rec.has(DownloadFile::Mod) {
             return None;
         }
-        let data = match crate::noatime::read(&mod_path) {
+        let data = match crate::fs::noatime::read(&mod_path) {
             Ok(d) => d,
             Err(e) => {
                 let f = self.finding(K::ModMismatch, format!("cannot read .mod: {e}")).path(&mod_path);

@@ -274,7 +274,7 @@ pub fn rewrite_lines(
         return Ok(Vec::new());
     }
     let side_lock = modcache.join("cache/lock");
-    let _lock = crate::prune::lock::lock_blocking(&side_lock)
+    let _lock = crate::golock::lock_blocking(&side_lock)
         .map_err(|e| ProjectError::Io { path: side_lock.clone(), source: std::io::Error::other(e.to_string()) })?;
     let text = std::fs::read_to_string(sum_file).map_err(io)?;
     let sum = GoSum::parse(sum_file, &text);
@@ -310,7 +310,7 @@ pub fn rewrite_lines(
         applied.push(c.clone());
     }
     if !applied.is_empty() {
-        crate::atomic::replace_file(sum_file, out.as_bytes()).map_err(io)?;
+        crate::fs::atomic::replace_file(sum_file, out.as_bytes()).map_err(io)?;
     }
     Ok(applied)
 }

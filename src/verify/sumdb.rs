@@ -81,7 +81,7 @@ pub fn lookup(modcache: &Path, dbs: &[String], module: &str, version: &str) -> V
     for db in dbs {
         let path = modcache.join("cache/download/sumdb").join(db).join("lookup").join(&name);
         // An empty file is one cmd/go was still writing: it treats it as missing too.
-        let Ok(data) = crate::noatime::read(&path) else { continue };
+        let Ok(data) = crate::fs::noatime::read(&path) else { continue };
         if data.is_empty() {
             continue;
         }

@@ -1,7 +1,7 @@
 //! Everything gokeep writes inside a cache other than removals: opening and
 //! creating files (Go's lock files, `@v/list`, `.partial`), creating
 //! directories, renaming, listing and setting file times. Like removal
-//! ([`super::safety`]), each resolves relative to the root's descriptor
+//! ([`super::remove`]), each resolves relative to the root's descriptor
 //! and never through a symbolic link: the directories on the way are opened
 //! with `openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)` (or one `O_NOFOLLOW`
 //! open per component), the last component is opened with `O_NOFOLLOW` or
@@ -22,7 +22,7 @@ use rustix::fs::{
 };
 use rustix::io::Errno;
 
-use super::safety::{CacheRoot, DIR_FLAGS, Refusal};
+use super::remove::{CacheRoot, DIR_FLAGS, Refusal};
 
 /// A refusal as an I/O error, so callers that report I/O errors report it.
 fn refused(r: Refusal) -> io::Error {
@@ -270,7 +270,7 @@ impl CacheRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prune::safety::recognise_modcache;
+    use crate::fs::remove::recognise_modcache;
     use std::fs;
     use std::io::Write;
     use std::os::unix::fs::symlink;

@@ -16,7 +16,7 @@
 //!   like `lockedfile.Edit` in `rewriteVersionList`.
 //!
 //! Inside a cache every lock file, and `@v/list`, is opened relative to the
-//! recognised root's descriptor ([`super::beneath`]): a directory on the way
+//! recognised root's descriptor ([`crate::fs::beneath`]): a directory on the way
 //! swapped for a symbolic link makes the open fail, it never creates or
 //! truncates a file elsewhere. Only the state directory's own locks (outside
 //! any cache) are opened by path.
@@ -40,8 +40,8 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::layout::{self, DownloadFile};
 
-use super::beneath::{open_file_at, read_entries};
-use super::safety::CacheRoot;
+use crate::fs::beneath::{open_file_at, read_entries};
+use crate::fs::remove::CacheRoot;
 
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +57,7 @@ pub enum LockError {
 /// An exclusive lock held until dropped (closing the file releases it).
 #[derive(Debug)]
 pub struct HeldLock {
-    _file: File,
+    file: File,
     path: PathBuf,
 }
 
@@ -65,6 +65,12 @@ impl HeldLock {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The locked file, for a lock that records its holder in itself.
+    #[must_use]
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 
@@ -112,7 +118,7 @@ fn try_lock_file(file: File, path: &Path, wait: Duration) -> Result<Option<HeldL
     let mut pause = Duration::from_millis(5);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(Some(HeldLock { _file: file, path: path.to_owned() })),
+            Ok(()) => return Ok(Some(HeldLock { file, path: path.to_owned() })),
             Err(TryLockError::WouldBlock) => {
                 let now = Instant::now();
                 if now >= deadline {
@@ -133,7 +139,7 @@ pub fn lock_blocking(path: &Path) -> Result<HeldLock, LockError> {
 
 fn lock_file(file: File, path: &Path) -> Result<HeldLock, LockError> {
     file.lock().map_err(|e| LockError::Lock { path: path.to_owned(), source: e })?;
-    Ok(HeldLock { _file: file, path: path.to_owned() })
+    Ok(HeldLock { file, path: path.to_owned() })
 }
 
 /// The version mutex cmd/go's `lockVersion` takes.
@@ -265,7 +271,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = fs::canonicalize(t.path()).unwrap().join("mod");
         fs::create_dir_all(root.join("cache/download")).unwrap();
-        let r = super::super::safety::recognise_modcache(&root).unwrap();
+        let r = crate::fs::remove::recognise_modcache(&root).unwrap();
         (t, r)
     }
 
@@ -316,8 +322,8 @@ mod tests {
     fn test_results_expire_only_forward() {
         let t = tempfile::tempdir().unwrap();
         let g = fs::canonicalize(t.path()).unwrap();
-        fs::write(g.join("README"), super::super::safety::GOCACHE_README_PREFIX).unwrap();
-        let root = super::super::safety::recognise_gocache(&g).unwrap();
+        fs::write(g.join("README"), crate::fs::remove::GOCACHE_README_PREFIX).unwrap();
+        let root = crate::fs::remove::recognise_gocache(&g).unwrap();
         expire_test_results(&root, 2_000).unwrap();
         assert_eq!(fs::read_to_string(g.join("testexpire.txt")).unwrap(), "2000\n");
         expire_test_results(&root, 1_000).unwrap();

@@ -2,12 +2,6 @@
 //! nothing to remove is recorded too: a timer's silence is then visible),
 //! appended to `<state dir>/journal.jsonl`, read back by `gokeep log`.
 //!
-//! The state dir is `$GOKEEP_STATE_DIR` if set, else `gokeep/` under the
-//! user's state directory (`$XDG_STATE_HOME`, `~/.local/state` on Linux; the
-//! platform's local data directory elsewhere). gokeep never writes its own
-//! records inside Go's caches: `go clean -modcache` would delete them, and
-//! Go's layout is Go's.
-//!
 //! Each line is written with a single `write` on a file opened `O_APPEND`,
 //! under an exclusive `flock` of the journal, so lines from concurrent runs
 //! never interleave. A write that fails part way (a full disk, a file size
@@ -23,29 +17,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::timestamp::Timestamp;
 
-/// Overrides where gokeep keeps its state (journal, marks).
-pub const STATE_DIR_ENV: &str = "GOKEEP_STATE_DIR";
+use super::{NoStateDir, state_dir};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("cannot determine a state directory: set {STATE_DIR_ENV} or HOME")]
-    NoStateDir,
+    #[error(transparent)]
+    NoStateDir(#[from] NoStateDir),
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-}
-
-/// gokeep's own state directory (see the module docs).
-pub fn state_dir() -> Result<PathBuf, JournalError> {
-    if let Some(d) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d));
-    }
-    dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
-        .map(|d| d.join("gokeep"))
-        .ok_or(JournalError::NoStateDir)
 }
 
 /// `<state dir>/journal.jsonl`.

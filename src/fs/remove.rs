@@ -53,12 +53,30 @@ use rustix::fs::{
 };
 use rustix::io::{Errno, fcntl_dupfd_cloexec};
 
-use crate::scan::CacheKind;
+use serde::Serialize;
 
-use super::execute::{Failure, Removal};
+use crate::layout::CacheKind;
 
 /// The first words of the README cmd/go writes into every build cache.
 pub const GOCACHE_README_PREFIX: &str = "This directory holds cached build artifacts from the Go build system.";
+
+/// Something that could not be removed; the rest of the work still ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Failure {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// What one checked removal freed, and what it could not remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Freed {
+    pub files: u64,
+    pub dirs: u64,
+    pub apparent_bytes: u64,
+    /// Blocks freed; a file with other hard links left frees none.
+    pub disk_bytes: u64,
+    pub failures: Vec<Failure>,
+}
 
 /// Why gokeep will not use a directory as a cache root, or a path inside one.
 #[derive(Debug, thiserror::Error)]
@@ -299,8 +317,8 @@ impl CacheRoot {
     }
 
     /// Removes a file or symbolic link (never what it points to) inside the root.
-    pub fn remove_file(&self, target: &Path) -> Result<Removal, Refusal> {
-        let mut r = Removal::default();
+    pub fn remove_file(&self, target: &Path) -> Result<Freed, Refusal> {
+        let mut r = Freed::default();
         let Some((parent, name)) = self.open_parent(target)? else { return Ok(r) };
         match statat(&parent, &name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
@@ -321,8 +339,8 @@ impl CacheRoot {
     }
 
     /// Removes a directory tree (or a single file or link) inside the root.
-    pub fn remove_tree(&self, target: &Path) -> Result<Removal, Refusal> {
-        let mut r = Removal::default();
+    pub fn remove_tree(&self, target: &Path) -> Result<Freed, Refusal> {
+        let mut r = Freed::default();
         let Some((parent, name)) = self.open_parent(target)? else { return Ok(r) };
         match openat(&parent, &name, DIR_FLAGS, Mode::empty()) {
             Ok(sub) => remove_subdir(&parent, &name, &sub, target, &mut r),
@@ -343,7 +361,7 @@ impl CacheRoot {
 pub(super) const DIR_FLAGS: OFlags =
     OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
-fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Removal) {
+fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Freed) {
     r.apparent_bytes += size;
     // Removing one of several hard links frees nothing; the last one frees the blocks.
     if is_dir || nlink <= 1 {
@@ -358,11 +376,11 @@ fn count(size: u64, blocks: u64, nlink: u64, is_dir: bool, r: &mut Removal) {
 
 // The field types of `stat` differ between targets (st_nlink is u32 on some).
 #[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
-fn count_stat(st: &rustix::fs::Stat, is_dir: bool, r: &mut Removal) {
+fn count_stat(st: &rustix::fs::Stat, is_dir: bool, r: &mut Freed) {
     count(st.st_size as u64, st.st_blocks as u64, st.st_nlink as u64, is_dir, r);
 }
 
-fn unlink_at(dir: &OwnedFd, name: &CString, st: &rustix::fs::Stat, path: &Path, r: &mut Removal) {
+fn unlink_at(dir: &OwnedFd, name: &CString, st: &rustix::fs::Stat, path: &Path, r: &mut Freed) {
     match unlinkat(dir, name, AtFlags::empty()) {
         Ok(()) => count_stat(st, false, r),
         Err(Errno::NOENT) => {}
@@ -375,7 +393,7 @@ fn unlink_at(dir: &OwnedFd, name: &CString, st: &rustix::fs::Stat, path: &Path, 
 /// halfway through is never entered, and no path is resolved twice. A
 /// directory without owner write or search permission is opened up first,
 /// as Go's `modfetch.RemoveAll` does; its mode is irrelevant once it is gone.
-fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Removal) {
+fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Freed) {
     let mut entries: Vec<(CString, FileType)> = Vec::new();
     match Dir::read_from(dirfd) {
         Ok(mut d) => {
@@ -421,7 +439,7 @@ fn remove_contents(dirfd: &OwnedFd, path: &Path, r: &mut Removal) {
     }
 }
 
-fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r: &mut Removal) {
+fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r: &mut Freed) {
     let st = match fstat(sub) {
         Ok(st) => st,
         Err(e) => return r.fail(path, std::io::Error::from(e)),
@@ -437,8 +455,8 @@ fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r
     }
 }
 
-impl Removal {
-    pub(crate) fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
+impl Freed {
+    pub fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
         self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
     }
 }
