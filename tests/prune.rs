@@ -463,3 +463,22 @@ fn adjusted_values_and_refreshes_are_reported_in_the_text_output() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains(&format!("refresh_kept: set the mtime of {entries} build-cache entries to now")), "{err}");
 }
+
+#[test]
+fn prune_without_a_terminal_and_without_yes_shows_the_plan_deletes_nothing_and_exits_5() {
+    let fx = Fixture::standard();
+    let before = cached_versions(&fx);
+    assert!(!before.is_empty());
+    // The harness runs gokeep with pipes: no terminal to ask on.
+    let (code, out, err) = run(fx.sandbox.gokeep().args(["prune", "--all"]));
+    assert_eq!(code, 5, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("total,"), "the plan is shown: {out}");
+    assert!(err.contains("nothing deleted") && err.contains("--yes"), "{err}");
+    assert_eq!(cached_versions(&fx), before, "nothing was removed");
+
+    let (code, out, _) = run(fx.sandbox.gokeep().args(["prune", "--all", "--json"]));
+    assert_eq!(code, 5);
+    let doc = json(&out);
+    assert!(doc["result"].is_null() && !doc["plan"]["items"].as_array().unwrap().is_empty(), "{doc:#}");
+    assert_eq!(cached_versions(&fx), before);
+}

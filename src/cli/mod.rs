@@ -2,6 +2,7 @@
 //! and exit codes. Logic lives in the library.
 
 mod cache_root;
+mod consent;
 mod env;
 mod exit;
 mod explain;

@@ -2,7 +2,6 @@
 //! the plan, ask on a terminal, execute it safely, journal the run.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use std::time::Instant;
@@ -18,11 +17,12 @@ use gokeep::prune::execute::{self, ExecOptions, Removal};
 use gokeep::prune::journal::{self, JournalEntry};
 use gokeep::prune::plan::{self, PlanInput};
 use gokeep::prune::safety::CacheRoot;
-use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target, mark, roots, toolchains};
+use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, mark, roots, toolchains};
 use gokeep::scan;
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;
+use super::consent::{self, Consent};
 use super::exit::UsageError;
 use super::printer::{SIZE, age, count, paint, size};
 use super::status::{cache_roots, scan_options};
@@ -30,8 +30,8 @@ use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Without --yes, gokeep asks before deleting when stdin and stderr are a terminal, and runs \
-without asking otherwise (timers, CI). --dry-run never deletes.
+The plan is shown first. On a terminal gokeep then asks; without a terminal (timers, CI) it \
+deletes only with --yes, and otherwise deletes nothing and exits 5. --dry-run never deletes.
 
 Deleting is safe beside go commands that are downloading or extracting: each module version \
 is removed under the lock file cmd/go takes for it, a .partial marker is written before its \
@@ -82,7 +82,7 @@ pub struct Args {
     /// Show the plan, delete nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Do not ask for confirmation.
+    /// Delete without asking (required without a terminal: timers, CI, scripts).
     #[arg(long, short)]
     pub yes: bool,
 }
@@ -303,15 +303,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 
     if args.dry_run || plan.items.is_empty() {
         if printer.json {
-            printer.json(&PruneJson {
-                schema_version: 1,
-                dry_run: args.dry_run,
-                modcache: plan.modcache.as_deref(),
-                gocache: plan.gocache.as_deref(),
-                plan: plan_json,
-                result: None,
-                refreshed_build_entries: None,
-            })?;
+            printer.json(&unapplied(&plan, plan_json, args.dry_run))?;
         } else if !printer.quiet {
             printer.out(&render_plan(&plan, now))?;
             if args.dry_run {
@@ -328,9 +320,21 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     if !printer.json && !printer.quiet {
         printer.out(&render_plan(&plan, now))?;
     }
-    if !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !confirm(&plan, total_disk)? {
-        printer.note("gokeep: nothing deleted");
-        return Ok(Outcome::Clean);
+    let question = format!("Remove {} ({})?", count(plan.items.len() as u64, "item", "items"), size(total_disk));
+    match consent::ask(args.yes, &question)? {
+        Consent::Given => {}
+        Consent::Declined => {
+            printer.note("gokeep: nothing deleted");
+            return Ok(Outcome::Clean);
+        }
+        Consent::NoTerminal => {
+            printer
+                .note("gokeep: nothing deleted: no terminal to ask and no --yes (pass --yes to delete what is listed)");
+            if printer.json {
+                printer.json(&unapplied(&plan, plan_json, false))?;
+            }
+            return Ok(Outcome::NotConsented);
+        }
     }
 
     let bar = printer.progress.then(|| {
@@ -374,7 +378,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             elapsed.as_secs_f64()
         ));
         for s in &removal.skipped {
-            printer.note(&format!("gokeep: skipped {}: {}", describe(&s.target), s.reason));
+            printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
         }
         for f in &removal.failures {
             printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
@@ -384,6 +388,19 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         Ok(Outcome::Clean)
     } else {
         anyhow::bail!("{} of the planned removals failed", removal.failures.len())
+    }
+}
+
+/// The `--json` document of a plan that was not carried out.
+fn unapplied<'a>(plan: &'a Plan, plan_json: PlanJson<'a>, dry_run: bool) -> PruneJson<'a> {
+    PruneJson {
+        schema_version: 1,
+        dry_run,
+        modcache: plan.modcache.as_deref(),
+        gocache: plan.gocache.as_deref(),
+        plan: plan_json,
+        result: None,
+        refreshed_build_entries: None,
     }
 }
 
@@ -430,33 +447,6 @@ fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) ->
     Some(r.entries)
 }
 
-fn confirm(plan: &Plan, disk: u64) -> anyhow::Result<bool> {
-    eprint!("gokeep: remove {} items ({})? [y/N] ", plan.items.len(), size(disk));
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-fn describe(t: &Target) -> String {
-    match t {
-        Target::ModuleVersion { module, version } => format!("{module}@{version}"),
-        Target::ExtractedTree { module, version } => format!("{module}@{version} (extracted tree)"),
-        Target::DownloadFiles { module, version, files } => {
-            let names: Vec<&str> = files.iter().map(|f| f.suffix().unwrap_or("tmp")).collect();
-            format!("{module}@{version} ({})", names.join(", "))
-        }
-        Target::ExtractTemp { module, version, .. } => format!("{module}@{version} (old extraction dir)"),
-        Target::VcsRepo { hash } => format!("cache/vcs/{hash}"),
-        Target::Sumdb => "cache/download/sumdb".into(),
-        Target::Leftover { path } => format!("{} (not written by go, or empty)", path.display()),
-        Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
-        Target::FuzzCache => "build cache fuzz/".into(),
-        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
-        Target::ExpireTestResults => "cached test results (as go clean -testcache)".into(),
-    }
-}
-
 fn rule(r: &Reason) -> String {
     let days = |s: u64| format_duration(std::time::Duration::from_secs(s));
     match r {
@@ -485,7 +475,7 @@ fn render_plan(plan: &Plan, now: Timestamp) -> String {
         let _ = writeln!(s, "adjusted {}: {} instead of {}: {}", a.rule, a.used, a.asked, a.why);
     }
     for k in &plan.kept {
-        let _ = writeln!(s, "keeping {}: {}", describe(&k.target), k.why);
+        let _ = writeln!(s, "keeping {}: {}", k.target, k.why);
     }
     if plan.items.is_empty() {
         s.push_str("nothing to remove\n");
@@ -499,7 +489,7 @@ fn render_plan(plan: &Plan, now: Timestamp) -> String {
             paint(SIZE, &format!("{:>10}", size(i.disk_bytes))),
             rule(&i.reason),
             if i.last_used.is_some() { age(i.last_used, now) } else { "-".into() },
-            describe(&i.target)
+            i.target
         );
     }
     let disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();

@@ -15,7 +15,6 @@
 //! count), 2 for usage errors, 3 for I/O or environment errors.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,13 +24,14 @@ use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::prune::safety::CacheRoot;
-use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
+use gokeep::prune::{self, ExecOptions, Plan, Removal};
 use gokeep::scan::{self, CacheKind, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
 
 use super::cache_root;
+use super::consent::{self, Consent};
 use super::exit::UsageError;
 use super::printer::{self, count, size};
 use super::status::{cache_roots, scan_options};
@@ -294,14 +294,17 @@ pub(super) fn execute_with_consent(
         return Ok(out);
     }
     printer.note(&render_plan(plan));
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !yes {
-        if !interactive {
-            printer.note("gokeep: --fix: not a terminal and no --yes: nothing removed (dry run)");
+    let question = format!("Remove {}?", count(plan.items.len() as u64, "entry", "entries"));
+    match consent::ask(yes, &question)? {
+        Consent::Given => {}
+        Consent::Declined => {
+            printer.note("gokeep: nothing removed");
             return Ok(out);
         }
-        if !confirm(&format!("Remove {}? [y/N] ", count(plan.items.len() as u64, "this entry", "these entries")))? {
-            printer.note("gokeep: nothing removed");
+        Consent::NoTerminal => {
+            printer.note(
+                "gokeep: --fix: nothing removed: no terminal to ask and no --yes (pass --yes to remove what is listed)",
+            );
             return Ok(out);
         }
     }
@@ -316,7 +319,7 @@ pub(super) fn execute_with_consent(
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
     }
     for s in &removal.skipped {
-        printer.note(&format!("gokeep: skipped {}: {}", target_text(&s.target), s.reason));
+        printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
     }
     printer.note(&format!(
         "gokeep: removed {} files, {} directories ({})",
@@ -358,32 +361,10 @@ fn redownload_removed(plan: &Plan, go_dir: Option<&Path>, printer: &Printer, out
     }
 }
 
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question}");
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-fn target_text(t: &Target) -> String {
-    match t {
-        Target::ModuleVersion { module, version } => format!("{module}@{version} (zip, .ziphash, tree, .info, .mod)"),
-        Target::ExtractedTree { module, version } => format!("{module}@{version} extracted tree"),
-        Target::DownloadFiles { module, version, files } => {
-            let names: Vec<String> =
-                files.iter().map(|f| f.suffix().map_or("*.tmp".to_owned(), |s| format!(".{s}"))).collect();
-            format!("{module}@{version} {}", names.join(" "))
-        }
-        Target::ExtractTemp { dir, .. } => dir.display().to_string(),
-        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
-        other => format!("{other:?}"),
-    }
-}
-
 fn render_plan(plan: &Plan) -> String {
     let mut s = format!("gokeep: --fix would remove {}:\n", count(plan.items.len() as u64, "entry", "entries"));
     for i in &plan.items {
-        let _ = writeln!(s, "  - {}  [{}]", target_text(&i.target), size(i.disk_bytes));
+        let _ = writeln!(s, "  - {}  [{}]", i.target, size(i.disk_bytes));
     }
     s.pop();
     s
