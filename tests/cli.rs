@@ -79,3 +79,17 @@ fn colour_only_where_asked_for_and_never_in_json() {
     assert!(!json.contains(esc), "JSON is never coloured");
     serde_json::from_str::<Value>(&json).unwrap();
 }
+
+/// Issue 10 item 5: `--jobs`/`-j` is `--threads` under another name, for every command.
+#[test]
+fn jobs_is_an_alias_of_threads_with_the_same_limits() {
+    let fx = Fixture::standard();
+    for flag in ["--jobs", "-j", "--threads"] {
+        let out = fx.sandbox.gokeep().args(["verify", "--no-project", flag, "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = fx.sandbox.gokeep().args(["status", flag, "0"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} 0 is refused as --threads 0 is");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("at least 1"), "{flag}: {err}");
+    }
+}

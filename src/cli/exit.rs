@@ -59,7 +59,7 @@ impl Exit {
             if let Some(e) = cause.downcast_ref::<ScanError>() {
                 return match e {
                     ScanError::Missing { .. } => Exit::MissingCache,
-                    ScanError::Threads { .. } | ScanError::NotADirectory { .. } => Exit::Usage,
+                    ScanError::NotADirectory { .. } => Exit::Usage,
                     ScanError::Unreadable { .. } => Exit::Environment,
                 };
             }
@@ -78,7 +78,7 @@ impl Exit {
             if let Some(e) = cause.downcast_ref::<ExecError>() {
                 return match e {
                     ExecError::Refused(r) => Exit::of_refusal(r),
-                    ExecError::NoRoot { .. } | ExecError::Threads { .. } => Exit::Usage,
+                    ExecError::NoRoot { .. } => Exit::Usage,
                 };
             }
             if cause.downcast_ref::<EnvError>().is_some() {

@@ -313,9 +313,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     let judged = judge_all(&decoded, &mismatches, args, &env, &modcache, proj.as_ref());
     let fix = match &fix_root {
-        Some(root) => {
-            Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), global, printer)?)
-        }
+        Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), printer)?),
         None => None,
     };
 
@@ -349,7 +347,6 @@ fn apply_fix(
     env: &GoEnv,
     root: &CacheRoot,
     proj: Option<&project::Project>,
-    global: &GlobalArgs,
     printer: &Printer,
 ) -> anyhow::Result<FixJson> {
     let modcache = root.path();
@@ -380,7 +377,6 @@ fn apply_fix(
         args.repair.redownload,
         proj.map(|p| p.root.as_path()),
         printer,
-        global.threads.map(usize::from),
     )?;
     if args.update_go_sum {
         update_go_sum(args, &again.explanations, modcache, proj, printer, &mut fix)?;

@@ -11,6 +11,7 @@ mod gocache;
 mod log;
 mod mark;
 mod metrics;
+mod pool;
 mod printer;
 mod prune;
 mod schedule;
@@ -51,8 +52,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub gocache: Option<PathBuf>,
     /// Worker threads (default: one per core for scanning and hashing, four per
-    /// core for removing, which waits on the disk rather than the CPU).
-    #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
+    /// core for prune, whose removals wait on the disk rather than the CPU).
+    #[arg(long, short = 'j', alias = "jobs", global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
     /// When to colour the output: auto (a terminal, unless `NO_COLOR` is set), always, never.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
@@ -113,6 +114,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     cli.global.color.apply(cli.global.json);
     let printer = Printer::new(&cli.global);
+    if let Err(e) = pool::install(cli.global.threads, &cli.command) {
+        return exit::finish(Err(e.into()), &printer);
+    }
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),

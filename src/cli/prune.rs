@@ -25,7 +25,7 @@ use super::cache_root;
 use super::consent::{self, Consent};
 use super::exit::UsageError;
 use super::printer::{SIZE, age, count, paint, size};
-use super::status::{cache_roots, scan_options};
+use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
@@ -244,7 +244,7 @@ fn prepare(args: &Args, global: &GlobalArgs, printer: &Printer, now: Timestamp) 
     let inventory = scan::scan(
         mod_root.as_ref().map(CacheRoot::path),
         build_root.as_ref().map(CacheRoot::path),
-        &scan_options(global),
+        &scan::ScanOptions::default(),
     );
     let mod_inv = inventory.modcache.transpose()?;
     let build_inv = inventory.gocache.transpose()?;
@@ -345,7 +345,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         );
         b
     });
-    let opts = ExecOptions { threads: global.threads.map(usize::from), ..ExecOptions::default() };
+    let opts = ExecOptions::default();
     let removal = execute::execute_in(&plan, mod_root.as_ref(), build_root.as_ref(), &opts, &|_item| {
         if let Some(b) = &bar {
             b.inc(1);

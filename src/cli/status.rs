@@ -53,10 +53,6 @@ pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf,
     Ok((modcache, gocache))
 }
 
-pub fn scan_options(global: &GlobalArgs) -> ScanOptions {
-    ScanOptions { threads: global.threads.map(usize::from), ..ScanOptions::default() }
-}
-
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
@@ -69,7 +65,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0),
         None => None,
     };
-    let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &scan_options(global));
+    let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &ScanOptions::default());
     let now = Timestamp::now();
     let mut reports = Vec::new();
     let mut missing: Option<ScanError> = None;

@@ -34,7 +34,7 @@ use super::cache_root;
 use super::consent::{self, Consent};
 use super::exit::UsageError;
 use super::printer::{self, count, size};
-use super::status::{cache_roots, scan_options};
+use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
@@ -62,9 +62,6 @@ pub struct Args {
     /// Also check the build cache (GOCACHE): action entry format, output size and SHA-256.
     #[arg(long)]
     pub build_cache: bool,
-    /// Parallel hashing jobs (default: --threads, or one per core).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
     #[command(flatten)]
     pub repair: RepairArgs,
     /// With --fix: also rewrite this module's go.sum lines that disagree with a whole
@@ -159,38 +156,12 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         None => (None, None),
     };
     let projects = resolve_projects(args, &env)?;
-    // verify needs to know which versions exist, not how big their trees are.
-    let mut opts = ScanOptions { measure_units: false, ..scan_options(global) };
-    if let Some(j) = args.jobs {
-        opts.threads = Some(j.into());
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
-    let report = pool.install(|| -> anyhow::Result<_> {
-        let mut inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
-        // A version pruned down to its lock file is not in the cache any more.
-        inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
-        let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
-        let pb = progress_bar(printer, total);
-        let tick = || {
-            if let Some(pb) = &pb {
-                pb.inc(1);
-            }
-        };
-        let report = verify::verify(&inv.root, &inv.versions, gocache.as_deref(), projects, &tick)
-            .with_context(|| format!("reading GOCACHE {}", gocache.as_deref().unwrap_or(Path::new("")).display()))?;
-        if let Some(pb) = pb {
-            pb.finish_and_clear();
-        }
-        Ok(report)
-    })?;
+    let report = check(&modcache, gocache.as_deref(), projects, printer)?;
 
     let mut fix_json = None;
     if args.repair.fix {
         let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref() };
-        fix_json = Some(apply_fix(args, &report, roots, printer, opts.threads)?);
+        fix_json = Some(apply_fix(args, &report, roots, printer)?);
     }
     if printer.json {
         printer.json(&VerifyJson {
@@ -205,13 +176,34 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn apply_fix(
-    args: &Args,
-    report: &VerifyReport,
-    roots: FixRoots<'_>,
+/// Scans the module cache and checks it (and GOCACHE, and the projects' go.sum).
+fn check(
+    modcache: &Path,
+    gocache: Option<&Path>,
+    projects: Vec<Project>,
     printer: &Printer,
-    threads: Option<usize>,
-) -> anyhow::Result<FixJson> {
+) -> anyhow::Result<VerifyReport> {
+    // verify needs to know which versions exist, not how big their trees are.
+    let opts = ScanOptions { measure_units: false, ..ScanOptions::default() };
+    let mut inv = scan::scan_cache(CacheKind::ModCache, modcache, &opts)?;
+    // A version pruned down to its lock file is not in the cache any more.
+    inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
+    let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
+    let pb = progress_bar(printer, total);
+    let tick = || {
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    };
+    let report = verify::verify(&inv.root, &inv.versions, gocache, projects, &tick)
+        .with_context(|| format!("reading GOCACHE {}", gocache.unwrap_or(Path::new("")).display()))?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok(report)
+}
+
+fn apply_fix(args: &Args, report: &VerifyReport, roots: FixRoots<'_>, printer: &Printer) -> anyhow::Result<FixJson> {
     let plan =
         verify::fix_plan(&report.findings, &report.modcache.root, report.gocache.as_ref().map(|g| g.root.as_path()));
     let go_dir = report.projects.first().map(|p| p.root.as_path());
@@ -223,7 +215,7 @@ fn apply_fix(
     }
     // go.sum is fixed before anything is downloaded again: go refuses a
     // download that disagrees with go.sum.
-    let mut out = execute_with_consent(&plan, roots, args.repair.yes, false, go_dir, printer, threads)?;
+    let mut out = execute_with_consent(&plan, roots, args.repair.yes, false, go_dir, printer)?;
     // go.sum is edited only with the same consent as removals.
     if !(out.applied || (plan.items.is_empty() && args.repair.yes)) {
         if !args.update_go_sum.is_empty() {
@@ -279,7 +271,6 @@ pub(super) fn execute_with_consent(
     redownload: bool,
     go_dir: Option<&Path>,
     printer: &Printer,
-    threads: Option<usize>,
 ) -> anyhow::Result<FixJson> {
     let mut out = FixJson {
         plan: plan.clone(),
@@ -309,7 +300,7 @@ pub(super) fn execute_with_consent(
         }
     }
     let (started, at) = (std::time::Instant::now(), Timestamp::now());
-    let opts = ExecOptions { threads, ..ExecOptions::default() };
+    let opts = ExecOptions::default();
     // No root only for an empty directory, which has nothing to remove.
     let removal = prune::execute::execute_in(plan, roots.modcache, roots.gocache, &opts, &|_| {})?;
     out.applied = true;

@@ -115,18 +115,9 @@ pub const ZIP_GRACE: Duration = Duration::from_secs(1);
 /// only removed once older than this.
 pub const STALE_TEMP: Duration = Duration::from_secs(600);
 
-/// Removal waits on the file system (journal commits, discards), not on the
-/// CPU: with more threads than cores the waits overlap. Four per core halved
-/// `prune --all` on a 2-core ext4 machine (bench/prune.sh).
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4
-}
-
 /// How to execute.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
-    /// Worker threads; `None` uses four per core (removal is I/O-bound).
-    pub threads: Option<usize>,
     /// Build-cache entries younger than this are never removed; values below
     /// [`MIN_BUILD_ENTRY_AGE`] are raised to it.
     pub min_build_entry_age: Duration,
@@ -137,7 +128,7 @@ pub struct ExecOptions {
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT }
+        Self { min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT }
     }
 }
 
@@ -185,8 +176,6 @@ pub enum ExecError {
     Refused(#[from] Refusal),
     #[error("the plan removes from the {kind} but names no {kind} root")]
     NoRoot { kind: CacheKind },
-    #[error("cannot start {threads} threads: {message}")]
-    Threads { threads: usize, message: String },
 }
 
 /// Carries out `plan`, recognising the roots it names. `progress` is called
@@ -272,12 +261,8 @@ pub fn execute_in(
                 a
             })
     };
-    let threads = opts.threads.unwrap_or_else(default_threads);
-    let mut removal = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| ExecError::Threads { threads, message: e.to_string() })?
-        .install(run);
+    // In the caller's pool: the binary builds the one pool and installs it.
+    let mut removal = run();
     removal.failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(removal)
 }
@@ -949,8 +934,10 @@ mod tests {
                 targets.push(Target::ExtractTemp { module: "example.com/Lib".into(), version: v.clone(), dir });
             }
         }
-        let opts = ExecOptions { threads: Some(8), lock_wait: Duration::ZERO, ..ExecOptions::default() };
-        let r = execute(&plan(&root, targets), &opts, &|_| {}).unwrap();
+        let opts = ExecOptions { lock_wait: Duration::ZERO, ..ExecOptions::default() };
+        // More workers than groups' items, so trees of one module path go at once.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(8).build().unwrap();
+        let r = pool.install(|| execute(&plan(&root, targets), &opts, &|_| {})).unwrap();
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
         assert!(r.failures.is_empty(), "{:?}", r.failures);
         // Every tree went, and so did the module path directory they emptied.
@@ -1038,7 +1025,7 @@ mod tests {
             items: vec![item(Target::BuildEntriesBefore { cutoff: Timestamp::now() })],
             ..Plan::default()
         };
-        let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
+        let opts = ExecOptions { min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
         let r = execute(&plan, &opts, &|_| {}).unwrap();
         assert_eq!(r.files, 1);
         assert!(!old.exists());
