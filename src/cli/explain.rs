@@ -316,6 +316,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), printer)?),
         None => None,
     };
+    let interrupted = fix.as_ref().is_some_and(|f| f.interrupted);
 
     if printer.json {
         printer.json(&ExplainJson {
@@ -332,7 +333,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         out.push_str(&render_incomplete(&incomplete));
         printer.out(&out)?;
     }
-    Ok(Outcome::Findings)
+    Ok(if interrupted { Outcome::Interrupted } else { Outcome::Findings })
 }
 
 /// `--fix`: the cache's copies a local witness proves wrong, judged again

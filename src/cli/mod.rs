@@ -8,6 +8,7 @@ mod exit;
 mod explain;
 mod generate;
 mod gocache;
+mod interrupt;
 mod log;
 mod mark;
 mod metrics;

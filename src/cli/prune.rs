@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use std::time::Instant;
 
@@ -24,6 +25,7 @@ use gokeep::timestamp::Timestamp;
 use super::cache_root;
 use super::consent::{self, Consent};
 use super::exit::UsageError;
+use super::interrupt;
 use super::printer::{SIZE, age, count, paint, size};
 use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
@@ -345,7 +347,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         );
         b
     });
-    let opts = ExecOptions::default();
+    let stop = interrupt::watch()?;
+    let opts = ExecOptions { stop: Some(Arc::clone(&stop)), ..ExecOptions::default() };
     let removal = execute::execute_in(&plan, mod_root.as_ref(), build_root.as_ref(), &opts, &|_item| {
         if let Some(b) = &bar {
             b.inc(1);
@@ -369,25 +372,37 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             refreshed_build_entries: refreshed,
         })?;
     } else {
+        report_removal(&removal, elapsed, printer);
+    }
+    if interrupt::stopped(&stop) {
         printer.note(&format!(
-            "gokeep: freed {} on disk ({} apparent): {} files, {} directories in {:.1}s",
-            size(removal.disk_bytes),
-            size(removal.apparent_bytes),
-            removal.files,
-            removal.dirs,
-            elapsed.as_secs_f64()
+            "gokeep: interrupted: {} left as they were (the items in hand were finished)",
+            count(removal.not_started, "planned item", "planned items")
         ));
-        for s in &removal.skipped {
-            printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
-        }
-        for f in &removal.failures {
-            printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
-        }
+        return Ok(Outcome::Interrupted);
     }
     if removal.failures.is_empty() {
         Ok(Outcome::Clean)
     } else {
         anyhow::bail!("{} of the planned removals failed", removal.failures.len())
+    }
+}
+
+/// The text report of what a run removed, skipped and failed to remove.
+fn report_removal(removal: &Removal, elapsed: std::time::Duration, printer: &Printer) {
+    printer.note(&format!(
+        "gokeep: freed {} on disk ({} apparent): {} files, {} directories in {:.1}s",
+        size(removal.disk_bytes),
+        size(removal.apparent_bytes),
+        removal.files,
+        removal.dirs,
+        elapsed.as_secs_f64()
+    ));
+    for s in &removal.skipped {
+        printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
+    }
+    for f in &removal.failures {
+        printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
     }
 }
 

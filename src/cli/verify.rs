@@ -33,6 +33,7 @@ use gokeep::verify::{self, Finding, Severity, VerifyReport};
 use super::cache_root;
 use super::consent::{self, Consent};
 use super::exit::UsageError;
+use super::interrupt;
 use super::printer::{self, count, size};
 use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
@@ -100,6 +101,8 @@ struct VerifyJson<'a> {
 pub(super) struct FixJson {
     plan: Plan,
     applied: bool,
+    /// Ctrl-C stopped the removal between entries.
+    pub(super) interrupted: bool,
     removal: Option<Removal>,
     redownloaded: Vec<String>,
     /// go.sum lines rewritten to the hash an independent witness gave.
@@ -163,6 +166,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref() };
         fix_json = Some(apply_fix(args, &report, roots, printer)?);
     }
+    let interrupted = fix_json.as_ref().is_some_and(|f| f.interrupted);
     if printer.json {
         printer.json(&VerifyJson {
             schema_version: 1,
@@ -172,6 +176,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         })?;
     } else if !printer.quiet {
         printer.out(&render(&report))?;
+    }
+    if interrupted {
+        return Ok(Outcome::Interrupted);
     }
     Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
 }
@@ -275,6 +282,7 @@ pub(super) fn execute_with_consent(
     let mut out = FixJson {
         plan: plan.clone(),
         applied: false,
+        interrupted: false,
         removal: None,
         redownloaded: Vec::new(),
         go_sum_updated: Vec::new(),
@@ -300,7 +308,8 @@ pub(super) fn execute_with_consent(
         }
     }
     let (started, at) = (std::time::Instant::now(), Timestamp::now());
-    let opts = ExecOptions::default();
+    let stop = interrupt::watch()?;
+    let opts = ExecOptions { stop: Some(std::sync::Arc::clone(&stop)), ..ExecOptions::default() };
     // No root only for an empty directory, which has nothing to remove.
     let removal = prune::execute::execute_in(plan, roots.modcache, roots.gocache, &opts, &|_| {})?;
     out.applied = true;
@@ -318,6 +327,13 @@ pub(super) fn execute_with_consent(
         removal.dirs,
         size(removal.disk_bytes)
     ));
+    if interrupt::stopped(&stop) {
+        printer.note(&format!(
+            "gokeep: interrupted: {} left as they were",
+            count(removal.not_started, "planned entry", "planned entries")
+        ));
+        out.interrupted = true;
+    }
     out.removal = Some(removal);
     if redownload {
         redownload_removed(plan, go_dir, printer, &mut out);

@@ -80,6 +80,8 @@
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
@@ -124,11 +126,14 @@ pub struct ExecOptions {
     /// How long a busy version lock is retried before the version is
     /// skipped as held by a running `go` ([`LOCK_WAIT`] by default).
     pub lock_wait: Duration,
+    /// Once set (by Ctrl-C, say), no further item is started; the items in
+    /// hand are finished, so nothing is left half-removed.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        Self { min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT }
+        Self { min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT, stop: None }
     }
 }
 
@@ -156,6 +161,10 @@ pub struct Removal {
     pub disk_bytes: u64,
     pub failures: Vec<Failure>,
     pub skipped: Vec<Skip>,
+    /// Planned items not started because the run was stopped. A whole
+    /// version whose zip had already gone keeps its tree, `.ziphash` and
+    /// `.mod`: a state go reads and `go mod verify` accepts.
+    pub not_started: u64,
 }
 
 impl std::ops::AddAssign for Removal {
@@ -166,6 +175,7 @@ impl std::ops::AddAssign for Removal {
         self.disk_bytes += o.disk_bytes;
         self.failures.extend(o.failures);
         self.skipped.extend(o.skipped);
+        self.not_started += o.not_started;
     }
 }
 
@@ -223,6 +233,7 @@ pub fn execute_in(
         now: SystemTime::now(),
     };
     let groups = version_groups(&plan.items);
+    let stopped = || opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
     let run = || {
         // Phase 1: the zips of whole versions, each under its lock.
         let zips_gone: Vec<Vec<Result<(Instant, Removal), Removal>>> = groups
@@ -231,6 +242,7 @@ pub fn execute_in(
                 group
                     .iter()
                     .map(|&i| match &plan.items[i].target {
+                        _ if stopped() => Err(Removal { not_started: 1, ..Removal::default() }),
                         t @ Target::ModuleVersion { module, version } => exec.take_zip(t, module, version),
                         _ => Ok((Instant::now(), Removal::default())),
                     })
@@ -246,6 +258,10 @@ pub fn execute_in(
                 for (&i, zip_gone) in group.iter().zip(zips_gone) {
                     let item = &plan.items[i];
                     r += match zip_gone {
+                        Ok((_, mut zip)) if stopped() => {
+                            zip.not_started += 1;
+                            zip
+                        }
                         Ok((at, mut zip)) => {
                             zip += exec.item(&item.target, at);
                             zip
