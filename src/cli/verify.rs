@@ -25,7 +25,7 @@ use serde::Serialize;
 use gokeep::goenv::GoEnv;
 use gokeep::prune::safety::CacheRoot;
 use gokeep::prune::{self, ExecOptions, Plan, Removal};
-use gokeep::scan::{self, CacheKind, ScanOptions};
+use gokeep::scan::{self, CacheKind, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, Severity, VerifyReport};
@@ -159,7 +159,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         None => (None, None),
     };
     let projects = resolve_projects(args, &env)?;
-    let report = check(&modcache, gocache.as_deref(), projects, printer)?;
+    let report = check(&modcache, global.modcache.is_some(), gocache.as_deref(), projects, printer)?;
 
     let mut fix_json = None;
     if args.repair.fix {
@@ -184,25 +184,41 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
 }
 
 /// Scans the module cache and checks it (and GOCACHE, and the projects' go.sum).
+/// A module cache that does not exist is an error only when `named` on the command line.
 fn check(
     modcache: &Path,
+    named: bool,
     gocache: Option<&Path>,
     projects: Vec<Project>,
     printer: &Printer,
 ) -> anyhow::Result<VerifyReport> {
     // verify needs to know which versions exist, not how big their trees are.
     let opts = ScanOptions { measure_units: false, ..ScanOptions::default() };
-    let mut inv = scan::scan_cache(CacheKind::ModCache, modcache, &opts)?;
-    // A version pruned down to its lock file is not in the cache any more.
-    inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
-    let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
+    let versions = match scan::scan_cache(CacheKind::ModCache, modcache, &opts) {
+        Ok(mut inv) => {
+            // A version pruned down to its lock file is not in the cache any more.
+            inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
+            inv.versions
+        }
+        // go creates the cache on its first download: nothing to verify in it,
+        // but a project's go.sum is still read (its lines are simply not in the cache).
+        Err(ScanError::Missing { path, .. }) if !named => {
+            printer.note(&format!(
+                "gokeep: no module cache yet at {} (go creates it on the first download): nothing to verify there",
+                path.display()
+            ));
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let total = versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
     let pb = progress_bar(printer, total);
     let tick = || {
         if let Some(pb) = &pb {
             pb.inc(1);
         }
     };
-    let report = verify::verify(&inv.root, &inv.versions, gocache, projects, &tick)
+    let report = verify::verify(modcache, &versions, gocache, projects, &tick)
         .with_context(|| format!("reading GOCACHE {}", gocache.unwrap_or(Path::new("")).display()))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
