@@ -384,7 +384,9 @@ fn fix_yes_repairs_every_fault_and_go_builds_again() {
     assert_eq!(fs::read(&zip).unwrap(), before, "dry run removed something");
 
     let (code, v) = verify_json(&fx, &["--fix", "--yes", "--redownload"]);
-    assert_eq!(code, 1, "findings were present");
+    assert_eq!(code, 0, "everything found was repaired, and the check after the fix is clean");
+    assert!(!v["findings"].as_array().unwrap().is_empty(), "what was found is still reported");
+    assert_eq!(v["after_fix"]["tally"]["errors"], 0, "{:#}", v["after_fix"]);
     assert_eq!(v["fix"]["applied"], true, "{:#}", v["fix"]);
     assert!(v["fix"]["removal"]["failures"].as_array().unwrap().is_empty(), "{:#}", v["fix"]);
     assert_eq!(v["fix"]["removal"]["skipped"], serde_json::json!([]), "{:#}", v["fix"]);

@@ -10,9 +10,10 @@
 //! exit code 1, never a surprise deletion. go.sum is never edited, except the
 //! lines of modules named with `--update-go-sum`.
 //!
-//! Exit code: 0 when nothing was found, 1 when any warning or error was found
-//! (even if `--fix` then repaired it; notes such as "not in cache" do not
-//! count), 2 for usage errors, 3 for I/O or environment errors.
+//! Exit code: 0 when nothing was found, or `--fix` repaired everything found
+//! (what it removed is checked again); 1 when a warning or error remains
+//! (notes such as "not in cache" do not count); 2 for usage errors, 3 for
+//! I/O or environment errors.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,8 +41,9 @@ use super::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
 Exit codes:
-  0  nothing found (notes, such as go.sum lines for versions this cache never downloaded, do not count)
-  1  warnings or errors found (also when --fix then repaired them)
+  0  nothing found, or --fix repaired everything found (checked again after the fix; notes, such as
+     go.sum lines for versions this cache never downloaded, do not count)
+  1  warnings or errors found and not repaired
   2  usage error
   3  I/O or environment error
   4  the module cache directory does not exist
@@ -95,6 +97,8 @@ struct VerifyJson<'a> {
     #[serde(flatten)]
     report: &'a VerifyReport,
     fix: Option<FixJson>,
+    /// The same checks run again after `--fix` removed what it planned.
+    after_fix: Option<&'a VerifyReport>,
 }
 
 #[derive(Serialize)]
@@ -161,26 +165,41 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let projects = resolve_projects(args, &env)?;
     let report = check(&modcache, global.modcache.is_some(), gocache.as_deref(), projects, printer)?;
 
+    // What was found comes first: --fix's plan and question follow it.
+    let text = !printer.json && !printer.quiet;
+    if text {
+        printer.out(&render(&report))?;
+    }
     let mut fix_json = None;
+    let mut after = None;
     if args.repair.fix {
         let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref() };
-        fix_json = Some(apply_fix(args, &report, roots, printer)?);
+        let fix = apply_fix(args, &report, roots, printer)?;
+        // What was fixed is checked again: the result is the cache as it is now.
+        if fix.applied && !fix.interrupted {
+            let again = check(&modcache, true, gocache.as_deref(), report.projects.clone(), printer)?;
+            if text {
+                printer.out(&format!("\nAfter --fix:\n{}", render(&again)))?;
+            }
+            after = Some(again);
+        }
+        fix_json = Some(fix);
     }
     let interrupted = fix_json.as_ref().is_some_and(|f| f.interrupted);
+    let now = after.as_ref().unwrap_or(&report).tally.failing();
     if printer.json {
         printer.json(&VerifyJson {
             schema_version: 1,
             generated_at: Timestamp::now(),
             report: &report,
             fix: fix_json,
+            after_fix: after.as_ref(),
         })?;
-    } else if !printer.quiet {
-        printer.out(&render(&report))?;
     }
     if interrupted {
         return Ok(Outcome::Interrupted);
     }
-    Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
+    Ok(if now { Outcome::Findings } else { Outcome::Clean })
 }
 
 /// Scans the module cache and checks it (and GOCACHE, and the projects' go.sum).
@@ -388,6 +407,9 @@ fn render_plan(plan: &Plan) -> String {
     let mut s = format!("gokeep: --fix would remove {}:\n", count(plan.items.len() as u64, "entry", "entries"));
     for i in &plan.items {
         let _ = writeln!(s, "  - {}  [{}]", i.target, size(i.disk_bytes));
+        if let prune::Reason::Corrupted { finding } = &i.reason {
+            let _ = writeln!(s, "      because {finding}");
+        }
     }
     s.pop();
     s
