@@ -509,3 +509,37 @@ fn zip_headers_claiming_four_gibibytes_are_judged_as_go_judges_them() {
         assert_eq!(code, i32::from(*go_flags_it), "{name}: exit code");
     }
 }
+
+/// Issue 12 item 4: on a partial cache, go.sum lines for versions never
+/// downloaded are one summary line (each one with `--verbose`, and always in
+/// JSON), and a zip without its `.mod`, which `go mod tidy` leaves, is no finding.
+#[test]
+fn a_partial_cache_is_one_summary_line_and_a_zip_without_mod_is_not_a_finding() {
+    let fx = Fixture::standard();
+    let gone = fx.module("example.com/c", "v1.0.0");
+    let dir = fx.modcache().join(gone.extracted_rel());
+    GoSandbox::make_writable(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+    for suffix in ["zip", "ziphash", "mod", "info"] {
+        let _ = fs::remove_file(fx.modcache().join(gone.download_file_rel(suffix)));
+    }
+    let kept = fx.module("example.com/a", "v1.0.0");
+    fs::remove_file(fx.modcache().join(kept.download_file_rel("mod"))).unwrap();
+
+    let text = |extra: &[&str]| {
+        let out = fx.sandbox.gokeep().args(["verify", "--project"]).arg(&fx.consumer).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let short = text(&[]);
+    assert!(short.contains("go.sum entries name versions not in the cache; go downloads them when needed"), "{short}");
+    assert!(!short.contains("not_in_cache"), "no line-by-line notes by default:\n{short}");
+    assert!(!short.contains("incomplete") && !short.contains("without .mod"), "{short}");
+    let long = text(&["--verbose"]);
+    assert_eq!(long.matches("not_in_cache").count(), 2, "the h1: line and the /go.mod line:\n{long}");
+
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(code, 0);
+    let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["not_in_cache", "not_in_cache"], "{:#}", v["findings"]);
+}

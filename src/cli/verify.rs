@@ -29,7 +29,7 @@ use gokeep::prune::{self, ExecOptions, Plan, Removal};
 use gokeep::scan::{self, CacheKind, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
-use gokeep::verify::{self, Finding, Severity, VerifyReport};
+use gokeep::verify::{self, Finding, FindingKind, Severity, VerifyReport};
 
 use super::cache_root;
 use super::consent::{self, Consent};
@@ -65,6 +65,10 @@ pub struct Args {
     /// Also check the build cache (GOCACHE): action entry format, output size and SHA-256.
     #[arg(long)]
     pub build_cache: bool,
+    /// Also list, line by line, the go.sum entries for versions the cache does not hold
+    /// (by default one summary line: go downloads them when needed).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
     /// With --fix: also rewrite this module's go.sum lines that disagree with a whole
@@ -168,7 +172,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     // What was found comes first: --fix's plan and question follow it.
     let text = !printer.json && !printer.quiet;
     if text {
-        printer.out(&render(&report))?;
+        printer.out(&render(&report, args.verbose))?;
     }
     let mut fix_json = None;
     let mut after = None;
@@ -179,7 +183,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         if fix.applied && !fix.interrupted {
             let again = check(&modcache, true, gocache.as_deref(), report.projects.clone(), printer)?;
             if text {
-                printer.out(&format!("\nAfter --fix:\n{}", render(&again)))?;
+                printer.out(&format!("\nAfter --fix:\n{}", render(&again, args.verbose)))?;
             }
             after = Some(again);
         }
@@ -446,7 +450,7 @@ fn render_finding(s: &mut String, f: &Finding) {
     }
 }
 
-fn render(r: &VerifyReport) -> String {
+fn render(r: &VerifyReport, verbose: bool) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -480,10 +484,22 @@ fn render(r: &VerifyReport) -> String {
             g.root.display()
         );
     }
-    if !r.findings.is_empty() {
+    // A go.sum line for a version never downloaded is normal (a partial
+    // cache, a module not built here yet): one line, unless asked for each.
+    let not_in_cache = r.findings.iter().filter(|f| f.kind == FindingKind::NotInCache).count();
+    let shown: Vec<&Finding> = r.findings.iter().filter(|f| verbose || f.kind != FindingKind::NotInCache).collect();
+    if !shown.is_empty() || not_in_cache > 0 {
         s.push('\n');
     }
-    for f in &r.findings {
+    if not_in_cache > 0 && !verbose {
+        let what = if not_in_cache == 1 {
+            "1 go.sum entry names a version not in the cache".to_owned()
+        } else {
+            format!("{not_in_cache} go.sum entries name versions not in the cache")
+        };
+        let _ = writeln!(s, "{what}; go downloads them when needed (--verbose lists them)");
+    }
+    for f in shown {
         render_finding(&mut s, f);
     }
     let t = r.tally;

@@ -468,14 +468,6 @@ impl Checker<'_> {
                 self.findings.push(f);
             }
         }
-        // go writes .info only for versions it resolved through a query
-        // (`go mod tidy` downloads zips it reached through a go.mod without
-        // one), but it loads a version's go.mod before its zip. cmd/go keeps
-        // no .mod on disk for toolchains (`cachingRepo`).
-        if rec.has(DownloadFile::Zip) && !rec.is_toolchain() && !rec.has(DownloadFile::Mod) {
-            let f = self.finding(K::IncompleteDownload, "zip without .mod").path(self.paths.file("zip"));
-            self.findings.push(f);
-        }
     }
 }
 
