@@ -87,7 +87,7 @@ impl Exit {
             if let Some(e) = cause.downcast_ref::<ProjectError>() {
                 return match e {
                     ProjectError::NotAProject { .. } | ProjectError::GoWork { .. } => Exit::Usage,
-                    ProjectError::Io { .. } => Exit::Environment,
+                    ProjectError::Io { .. } | ProjectError::Write { .. } => Exit::Environment,
                 };
             }
             if cause.downcast_ref::<ExplainError>().is_some() {

@@ -425,8 +425,7 @@ fn update_go_sum(
             to,
         };
         for sum in &p.sum_files {
-            let applied = project::rewrite_lines(sum, modcache, std::slice::from_ref(&change))
-                .with_context(|| format!("updating {}", sum.display()))?;
+            let applied = project::rewrite_lines(sum, modcache, std::slice::from_ref(&change))?;
             for c in applied {
                 printer.note(&format!(
                     "gokeep: {}: {line} -> {} (confirmed by an independent witness that agrees with the cache)",

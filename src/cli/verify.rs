@@ -272,14 +272,12 @@ fn apply_fix(args: &Args, report: &VerifyReport, roots: FixRoots<'_>, printer: &
     for module in &args.update_go_sum {
         for p in &report.projects {
             for sum in &p.sum_files {
-                let (changes, refused) = project::plan_line_updates(sum, module, &report.modcache)
-                    .with_context(|| format!("reading {}", sum.display()))?;
+                let (changes, refused) = project::plan_line_updates(sum, module, &report.modcache)?;
                 for r in refused {
                     printer.note(&format!("gokeep: --update-go-sum: {} left unchanged: {}", r.line, r.reason));
                     out.go_sum_refused.push(r);
                 }
-                let applied = project::rewrite_lines(sum, &report.modcache.root, &changes)
-                    .with_context(|| format!("updating {}", sum.display()))?;
+                let applied = project::rewrite_lines(sum, &report.modcache.root, &changes)?;
                 for c in applied {
                     printer.note(&format!(
                         "gokeep: {}: {} {}{} {} -> {} (the checksum database's record, which the cache agrees with)",
