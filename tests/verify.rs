@@ -543,3 +543,28 @@ fn a_partial_cache_is_one_summary_line_and_a_zip_without_mod_is_not_a_finding() 
     let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["not_in_cache", "not_in_cache"], "{:#}", v["findings"]);
 }
+
+/// Issue 12 item 7: a `dir_unreadable` finding names the tree in its path and
+/// the file relative to it, and stays short for a file deep in the tree.
+#[test]
+fn dir_unreadable_is_short_and_names_the_tree_once() {
+    let fx = Fixture::standard();
+    let tree = fx.extracted_dir("example.com/c", "v1.0.0");
+    GoSandbox::make_writable(&tree);
+    let mut deep = tree.clone();
+    for i in 0..30 {
+        deep.push(format!("{i:02}{}", "d".repeat(98)));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("bad\nname.go"), "package x\n").unwrap();
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(code, 1);
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "dir_unreadable").expect("dir_unreadable");
+    let detail = f["detail"].as_str().unwrap();
+    assert!(detail.chars().count() <= 301, "{} characters: {detail}", detail.len());
+    assert!(
+        !detail.contains(&*tree.display().to_string()),
+        "the tree is the finding's path, not in its sentence: {detail}"
+    );
+    assert!(detail.contains("newline"), "{detail}");
+}

@@ -287,12 +287,12 @@ impl Checker<'_> {
             Ok(t) => Some(t),
             Err(dirhash::HashError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
             Err(e @ dirhash::HashError::Io { .. }) => {
-                self.findings.push(self.finding(K::DirUnreadable, e.to_string()).path(dir));
+                self.findings.push(self.finding(K::DirUnreadable, within(&e, dir)).path(dir));
                 None
             }
             Err(e) => {
                 let f = self
-                    .finding(K::DirUnreadable, e.to_string())
+                    .finding(K::DirUnreadable, within(&e, dir))
                     .path(dir)
                     .fix("remove the extracted tree; go re-extracts it from the zip", self.tree());
                 self.findings.push(f);
@@ -469,6 +469,21 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The most characters a finding's one sentence takes.
+const MAX_DETAIL: usize = 300;
+
+/// `e` said about a file of the tree at `dir`, which the finding names in
+/// its path: the file relative to the tree, and short even for a deep one.
+fn within(e: &dirhash::HashError, dir: &Path) -> String {
+    let text = e.to_string().replace(&format!("{}/", dir.display()), "");
+    if text.chars().count() <= MAX_DETAIL {
+        return text;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let half = MAX_DETAIL / 2;
+    format!("{}…{}", chars[..half].iter().collect::<String>(), chars[chars.len() - half..].iter().collect::<String>())
 }
 
 /// Checks one version. Never fails: unreadable files become findings.
