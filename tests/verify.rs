@@ -568,3 +568,23 @@ fn dir_unreadable_is_short_and_names_the_tree_once() {
     );
     assert!(detail.contains("newline"), "{detail}");
 }
+
+/// Issue 12 item 4: a corrupted `.ziphash` is one finding, its root cause;
+/// go.sum, which agrees with the zip and the tree, is not blamed for it.
+#[test]
+fn a_wrong_ziphash_is_one_finding_and_go_sum_is_not_blamed() {
+    let fx = Fixture::standard();
+    let m = fx.module("example.com/c", "v1.0.0");
+    let ziphash = fx.modcache().join(m.download_file_rel("ziphash"));
+    fs::write(&ziphash, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(code, 1);
+    let about_c: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["module"] == "example.com/c" && f["severity"] != "info")
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(about_c, ["ziphash_wrong"], "{:#}", v["findings"]);
+}
