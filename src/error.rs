@@ -115,7 +115,7 @@ impl Classify for ScanError {
     fn class(&self) -> ErrorClass {
         match self {
             ScanError::Missing { .. } => ErrorClass::MissingCache,
-            ScanError::Threads { .. } | ScanError::NotADirectory { .. } => ErrorClass::Usage,
+            ScanError::NotADirectory { .. } => ErrorClass::Usage,
             ScanError::Unreadable { .. } => ErrorClass::Environment,
         }
     }
@@ -165,7 +165,7 @@ impl Classify for ExecError {
     fn class(&self) -> ErrorClass {
         match self {
             ExecError::Refused(r) => r.class(),
-            ExecError::NoRoot { .. } | ExecError::Threads { .. } => ErrorClass::Usage,
+            ExecError::NoRoot { .. } => ErrorClass::Usage,
         }
     }
 }
@@ -180,7 +180,7 @@ impl Classify for ProjectError {
     fn class(&self) -> ErrorClass {
         match self {
             ProjectError::NotAProject { .. } | ProjectError::GoWork { .. } => ErrorClass::Usage,
-            ProjectError::Io { .. } => ErrorClass::Environment,
+            ProjectError::Io { .. } | ProjectError::Write { .. } => ErrorClass::Environment,
         }
     }
 }

@@ -140,14 +140,25 @@ pub enum PolicyError {
 
 struct Located<'a>(&'a PolicyError);
 
+/// The most characters of one key an error shows.
+const MAX_KEY_SHOWN: usize = 64;
+
 impl fmt::Display for Located<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let PolicyError::Invalid { path, line, column, key, message } = self.0 else { return Ok(()) };
         write!(f, "{}:{line}:{column}: ", path.display())?;
+        // A key as long as a file (a pasted blob) is named by its start, in
+        // the key and wherever the parser's message quotes it.
+        let (mut key, mut message) = (key.clone(), message.clone());
+        for part in key.clone().split('.').filter(|p| p.chars().count() > MAX_KEY_SHOWN) {
+            let short = format!("{}…", part.chars().take(MAX_KEY_SHOWN).collect::<String>());
+            key = key.replace(part, &short);
+            message = message.replace(part, &short);
+        }
         if !key.is_empty() {
             write!(f, "{key}: ")?;
         }
-        f.write_str(message)
+        f.write_str(&message)
     }
 }
 

@@ -39,8 +39,6 @@ pub enum ScanError {
     NotADirectory { kind: CacheKind, path: PathBuf },
     #[error("cannot read {kind} directory {path}: {source}")]
     Unreadable { kind: CacheKind, path: PathBuf, source: std::io::Error },
-    #[error("cannot start {threads} scan threads: {source}")]
-    Threads { threads: usize, source: std::sync::Arc<rayon::ThreadPoolBuildError> },
 }
 
 /// Which of Go's two caches (defined with the cache layout).
@@ -49,8 +47,6 @@ pub use crate::layout::CacheKind;
 /// How to walk.
 #[derive(Debug, Clone, Copy)]
 pub struct ScanOptions {
-    /// Worker threads; `None` uses one per core.
-    pub threads: Option<usize>,
     /// Stay on the file system of the cache root (default), like `du -x`.
     pub one_file_system: bool,
     /// Sum every file inside the units (extracted trees, `.tmp-` dirs, vcs
@@ -63,7 +59,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        Self { threads: None, one_file_system: true, measure_units: true }
+        Self { one_file_system: true, measure_units: true }
     }
 }
 
@@ -690,14 +686,8 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
         CacheKind::ModCache => walker.modcache_dir(&root, &md),
         CacheKind::BuildCache => walker.gocache_dir(&root, &md),
     };
-    let acc = match opts.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| ScanError::Threads { threads: n, source: e.into() })?
-            .install(run),
-        None => run(),
-    };
+    // In the caller's pool: the binary builds the one pool and installs it.
+    let acc = run();
     let mut versions: Vec<VersionRecord> = acc.versions.into_values().collect();
     versions.sort_by(|a, b| {
         a.module.cmp(&b.module).then_with(|| crate::go::version::compare_versions(&a.version, &b.version))
@@ -721,30 +711,15 @@ pub fn scan_cache(kind: CacheKind, path: &Path, opts: &ScanOptions) -> Result<Ca
     })
 }
 
-/// Scans both caches in parallel; `None` for a cache that is not in use
+/// Scans both caches in parallel, in the caller's pool; `None` for a cache that is not in use
 /// (GOCACHE=off) or was not asked for.
 #[must_use]
 pub fn scan(modcache: Option<&Path>, gocache: Option<&Path>, opts: &ScanOptions) -> Inventory {
-    let both = |opts: &ScanOptions| {
-        let (m, g) = rayon::join(
-            || modcache.map(|p| scan_cache(CacheKind::ModCache, p, opts)),
-            || gocache.map(|p| scan_cache(CacheKind::BuildCache, p, opts)),
-        );
-        Inventory { modcache: m, gocache: g }
-    };
-    // One pool of `threads` for both caches, not one each.
-    match opts.threads {
-        None => both(opts),
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
-            Ok(pool) => pool.install(|| both(&ScanOptions { threads: None, ..*opts })),
-            Err(e) => {
-                // One failure, reported for each cache asked for.
-                let source = std::sync::Arc::new(e);
-                let err = |_| Err(ScanError::Threads { threads: n, source: source.clone() });
-                Inventory { modcache: modcache.map(err), gocache: gocache.map(err) }
-            }
-        },
-    }
+    let (m, g) = rayon::join(
+        || modcache.map(|p| scan_cache(CacheKind::ModCache, p, opts)),
+        || gocache.map(|p| scan_cache(CacheKind::BuildCache, p, opts)),
+    );
+    Inventory { modcache: m, gocache: g }
 }
 
 #[cfg(test)]

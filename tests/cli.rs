@@ -70,3 +70,38 @@ fn colour_only_where_asked_for_and_never_in_json() {
     assert!(!json.contains(esc), "JSON is never coloured");
     parse_json("gokeep prune --dry-run --color always --json", json.as_bytes());
 }
+
+/// Issue 10 item 5: `--jobs`/`-j` is `--threads` under another name, for every command.
+#[test]
+fn jobs_is_an_alias_of_threads_with_the_same_limits() {
+    let fx = Fixture::standard();
+    for flag in ["--jobs", "-j", "--threads"] {
+        let out = fx.sandbox.gokeep().args(["verify", "--no-project", flag, "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = fx.sandbox.gokeep().args(["status", flag, "0"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} 0 is refused as --threads 0 is");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("at least 1"), "{flag}: {err}");
+    }
+}
+
+/// Issue 12 item 7: an error names the file once, says its cause once and
+/// stays short, whatever the input.
+#[test]
+fn error_messages_say_each_thing_once_and_stay_short() {
+    let fx = Fixture::standard();
+    let dir = fx.sandbox.root();
+    let not_utf8 = dir.join("not-utf8.toml");
+    std::fs::write(&not_utf8, b"[modcache]\nmax_age = \"\xff\"\n").unwrap();
+    let long_key = dir.join("long-key.toml");
+    std::fs::write(&long_key, format!("[modcache]\n{} = 1\n", "k".repeat(100_000))).unwrap();
+    let cases = [("policy that is not UTF-8", &not_utf8, "valid UTF-8"), ("100 KB key", &long_key, "unknown field")];
+    for (name, policy, cause) in cases {
+        let out = fx.sandbox.gokeep().args(["prune", "--dry-run", "--policy"]).arg(policy).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.len() < 1000, "{name}: {} bytes:\n{}", err.len(), &err[..err.len().min(2000)]);
+        assert_eq!(err.matches(cause).count(), 1, "{name}: the cause once:\n{err}");
+        assert_eq!(err.matches(&*policy.display().to_string()).count(), 1, "{name}: the file once:\n{err}");
+    }
+}

@@ -456,3 +456,22 @@ fn dry_run_text_lists_each_removal_and_the_total() {
     let text = run_ok(fx.sandbox.gokeep().args(["prune", "--all", "--dry-run"]));
     report_settings(&fx.sandbox).bind(|| insta::assert_snapshot!("prune_dry_run_all_text", text));
 }
+
+#[test]
+fn prune_without_a_terminal_and_without_yes_shows_the_plan_deletes_nothing_and_exits_5() {
+    let fx = Fixture::standard();
+    let before = cached_versions(&fx);
+    assert!(!before.is_empty());
+    // The harness runs gokeep with pipes: no terminal to ask on.
+    let (code, out, err) = run(fx.sandbox.gokeep().args(["prune", "--all"]));
+    assert_eq!(code, 5, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("total,"), "the plan is shown: {out}");
+    assert!(err.contains("nothing deleted") && err.contains("--yes"), "{err}");
+    assert_eq!(cached_versions(&fx), before, "nothing was removed");
+
+    let (code, out, _) = run(fx.sandbox.gokeep().args(["prune", "--all", "--json"]));
+    assert_eq!(code, 5);
+    let doc = parse_json("gokeep prune --all --json", out.as_bytes());
+    assert!(doc["result"].is_null() && !doc["plan"]["items"].as_array().unwrap().is_empty(), "{doc:#}");
+    assert_eq!(cached_versions(&fx), before);
+}

@@ -273,8 +273,9 @@ fn the_crontab_program_is_used_through_crontab_l_and_crontab_dash() {
 fn without_a_terminal_or_yes_nothing_is_written_and_dry_run_only_prints() {
     let w = World::new();
     fs::write(w.path("crontab"), THEIR_CRONTAB).unwrap();
-    let out = w.ok(&["schedule", "install", "--policy", &policy()]);
+    let out = w.gokeep(&["schedule", "install", "--policy", &policy()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "no consent has its own exit code: {stderr}");
     assert!(stderr.contains("gokeep-prune.timer:") && stderr.contains("OnCalendar=*-*-* 02:00:00"), "{stderr}");
     assert!(stderr.contains("nothing changed"), "{stderr}");
     assert_eq!(fs::read_dir(w.path("units")).unwrap().count(), 0);

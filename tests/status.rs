@@ -424,3 +424,42 @@ fn status_text_names_both_caches_and_their_categories() {
     let text = lines.join("\n");
     report_settings(&fx.sandbox).bind(|| insta::assert_snapshot!("status_text_standard_fixture", text));
 }
+
+/// Issue 12 item 1: on a machine where go has downloaded nothing, the first
+/// screen is not an error: the caches go creates lazily are reported as not
+/// there yet, what exists is shown, and the exit code is 0.
+#[test]
+fn a_cache_go_has_not_created_yet_is_a_normal_state_unless_named_explicitly() {
+    let sb = GoSandbox::new();
+    // As on a fresh machine: GOMODCACHE's directory is not there.
+    fs::remove_dir(sb.modcache()).unwrap();
+    // go builds something, so the build cache exists and the module cache does not.
+    let app = sb.root().join("app");
+    fs::create_dir_all(&app).unwrap();
+    fs::write(app.join("go.mod"), "module example.com/app\n\ngo 1.21\n").unwrap();
+    fs::write(app.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+    sb.go_ok(&app, &["build", "./..."]);
+    assert!(!sb.modcache().exists() && sb.gocache().is_dir());
+
+    let out = sb.gokeep().arg("status").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let expected = format!("no module cache yet at {} (go creates it on the first download)", sb.modcache().display());
+    assert!(stdout.contains(&expected), "{stdout}");
+    assert!(stdout.contains(&format!("GOCACHE {}", sb.gocache().display())), "the build cache is shown: {stdout}");
+
+    let doc: serde_json::Value =
+        serde_json::from_slice(&sb.gokeep().args(["status", "--json"]).output().unwrap().stdout).unwrap();
+    assert_eq!(doc["not_yet_created"][0]["kind"], "mod_cache", "{doc:#}");
+    assert_eq!(doc["caches"].as_array().unwrap().len(), 1, "{doc:#}");
+
+    let out = sb.gokeep().args(["verify", "--no-project"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "nothing to verify is not an error: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no module cache yet"), "{out:?}");
+
+    // Named on the command line, a cache that does not exist is a mistake.
+    for cmd in ["status", "verify"] {
+        let out = sb.gokeep().args([cmd, "--modcache"]).arg(sb.modcache()).output().unwrap();
+        assert_eq!(out.status.code(), Some(4), "{cmd}: {out:?}");
+    }
+}

@@ -370,7 +370,9 @@ fn fix_yes_repairs_every_fault_and_go_builds_again() {
     assert_eq!(fs::read(&zip).unwrap(), before, "dry run removed something");
 
     let (code, v) = verify_json(&fx, &["--fix", "--yes", "--redownload"]);
-    assert_eq!(code, 1, "findings were present");
+    assert_eq!(code, 0, "everything found was repaired, and the check after the fix is clean");
+    assert!(!v["findings"].as_array().unwrap().is_empty(), "what was found is still reported");
+    assert_eq!(v["after_fix"]["tally"]["errors"], 0, "{:#}", v["after_fix"]);
     assert_eq!(v["fix"]["applied"], true, "{:#}", v["fix"]);
     assert!(v["fix"]["removal"]["failures"].as_array().unwrap().is_empty(), "{:#}", v["fix"]);
     assert_eq!(v["fix"]["removal"]["skipped"], serde_json::json!([]), "{:#}", v["fix"]);
@@ -551,4 +553,83 @@ fn tree_with_a_fifo_and_a_symlink_out_of_the_cache_is_flagged_without_reading_th
     let atime = filetime::FileTime::from_last_access_time(&fs::metadata(&outside).unwrap());
     assert_eq!(atime, old, "the file behind the link was not read");
     assert_eq!(fs::read(&outside).unwrap(), before);
+}
+
+/// Issue 12 item 4: on a partial cache, go.sum lines for versions never
+/// downloaded are one summary line (each one with `--verbose`, and always in
+/// JSON), and a zip without its `.mod`, which `go mod tidy` leaves, is no finding.
+#[test]
+fn a_partial_cache_is_one_summary_line_and_a_zip_without_mod_is_not_a_finding() {
+    let fx = Fixture::standard();
+    let gone = fx.module("example.com/c", "v1.0.0");
+    let dir = fx.modcache().join(gone.extracted_rel());
+    GoSandbox::make_writable(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+    for suffix in ["zip", "ziphash", "mod", "info"] {
+        let _ = fs::remove_file(fx.modcache().join(gone.download_file_rel(suffix)));
+    }
+    let kept = fx.module("example.com/a", "v1.0.0");
+    fs::remove_file(fx.modcache().join(kept.download_file_rel("mod"))).unwrap();
+
+    let text = |extra: &[&str]| {
+        let out = fx.sandbox.gokeep().args(["verify", "--project"]).arg(&fx.consumer).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let short = text(&[]);
+    assert!(short.contains("go.sum entries name versions not in the cache; go downloads them when needed"), "{short}");
+    assert!(!short.contains("not_in_cache"), "no line-by-line notes by default:\n{short}");
+    assert!(!short.contains("incomplete") && !short.contains("without .mod"), "{short}");
+    let long = text(&["--verbose"]);
+    assert_eq!(long.matches("not_in_cache").count(), 2, "the h1: line and the /go.mod line:\n{long}");
+
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(code, 0);
+    let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["not_in_cache", "not_in_cache"], "{:#}", v["findings"]);
+}
+
+/// Issue 12 item 7: a `dir_unreadable` finding names the tree in its path and
+/// the file relative to it, and stays short for a file deep in the tree.
+#[test]
+fn dir_unreadable_is_short_and_names_the_tree_once() {
+    let fx = Fixture::standard();
+    let tree = fx.extracted_dir("example.com/c", "v1.0.0");
+    GoSandbox::make_writable(&tree);
+    let mut deep = tree.clone();
+    for i in 0..30 {
+        deep.push(format!("{i:02}{}", "d".repeat(98)));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("bad\nname.go"), "package x\n").unwrap();
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(code, 1);
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "dir_unreadable").expect("dir_unreadable");
+    let detail = f["detail"].as_str().unwrap();
+    assert!(detail.chars().count() <= 301, "{} characters: {detail}", detail.len());
+    assert!(
+        !detail.contains(&*tree.display().to_string()),
+        "the tree is the finding's path, not in its sentence: {detail}"
+    );
+    assert!(detail.contains("newline"), "{detail}");
+}
+
+/// Issue 12 item 4: a corrupted `.ziphash` is one finding, its root cause;
+/// go.sum, which agrees with the zip and the tree, is not blamed for it.
+#[test]
+fn a_wrong_ziphash_is_one_finding_and_go_sum_is_not_blamed() {
+    let fx = Fixture::standard();
+    let m = fx.module("example.com/c", "v1.0.0");
+    let ziphash = fx.modcache().join(m.download_file_rel("ziphash"));
+    fs::write(&ziphash, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap();
+    let (code, v) = verify_json(&fx, &[]);
+    assert_eq!(code, 1);
+    let about_c: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["module"] == "example.com/c" && f["severity"] != "info")
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(about_c, ["ziphash_wrong"], "{:#}", v["findings"]);
 }

@@ -47,7 +47,9 @@ fn build_cache_findings_are_removed_by_fix_and_verify_then_passes() {
     }
 
     let (code, v, err) = verify_json(&fx, &["--no-project", "--build-cache", "--fix", "--yes"]);
-    assert_eq!(code, 1, "what was found is still reported: {err}");
+    assert_eq!(code, 0, "everything found was repaired and checked again: {err}");
+    assert!(!v["findings"].as_array().unwrap().is_empty(), "what was found is still reported");
+    assert_eq!(v["after_fix"]["findings"], serde_json::json!([]), "{:#}", v["after_fix"]);
     assert_eq!(v["fix"]["applied"], true, "{:#}\n{err}", v["fix"]);
     assert_eq!(v["fix"]["removal"]["failures"], serde_json::json!([]), "{:#}", v["fix"]);
     assert!(!output.exists() && !action.exists(), "both bad entries were removed: {err}");
@@ -77,7 +79,7 @@ fn redownload_fills_the_module_cache_given_with_modcache_not_the_environments() 
 
     let mc = other.to_str().unwrap();
     let (code, v, err) = verify_json(&fx, &["--modcache", mc, "--no-project", "--fix", "--yes", "--redownload"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 0, "repaired and downloaded again: {err}");
     assert_eq!(v["fix"]["redownloaded"], serde_json::json!([format!("{}@{}", C.0, C.1)]), "{:#}\n{err}", v["fix"]);
     assert!(zip.is_file(), "the zip is back in the cache that was fixed: {err}");
     let tree = other.join(fx.module(C.0, C.1).extracted_rel());
@@ -86,4 +88,34 @@ fn redownload_fills_the_module_cache_given_with_modcache_not_the_environments() 
 
     let (code, v, _) = verify_json(&fx, &["--modcache", mc, "--no-project"]);
     assert_eq!(code, 0, "the fixed cache verifies: {:#}", v["findings"]);
+}
+
+/// Issue 12 item 3, on a real terminal (`script` gives gokeep a pty): what
+/// was found and the plan with its reasons come before the question, the
+/// question counts in plain words, and after the fix the removed entries are
+/// checked again, so a repaired cache exits 0.
+#[test]
+fn on_a_terminal_fix_shows_the_findings_and_reasons_then_asks_then_checks_again() {
+    let fx = Fixture::standard();
+    let tree = fx.extracted_dir(C.0, C.1);
+    GoSandbox::make_writable(&tree);
+    fs::write(tree.join("helper.go"), "package c\n\n// Edited by hand.\n").unwrap();
+    let cmd = format!("{} verify --no-project --fix", gokeep_bin().display());
+    let mut script = Command::new("script");
+    script.args(["-qec", &cmd, "/dev/null"]).current_dir(fx.sandbox.root()).env_clear().envs(fx.sandbox.go_env());
+    script.env("TERM", "dumb").env("NO_COLOR", "1");
+    let out = script.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = out;
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"YES\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("no {needle:?} in:\n{text}"));
+    let finding = at("dir_modified");
+    let because = at("because dir_modified");
+    let question = at("Remove 1 entry? [y/N]");
+    let after = at("After --fix:");
+    assert!(finding < because && because < question && question < after, "{text}");
+    assert!(text[after..].contains("All verified"), "{text}");
+    assert!(!tree.exists(), "the modified tree was removed: {text}");
 }

@@ -12,7 +12,9 @@ Exit codes:
   1  findings (verify found problems, a check failed)
   2  usage or configuration error (bad flag, bad policy file, a directory that is not a Go cache)
   3  I/O or environment error (unreadable cache, invalid Go environment)
-  4  a cache directory does not exist";
+  4  a cache directory does not exist
+  5  a plan was shown but not carried out: no terminal to ask and no --yes
+130  interrupted (Ctrl-C): the item in hand was finished, the rest left as it was";
 
 /// How a command that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,10 @@ Exit codes:
 pub enum Outcome {
     Clean,
     Findings,
+    /// A plan that deletes or edits was shown, but nobody could consent (see `consent`).
+    NotConsented,
+    /// Ctrl-C stopped the run between two items.
+    Interrupted,
 }
 
 /// Every way gokeep can end, with its process exit code.
@@ -30,6 +36,8 @@ pub enum Exit {
     Usage = 2,
     Environment = 3,
     MissingCache = 4,
+    NotConsented = 5,
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -54,6 +62,8 @@ pub fn finish(result: anyhow::Result<Outcome>, printer: &Printer) -> ExitCode {
     let exit = match result {
         Ok(Outcome::Clean) => Exit::Success,
         Ok(Outcome::Findings) => Exit::Findings,
+        Ok(Outcome::NotConsented) => Exit::NotConsented,
+        Ok(Outcome::Interrupted) => Exit::Interrupted,
         // `gokeep status | head` is not a failure.
         Err(e) if is_broken_pipe(&e) => Exit::Success,
         Err(e) => {

@@ -305,11 +305,10 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     let judged = judge_all(&decoded, &mismatches, args, &env, &modcache, proj.as_ref());
     let fix = match &fix_root {
-        Some(root) => {
-            Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), global, printer)?)
-        }
+        Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), printer)?),
         None => None,
     };
+    let interrupted = fix.as_ref().is_some_and(|f| f.interrupted);
 
     if printer.json {
         printer.json(&ExplainJson {
@@ -326,7 +325,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         out.push_str(&render_incomplete(&incomplete));
         printer.out(&out)?;
     }
-    Ok(Outcome::Findings)
+    Ok(if interrupted { Outcome::Interrupted } else { Outcome::Findings })
 }
 
 /// `--fix`: the cache's copies a local witness proves wrong, judged again
@@ -341,7 +340,6 @@ fn apply_fix(
     env: &GoEnv,
     root: &CacheRoot,
     proj: Option<&project::Project>,
-    global: &GlobalArgs,
     printer: &Printer,
 ) -> anyhow::Result<FixJson> {
     let modcache = root.path();
@@ -373,7 +371,6 @@ fn apply_fix(
         args.repair.redownload,
         proj.map(|p| p.root.as_path()),
         printer,
-        global.threads.map(usize::from),
     )?;
     if args.update_go_sum {
         update_go_sum(args, &again.explanations, modcache, proj, printer, &mut fix)?;
@@ -451,8 +448,7 @@ fn update_go_sum(
             to,
         };
         for sum in &p.sum_files {
-            let applied = project::rewrite_lines(sum, modcache, std::slice::from_ref(&change))
-                .with_context(|| format!("updating {}", sum.display()))?;
+            let applied = project::rewrite_lines(sum, modcache, std::slice::from_ref(&change))?;
             for c in applied {
                 printer.note(&format!(
                     "gokeep: {}: {line} -> {} (confirmed by an independent witness that agrees with the cache)",

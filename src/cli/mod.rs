@@ -2,16 +2,19 @@
 //! and exit codes. Logic lives in the library.
 
 mod cache_root;
+mod consent;
 mod doctor;
 mod env;
 mod exit;
 mod explain;
 mod generate;
 mod gocache;
+mod interrupt;
 mod link;
 mod log;
 mod mark;
 mod metrics;
+mod pool;
 mod printer;
 mod probe;
 mod profile;
@@ -56,8 +59,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub gocache: Option<PathBuf>,
     /// Worker threads (default: one per core for scanning and hashing, four per
-    /// core for removing, which waits on the disk rather than the CPU).
-    #[arg(long, global = true, value_name = "N", value_parser = parse_threads)]
+    /// core for prune, whose removals wait on the disk rather than the CPU).
+    #[arg(long, short = 'j', alias = "jobs", global = true, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
     /// A scheduled run: when another gokeep run that deletes or stamps is
     /// under way, skip (exit 0) instead of waiting for it.
@@ -139,6 +142,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     cli.global.color.apply(cli.global.json);
     let printer = Printer::new(&cli.global);
+    if let Err(e) = pool::install(cli.global.threads, &cli.command) {
+        return exit::finish(Err(e.into()), &printer);
+    }
     let result = match &cli.command {
         Command::Env(args) => env::run(args, &cli.global, &printer),
         Command::Status(args) => status::run(args, &cli.global, &printer),

@@ -62,9 +62,10 @@ impl Printer {
     /// The error on stderr; under `--json`, also as a JSON object on stdout
     /// (when the command printed nothing there), so scripts parse one format.
     pub fn error(&self, err: &anyhow::Error, exit_code: u8) {
-        anstream::eprintln!("gokeep: {}: {err:#}", paint(ERROR, "error"));
+        let message = error_message(err);
+        anstream::eprintln!("gokeep: {}: {message}", paint(ERROR, "error"));
         if self.json && !self.wrote.load(std::sync::atomic::Ordering::Relaxed) {
-            let e = ErrorJson { schema_version: 1, error: ErrorBody { message: format!("{err:#}"), exit_code } };
+            let e = ErrorJson { schema_version: 1, error: ErrorBody { message, exit_code } };
             let _ = self.json(&e);
         }
     }
@@ -83,6 +84,29 @@ struct ErrorBody {
     message: String,
     /// The process exit code gokeep ends with.
     exit_code: u8,
+}
+
+/// An error and its causes on one line, each said once: a cause whose text
+/// an outer error already quotes (thiserror's `"…: {source}"` with the
+/// source kept for the chain) is not repeated.
+pub fn error_message(err: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || msg.contains(&text) {
+            continue;
+        }
+        if text.contains(&msg) && !msg.is_empty() {
+            // The cause already says everything the outer layers said.
+            msg = text;
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
 }
 
 /// `--color`: when to colour output. `auto` colours a terminal unless

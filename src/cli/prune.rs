@@ -2,8 +2,8 @@
 //! the plan, ask on a terminal, execute it safely, journal the run.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use std::time::Instant;
 
@@ -14,19 +14,21 @@ use gokeep::goenv::GoEnv;
 use gokeep::policy::{Overrides, Policy, PolicyError, format_duration, parse_duration, parse_size};
 use gokeep::prune::execute::{self, ExecOptions};
 use gokeep::prune::prepare::{self, Notice, PrepareError, Prepared, Request};
-use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, Target, mark};
+use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, mark};
 use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
 use super::cache_root;
+use super::consent::{self, Consent};
+use super::interrupt;
 use super::printer::{SIZE, age, count, paint, size};
-use super::status::{cache_roots, scan_options};
+use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Without --yes, gokeep asks before deleting when stdin and stderr are a terminal, and runs \
-without asking otherwise (timers, CI). --dry-run never deletes.
+The plan is shown first. On a terminal gokeep then asks; without a terminal (timers, CI) it \
+deletes only with --yes, and otherwise deletes nothing and exits 5. --dry-run never deletes.
 
 Deleting is safe beside go commands that are downloading or extracting: each module version \
 is removed under the lock file cmd/go takes for it, a .partial marker is written before its \
@@ -77,7 +79,7 @@ pub struct Args {
     /// Show the plan, delete nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Do not ask for confirmation.
+    /// Delete without asking (required without a terminal: timers, CI, scripts).
     #[arg(long, short)]
     pub yes: bool,
 }
@@ -186,8 +188,9 @@ fn prepare(
             lock => Some(lock),
         }
     };
-    let prepared =
-        ready.prepare(&env, &scan_options(global), now, &gokeep::verify::corrupted_targets).map_err(prepare_error)?;
+    let prepared = ready
+        .prepare(&env, &gokeep::scan::ScanOptions::default(), now, &gokeep::verify::corrupted_targets)
+        .map_err(prepare_error)?;
     render_notices(&prepared.notices[shown..], printer);
     Ok(Some((prepared, lock)))
 }
@@ -199,12 +202,11 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     else {
         return Ok(Outcome::Clean);
     };
-    run_prepared(args, global, printer, started, now, (plan, policy, mod_root, build_root))
+    run_prepared(args, printer, started, now, (plan, policy, mod_root, build_root))
 }
 
 fn run_prepared(
     args: &Args,
-    global: &GlobalArgs,
     printer: &Printer,
     started: Instant,
     now: Timestamp,
@@ -225,15 +227,7 @@ fn run_prepared(
 
     if args.dry_run || plan.items.is_empty() {
         if printer.json {
-            printer.json(&PruneJson {
-                schema_version: 1,
-                dry_run: args.dry_run,
-                modcache: plan.modcache.as_deref(),
-                gocache: plan.gocache.as_deref(),
-                plan: plan_json,
-                result: None,
-                refreshed_build_entries: None,
-            })?;
+            printer.json(&unapplied(&plan, plan_json, args.dry_run))?;
         } else if !printer.quiet {
             printer.out(&render_plan(&plan, now))?;
             if args.dry_run {
@@ -250,9 +244,21 @@ fn run_prepared(
     if !printer.json && !printer.quiet {
         printer.out(&render_plan(&plan, now))?;
     }
-    if !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !confirm(&plan, total_disk)? {
-        printer.note("gokeep: nothing deleted");
-        return Ok(Outcome::Clean);
+    let question = format!("Remove {} ({})?", count(plan.items.len() as u64, "item", "items"), size(total_disk));
+    match consent::ask(args.yes, &question)? {
+        Consent::Given => {}
+        Consent::Declined => {
+            printer.note("gokeep: nothing deleted");
+            return Ok(Outcome::Clean);
+        }
+        Consent::NoTerminal => {
+            printer
+                .note("gokeep: nothing deleted: no terminal to ask and no --yes (pass --yes to delete what is listed)");
+            if printer.json {
+                printer.json(&unapplied(&plan, plan_json, false))?;
+            }
+            return Ok(Outcome::NotConsented);
+        }
     }
 
     let bar = printer.progress.then(|| {
@@ -263,7 +269,8 @@ fn run_prepared(
         );
         b
     });
-    let opts = ExecOptions { threads: global.threads.map(usize::from), ..ExecOptions::default() };
+    let stop = interrupt::watch()?;
+    let opts = ExecOptions { stop: Some(Arc::clone(&stop)), ..ExecOptions::default() };
     let removal = execute::execute_in(&plan, mod_root.as_ref(), build_root.as_ref(), &opts, &|_item| {
         if let Some(b) = &bar {
             b.inc(1);
@@ -287,25 +294,50 @@ fn run_prepared(
             refreshed_build_entries: refreshed,
         })?;
     } else {
+        report_removal(&removal, elapsed, printer);
+    }
+    if interrupt::stopped(&stop) {
         printer.note(&format!(
-            "gokeep: freed {} on disk ({} apparent): {} files, {} directories in {:.1}s",
-            size(removal.disk_bytes),
-            size(removal.apparent_bytes),
-            removal.files,
-            removal.dirs,
-            elapsed.as_secs_f64()
+            "gokeep: interrupted: {} left as they were (the items in hand were finished)",
+            count(removal.not_started, "planned item", "planned items")
         ));
-        for s in &removal.skipped {
-            printer.note(&format!("gokeep: skipped {}: {}", describe(&s.target), s.reason));
-        }
-        for f in &removal.failures {
-            printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
-        }
+        return Ok(Outcome::Interrupted);
     }
     if removal.failures.is_empty() {
         Ok(Outcome::Clean)
     } else {
         anyhow::bail!("{} of the planned removals failed", removal.failures.len())
+    }
+}
+
+/// The text report of what a run removed, skipped and failed to remove.
+fn report_removal(removal: &Removal, elapsed: std::time::Duration, printer: &Printer) {
+    printer.note(&format!(
+        "gokeep: freed {} on disk ({} apparent): {} files, {} directories in {:.1}s",
+        size(removal.disk_bytes),
+        size(removal.apparent_bytes),
+        removal.files,
+        removal.dirs,
+        elapsed.as_secs_f64()
+    ));
+    for s in &removal.skipped {
+        printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
+    }
+    for f in &removal.failures {
+        printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
+    }
+}
+
+/// The `--json` document of a plan that was not carried out.
+fn unapplied<'a>(plan: &'a Plan, plan_json: PlanJson<'a>, dry_run: bool) -> PruneJson<'a> {
+    PruneJson {
+        schema_version: 1,
+        dry_run,
+        modcache: plan.modcache.as_deref(),
+        gocache: plan.gocache.as_deref(),
+        plan: plan_json,
+        result: None,
+        refreshed_build_entries: None,
     }
 }
 
@@ -352,33 +384,6 @@ fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) ->
     Some(r.entries)
 }
 
-fn confirm(plan: &Plan, disk: u64) -> anyhow::Result<bool> {
-    eprint!("gokeep: remove {} items ({})? [y/N] ", plan.items.len(), size(disk));
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-fn describe(t: &Target) -> String {
-    match t {
-        Target::ModuleVersion { module, version } => format!("{module}@{version}"),
-        Target::ExtractedTree { module, version } => format!("{module}@{version} (extracted tree)"),
-        Target::DownloadFiles { module, version, files } => {
-            let names: Vec<&str> = files.iter().map(|f| f.suffix().unwrap_or("tmp")).collect();
-            format!("{module}@{version} ({})", names.join(", "))
-        }
-        Target::ExtractTemp { module, version, .. } => format!("{module}@{version} (old extraction dir)"),
-        Target::VcsRepo { hash } => format!("cache/vcs/{hash}"),
-        Target::Sumdb => "cache/download/sumdb".into(),
-        Target::Leftover { path } => format!("{} (not written by go, or empty)", path.display()),
-        Target::BuildEntriesBefore { cutoff } => format!("build cache entries unused since {}", cutoff.rfc3339()),
-        Target::FuzzCache => "build cache fuzz/".into(),
-        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
-        Target::ExpireTestResults => "cached test results (as go clean -testcache)".into(),
-    }
-}
-
 fn rule(r: &Reason) -> String {
     let days = |s: u64| format_duration(std::time::Duration::from_secs(s));
     match r {
@@ -407,7 +412,7 @@ fn render_plan(plan: &Plan, now: Timestamp) -> String {
         let _ = writeln!(s, "adjusted {}: {} instead of {}: {}", a.rule, a.used, a.asked, a.why);
     }
     for k in &plan.kept {
-        let _ = writeln!(s, "keeping {}: {}", describe(&k.target), k.why);
+        let _ = writeln!(s, "keeping {}: {}", k.target, k.why);
     }
     if plan.items.is_empty() {
         s.push_str("nothing to remove\n");
@@ -421,7 +426,7 @@ fn render_plan(plan: &Plan, now: Timestamp) -> String {
             paint(SIZE, &format!("{:>10}", size(i.disk_bytes))),
             rule(&i.reason),
             if i.last_used.is_some() { age(i.last_used, now) } else { "-".into() },
-            describe(&i.target)
+            i.target
         );
     }
     let disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();

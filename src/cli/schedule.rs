@@ -7,7 +7,6 @@
 //! `--dry-run` prints the plan and stops.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +21,7 @@ use gokeep::schedule::units::{self, Job, ServiceOptions};
 use gokeep::schedule::{CronError, CronExpr, Zone, calendar};
 use gokeep::state::journal;
 
+use super::consent::{self, Consent};
 use super::exit::UsageError;
 use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
@@ -385,17 +385,19 @@ fn execute(
         return Ok(Outcome::Clean);
     }
     printer.note(text.trim_end());
-    if !yes {
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            printer.note(&format!("gokeep: {action}: not a terminal and no --yes: nothing changed"));
+    let question = if action == "install" { "Install?" } else { "Remove?" };
+    match consent::ask(yes, question)? {
+        Consent::Given => {}
+        Consent::Declined => {
+            printer.note("gokeep: nothing changed");
+            return Ok(Outcome::Clean);
+        }
+        Consent::NoTerminal => {
+            printer.note(&format!("gokeep: {action}: nothing changed: no terminal to ask and no --yes"));
             if printer.json {
                 printer.json(&out)?;
             }
-            return Ok(Outcome::Clean);
-        }
-        if !confirm(&format!("{}? [y/N] ", if action == "install" { "Install" } else { "Remove" }))? {
-            printer.note("gokeep: nothing changed");
-            return Ok(Outcome::Clean);
+            return Ok(Outcome::NotConsented);
         }
     }
     let applied = install::apply(plan, plan.crontab.as_ref().map(|_| place.crontab()).as_ref())?;
@@ -410,13 +412,6 @@ fn execute(
         printer.note(&format!("gokeep: {action}: done"));
     }
     Ok(Outcome::Clean)
-}
-
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question}");
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 fn render_plan(action: &str, plan: &Plan) -> String {

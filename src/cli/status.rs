@@ -33,6 +33,15 @@ pub(super) struct StatusJson<'a> {
     schema_version: u32,
     generated_at: Timestamp,
     caches: &'a [CacheReport],
+    /// Caches at their default or environment location that go has not
+    /// created yet: a normal state on a machine that has downloaded nothing.
+    not_yet_created: &'a [NotYetCreated],
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct NotYetCreated {
+    kind: scan::CacheKind,
+    root: PathBuf,
 }
 
 /// Resolves the two cache roots: flags first, then the Go environment.
@@ -53,10 +62,6 @@ pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf,
     Ok((modcache, gocache))
 }
 
-pub fn scan_options(global: &GlobalArgs) -> ScanOptions {
-    ScanOptions { threads: global.threads.map(usize::from), ..ScanOptions::default() }
-}
-
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
@@ -69,13 +74,19 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0),
         None => None,
     };
-    let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &scan_options(global));
+    let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &ScanOptions::default());
     let now = Timestamp::now();
     let mut reports = Vec::new();
     let mut missing: Option<ScanError> = None;
+    let mut not_yet = Vec::new();
     for result in [inventory.modcache, inventory.gocache].into_iter().flatten() {
         match result {
             Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
+            // Named on the command line: a mistake (exit 4). From the Go
+            // environment: go creates it on its first download or build.
+            Err(ScanError::Missing { kind, path }) if !named_explicitly(kind, global) => {
+                not_yet.push(NotYetCreated { kind, root: path });
+            }
             // The first missing cache becomes the error (printed once, at
             // exit); a second one is noted here.
             Err(e @ ScanError::Missing { .. }) => {
@@ -99,9 +110,19 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     if metrics_on_stdout {
         // stdout carries the metrics alone.
     } else if printer.json {
-        printer.json(&StatusJson { schema_version: 1, generated_at: now, caches: &reports })?;
+        printer.json(&StatusJson {
+            schema_version: 1,
+            generated_at: now,
+            caches: &reports,
+            not_yet_created: &not_yet,
+        })?;
     } else if !printer.quiet {
-        printer.out(&render(&reports, now))?;
+        let mut text = render_not_yet(&not_yet);
+        if !text.is_empty() && !reports.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&render(&reports, now));
+        printer.out(&text)?;
     }
     for r in &reports {
         for w in &r.warnings {
@@ -109,6 +130,26 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         }
     }
     finish(missing)
+}
+
+/// Whether the cache of `kind` was named with `--modcache`/`--gocache`.
+fn named_explicitly(kind: scan::CacheKind, global: &GlobalArgs) -> bool {
+    match kind {
+        scan::CacheKind::ModCache => global.modcache.is_some(),
+        scan::CacheKind::BuildCache => global.gocache.is_some(),
+    }
+}
+
+fn render_not_yet(not_yet: &[NotYetCreated]) -> String {
+    let mut s = String::new();
+    for n in not_yet {
+        let (what, when) = match n.kind {
+            scan::CacheKind::ModCache => ("module cache", "the first download"),
+            scan::CacheKind::BuildCache => ("build cache", "the first build"),
+        };
+        let _ = writeln!(s, "{}: no {what} yet at {} (go creates it on {when})", n.kind, n.root.display());
+    }
+    s
 }
 
 fn finish(missing: Option<ScanError>) -> anyhow::Result<Outcome> {

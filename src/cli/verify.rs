@@ -10,12 +10,12 @@
 //! exit code 1, never a surprise deletion. go.sum is never edited, except the
 //! lines of modules named with `--update-go-sum`.
 //!
-//! Exit code: 0 when nothing was found, 1 when any warning or error was found
-//! (even if `--fix` then repaired it; notes such as "not in cache" do not
-//! count), 2 for usage errors, 3 for I/O or environment errors.
+//! Exit code: 0 when nothing was found, or `--fix` repaired everything found
+//! (what it removed is checked again); 1 when a warning or error remains
+//! (notes such as "not in cache" do not count); 2 for usage errors, 3 for
+//! I/O or environment errors.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,22 +25,25 @@ use serde::Serialize;
 
 use gokeep::fs::remove::CacheRoot;
 use gokeep::goenv::GoEnv;
-use gokeep::prune::{self, ExecOptions, Plan, Removal, Target};
-use gokeep::scan::{self, CacheKind, ScanOptions};
+use gokeep::prune::{self, ExecOptions, Plan, Removal};
+use gokeep::scan::{self, CacheKind, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
-use gokeep::verify::{self, Finding, Severity, VerifyReport};
+use gokeep::verify::{self, Finding, FindingKind, Severity, VerifyReport};
 
 use super::cache_root;
+use super::consent::{self, Consent};
 use super::exit::UsageError;
+use super::interrupt;
 use super::printer::{self, count, size};
-use super::status::{cache_roots, scan_options};
+use super::status::cache_roots;
 use super::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
 Exit codes:
-  0  nothing found (notes, such as go.sum lines for versions this cache never downloaded, do not count)
-  1  warnings or errors found (also when --fix then repaired them)
+  0  nothing found, or --fix repaired everything found (checked again after the fix; notes, such as
+     go.sum lines for versions this cache never downloaded, do not count)
+  1  warnings or errors found and not repaired
   2  usage error
   3  I/O or environment error
   4  the module cache directory does not exist
@@ -62,9 +65,10 @@ pub struct Args {
     /// Also check the build cache (GOCACHE): action entry format, output size and SHA-256.
     #[arg(long)]
     pub build_cache: bool,
-    /// Parallel hashing jobs (default: --threads, or one per core).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
+    /// Also list, line by line, the go.sum entries for versions the cache does not hold
+    /// (by default one summary line: go downloads them when needed).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
     /// With --fix: also rewrite this module's go.sum lines that disagree with a whole
@@ -97,12 +101,16 @@ pub(super) struct VerifyJson<'a> {
     #[serde(flatten)]
     report: &'a VerifyReport,
     fix: Option<FixJson>,
+    /// The same checks run again after `--fix` removed what it planned.
+    after_fix: Option<&'a VerifyReport>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
 pub(super) struct FixJson {
     plan: Plan,
     applied: bool,
+    /// Ctrl-C stopped the removal between entries.
+    pub(super) interrupted: bool,
     removal: Option<Removal>,
     redownloaded: Vec<String>,
     /// go.sum lines rewritten to the hash an independent witness gave.
@@ -159,59 +167,89 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         None => (None, None),
     };
     let projects = resolve_projects(args, &env)?;
-    // verify needs to know which versions exist, not how big their trees are.
-    let mut opts = ScanOptions { measure_units: false, ..scan_options(global) };
-    if let Some(j) = args.jobs {
-        opts.threads = Some(j.into());
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| UsageError(format!("cannot start {:?} threads: {e}", opts.threads)))?;
-    let report = pool.install(|| -> anyhow::Result<_> {
-        let mut inv = scan::scan_cache(CacheKind::ModCache, &modcache, &opts)?;
-        // A version pruned down to its lock file is not in the cache any more.
-        inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
-        let total = inv.versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
-        let pb = progress_bar(printer, total);
-        let tick = || {
-            if let Some(pb) = &pb {
-                pb.inc(1);
-            }
-        };
-        let report = verify::verify(&inv.root, &inv.versions, gocache.as_deref(), projects, &tick)
-            .with_context(|| format!("reading GOCACHE {}", gocache.as_deref().unwrap_or(Path::new("")).display()))?;
-        if let Some(pb) = pb {
-            pb.finish_and_clear();
-        }
-        Ok(report)
-    })?;
+    let report = check(&modcache, global.modcache.is_some(), gocache.as_deref(), projects, printer)?;
 
+    // What was found comes first: --fix's plan and question follow it.
+    let text = !printer.json && !printer.quiet;
+    if text {
+        printer.out(&render(&report, args.verbose))?;
+    }
     let mut fix_json = None;
+    let mut after = None;
     if args.repair.fix {
         let roots = FixRoots { modcache: mod_root.as_ref(), gocache: gc_root.as_ref(), recheck: None };
-        fix_json = Some(apply_fix(args, &report, &roots, printer, opts.threads)?);
+        let fix = apply_fix(args, &report, &roots, printer)?;
+        // What was fixed is checked again: the result is the cache as it is now.
+        if fix.applied && !fix.interrupted {
+            let again = check(&modcache, true, gocache.as_deref(), report.projects.clone(), printer)?;
+            if text {
+                printer.out(&format!("\nAfter --fix:\n{}", render(&again, args.verbose)))?;
+            }
+            after = Some(again);
+        }
+        fix_json = Some(fix);
     }
+    let interrupted = fix_json.as_ref().is_some_and(|f| f.interrupted);
+    let now = after.as_ref().unwrap_or(&report).tally.failing();
     if printer.json {
         printer.json(&VerifyJson {
             schema_version: 1,
             generated_at: Timestamp::now(),
             report: &report,
             fix: fix_json,
+            after_fix: after.as_ref(),
         })?;
-    } else if !printer.quiet {
-        printer.out(&render(&report))?;
     }
-    Ok(if report.tally.failing() { Outcome::Findings } else { Outcome::Clean })
+    if interrupted {
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(if now { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn apply_fix(
-    args: &Args,
-    report: &VerifyReport,
-    roots: &FixRoots<'_>,
+/// Scans the module cache and checks it (and GOCACHE, and the projects' go.sum).
+/// A module cache that does not exist is an error only when `named` on the command line.
+fn check(
+    modcache: &Path,
+    named: bool,
+    gocache: Option<&Path>,
+    projects: Vec<Project>,
     printer: &Printer,
-    threads: Option<usize>,
-) -> anyhow::Result<FixJson> {
+) -> anyhow::Result<VerifyReport> {
+    // verify needs to know which versions exist, not how big their trees are.
+    let opts = ScanOptions { measure_units: false, ..ScanOptions::default() };
+    let versions = match scan::scan_cache(CacheKind::ModCache, modcache, &opts) {
+        Ok(mut inv) => {
+            // A version pruned down to its lock file is not in the cache any more.
+            inv.versions.retain(gokeep::scan::VersionRecord::holds_content);
+            inv.versions
+        }
+        // go creates the cache on its first download: nothing to verify in it,
+        // but a project's go.sum is still read (its lines are simply not in the cache).
+        Err(ScanError::Missing { path, .. }) if !named => {
+            printer.note(&format!(
+                "gokeep: no module cache yet at {} (go creates it on the first download): nothing to verify there",
+                path.display()
+            ));
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let total = versions.len() as u64 + if gocache.is_some() { 256 } else { 0 };
+    let pb = progress_bar(printer, total);
+    let tick = || {
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    };
+    let report = verify::verify(modcache, &versions, gocache, projects, &tick)
+        .with_context(|| format!("reading GOCACHE {}", gocache.unwrap_or(Path::new("")).display()))?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok(report)
+}
+
+fn apply_fix(args: &Args, report: &VerifyReport, roots: &FixRoots<'_>, printer: &Printer) -> anyhow::Result<FixJson> {
     let plan =
         verify::fix_plan(&report.findings, &report.modcache.root, report.gocache.as_ref().map(|g| g.root.as_path()));
     let go_dir = report.projects.first().map(|p| p.root.as_path());
@@ -223,7 +261,7 @@ fn apply_fix(
     }
     // go.sum is fixed before anything is downloaded again: go refuses a
     // download that disagrees with go.sum.
-    let mut out = execute_with_consent(&plan, roots, args.repair.yes, false, go_dir, printer, threads)?;
+    let mut out = execute_with_consent(&plan, roots, args.repair.yes, false, go_dir, printer)?;
     // go.sum is edited only with the same consent as removals.
     if !(out.applied || (plan.items.is_empty() && args.repair.yes)) {
         if !args.update_go_sum.is_empty() {
@@ -234,14 +272,12 @@ fn apply_fix(
     for module in &args.update_go_sum {
         for p in &report.projects {
             for sum in &p.sum_files {
-                let (changes, refused) = project::plan_line_updates(sum, module, &report.modcache)
-                    .with_context(|| format!("reading {}", sum.display()))?;
+                let (changes, refused) = project::plan_line_updates(sum, module, &report.modcache)?;
                 for r in refused {
                     printer.note(&format!("gokeep: --update-go-sum: {} left unchanged: {}", r.line, r.reason));
                     out.go_sum_refused.push(r);
                 }
-                let applied = project::rewrite_lines(sum, &report.modcache.root, &changes)
-                    .with_context(|| format!("updating {}", sum.display()))?;
+                let applied = project::rewrite_lines(sum, &report.modcache.root, &changes)?;
                 for c in applied {
                     printer.note(&format!(
                         "gokeep: {}: {} {}{} {} -> {} (the checksum database's record, which the cache agrees with)",
@@ -281,11 +317,11 @@ pub(super) fn execute_with_consent(
     redownload: bool,
     go_dir: Option<&Path>,
     printer: &Printer,
-    threads: Option<usize>,
 ) -> anyhow::Result<FixJson> {
     let mut out = FixJson {
         plan: plan.clone(),
         applied: false,
+        interrupted: false,
         removal: None,
         redownloaded: Vec::new(),
         go_sum_updated: Vec::new(),
@@ -296,19 +332,27 @@ pub(super) fn execute_with_consent(
         return Ok(out);
     }
     printer.note(&render_plan(plan));
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !yes {
-        if !interactive {
-            printer.note("gokeep: --fix: not a terminal and no --yes: nothing removed (dry run)");
+    let question = format!("Remove {}?", count(plan.items.len() as u64, "entry", "entries"));
+    match consent::ask(yes, &question)? {
+        Consent::Given => {}
+        Consent::Declined => {
+            printer.note("gokeep: nothing removed");
             return Ok(out);
         }
-        if !confirm(&format!("Remove {}? [y/N] ", count(plan.items.len() as u64, "this entry", "these entries")))? {
-            printer.note("gokeep: nothing removed");
+        Consent::NoTerminal => {
+            printer.note(
+                "gokeep: --fix: nothing removed: no terminal to ask and no --yes (pass --yes to remove what is listed)",
+            );
             return Ok(out);
         }
     }
     let (started, at) = (std::time::Instant::now(), Timestamp::now());
-    let opts = ExecOptions { threads, recheck: roots.recheck.clone(), ..ExecOptions::default() };
+    let stop = interrupt::watch()?;
+    let opts = ExecOptions {
+        stop: Some(std::sync::Arc::clone(&stop)),
+        recheck: roots.recheck.clone(),
+        ..ExecOptions::default()
+    };
     // No root only for an empty directory, which has nothing to remove.
     let removal = prune::execute::execute_in(plan, roots.modcache, roots.gocache, &opts, &|_| {})?;
     out.applied = true;
@@ -318,7 +362,7 @@ pub(super) fn execute_with_consent(
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
     }
     for s in &removal.skipped {
-        printer.note(&format!("gokeep: skipped {}: {}", target_text(&s.target), s.reason));
+        printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
     }
     printer.note(&format!(
         "gokeep: removed {} files, {} directories ({})",
@@ -326,6 +370,13 @@ pub(super) fn execute_with_consent(
         removal.dirs,
         size(removal.disk_bytes)
     ));
+    if interrupt::stopped(&stop) {
+        printer.note(&format!(
+            "gokeep: interrupted: {} left as they were",
+            count(removal.not_started, "planned entry", "planned entries")
+        ));
+        out.interrupted = true;
+    }
     out.removal = Some(removal);
     if redownload {
         redownload_removed(plan, go_dir, printer, &mut out);
@@ -360,32 +411,13 @@ fn redownload_removed(plan: &Plan, go_dir: Option<&Path>, printer: &Printer, out
     }
 }
 
-fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question}");
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-fn target_text(t: &Target) -> String {
-    match t {
-        Target::ModuleVersion { module, version } => format!("{module}@{version} (zip, .ziphash, tree, .info, .mod)"),
-        Target::ExtractedTree { module, version } => format!("{module}@{version} extracted tree"),
-        Target::DownloadFiles { module, version, files } => {
-            let names: Vec<String> =
-                files.iter().map(|f| f.suffix().map_or("*.tmp".to_owned(), |s| format!(".{s}"))).collect();
-            format!("{module}@{version} {}", names.join(" "))
-        }
-        Target::ExtractTemp { dir, .. } => dir.display().to_string(),
-        Target::BuildEntry { entry } => format!("build cache entry {}", entry.display()),
-        other => format!("{other:?}"),
-    }
-}
-
 fn render_plan(plan: &Plan) -> String {
     let mut s = format!("gokeep: --fix would remove {}:\n", count(plan.items.len() as u64, "entry", "entries"));
     for i in &plan.items {
-        let _ = writeln!(s, "  - {}  [{}]", target_text(&i.target), size(i.disk_bytes));
+        let _ = writeln!(s, "  - {}  [{}]", i.target, size(i.disk_bytes));
+        if let prune::Reason::Corrupted { finding } = &i.reason {
+            let _ = writeln!(s, "      because {finding}");
+        }
     }
     s.pop();
     s
@@ -422,7 +454,7 @@ fn render_finding(s: &mut String, f: &Finding) {
     }
 }
 
-fn render(r: &VerifyReport) -> String {
+fn render(r: &VerifyReport, verbose: bool) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -456,10 +488,22 @@ fn render(r: &VerifyReport) -> String {
             g.root.display()
         );
     }
-    if !r.findings.is_empty() {
+    // A go.sum line for a version never downloaded is normal (a partial
+    // cache, a module not built here yet): one line, unless asked for each.
+    let not_in_cache = r.findings.iter().filter(|f| f.kind == FindingKind::NotInCache).count();
+    let shown: Vec<&Finding> = r.findings.iter().filter(|f| verbose || f.kind != FindingKind::NotInCache).collect();
+    if !shown.is_empty() || not_in_cache > 0 {
         s.push('\n');
     }
-    for f in &r.findings {
+    if not_in_cache > 0 && !verbose {
+        let what = if not_in_cache == 1 {
+            "1 go.sum entry names a version not in the cache".to_owned()
+        } else {
+            format!("{not_in_cache} go.sum entries name versions not in the cache")
+        };
+        let _ = writeln!(s, "{what}; go downloads them when needed (--verbose lists them)");
+    }
+    for f in shown {
         render_finding(&mut s, f);
     }
     let t = r.tally;

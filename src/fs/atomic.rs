@@ -29,12 +29,23 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => 0o644,
         Err(e) => return Err(e),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(without_temp_path)?;
+    tmp.write_all(bytes).map_err(without_temp_path)?;
     tmp.as_file().set_permissions(Permissions::from_mode(mode))?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(path).map_err(|e| without_temp_path(e.error))?;
     File::open(dir)?.sync_all()
+}
+
+/// tempfile names its random file in every error ("… at path dir/.tmpXy12");
+/// the caller names the file being replaced, which is the one the user knows.
+fn without_temp_path(e: io::Error) -> io::Error {
+    let raw = e
+        .get_ref()
+        .and_then(|inner| inner.source())
+        .and_then(|s| s.downcast_ref::<io::Error>())
+        .and_then(io::Error::raw_os_error);
+    raw.map_or(e, io::Error::from_raw_os_error)
 }
 
 #[cfg(test)]

@@ -80,6 +80,8 @@
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
@@ -108,13 +110,6 @@ pub const ZIP_GRACE: Duration = Duration::from_secs(1);
 /// only removed once older than this.
 pub const STALE_TEMP: Duration = Duration::from_secs(600);
 
-/// Removal waits on the file system (journal commits, discards), not on the
-/// CPU: with more threads than cores the waits overlap. Four per core halved
-/// `prune --all` on a 2-core ext4 machine (bench/prune.sh).
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 4
-}
-
 /// Asked under a version's lock, before anything of it is removed: `Some(why)`
 /// leaves the version alone. A fix planned from evidence seen without the
 /// lock (a paste, a verify run) is only carried out if the evidence still holds.
@@ -123,8 +118,6 @@ pub type Recheck = std::sync::Arc<dyn Fn(&Target) -> Option<String> + Send + Syn
 /// How to execute.
 #[derive(Clone)]
 pub struct ExecOptions {
-    /// Worker threads; `None` uses four per core (removal is I/O-bound).
-    pub threads: Option<usize>,
     /// Build-cache entries younger than this are never removed; values below
     /// [`MIN_BUILD_ENTRY_AGE`] are raised to it.
     pub min_build_entry_age: Duration,
@@ -133,21 +126,24 @@ pub struct ExecOptions {
     pub lock_wait: Duration,
     /// See [`Recheck`].
     pub recheck: Option<Recheck>,
+    /// Once set (by Ctrl-C, say), no further item is started; the items in
+    /// hand are finished, so nothing is left half-removed.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        Self { threads: None, min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT, recheck: None }
+        Self { min_build_entry_age: MIN_BUILD_ENTRY_AGE, lock_wait: LOCK_WAIT, recheck: None, stop: None }
     }
 }
 
 impl std::fmt::Debug for ExecOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExecOptions")
-            .field("threads", &self.threads)
             .field("min_build_entry_age", &self.min_build_entry_age)
             .field("lock_wait", &self.lock_wait)
             .field("recheck", &self.recheck.is_some())
+            .field("stop", &self.stop)
             .finish()
     }
 }
@@ -159,8 +155,6 @@ pub enum ExecError {
     Refused(#[from] Refusal),
     #[error("the plan removes from the {kind} but names no {kind} root")]
     NoRoot { kind: CacheKind },
-    #[error("cannot start {threads} threads: {source}")]
-    Threads { threads: usize, source: rayon::ThreadPoolBuildError },
 }
 
 /// Carries out `plan`, recognising the roots it names. `progress` is called
@@ -209,6 +203,7 @@ pub fn execute_in(
         now: SystemTime::now(),
     };
     let groups = version_groups(&plan.items);
+    let stopped = || opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
     let run = || {
         // Phase 1: the zips of whole versions, each under its lock.
         let zips_gone: Vec<Vec<Result<(Instant, Removal), Removal>>> = groups
@@ -217,6 +212,7 @@ pub fn execute_in(
                 group
                     .iter()
                     .map(|&i| match &plan.items[i].target {
+                        _ if stopped() => Err(Removal { not_started: 1, ..Removal::default() }),
                         t @ Target::ModuleVersion { module, version } => exec.take_zip(t, module, version),
                         _ => Ok((Instant::now(), Removal::default())),
                     })
@@ -232,6 +228,10 @@ pub fn execute_in(
                 for (&i, zip_gone) in group.iter().zip(zips_gone) {
                     let item = &plan.items[i];
                     r += match zip_gone {
+                        Ok((_, mut zip)) if stopped() => {
+                            zip.not_started += 1;
+                            zip
+                        }
                         Ok((at, mut zip)) => {
                             zip += exec.item(&item.target, at);
                             zip
@@ -247,12 +247,8 @@ pub fn execute_in(
                 a
             })
     };
-    let threads = opts.threads.unwrap_or_else(default_threads);
-    let mut removal = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|source| ExecError::Threads { threads, source })?
-        .install(run);
+    // In the caller's pool: the binary builds the one pool and installs it.
+    let mut removal = run();
     removal.failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(removal)
 }
@@ -936,8 +932,10 @@ mod tests {
                 targets.push(Target::ExtractTemp { module: "example.com/Lib".into(), version: v.clone(), dir });
             }
         }
-        let opts = ExecOptions { threads: Some(8), lock_wait: Duration::ZERO, ..ExecOptions::default() };
-        let r = execute(&plan(&root, targets), &opts, &|_| {}).unwrap();
+        let opts = ExecOptions { lock_wait: Duration::ZERO, ..ExecOptions::default() };
+        // More workers than groups' items, so trees of one module path go at once.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(8).build().unwrap();
+        let r = pool.install(|| execute(&plan(&root, targets), &opts, &|_| {})).unwrap();
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
         assert!(r.failures.is_empty(), "{:?}", r.failures);
         // Every tree went, and so did the module path directory they emptied.
@@ -1025,7 +1023,7 @@ mod tests {
             items: vec![item(Target::BuildEntriesBefore { cutoff: Timestamp::now() })],
             ..Plan::default()
         };
-        let opts = ExecOptions { threads: Some(1), min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
+        let opts = ExecOptions { min_build_entry_age: Duration::ZERO, ..ExecOptions::default() };
         let r = execute(&plan, &opts, &|_| {}).unwrap();
         assert_eq!(r.files, 1);
         assert!(!old.exists());

@@ -87,6 +87,39 @@ impl Target {
     }
 }
 
+/// How every plan, skip and journal message names a target: the module
+/// version first, then which of its parts, in the words `go help
+/// modcache` uses.
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::ModuleVersion { module, version } => write!(f, "{module}@{version}"),
+            Target::ExtractedTree { module, version } => write!(f, "{module}@{version} (extracted tree)"),
+            Target::DownloadFiles { module, version, files } => {
+                write!(f, "{module}@{version} (")?;
+                for (i, file) in files.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    match file.suffix() {
+                        Some(s) => write!(f, "{sep}.{s}")?,
+                        None => write!(f, "{sep}.tmp")?,
+                    }
+                }
+                f.write_str(")")
+            }
+            Target::ExtractTemp { module, version, .. } => write!(f, "{module}@{version} (old extraction dir)"),
+            Target::VcsRepo { hash } => write!(f, "cache/vcs/{hash}"),
+            Target::Sumdb => f.write_str("cache/download/sumdb"),
+            Target::Leftover { path } => write!(f, "{} (not written by go, or empty)", path.display()),
+            Target::BuildEntriesBefore { cutoff } => {
+                write!(f, "build cache entries unused since {}", cutoff.rfc3339())
+            }
+            Target::FuzzCache => f.write_str("build cache fuzz/"),
+            Target::BuildEntry { entry } => write!(f, "build cache entry {}", entry.display()),
+            Target::ExpireTestResults => f.write_str("cached test results (as go clean -testcache)"),
+        }
+    }
+}
+
 /// JSON has no place for bytes that are not UTF-8: such a name is shown as
 /// `Path::to_string_lossy` shows it.
 fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
@@ -180,6 +213,10 @@ pub struct Removal {
     pub disk_bytes: u64,
     pub failures: Vec<Failure>,
     pub skipped: Vec<Skip>,
+    /// Planned items not started because the run was stopped. A whole
+    /// version whose zip had already gone keeps its tree, `.ziphash` and
+    /// `.mod`: a state go reads and `go mod verify` accepts.
+    pub not_started: u64,
 }
 
 impl std::ops::AddAssign for Removal {
@@ -190,6 +227,7 @@ impl std::ops::AddAssign for Removal {
         self.disk_bytes += o.disk_bytes;
         self.failures.extend(o.failures);
         self.skipped.extend(o.skipped);
+        self.not_started += o.not_started;
     }
 }
 

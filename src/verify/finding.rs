@@ -53,8 +53,6 @@ pub enum FindingKind {
     ExtractTemp,
     /// An extracted tree with neither zip nor `.ziphash`.
     ExtractedWithoutDownload,
-    /// A zip without its `.mod`.
-    IncompleteDownload,
     /// A go.sum `h1:` line differs from the cache's hash of the module.
     GoSumMismatch,
     /// A go.sum `/go.mod` line differs from the hash of the cached `.mod`.
@@ -77,7 +75,7 @@ impl FindingKind {
             K::Partial | K::TempFile | K::ExtractTemp | K::ExtractedWithoutDownload | K::BuildActionMalformed => {
                 Severity::Warning
             }
-            K::NotInCache | K::IncompleteDownload => Severity::Info,
+            K::NotInCache => Severity::Info,
             _ => Severity::Error,
         }
     }
@@ -101,7 +99,6 @@ impl FindingKind {
             K::TempFile => "temp_file",
             K::ExtractTemp => "extract_temp",
             K::ExtractedWithoutDownload => "extracted_without_download",
-            K::IncompleteDownload => "incomplete_download",
             K::GoSumMismatch => "go_sum_mismatch",
             K::GoSumGoModMismatch => "go_sum_go_mod_mismatch",
             K::GoSumMalformed => "go_sum_malformed",

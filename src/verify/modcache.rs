@@ -156,13 +156,24 @@ pub struct VersionCheck {
 
 impl VersionCheck {
     /// The hash go.sum's `h1:` line is compared with: `.ziphash` when valid
-    /// (what cmd/go uses), else the zip's or the tree's computed hash.
+    /// (what cmd/go uses), else the zip's or the tree's computed hash. When
+    /// zip and tree agree with each other and only `.ziphash` differs, the
+    /// `.ziphash` is the one wrong witness (`ziphash_wrong`): the others are
+    /// compared with the content, so they are not blamed for its fault.
     #[must_use]
     pub fn zip_reference(&self) -> Option<&str> {
-        match &self.ziphash {
-            Ziphash::Valid(h) => Some(h),
-            _ => self.zip_h1.as_deref().or(self.dir_h1.as_deref()),
-        }
+        reference(&self.ziphash, self.zip_h1.as_deref(), self.dir_h1.as_deref())
+    }
+}
+
+/// See [`VersionCheck::zip_reference`].
+fn reference<'a>(ziphash: &'a Ziphash, zip_h1: Option<&'a str>, dir_h1: Option<&'a str>) -> Option<&'a str> {
+    match ziphash {
+        Ziphash::Valid(h) => match (zip_h1, dir_h1) {
+            (Some(z), Some(d)) if z == d && z != h => Some(z),
+            _ => Some(h),
+        },
+        _ => zip_h1.or(dir_h1),
     }
 }
 
@@ -287,12 +298,12 @@ impl Checker<'_> {
             Ok(t) => Some(t),
             Err(dirhash::HashError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
             Err(e @ dirhash::HashError::Io { .. }) => {
-                self.findings.push(self.finding(K::DirUnreadable, e.to_string()).path(dir));
+                self.findings.push(self.finding(K::DirUnreadable, within(&e, dir)).path(dir));
                 None
             }
             Err(e) => {
                 let f = self
-                    .finding(K::DirUnreadable, e.to_string())
+                    .finding(K::DirUnreadable, within(&e, dir))
                     .path(dir)
                     .fix("remove the extracted tree; go re-extracts it from the zip", self.tree());
                 self.findings.push(f);
@@ -468,15 +479,22 @@ impl Checker<'_> {
                 self.findings.push(f);
             }
         }
-        // go writes .info only for versions it resolved through a query
-        // (`go mod tidy` downloads zips it reached through a go.mod without
-        // one), but it loads a version's go.mod before its zip. cmd/go keeps
-        // no .mod on disk for toolchains (`cachingRepo`).
-        if rec.has(DownloadFile::Zip) && !rec.is_toolchain() && !rec.has(DownloadFile::Mod) {
-            let f = self.finding(K::IncompleteDownload, "zip without .mod").path(self.paths.file("zip"));
-            self.findings.push(f);
-        }
     }
+}
+
+/// The most characters a finding's one sentence takes.
+const MAX_DETAIL: usize = 300;
+
+/// `e` said about a file of the tree at `dir`, which the finding names in
+/// its path: the file relative to the tree, and short even for a deep one.
+fn within(e: &dirhash::HashError, dir: &Path) -> String {
+    let text = e.to_string().replace(&format!("{}/", dir.display()), "");
+    if text.chars().count() <= MAX_DETAIL {
+        return text;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let half = MAX_DETAIL / 2;
+    format!("{}…{}", chars[..half].iter().collect::<String>(), chars[chars.len() - half..].iter().collect::<String>())
 }
 
 /// Checks one version. Never fails: unreadable files become findings.
@@ -501,12 +519,13 @@ pub fn check_version(modcache: &Path, rec: &VersionRecord, dbs: &[String]) -> Ve
     let mod_h1 = c.check_mod(zip.as_ref().or(tree.as_ref()));
     let zip_h1 = zip.as_ref().and_then(|t| t.h1.clone());
     let dir_h1 = tree.as_ref().and_then(|t| t.h1.clone());
+    // Without a .ziphash the sumdb is compared with the zip alone, as before.
     let zip_ref = match &ziphash {
-        Ziphash::Valid(h) => Some(h.clone()),
-        _ => zip_h1.clone(),
+        Ziphash::Valid(_) => reference(&ziphash, zip_h1.as_deref(), dir_h1.as_deref()),
+        _ => zip_h1.as_deref(),
     };
     let records = sumdb::lookup(modcache, dbs, &rec.module, &rec.version);
-    c.check_sumdb(&records, zip_ref.as_deref(), mod_h1.as_deref());
+    c.check_sumdb(&records, zip_ref, mod_h1.as_deref());
     c.check_leftovers();
     VersionCheck {
         module: rec.module.clone(),

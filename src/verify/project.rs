@@ -23,6 +23,8 @@ pub enum ProjectError {
     NotAProject { dir: PathBuf },
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
     #[error("go would refuse {path}:\n{source}")]
     GoWork { path: PathBuf, source: ParseError },
 }
@@ -310,7 +312,8 @@ pub fn rewrite_lines(
         applied.push(c.clone());
     }
     if !applied.is_empty() {
-        crate::fs::atomic::replace_file(sum_file, out.as_bytes()).map_err(io)?;
+        crate::fs::atomic::replace_file(sum_file, out.as_bytes())
+            .map_err(|source| ProjectError::Write { path: sum_file.to_owned(), source })?;
     }
     Ok(applied)
 }
