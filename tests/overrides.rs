@@ -214,11 +214,11 @@ fn without_a_terminal_nothing_is_written_unless_yes_and_dry_run_only_shows() {
         assert_eq!(fs::read(w.app.join("go.mod")).unwrap(), before, "{args:?} wrote");
     }
     let out = w.gokeep_ok(&w.app, &["link", "../lib", "--mode", "replace", "--json"], &[]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("link", &out.stdout);
     assert_eq!(v["written"], false);
     assert_eq!(v["plan"]["module"], LIB);
     assert!(v["diff"].as_str().unwrap().contains("+replace example.com/lib => ../lib"));
-    let links: Value = serde_json::from_slice(&w.gokeep_ok(&w.app, &["links", "--json"], &[]).stdout).unwrap();
+    let links = schema::parse("links", &w.gokeep_ok(&w.app, &["links", "--json"], &[]).stdout);
     assert_eq!(links["links"], serde_json::json!([]));
 }
 
@@ -237,7 +237,7 @@ fn link_warns_when_go_would_ask_a_proxy_for_the_module_and_says_how_to_fix_it() 
 
 fn links_json(w: &World, env: &[(&str, &str)]) -> Value {
     let out = w.gokeep_ok(&w.app, &["links", "--json"], env);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("links", &out.stdout);
     assert_eq!(v["links"].as_array().unwrap().len(), 1, "{v}");
     v["links"][0].clone()
 }
@@ -400,7 +400,7 @@ fn an_edit_between_link_and_unlink_is_kept_and_reported() {
         text(&fs::read(&go_mod).unwrap()).replace("module example.com/app\n", "// my note\nmodule example.com/app\n");
     fs::write(&go_mod, &edited).unwrap();
     let out = w.gokeep_ok(&w.app, &["unlink", LIB, "--yes", "--json"], &[]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("unlink", &out.stdout);
     assert_eq!(v["items"][0]["how"], "merged", "{v}");
     assert_eq!(v["files"][0]["changed_since_link"], true);
     assert!(v["files"][0]["left_diff"].as_str().unwrap().contains("+// my note"), "{v}");
@@ -430,7 +430,8 @@ fn check_fails_on_a_local_replace_and_on_a_tracked_or_staged_go_work() {
         let mut args = vec!["check", "--json"];
         args.extend_from_slice(extra);
         let out = w.gokeep(repo, &args, &[]);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+        assert!(!out.stdout.is_empty(), "{}", text(&out.stderr));
+        let v = schema::parse("check", &out.stdout);
         (code(&out), v)
     };
     let (c, v) = check(&[]);
@@ -510,6 +511,7 @@ fn kill_9_during_link_or_unlink_leaves_the_old_or_the_new_bytes() {
         if i % 10 == 9 {
             let out = w.gokeep(&w.app, &["links", "--json"], &[]);
             assert!(out.status.success(), "{}", text(&out.stderr));
+            schema::parse("links", &out.stdout);
         }
     }
     eprintln!("{olds} old, {news} new");
@@ -780,7 +782,7 @@ fn two_gokeep_runs_at_once_never_lose_or_tear_an_edit() {
         replaced.sort_unstable();
         linked.sort_unstable();
         assert_eq!(replaced, linked, "round {round}: go.mod and the runs that succeeded disagree");
-        let links: Value = serde_json::from_slice(&w.gokeep_ok(&w.app, &["links", "--json"], &[]).stdout).unwrap();
+        let links = schema::parse("links", &w.gokeep_ok(&w.app, &["links", "--json"], &[]).stdout);
         assert_eq!(links["links"].as_array().unwrap().len(), linked.len(), "round {round}: {links}");
         w.gokeep_ok(&w.app, &["unlink", "--all", "--yes"], &[]);
         assert_eq!(fs::read_to_string(&go_mod).unwrap(), APP_GO_MOD, "round {round}");

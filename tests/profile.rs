@@ -42,6 +42,8 @@ fn profile_apply_writes_a_goenv_file_that_go_env_reads_back_keeping_other_keys()
         .output()
         .unwrap();
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let applied = schema::parse("profile-apply", &out.stdout);
+    assert_eq!(applied["written"], file.display().to_string(), "{applied:#}");
 
     let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let go = sb.go_with_env(

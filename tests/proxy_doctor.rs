@@ -20,7 +20,7 @@ fn doctor_json(sb: &GoSandbox, env: &[(&str, &str)], args: &[&str]) -> serde_jso
         "gokeep doctor failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    schema::parse("doctor", &out.stdout)
 }
 
 fn consumer(sb: &GoSandbox) -> std::path::PathBuf {
@@ -147,7 +147,7 @@ fn probe_ranks_by_latency_and_names_refused_reset_and_stalled_proxies_within_the
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = schema::parse("probe", &out.stdout);
     let rec = &v["recommendation"];
     assert_eq!(rec["goproxy"], format!("{}|{}", fast.url(), slow.url()), "{rec:#}");
     let dropped: Vec<&str> = rec["dropped"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
@@ -189,7 +189,7 @@ fn chain_json(sb: &GoSandbox, env: &[(&str, &str)], spec: &str) -> serde_json::V
         .output()
         .unwrap();
     assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    schema::parse("doctor-chain", &out.stdout)
 }
 
 #[test]

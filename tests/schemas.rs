@@ -99,6 +99,36 @@ fn every_commands_json_validates_against_its_schema() {
     let log = run(&fx, "log", &["log"], "");
     assert!(log["entries"].as_array().is_some_and(|e| e.len() >= 2), "the mark and the prune: {log:#}");
 
+    let module = fx.modules[0].0.clone();
+    let doctor = run(&fx, "doctor", &["doctor", "--offline", "--module", &module], "");
+    assert_eq!(doctor["routes"][0]["module"], module.as_str(), "{doctor:#}");
+
+    fs::write(
+        fx.sandbox.root().join("gokeep.toml"),
+        "[profiles.ci]\nGOPROXY = \"https://proxy.golang.org,direct\"\nGOFLAGS = \"-mod=mod -trimpath\"\n",
+    )
+    .unwrap();
+    let profiles = run(&fx, "profile-list", &["profile", "list"], "");
+    assert_eq!(profiles["profiles"][0]["name"], "ci", "{profiles:#}");
+    run(&fx, "profile-show", &["profile", "show", "ci"], "");
+    let diff = run(&fx, "profile-diff", &["profile", "diff", "ci"], "");
+    assert!(diff["changes"].as_array().is_some_and(|c| !c.is_empty()), "{diff:#}");
+
+    // A local checkout of a module the consumer requires, linked, listed, checked, unlinked.
+    let checkout = fx.sandbox.root().join("checkout");
+    fs::create_dir_all(&checkout).unwrap();
+    fs::write(checkout.join("go.mod"), format!("module {module}\n\ngo 1.21\n")).unwrap();
+    let project = fx.consumer.display().to_string();
+    let checkout = checkout.display().to_string();
+    let linked = run(&fx, "link", &["link", &checkout, "--project", &project, "--mode", "replace", "--yes"], "");
+    assert_eq!(linked["written"], true, "{linked:#}");
+    let links = run(&fx, "links", &["links", "--project", &project], "");
+    assert_eq!(links["links"].as_array().map(Vec::len), Some(1), "{links:#}");
+    let check = run(&fx, "check", &["check", "--project", &project], "");
+    assert!(check["findings"].as_array().is_some_and(|f| !f.is_empty()), "a local replace: {check:#}");
+    let unlink = run(&fx, "unlink", &["unlink", "--all", "--project", &project, "--yes"], "");
+    assert_eq!(unlink["written"], true, "{unlink:#}");
+
     let missing = fx.sandbox.root().join("missing");
     let out = fx.sandbox.gokeep().args(["prune", "--all", "--json", "--modcache"]).arg(&missing).output().unwrap();
     assert_eq!(out.status.code(), Some(4));

@@ -70,14 +70,27 @@ fn project_go_sum() -> Option<GoSum> {
     GoSum::read(&dir.join("go.sum")).ok()
 }
 
-#[derive(Serialize)]
-struct RouteReport {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct RouteReport {
     #[serde(flatten)]
     route: Route,
     version: Option<String>,
     finding: Option<Finding>,
     /// Online only: each hop asked as Go asks it.
     resolution: Option<chain::Resolution>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct DoctorJson<'a> {
+    schema_version: u32,
+    findings: &'a [Finding],
+    routes: &'a [RouteReport],
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ChainJson<'a> {
+    schema_version: u32,
+    chain: &'a Chain,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -111,13 +124,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     let found = findings.iter().any(|f| f.severity >= Severity::Warning)
         || routes.iter().any(|r| r.finding.is_some() || r.resolution.as_ref().is_some_and(|x| x.served_by.is_none()));
     if printer.json {
-        #[derive(Serialize)]
-        struct Json<'a> {
-            schema_version: u32,
-            findings: &'a [Finding],
-            routes: &'a [RouteReport],
-        }
-        printer.json(&Json { schema_version: 1, findings: &findings, routes: &routes })?;
+        printer.json(&DoctorJson { schema_version: 1, findings: &findings, routes: &routes })?;
     } else if !printer.quiet {
         printer.out(&render(&findings, &routes))?;
     }
@@ -223,12 +230,7 @@ fn run_chain(
     let w = Witnesses { go_sum: go_sum.as_ref(), modcache: modcache.as_deref() };
     let c = chain::walk(env, module, version, timeouts, &w);
     if printer.json {
-        #[derive(Serialize)]
-        struct Json<'a> {
-            schema_version: u32,
-            chain: &'a Chain,
-        }
-        printer.json(&Json { schema_version: 1, chain: &c })?;
+        printer.json(&ChainJson { schema_version: 1, chain: &c })?;
     } else if !printer.quiet {
         let mut s = String::new();
         let _ = writeln!(

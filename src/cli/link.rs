@@ -145,8 +145,8 @@ fn colour_diff(diff: &str) -> String {
         .collect()
 }
 
-#[derive(Serialize)]
-struct LinkJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct LinkJson<'a> {
     schema_version: u32,
     plan: &'a ov::LinkPlan,
     diff: String,
@@ -205,8 +205,8 @@ pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize)]
-struct FileJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct FileJson<'a> {
     #[serde(flatten)]
     change: &'a ov::ops::FileChange,
     diff: String,
@@ -214,8 +214,8 @@ struct FileJson<'a> {
     left_diff: Option<String>,
 }
 
-#[derive(Serialize)]
-struct UnlinkJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct UnlinkJson<'a> {
     schema_version: u32,
     consumer: &'a Path,
     items: &'a [ov::ops::UnlinkItem],
@@ -293,8 +293,8 @@ pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyh
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize)]
-struct LinksJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct LinksJson<'a> {
     schema_version: u32,
     links: &'a [inspect::LinkStatus],
 }
@@ -343,8 +343,8 @@ pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize)]
-struct CheckJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct CheckJson<'a> {
     schema_version: u32,
     #[serde(flatten)]
     report: &'a check::CheckReport,

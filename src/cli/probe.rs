@@ -43,6 +43,21 @@ pub struct Args {
 /// A proxy and a module path.
 type Pair = (String, String);
 
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ProbeJson<'a> {
+    schema_version: u32,
+    cells: &'a [Cell],
+    skipped: Vec<Skipped<'a>>,
+    recommendation: &'a matrix::Recommendation,
+}
+
+/// A proxy and a module Go would not send it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Skipped<'a> {
+    module: &'a str,
+    proxy: &'a str,
+}
+
 pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = super::doctor::timeouts(args.timeout)?;
     let env = GoEnv::from_process();
@@ -92,15 +107,8 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
                 .is_some_and(|s| gokeep::proxy::route::classify_status(s) == gokeep::proxy::route::HopOutcome::Error)
     });
     if printer.json {
-        #[derive(Serialize)]
-        struct Json<'a> {
-            schema_version: u32,
-            cells: &'a [Cell],
-            skipped: Vec<serde_json::Value>,
-            recommendation: &'a matrix::Recommendation,
-        }
-        let skipped = skipped.iter().map(|(p, m)| serde_json::json!({"proxy": p, "module": m})).collect();
-        printer.json(&Json { schema_version: 1, cells: &cells, skipped, recommendation: &rec })?;
+        let skipped = skipped.iter().map(|(proxy, module)| Skipped { module, proxy }).collect();
+        printer.json(&ProbeJson { schema_version: 1, cells: &cells, skipped, recommendation: &rec })?;
     } else if !printer.quiet {
         printer.out(&render(&cells, &skipped, &rec))?;
     }

@@ -86,6 +86,32 @@ fn render_findings(s: &mut String, findings: &[Finding]) {
     }
 }
 
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ListJson<'a> {
+    schema_version: u32,
+    profiles: Vec<&'a Profile>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ShowJson<'a> {
+    schema_version: u32,
+    profile: &'a Profile,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct DiffJson<'a> {
+    schema_version: u32,
+    profile: &'a str,
+    changes: &'a [profile::Change],
+}
+
+/// `list`, `show` and `diff` have always written their keys in sorted
+/// order, nested objects included; a `Value` keeps them so.
+fn sorted<T: Serialize>(document: &T) -> serde_json::Result<serde_json::Value> {
+    serde_json::to_value(document)
+}
+
 pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let process = process_env();
     let cwd = std::env::current_dir()?;
@@ -95,9 +121,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     match &args.action {
         Action::List => {
             if printer.json {
-                printer.json(
-                    &serde_json::json!({"schema_version": 1, "profiles": profiles.values().collect::<Vec<_>>()}),
-                )?;
+                printer.json(&sorted(&ListJson { schema_version: 1, profiles: profiles.values().collect() })?)?;
             } else if !printer.quiet {
                 let mut s = String::new();
                 for p in profiles.values() {
@@ -114,7 +138,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             let p = find(&profiles, name)?;
             let findings = profile::lint_profile(p, &env, &inputs);
             if printer.json {
-                printer.json(&serde_json::json!({"schema_version": 1, "profile": p, "findings": findings}))?;
+                printer.json(&sorted(&ShowJson { schema_version: 1, profile: p, findings: &findings })?)?;
             } else if !printer.quiet {
                 let mut s = format!("{} ({})\n", p.name, p.source.display());
                 for (k, v) in &p.vars {
@@ -133,7 +157,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             let p = find(&profiles, name)?;
             let changes = profile::diff(p, &env);
             if printer.json {
-                printer.json(&serde_json::json!({"schema_version": 1, "profile": p.name, "changes": changes}))?;
+                printer.json(&sorted(&DiffJson { schema_version: 1, profile: &p.name, changes: &changes })?)?;
             } else if !printer.quiet {
                 printer.out(&render_changes(&changes))?;
             }
@@ -168,8 +192,8 @@ fn render_changes(changes: &[profile::Change]) -> String {
     s
 }
 
-#[derive(Serialize)]
-struct Applied<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct Applied<'a> {
     schema_version: u32,
     profile: &'a str,
     written: Option<String>,

@@ -45,6 +45,28 @@ pub enum Document {
     ScheduleInstall,
     /// `gokeep schedule uninstall --json`
     ScheduleUninstall,
+    /// `gokeep doctor --json`
+    Doctor,
+    /// `gokeep doctor --chain MODULE --json`
+    DoctorChain,
+    /// `gokeep probe --json`
+    Probe,
+    /// `gokeep profile list --json`
+    ProfileList,
+    /// `gokeep profile show --json`
+    ProfileShow,
+    /// `gokeep profile diff --json`
+    ProfileDiff,
+    /// `gokeep profile apply --json`
+    ProfileApply,
+    /// `gokeep link --json`
+    Link,
+    /// `gokeep unlink --json`
+    Unlink,
+    /// `gokeep links --json`
+    Links,
+    /// `gokeep check --json`
+    Check,
     /// What any command prints under `--json` when it fails before its document.
     Error,
 }
@@ -69,6 +91,17 @@ impl Document {
             Document::ScheduleShow => "gokeep schedule show --json",
             Document::ScheduleInstall => "gokeep schedule install --json",
             Document::ScheduleUninstall => "gokeep schedule uninstall --json",
+            Document::Doctor => "gokeep doctor --json",
+            Document::DoctorChain => "gokeep doctor --chain MODULE --json",
+            Document::Probe => "gokeep probe --json",
+            Document::ProfileList => "gokeep profile list --json",
+            Document::ProfileShow => "gokeep profile show --json",
+            Document::ProfileDiff => "gokeep profile diff --json",
+            Document::ProfileApply => "gokeep profile apply --json",
+            Document::Link => "gokeep link --json",
+            Document::Unlink => "gokeep unlink --json",
+            Document::Links => "gokeep links --json",
+            Document::Check => "gokeep check --json",
             Document::Error => "gokeep COMMAND --json, when it fails",
         }
     }
@@ -87,6 +120,17 @@ impl Document {
             Document::ScheduleValidate => root::<super::schedule::ValidateJson<'static>>(),
             Document::ScheduleShow => root::<super::schedule::ShowJson<'static>>(),
             Document::ScheduleInstall | Document::ScheduleUninstall => root::<super::schedule::PlanJson<'static>>(),
+            Document::Doctor => root::<super::doctor::DoctorJson<'static>>(),
+            Document::DoctorChain => root::<super::doctor::ChainJson<'static>>(),
+            Document::Probe => root::<super::probe::ProbeJson<'static>>(),
+            Document::ProfileList => root::<super::profile::ListJson<'static>>(),
+            Document::ProfileShow => root::<super::profile::ShowJson<'static>>(),
+            Document::ProfileDiff => root::<super::profile::DiffJson<'static>>(),
+            Document::ProfileApply => root::<super::profile::Applied<'static>>(),
+            Document::Link => root::<super::link::LinkJson<'static>>(),
+            Document::Unlink => root::<super::link::UnlinkJson<'static>>(),
+            Document::Links => root::<super::link::LinksJson<'static>>(),
+            Document::Check => root::<super::link::CheckJson<'static>>(),
             Document::Error => root::<super::printer::ErrorJson>(),
         };
         schema.insert("title".into(), Value::from(self.command()));

@@ -12,7 +12,7 @@ use super::ops::read_opt;
 use crate::go::modfile::ModFile;
 use crate::go::pattern::match_prefix_patterns;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
     /// `replace <module> => <dir>` in a go.mod.
@@ -23,7 +23,7 @@ pub enum Finding {
     StagedGoWork { file: PathBuf, fix: String },
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     pub root: PathBuf,
     pub go_mods: usize,

@@ -220,7 +220,7 @@ fn extend_list(list: &str, module: &str) -> String {
 }
 
 /// Whether the file still holds what the link wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Applied {
     /// The file holds exactly what gokeep wrote.
@@ -234,7 +234,7 @@ pub enum Applied {
 }
 
 /// One override, as `gokeep links` reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[allow(clippy::struct_excessive_bools, reason = "the --json schema: one yes/no per question links answers")]
 pub struct LinkStatus {
     pub consumer: PathBuf,

@@ -28,7 +28,7 @@ pub use ops::{LinkPlan, LinkRequest, UnlinkPlan, apply_link, apply_unlink, plan_
 pub use state::LinkRecord;
 
 /// How a link points the consumer at the local checkout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// A `use` line in go.work: go.mod stays untouched.

@@ -74,7 +74,7 @@ pub struct LinkRequest {
 }
 
 /// A link, planned: the one file it changes and how.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LinkPlan {
     pub consumer: PathBuf,
     pub consumer_module: String,
@@ -258,7 +258,7 @@ pub fn apply_link(p: &LinkPlan) -> Result<LinkRecord, OverrideError> {
 }
 
 /// One link an unlink takes back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnlinkItem {
     pub module: String,
     pub target: PathBuf,
@@ -268,7 +268,7 @@ pub struct UnlinkItem {
 }
 
 /// One file an unlink rewrites (or deletes).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FileChange {
     pub file: PathBuf,
     /// The file changed since gokeep wrote it: only gokeep's lines go.
@@ -297,7 +297,7 @@ impl FileChange {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnlinkPlan {
     pub consumer: PathBuf,
     pub items: Vec<UnlinkItem>,

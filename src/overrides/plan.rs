@@ -91,7 +91,7 @@ pub fn same_dir(a: &str, b: &str) -> bool {
 }
 
 /// How an unlink took a link back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Revert {
     /// The file held exactly what gokeep wrote: the old bytes are back.

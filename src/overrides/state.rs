@@ -33,7 +33,7 @@ mod bytes {
 }
 
 /// One link: what gokeep changed, and how to take it back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LinkRecord {
     pub module: String,
     /// The linked checkout, absolute.
@@ -56,15 +56,17 @@ pub struct LinkRecord {
     pub previous: Option<(String, String)>,
     /// The file's bytes before the link; `None`: gokeep created the file.
     #[serde(with = "bytes")]
+    #[schemars(with = "Option<String>")]
     pub before: Option<Vec<u8>>,
     /// The bytes gokeep wrote.
     #[serde(with = "bytes")]
+    #[schemars(with = "Option<String>")]
     pub after: Option<Vec<u8>>,
     pub linked_at: Timestamp,
 }
 
 /// The record file of one consumer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Records {
     pub schema_version: u32,
     pub consumer: PathBuf,

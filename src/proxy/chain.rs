@@ -19,7 +19,7 @@ use crate::verify::{dirhash, sumdb};
 /// cmd/go refuses module zips larger than this (`modzip.MaxZipFile`).
 const MAX_ZIP: usize = 500 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     Env,
@@ -34,7 +34,7 @@ pub enum Layer {
     Checksum,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Ok,
@@ -45,7 +45,7 @@ pub enum Verdict {
     Skipped,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Step {
     pub layer: Layer,
     pub verdict: Verdict,
@@ -57,7 +57,7 @@ pub struct Step {
     pub probe: Option<Probe>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Chain {
     pub module: String,
     pub version: Option<String>,
@@ -439,14 +439,14 @@ pub fn sumdb_base(via: &[(String, FallThrough)], direct: &str, timeouts: &Timeou
 }
 
 /// What one hop answered when asked for the module.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Tried {
     pub hop: Hop,
     pub probe: Option<Probe>,
 }
 
 /// Where a lookup ends when every hop is asked as Go asks it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Resolution {
     pub tried: Vec<Tried>,
     /// Index into `tried` of the hop that served the module.

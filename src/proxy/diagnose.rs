@@ -12,7 +12,7 @@ use super::route::{FallThrough, Hop, SumdbAccess, route};
 use crate::goenv::GoEnv;
 
 /// The kind of error, as far as the route matters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RouteErrorKind {
     /// A proxy answered 404 or 410 for the module.
@@ -33,7 +33,7 @@ pub enum RouteErrorKind {
     Dial { host: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RouteVerdict {
     pub module: String,
     pub summary: String,

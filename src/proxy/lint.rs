@@ -15,7 +15,7 @@ use super::route::{Entry, Route, SumdbAccess, parse_gosumdb, proxy_list, route};
 use crate::go::pattern::{match_prefix_patterns, path_match};
 use crate::goenv::GoEnv;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -23,7 +23,7 @@ pub enum Severity {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,

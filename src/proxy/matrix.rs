@@ -18,7 +18,7 @@ pub const DEFAULT_MODULES: &[&str] = &["golang.org/x/text", "golang.org/x/mod", 
 /// The two requests `go` makes first for a module.
 pub const ENDPOINTS: &[&str] = &["@v/list", "@latest"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Cell {
     pub proxy: String,
     pub module: String,
@@ -107,7 +107,7 @@ pub fn run(
 }
 
 /// A proxy's summary over its cells.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Ranked {
     pub proxy: String,
     /// Cells whose answer Go would use or fall through on (2xx, 404, 410).
@@ -117,7 +117,7 @@ pub struct Ranked {
     pub median_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Recommendation {
     pub ranking: Vec<Ranked>,
     /// The GOPROXY value to use: healthy proxies fastest first, joined

@@ -38,7 +38,7 @@ impl Timeouts {
 }
 
 /// The layer at which a probe stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Url,
@@ -61,7 +61,7 @@ impl std::fmt::Display for Stage {
 }
 
 /// How a stage failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     Unresolved,
@@ -72,7 +72,7 @@ pub enum FailureKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub stage: Stage,
     pub kind: FailureKind,
@@ -81,7 +81,7 @@ pub struct Failure {
 
 /// Milliseconds each stage took; `None` for stages not reached or not
 /// applicable (no TLS over http).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Timings {
     pub dns_ms: Option<f64>,
     pub connect_ms: Option<f64>,
@@ -93,7 +93,7 @@ pub struct Timings {
 /// Largest body kept (lists, `.info`, `.mod`); a `.zip` is counted, not kept.
 pub const BODY_LIMIT: usize = 4 << 20;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Probe {
     pub url: String,
     pub addr: Option<String>,

@@ -59,7 +59,7 @@ struct File {
     profiles: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Profile {
     pub name: String,
     pub vars: BTreeMap<String, String>,
@@ -110,7 +110,7 @@ pub fn load(paths: &[PathBuf]) -> Result<BTreeMap<String, Profile>, ProfileError
 }
 
 /// One variable a profile changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Change {
     pub key: String,
     pub current: String,

@@ -14,7 +14,7 @@ use crate::go::pattern::match_prefix_patterns;
 use crate::goenv::GoEnv;
 
 /// One entry of the parsed GOPROXY list (`proxySpec`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
     /// Added in front when GONOPROXY is set and GOPROXY is not `direct`:
@@ -31,7 +31,7 @@ pub enum Entry {
 }
 
 /// The GOPROXY list as Go parses it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProxyList {
     pub entries: Vec<Entry>,
     /// Entries written after `direct` or `off`, which Go never reaches.
@@ -41,7 +41,7 @@ pub struct ProxyList {
     pub written: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, schemars::JsonSchema)]
 pub enum RouteError {
     /// Go's own wording, so it can be matched against pasted errors.
     #[error("GOPROXY list is not the empty string, but contains no entries")]
@@ -129,7 +129,7 @@ fn check_proxy_url(url: &str) -> Result<(), RouteError> {
 }
 
 /// What Go does after an error from a hop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FallThrough {
     /// `,`: only 404 and 410 move on to the next hop; 403, 5xx, timeouts end the lookup.
@@ -141,7 +141,7 @@ pub enum FallThrough {
 }
 
 /// One place Go asks for the module, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Hop {
     Proxy {
@@ -155,7 +155,7 @@ pub enum Hop {
 }
 
 /// How the checksum database is reached.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SumdbAccess {
     /// Not consulted: GOSUMDB=off or GONOSUMDB matches.
@@ -169,7 +169,7 @@ pub enum SumdbAccess {
 }
 
 /// A parsed GOSUMDB.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Sumdb {
     /// The database name (`sum.golang.org`).
     pub name: String,
@@ -180,7 +180,7 @@ pub struct Sumdb {
 }
 
 /// The route of one module path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Route {
     pub module: String,
     /// GONOPROXY matches: only the origin is asked.
