@@ -167,3 +167,14 @@ pub fn main() -> ExitCode {
     };
     exit::finish(result, &printer)
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap checks its definitions only when a command is parsed, in debug
+    /// builds: a flag two commands both claim would panic at the user's prompt.
+    #[test]
+    fn every_command_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

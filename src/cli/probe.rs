@@ -37,7 +37,7 @@ pub struct Args {
     pub timeout: f64,
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value = "8", value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    pub concurrency: u16,
 }
 
 /// A proxy and a module path.
@@ -97,7 +97,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     } else {
         ProgressBar::hidden()
     };
-    let cells = matrix::run(&pairs, usize::from(args.rounds), &timeouts, usize::from(args.jobs), &|| bar.inc(1));
+    let cells = matrix::run(&pairs, usize::from(args.rounds), &timeouts, usize::from(args.concurrency), &|| bar.inc(1));
     bar.finish_and_clear();
     let keep_direct = proxy_list(goproxy, "").is_ok_and(|l| l.entries.last() == Some(&Entry::Direct));
     let rec = matrix::recommend(&proxies, &cells, keep_direct);
