@@ -904,3 +904,28 @@ fn a_copy_repaired_while_fix_waits_for_its_lock_is_left_alone() {
     assert!(err.contains("checked again under its lock: no witness proves this copy wrong any more"), "{err}");
     assert_eq!(fs::read(&zip).unwrap(), good, "the repaired zip stays");
 }
+
+/// A `replace` of the module in the project, in block or single-line form and with or
+/// without a version, is read by go::modfile and named in the verdict; a replace of another
+/// version of the module, or of another module, is not.
+#[test]
+fn a_replace_of_the_module_in_the_project_is_named_whatever_its_form() {
+    let fx = Fixture::standard();
+    let wrong = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    set_go_sum_hash(&fx, C.0, C.1, wrong);
+    let stderr = failing_build(&fx);
+    let go_mod = fx.consumer.join("go.mod");
+    let original = fs::read_to_string(&go_mod).unwrap();
+    let cases = [
+        ("single line, every version", "replace example.com/c => ../c-fork\n", true),
+        ("block, this version", "replace (\n\t// a fork\n\texample.com/c v1.0.0 => ../c-fork\n)\n", true),
+        ("another version", "replace example.com/c v0.9.0 => ../c-fork\n", false),
+        ("another module", "replace example.com/cc => ../c-fork\n", false),
+    ];
+    for (name, replace, named) in cases {
+        fs::write(&go_mod, format!("{original}\n{replace}")).unwrap();
+        let (_, v) = explain_json(&fx, &stderr, &[]);
+        let e = &v["explanations"][0];
+        assert_eq!(e["verdict"] == "local_replace", named, "{name}: {e:#}");
+    }
+}

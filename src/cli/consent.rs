@@ -1,6 +1,6 @@
 //! The one consent rule for every command that deletes or edits the user's
 //! files (`prune`, `verify --fix`, `explain --fix`, `schedule install` and
-//! `uninstall`):
+//! `uninstall`, `link`, `unlink`, `profile apply`):
 //!
 //! 1. the plan is shown first, with what each change is and why;
 //! 2. on a terminal gokeep asks, and only `y` or `yes` (any case) proceeds;

@@ -88,7 +88,45 @@ pub(super) struct ExplainJson<'a> {
     fix: Option<FixJson>,
 }
 
-/// A Go variable as go resolves it (environment, GOENV file, `$GOROOT/go.env`).
+/// The `replace` lines of the project (its go.mod, or its go.work and the
+/// go.mod of each module the workspace uses) that replace `module` at
+/// `version` or at every version, each as written. Read by `go::modfile`;
+/// a file go would refuse is skipped (go itself would have said so first).
+fn replaces_of(p: &project::Project, module: &str, version: &str) -> Vec<(PathBuf, String)> {
+    use gokeep::go::modfile::{ModFile, Replace, Syntax, WorkFile};
+    let read = |f: &Path| std::fs::read(f).ok();
+    let mut files: Vec<(PathBuf, Vec<Replace>, Syntax)> = Vec::new();
+    if p.workspace {
+        let work = p.root.join("go.work");
+        if let Some(w) = read(&work).and_then(|d| WorkFile::parse(&work.display().to_string(), &d).ok()) {
+            for u in &w.uses {
+                let gomod = p.root.join(&u.path).join("go.mod");
+                if let Some(m) = read(&gomod).and_then(|d| ModFile::parse(&gomod.display().to_string(), &d).ok()) {
+                    files.push((gomod, m.replace, m.syntax));
+                }
+            }
+            files.push((work, w.replace, w.syntax));
+        }
+    } else {
+        let gomod = p.root.join("go.mod");
+        if let Some(m) = read(&gomod).and_then(|d| ModFile::parse(&gomod.display().to_string(), &d).ok()) {
+            files.push((gomod, m.replace, m.syntax));
+        }
+    }
+    let mut out = Vec::new();
+    for (file, replaces, syntax) in files {
+        for r in
+            replaces.iter().filter(|r| r.old.path == module && (r.old.version.is_empty() || r.old.version == version))
+        {
+            if let Some(line) = syntax.line_text(r.at) {
+                out.push((file.clone(), line.trim().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// The witnesses outside the module cache: go.sum lines, replace lines and, online, the module proxy.
 fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mode: bool, env: &GoEnv) -> External {
     let mut ext = External::default();
     if let Some(p) = project {
@@ -100,30 +138,8 @@ fn external(m: &explain::Mismatch, project: Option<&project::Project>, online_mo
                 }
             }
         }
-        let mut mod_files = vec![p.root.join(if p.workspace { "go.work" } else { "go.mod" })];
-        if p.workspace {
-            mod_files.extend(p.sum_files.iter().filter_map(|s| s.parent().map(|d| d.join("go.mod"))));
-        }
-        for f in mod_files {
-            let Ok(text) = std::fs::read_to_string(&f) else { continue };
-            let mut in_block = false;
-            for line in text.lines() {
-                let t = line.split("//").next().unwrap_or("").trim();
-                if t.starts_with("replace (") {
-                    in_block = true;
-                    continue;
-                }
-                if in_block && t == ")" {
-                    in_block = false;
-                    continue;
-                }
-                let body = if in_block { Some(t) } else { t.strip_prefix("replace ") };
-                if let Some(body) = body.filter(|b| b.contains("=>"))
-                    && body.split_whitespace().any(|tok| tok.trim_matches('"') == m.module)
-                {
-                    ext.replaces.push((f.clone(), t.to_owned()));
-                }
-            }
+        for (file, line) in replaces_of(p, &m.module, &m.version) {
+            ext.replaces.push((file, line));
         }
     }
     if online_mode {

@@ -5,7 +5,6 @@
 //! `--yes`. `--dry-run` shows the change and writes nothing.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -105,25 +104,21 @@ fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     })
 }
 
-/// The one consent rule: `--dry-run` never writes, `--yes` always does, a
-/// terminal is asked, and anything else writes nothing.
+/// The one consent rule ([`super::consent`]): `--dry-run` never writes,
+/// `--yes` always does, a terminal is asked, and anything else writes nothing.
 fn consent(c: &Consent, question: &str, printer: &Printer) -> anyhow::Result<bool> {
     if c.dry_run {
         printer.note("gokeep: dry run: nothing written");
         return Ok(false);
     }
-    if c.yes {
-        return Ok(true);
+    match super::consent::ask(c.yes, &format!("gokeep: {question}"))? {
+        super::consent::Consent::Given => Ok(true),
+        super::consent::Consent::Declined => Ok(false),
+        super::consent::Consent::NoTerminal => {
+            printer.note("gokeep: not a terminal and no --yes: nothing written (pass --yes to write)");
+            Ok(false)
+        }
     }
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        printer.note("gokeep: not a terminal and no --yes: nothing written (pass --yes to write)");
-        return Ok(false);
-    }
-    eprint!("gokeep: {question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
 fn colour_diff(diff: &str) -> String {

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use serde::Serialize;
 
@@ -220,7 +220,10 @@ fn apply(
     if findings.iter().any(|f| f.severity == Severity::Error) && !force {
         return Err(UsageError(format!("profile {} has errors (above); fix them or pass --force", p.name)).into());
     }
-    let go_ahead = yes || (std::io::stdin().is_terminal() && !printer.json && confirm()?);
+    // Under --json nobody reads a question: only --yes writes.
+    let go_ahead = yes
+        || (!printer.json
+            && super::consent::ask(false, "write these values to the GOENV file?")? == super::consent::Consent::Given);
     if !go_ahead {
         if !std::io::stdin().is_terminal() {
             printer.note("nothing written: without a terminal, pass --yes to write the GOENV file");
@@ -243,12 +246,4 @@ fn apply(
         printer.out(&format!("wrote {}\n", written.display()))?;
     }
     Ok(Outcome::Clean)
-}
-
-fn confirm() -> anyhow::Result<bool> {
-    eprint!("write these values to the GOENV file? [y/N] ");
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
