@@ -906,7 +906,7 @@ fn a_copy_repaired_while_fix_waits_for_its_lock_is_left_alone() {
 }
 
 /// A `replace` of the module in the project, in block or single-line form and with or
-/// without a version, is read by go::modfile and named in the verdict; a replace of another
+/// without a version, is read by `go::modfile` and named in the verdict; a replace of another
 /// version of the module, or of another module, is not.
 #[test]
 fn a_replace_of_the_module_in_the_project_is_named_whatever_its_form() {
