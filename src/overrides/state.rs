@@ -3,7 +3,7 @@
 //! beside `<key>.lock`, which every change to that consumer's files and
 //! record is made under (so two gokeep runs never interleave their edits).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -93,17 +93,17 @@ pub fn key(consumer: &Path) -> String {
 /// The consumer's lock, held until dropped.
 #[derive(Debug)]
 pub struct ConsumerLock {
-    _file: File,
+    _held: crate::golock::HeldLock,
 }
 
-/// Takes the consumer's lock, waiting for another gokeep run to finish.
+/// Takes the consumer's lock (gokeep's one lock implementation, `golock`),
+/// waiting for another gokeep run to finish.
 pub fn lock(dir: &Path, consumer: &Path) -> Result<ConsumerLock, OverrideError> {
     let path = dir.join(format!("{}.lock", key(consumer)));
-    let err = |e| OverrideError::Lock { path: path.clone(), source: e };
-    fs::create_dir_all(dir).map_err(err)?;
-    let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(err)?;
-    file.lock().map_err(err)?;
-    Ok(ConsumerLock { _file: file })
+    fs::create_dir_all(dir).map_err(|e| OverrideError::Lock { path: path.clone(), source: e })?;
+    let held = crate::golock::lock_blocking(&path)
+        .map_err(|e| OverrideError::Lock { path: path.clone(), source: std::io::Error::other(e) })?;
+    Ok(ConsumerLock { _held: held })
 }
 
 fn record_path(dir: &Path, consumer: &Path) -> PathBuf {
