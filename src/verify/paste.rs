@@ -249,26 +249,9 @@ fn id_in(ctx: &str) -> (Option<String>, Option<String>) {
 }
 
 /// The module path or version a cache file name spells (`!x` is `X`), or
-/// `None` for a spelling cmd/go never writes.
+/// `None` for a spelling cmd/go never writes (no cache file name holds a backslash).
 fn unescape(s: &str) -> Option<String> {
-    let mut out = String::with_capacity(s.len());
-    let mut bang = false;
-    for c in s.chars() {
-        if bang {
-            if !c.is_ascii_lowercase() {
-                return None;
-            }
-            out.push(c.to_ascii_uppercase());
-            bang = false;
-        } else if c == '!' {
-            bang = true;
-        } else if c.is_ascii_uppercase() || c == '\\' {
-            return None;
-        } else {
-            out.push(c);
-        }
-    }
-    (!bang).then_some(out)
+    modpath::unescape(s).filter(|u| !u.contains('\\'))
 }
 
 fn clean_line(s: &str) -> String {
