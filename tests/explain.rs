@@ -806,6 +806,38 @@ fn update_go_sum_restores_the_line_from_the_database_and_the_project_builds() {
     let now = fs::read_to_string(&sum_path).unwrap();
     assert!(!now.contains(wrong) && now.matches(&right_line).count() == 1, "{now}");
     fx.consumer_go_build_ok();
+
+    // Issue 12 item 7: a go.sum that cannot be written is said to be that, once.
+    set_go_sum_hash(&fx, C.0, C.1, wrong);
+    let stderr = failing_build(&fx);
+    let before = fs::read(&sum_path).unwrap();
+    let chattr = |flag: &str| {
+        let ok = std::process::Command::new("chattr").arg(flag).arg(&sum_path).status().unwrap().success();
+        assert!(ok, "chattr {flag} {}", sum_path.display());
+    };
+    chattr("+i");
+    let out = fx
+        .sandbox
+        .gokeep()
+        .args(["explain", "--fix", "--yes", "--update-go-sum", "--project"])
+        .arg(&fx.consumer)
+        .write_stdin(stderr.into_bytes())
+        .output()
+        .unwrap();
+    chattr("-i");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.starts_with("gokeep: error:")).unwrap_or_else(|| panic!("no error line:\n{err}"));
+    assert_eq!(out.status.code(), Some(3), "an unwritable go.sum is the environment's failure: {err}");
+    assert!(line.contains(&format!("cannot write {}", sum_path.display())), "{line}");
+    assert_eq!(line.matches(sum_path.to_str().unwrap()).count(), 1, "the file is named once: {line}");
+    assert!(!line.contains("cannot read"), "{line}");
+    assert_eq!(fs::read(&sum_path).unwrap(), before, "go.sum is unchanged");
+    let leftovers: Vec<_> = fs::read_dir(&fx.consumer)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp file is left beside go.sum: {leftovers:?}");
 }
 
 // ---- the words people read ----

@@ -242,6 +242,10 @@ fn lock_and_partial_paths_that_are_symlinks_are_errors_never_written_through() {
             link.display()
         );
     }
+    // Issue 12 item 7: each failure names its file once (the message does not repeat it).
+    for (p, m) in &fails {
+        assert!(!m.contains(p.to_str().unwrap()), "{} is named again in {m:?}", p.display());
+    }
     assert!(skipped(&doc).is_empty(), "{doc:#}");
     // Without its marker (or its lock) a tree is never touched.
     for m in [by_partial, by_lock, dangling] {

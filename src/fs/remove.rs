@@ -457,7 +457,17 @@ fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r
 
 impl Freed {
     pub fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
-        self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
+        self.failures.push(Failure::new(path, message));
+    }
+}
+
+impl Failure {
+    /// A failure names its path once: where the message repeats it (an
+    /// error wrapping an error about the same file), the repeats go.
+    pub fn new(path: &Path, message: impl std::fmt::Display) -> Failure {
+        let p = path.display().to_string();
+        let message = message.to_string().replace(&format!(" {p}:"), ":").replace(&format!(" {p}"), "");
+        Failure { path: path.to_owned(), message }
     }
 }
 
@@ -471,6 +481,16 @@ mod tests {
         let root = fs::canonicalize(t.path()).unwrap().join("mod");
         fs::create_dir_all(root.join("cache/download")).unwrap();
         (t, root)
+    }
+
+    #[test]
+    fn a_failure_names_its_path_once() {
+        let p = Path::new("/c/cache/download/m/@v/v1.0.0.lock");
+        let f = Failure::new(
+            p,
+            format!("cannot open lock file {0}: refusing to touch {0}: /c/cache is a symbolic link", p.display()),
+        );
+        assert_eq!(f.message, "cannot open lock file: refusing to touch: /c/cache is a symbolic link");
     }
 
     #[test]

@@ -243,6 +243,6 @@ impl std::ops::AddAssign<Freed> for Removal {
 
 impl Removal {
     pub(crate) fn fail(&mut self, path: &Path, message: impl std::fmt::Display) {
-        self.failures.push(Failure { path: path.to_owned(), message: message.to_string() });
+        self.failures.push(Failure::new(path, message));
     }
 }
