@@ -91,6 +91,51 @@ fn go_mod_download_ends_where_gokeep_says_for_comma_and_pipe_lists() {
     assert!(serve.requests().iter().all(|p| p.contains(PUBLIC)));
 }
 
+/// A proxy that accepts and never answers: cmd/go sets no timeout on proxy
+/// requests, so the lookup ends there whatever follows (`,` or `|`); gokeep
+/// says so, and real `go` is still waiting on that proxy, never having asked
+/// the next, when the test gives up on it.
+#[test]
+fn a_proxy_that_never_answers_is_where_go_stops_and_gokeep_says_so() {
+    let sb = GoSandbox::new();
+    Module::new(PUBLIC, "v1.0.0").file("p.go", "package pub\n").publish(&sb.proxy_dir());
+    let serve = TestProxy::start(Behaviour::Serve(sb.proxy_dir()));
+    let stall = TestProxy::start(Behaviour::Stall);
+    let dir = consumer(&sb);
+    let spec = format!("{PUBLIC}@v1.0.0");
+    for (name, goproxy) in
+        [("comma", format!("{},{}", stall.url(), serve.url())), ("pipe", format!("{}|{}", stall.url(), serve.url()))]
+    {
+        let report = doctor_json(&sb, &[("GOPROXY", &goproxy)], &["--module", &spec, "--timeout", "2"]);
+        let res = &report["routes"][0]["resolution"];
+        let at = res["failed_at"].as_u64().unwrap_or_else(|| panic!("{name}: gokeep says go is served: {res:#}"));
+        assert_eq!(res["tried"][at as usize]["hop"]["url"], stall.url(), "{name}: {res:#}");
+
+        let cache = sb.root().join(format!("modcache-stall-{name}"));
+        let mut go = std::process::Command::new("go")
+            .args(["mod", "download", "-json", &spec])
+            .current_dir(&dir)
+            .env_clear()
+            .envs(sb.go_env())
+            .env("GOPROXY", &goproxy)
+            .env("GOMODCACHE", &cache)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Long enough for go to have asked the next proxy had it moved on.
+        let ended = (0..50).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            go.try_wait().unwrap().is_some()
+        });
+        go.kill().ok();
+        go.wait().unwrap();
+        GoSandbox::make_writable(&cache);
+        assert!(!ended, "{name}: go gave up on the stalled proxy");
+        assert!(serve.requests().is_empty(), "{name}: go asked the proxy after the stalled one");
+    }
+}
+
 #[test]
 fn leak_check_flags_the_private_path_that_go_sends_to_the_proxy() {
     let sb = GoSandbox::new();

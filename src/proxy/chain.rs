@@ -425,7 +425,7 @@ pub fn sumdb_base(via: &[(String, FallThrough)], direct: &str, timeouts: &Timeou
             super::route::HopOutcome::Ok => return Ok(base.clone()),
             super::route::HopOutcome::NotFound => {}
             super::route::HopOutcome::Error if *then == FallThrough::AnyError => {}
-            super::route::HopOutcome::Error => {
+            super::route::HopOutcome::Error | super::route::HopOutcome::Stalled => {
                 let what =
                     p.status.map_or_else(|| p.failure.map(|f| f.message).unwrap_or_default(), |s| format!("HTTP {s}"));
                 return Err(format!(
@@ -506,6 +506,9 @@ pub fn resolve(route: &Route, version: Option<&str>, timeouts: &Timeouts) -> Res
             let why = match (&hop.hop, hop.probe.as_ref().map(Probe::outcome)) {
                 (Hop::Proxy { then: FallThrough::NotFoundOnly, .. }, Some(super::route::HopOutcome::Error)) => {
                     "; `,` follows it, so Go does not try the next entry on this error"
+                }
+                (Hop::Proxy { .. }, Some(super::route::HopOutcome::Stalled)) => {
+                    "; it accepted and never answered, and Go sets no timeout: go waits there"
                 }
                 (Hop::Proxy { then: FallThrough::End, .. }, _) => "; it is the last entry",
                 _ => "",

@@ -117,6 +117,10 @@ impl Probe {
     pub fn outcome(&self) -> HopOutcome {
         match (self.status, &self.failure) {
             (Some(s), None) => classify_status(s),
+            // Past the connect, only gokeep's own timeout ends the wait.
+            (_, Some(f)) if f.kind == FailureKind::Timeout && matches!(f.stage, Stage::Tls | Stage::Response) => {
+                HopOutcome::Stalled
+            }
             _ => HopOutcome::Error,
         }
     }
@@ -342,6 +346,7 @@ pub fn get_limited(url: &str, timeouts: &Timeouts, limit: usize) -> Probe {
         HopOutcome::Ok => "use this answer",
         HopOutcome::NotFound => "try the next GOPROXY entry",
         HopOutcome::Error => "try the next entry only after `|`; after `,` the download fails",
+        HopOutcome::Stalled => "wait: go sets no timeout on a proxy that accepted and does not answer",
     });
     p
 }

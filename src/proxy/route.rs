@@ -219,6 +219,8 @@ impl Route {
                         return Err(i);
                     }
                 }
+                // Go gets no error to fall through on: it waits.
+                HopOutcome::Stalled => return Err(i),
             }
         }
         Err(last)
@@ -231,8 +233,11 @@ pub enum HopOutcome {
     Ok,
     /// 404 or 410 (`fs.ErrNotExist`).
     NotFound,
-    /// Anything else: other statuses, refused connections, timeouts, TLS.
+    /// Anything else: other statuses, refused connections, TLS failures.
     Error,
+    /// Accepted the connection and never answered: cmd/go sets no timeout
+    /// on proxy requests, so it waits there whatever follows (`,` or `|`).
+    Stalled,
 }
 
 /// What Go does with an HTTP status from a proxy.
