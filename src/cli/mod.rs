@@ -2,28 +2,19 @@
 //! and exit codes. Logic lives in the library.
 
 mod cache_root;
+mod cmd;
 mod consent;
-mod doctor;
-mod env;
 mod exit;
-mod explain;
-mod generate;
-mod gocache;
 mod interrupt;
-mod link;
-mod log;
-mod mark;
 mod metrics;
 mod pool;
 mod printer;
-mod probe;
-mod profile;
-mod prune;
 mod run_lock;
-mod schedule;
-mod schema;
-mod status;
-mod verify;
+
+// One file per subcommand: arguments in, one library call, rendered out.
+pub(crate) use cmd::{
+    doctor, env, explain, generate, gocache, link, log, mark, probe, profile, prune, schedule, schema, status, verify,
+};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

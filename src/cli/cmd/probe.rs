@@ -17,8 +17,8 @@ use gokeep::goenv::GoEnv;
 use gokeep::proxy::matrix::{self, Cell, DEFAULT_MODULES, ENDPOINTS};
 use gokeep::proxy::route::{Entry, proxy_list};
 
-use super::exit::UsageError;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::exit::UsageError;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,7 +59,7 @@ pub(super) struct Skipped<'a> {
 }
 
 pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let timeouts = super::doctor::timeouts(args.timeout)?;
+    let timeouts = crate::cli::doctor::timeouts(args.timeout)?;
     let env = GoEnv::from_process();
     let goproxy = env.get("GOPROXY").unwrap_or("");
     let named = !args.proxies.is_empty();
@@ -118,7 +118,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
 /// The project's public requirements (a few), else a small public set.
 /// A path that looks private or that GONOPROXY covers is never chosen.
 fn default_modules(env: &GoEnv) -> Vec<String> {
-    let public: Vec<String> = super::doctor::project_modules()
+    let public: Vec<String> = crate::cli::doctor::project_modules()
         .into_iter()
         .filter(|m| {
             let r = gokeep::proxy::route(env, m);

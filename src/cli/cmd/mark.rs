@@ -11,9 +11,9 @@ use gokeep::state::journal::{self, JournalEntry};
 use gokeep::state::marks::{self, MarkRecord};
 use gokeep::timestamp::Timestamp;
 
-use super::cache_root;
-use super::exit::UsageError;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::cache_root;
+use crate::cli::exit::UsageError;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -43,8 +43,8 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
             UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into()
         );
     }
-    let _run_lock = match super::run_lock::take(global, printer)? {
-        super::run_lock::Taken::Skip => return Ok(Outcome::Clean),
+    let _run_lock = match crate::cli::run_lock::take(global, printer)? {
+        crate::cli::run_lock::Taken::Skip => return Ok(Outcome::Clean),
         lock => lock,
     };
     let now = Timestamp::now();
@@ -52,7 +52,7 @@ pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     let saved = marks::save(&m.record).context("recording the mark")?;
     let entry = JournalEntry {
         time: now,
-        command: super::command_line(),
+        command: crate::cli::command_line(),
         modcache: Some(root.path().to_owned()),
         gocache: None,
         items: m.record.versions,

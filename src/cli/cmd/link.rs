@@ -13,8 +13,8 @@ use gokeep::overrides::check::{self, Finding};
 use gokeep::overrides::inspect::{self, Applied, Settings};
 use gokeep::overrides::{self as ov, Mode};
 
-use super::printer::{ERROR, GOOD, NOTE, WARNING, paint};
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::{ERROR, GOOD, NOTE, WARNING, paint};
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 pub const LINK_HELP: &str = "\
 By default the directory is added to go.work (created beside go.mod if there is none), so go.mod \
@@ -104,17 +104,17 @@ fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     })
 }
 
-/// The one consent rule ([`super::consent`]): `--dry-run` never writes,
+/// The one consent rule ([`crate::cli::consent`]): `--dry-run` never writes,
 /// `--yes` always does, a terminal is asked, and anything else writes nothing.
 fn consent(c: &Consent, question: &str, printer: &Printer) -> anyhow::Result<bool> {
     if c.dry_run {
         printer.note("gokeep: dry run: nothing written");
         return Ok(false);
     }
-    match super::consent::ask(c.yes, &format!("gokeep: {question}"))? {
-        super::consent::Consent::Given => Ok(true),
-        super::consent::Consent::Declined => Ok(false),
-        super::consent::Consent::NoTerminal => {
+    match crate::cli::consent::ask(c.yes, &format!("gokeep: {question}"))? {
+        crate::cli::consent::Consent::Given => Ok(true),
+        crate::cli::consent::Consent::Declined => Ok(false),
+        crate::cli::consent::Consent::NoTerminal => {
             printer.note("gokeep: not a terminal and no --yes: nothing written (pass --yes to write)");
             Ok(false)
         }

@@ -31,13 +31,13 @@ use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
 use gokeep::verify::{self, Finding, FindingKind, Severity, VerifyReport};
 
-use super::cache_root;
-use super::consent::{self, Consent};
-use super::exit::UsageError;
-use super::interrupt;
-use super::printer::{self, count, size};
-use super::status::cache_roots;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::cache_root;
+use crate::cli::consent::{self, Consent};
+use crate::cli::exit::UsageError;
+use crate::cli::interrupt;
+use crate::cli::printer::{self, count, size};
+use crate::cli::status::cache_roots;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
 Exit codes:
@@ -357,7 +357,7 @@ pub(super) fn execute_with_consent(
     let removal = prune::execute::execute_in(plan, roots.modcache, roots.gocache, &opts, &|_| {})?;
     out.applied = true;
     // Every deletion gokeep makes is journaled, whichever command made it.
-    super::prune::journal_run(plan, &removal, at, started.elapsed(), printer);
+    crate::cli::prune::journal_run(plan, &removal, at, started.elapsed(), printer);
     for f in &removal.failures {
         printer.note(&format!("gokeep: could not remove {}: {}", f.path.display(), f.message));
     }

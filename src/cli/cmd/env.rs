@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use gokeep::goenv::{GoEnv, KEYS};
 
-use super::exit::UsageError;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::exit::UsageError;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
 #[derive(serde::Serialize, schemars::JsonSchema)]

@@ -11,10 +11,10 @@ use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
-use super::cache_root;
-use super::metrics;
-use super::printer::{age, count, size};
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::cache_root;
+use crate::cli::metrics;
+use crate::cli::printer::{age, count, size};
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -18,12 +18,12 @@ use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, mark};
 use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
-use super::cache_root;
-use super::consent::{self, Consent};
-use super::interrupt;
-use super::printer::{SIZE, age, count, paint, size};
-use super::status::cache_roots;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::cache_root;
+use crate::cli::consent::{self, Consent};
+use crate::cli::interrupt;
+use crate::cli::printer::{SIZE, age, count, paint, size};
+use crate::cli::status::cache_roots;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -168,7 +168,7 @@ fn prepare(
     global: &GlobalArgs,
     printer: &Printer,
     now: Timestamp,
-) -> anyhow::Result<Option<(Prepared, Option<super::run_lock::Taken>)>> {
+) -> anyhow::Result<Option<(Prepared, Option<crate::cli::run_lock::Taken>)>> {
     let env = GoEnv::from_process();
     let ready = prepare::recognise(request(args, global, &env)?).map_err(prepare_error)?;
     if let Some(r) = &ready.mod_root {
@@ -183,8 +183,8 @@ fn prepare(
     let lock = if args.dry_run {
         None
     } else {
-        match super::run_lock::take(global, printer)? {
-            super::run_lock::Taken::Skip => return Ok(None),
+        match crate::cli::run_lock::take(global, printer)? {
+            crate::cli::run_lock::Taken::Skip => return Ok(None),
             lock => Some(lock),
         }
     };
@@ -351,7 +351,7 @@ pub(super) fn journal_run(
 ) {
     let entry = JournalEntry {
         time: now,
-        command: super::command_line(),
+        command: crate::cli::command_line(),
         modcache: plan.modcache.clone(),
         gocache: plan.gocache.clone(),
         items: plan.items.len() as u64,

@@ -21,10 +21,10 @@ use gokeep::schedule::units::{self, Job, ServiceOptions};
 use gokeep::schedule::{CronError, CronExpr, Zone, calendar};
 use gokeep::state::journal;
 
-use super::consent::{self, Consent};
-use super::exit::UsageError;
-use super::status::cache_roots;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::consent::{self, Consent};
+use crate::cli::exit::UsageError;
+use crate::cli::status::cache_roots;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 const AFTER_HELP: &str = "\
 Expressions are crontab's: minute hour day-of-month month day-of-week (0 and 7 are Sunday; names \
@@ -258,7 +258,7 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let _ = writeln!(
         s,
         "next {} ({}):",
-        super::printer::count(runs.len() as u64, "run", "runs"),
+        crate::cli::printer::count(runs.len() as u64, "run", "runs"),
         zone.name().unwrap_or("local time")
     );
     for r in &runs {

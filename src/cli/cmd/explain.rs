@@ -31,9 +31,9 @@ use gokeep::verify::explain::{
 use gokeep::verify::paste::{self, Incomplete};
 use gokeep::verify::{modcache, project};
 
-use super::status::cache_roots;
-use super::verify::{FixJson, FixRoots, execute_with_consent};
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::status::cache_roots;
+use crate::cli::verify::{FixJson, FixRoots, execute_with_consent};
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -70,7 +70,7 @@ pub struct Args {
     pub online: bool,
     /// --fix: when the cache is what is wrong, remove its copy.
     #[command(flatten)]
-    pub repair: super::verify::RepairArgs,
+    pub repair: crate::cli::verify::RepairArgs,
     /// With --fix: rewrite a wrong go.sum line to the hash the checksum database or the
     /// module proxy gives, only when that hash agrees with the cache's copy; refused, with
     /// the reason, otherwise.
@@ -274,7 +274,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     // --fix removes from the cache: recognised first, like every command that
     // writes, before any input is read.
     let fix_root = if args.repair.fix {
-        Some(super::cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?)
+        Some(crate::cli::cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?)
     } else {
         None
     };
@@ -313,7 +313,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             printer.out(&render_incomplete(&incomplete))?;
         }
         let what: Vec<String> = incomplete.iter().map(|i| format!("{}: {}", i.text, i.missing)).collect();
-        return Err(super::exit::UsageError(format!(
+        return Err(crate::cli::exit::UsageError(format!(
             "a \"checksum mismatch\" was found but cannot be explained: {}",
             what.join("; ")
         ))

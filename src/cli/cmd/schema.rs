@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::Value;
 
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Without DOCUMENT, lists the documents. \
@@ -109,29 +109,31 @@ impl Document {
     /// The schema, as `gokeep schema <name>` prints it.
     pub fn schema(self) -> Schema {
         let mut schema = match self {
-            Document::Env => root::<super::env::EnvJson<'static>>(),
-            Document::Status => root::<super::status::StatusJson<'static>>(),
-            Document::Verify => root::<super::verify::VerifyJson<'static>>(),
-            Document::Explain => root::<super::explain::ExplainJson<'static>>(),
-            Document::Prune => root::<super::prune::PruneJson<'static>>(),
-            Document::Mark => root::<super::mark::MarkJson<'static>>(),
-            Document::Log => root::<super::log::LogJson<'static>>(),
-            Document::GocacheRefresh => root::<super::gocache::RefreshJson<'static>>(),
-            Document::ScheduleValidate => root::<super::schedule::ValidateJson<'static>>(),
-            Document::ScheduleShow => root::<super::schedule::ShowJson<'static>>(),
-            Document::ScheduleInstall | Document::ScheduleUninstall => root::<super::schedule::PlanJson<'static>>(),
-            Document::Doctor => root::<super::doctor::DoctorJson<'static>>(),
-            Document::DoctorChain => root::<super::doctor::ChainJson<'static>>(),
-            Document::Probe => root::<super::probe::ProbeJson<'static>>(),
-            Document::ProfileList => root::<super::profile::ListJson<'static>>(),
-            Document::ProfileShow => root::<super::profile::ShowJson<'static>>(),
-            Document::ProfileDiff => root::<super::profile::DiffJson<'static>>(),
-            Document::ProfileApply => root::<super::profile::Applied<'static>>(),
-            Document::Link => root::<super::link::LinkJson<'static>>(),
-            Document::Unlink => root::<super::link::UnlinkJson<'static>>(),
-            Document::Links => root::<super::link::LinksJson<'static>>(),
-            Document::Check => root::<super::link::CheckJson<'static>>(),
-            Document::Error => root::<super::printer::ErrorJson>(),
+            Document::Env => root::<crate::cli::env::EnvJson<'static>>(),
+            Document::Status => root::<crate::cli::status::StatusJson<'static>>(),
+            Document::Verify => root::<crate::cli::verify::VerifyJson<'static>>(),
+            Document::Explain => root::<crate::cli::explain::ExplainJson<'static>>(),
+            Document::Prune => root::<crate::cli::prune::PruneJson<'static>>(),
+            Document::Mark => root::<crate::cli::mark::MarkJson<'static>>(),
+            Document::Log => root::<crate::cli::log::LogJson<'static>>(),
+            Document::GocacheRefresh => root::<crate::cli::gocache::RefreshJson<'static>>(),
+            Document::ScheduleValidate => root::<crate::cli::schedule::ValidateJson<'static>>(),
+            Document::ScheduleShow => root::<crate::cli::schedule::ShowJson<'static>>(),
+            Document::ScheduleInstall | Document::ScheduleUninstall => {
+                root::<crate::cli::schedule::PlanJson<'static>>()
+            }
+            Document::Doctor => root::<crate::cli::doctor::DoctorJson<'static>>(),
+            Document::DoctorChain => root::<crate::cli::doctor::ChainJson<'static>>(),
+            Document::Probe => root::<crate::cli::probe::ProbeJson<'static>>(),
+            Document::ProfileList => root::<crate::cli::profile::ListJson<'static>>(),
+            Document::ProfileShow => root::<crate::cli::profile::ShowJson<'static>>(),
+            Document::ProfileDiff => root::<crate::cli::profile::DiffJson<'static>>(),
+            Document::ProfileApply => root::<crate::cli::profile::Applied<'static>>(),
+            Document::Link => root::<crate::cli::link::LinkJson<'static>>(),
+            Document::Unlink => root::<crate::cli::link::UnlinkJson<'static>>(),
+            Document::Links => root::<crate::cli::link::LinksJson<'static>>(),
+            Document::Check => root::<crate::cli::link::CheckJson<'static>>(),
+            Document::Error => root::<crate::cli::printer::ErrorJson>(),
         };
         schema.insert("title".into(), Value::from(self.command()));
         // Every command writes version 1 today; a reader checks it before anything else.

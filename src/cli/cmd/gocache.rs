@@ -6,9 +6,9 @@ use gokeep::goenv::GoEnv;
 use gokeep::prune::mark;
 use gokeep::timestamp::Timestamp;
 
-use super::cache_root;
-use super::exit::UsageError;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::cache_root;
+use crate::cli::exit::UsageError;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use gokeep::state::journal::{self, BadLine, JournalEntry};
 
-use super::printer::size;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::size;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

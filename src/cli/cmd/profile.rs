@@ -18,8 +18,8 @@ use gokeep::goenv::GoEnv;
 use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::profile::{self, Profile, Shell};
 
-use super::exit::UsageError;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::exit::UsageError;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -223,7 +223,8 @@ fn apply(
     // Under --json nobody reads a question: only --yes writes.
     let go_ahead = yes
         || (!printer.json
-            && super::consent::ask(false, "write these values to the GOENV file?")? == super::consent::Consent::Given);
+            && crate::cli::consent::ask(false, "write these values to the GOENV file?")?
+                == crate::cli::consent::Consent::Given);
     if !go_ahead {
         if !std::io::stdin().is_terminal() {
             printer.note("nothing written: without a terminal, pass --yes to write the GOENV file");

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::CommandFactory;
 
-use super::{Cli, GlobalArgs, Outcome, Printer};
+use crate::cli::{Cli, GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -19,8 +19,8 @@ use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::probe::Timeouts;
 use gokeep::proxy::route::{FallThrough, Hop, Route, SumdbAccess};
 
-use super::exit::UsageError;
-use super::{GlobalArgs, Outcome, Printer};
+use crate::cli::exit::UsageError;
+use crate::cli::{GlobalArgs, Outcome, Printer};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
