@@ -278,6 +278,31 @@ pub fn toolchain_module_version(go: &str, goos: &str, goarch: &str) -> String {
     format!("v0.0.1-go{go}.{goos}-{goarch}")
 }
 
+/// `golang.org/toolchain` version for a Go release on this machine, if the
+/// release is exact (`1.22.1`, `1.23rc1`; a language version like `1.22`
+/// makes `go` query the network, so it names no cached toolchain).
+#[must_use]
+pub fn host_toolchain_version(go: &str) -> Option<String> {
+    let v = go.strip_prefix("go").unwrap_or(go);
+    let exact = v.matches('.').count() == 2 || v.contains("rc") || v.contains("beta");
+    if !exact || !v.starts_with("1.") {
+        return None;
+    }
+    let goos = match std::env::consts::OS {
+        "macos" => "darwin",
+        os => os,
+    };
+    let goarch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64",
+        "loongarch64" => "loong64",
+        arch => arch,
+    };
+    Some(toolchain_module_version(v, goos, goarch))
+}
+
 /// Reverses [`toolchain_module_version`]: `v0.0.1-go1.26.8.linux-amd64` is
 /// (`1.26.8`, `linux-amd64`).
 #[must_use]

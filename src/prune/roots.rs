@@ -187,36 +187,12 @@ fn collect_dir(
     Ok(())
 }
 
-/// `golang.org/toolchain` version for a Go release on this machine, if the
-/// release is exact (`1.22.1`, `1.23rc1`; a language version like `1.22`
-/// makes `go` query the network, so it names no cached toolchain).
-pub(crate) fn toolchain_version(go: &str) -> Option<String> {
-    let v = go.strip_prefix("go").unwrap_or(go);
-    let exact = v.matches('.').count() == 2 || v.contains("rc") || v.contains("beta");
-    if !exact || !v.starts_with("1.") {
-        return None;
-    }
-    let goos = match std::env::consts::OS {
-        "macos" => "darwin",
-        os => os,
-    };
-    let goarch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64",
-        "loongarch64" => "loong64",
-        arch => arch,
-    };
-    Some(version::toolchain_module_version(v, goos, goarch))
-}
-
 /// The toolchain a `go` or `toolchain` line makes `go` switch to.
 fn toolchain_root(go: Option<&String>, toolchain: Option<&String>) -> Vec<(String, String)> {
     [go, toolchain]
         .into_iter()
         .flatten()
-        .filter_map(|v| toolchain_version(v))
+        .filter_map(|v| version::host_toolchain_version(v))
         .map(|tv| (TOOLCHAIN_MODULE.to_owned(), tv))
         .collect()
 }

@@ -30,7 +30,7 @@ pub struct InUse {
 pub fn pinned_version(gotoolchain: &str) -> Option<String> {
     let name = gotoolchain.split_once('+').map_or(gotoolchain, |(n, _)| n);
     name.strip_prefix("go")?;
-    super::roots::toolchain_version(name)
+    crate::go::version::host_toolchain_version(name)
 }
 
 /// Every toolchain in use for the module cache at `modcache`: the one the
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn gotoolchain_forms_pin_only_exact_releases() {
-        let host = |v: &str| super::super::roots::toolchain_version(v).unwrap();
+        let host = |v: &str| crate::go::version::host_toolchain_version(v).unwrap();
         assert_eq!(pinned_version("go1.22.1"), Some(host("1.22.1")));
         assert_eq!(pinned_version("go1.22.1+auto"), Some(host("1.22.1")));
         assert_eq!(pinned_version("go1.23rc1+path"), Some(host("1.23rc1")));
