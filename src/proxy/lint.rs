@@ -15,13 +15,8 @@ use super::route::{Entry, Route, SumdbAccess, parse_gosumdb, proxy_list, route};
 use crate::go::pattern::{match_prefix_patterns, path_match};
 use crate::goenv::GoEnv;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
+/// One scale of severity for every finding gokeep reports, cache or configuration.
+pub use crate::verify::finding::Severity;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {

@@ -404,17 +404,21 @@ pub(super) fn read_mod(name: &str, syntax: Syntax) -> Result<ModFile, ParseError
     let mut out = Vec::new();
     let blocks = ["module", "godebug", "require", "exclude", "replace", "retract", "tool", "ignore"];
     directives(name, &syntax, &blocks, &mut errors, |d| out.push((d.pos(), add_mod(&mut f, &d))));
-    for (pos, r) in out {
-        if let Err(m) = r {
-            errors.push(diag(name, pos, m));
-        }
-    }
-    errors.sort_by_key(|e| (e.line, e.col));
-    if !errors.is_empty() {
-        return Err(ParseError { errors });
-    }
+    checked(name, errors, out)?;
     f.syntax = syntax;
     Ok(f)
+}
+
+/// The syntax errors and each directive's own, in file order, as one error;
+/// `Ok` when there are none.
+fn checked(
+    name: &str,
+    mut errors: Vec<Diagnostic>,
+    results: Vec<(Position, Result<(), String>)>,
+) -> Result<(), ParseError> {
+    errors.extend(results.into_iter().filter_map(|(pos, r)| r.err().map(|m| diag(name, pos, m))));
+    errors.sort_by_key(|e| (e.line, e.col));
+    if errors.is_empty() { Ok(()) } else { Err(ParseError { errors }) }
 }
 
 fn add_mod(f: &mut ModFile, d: &Directive) -> Result<(), String> {
@@ -489,15 +493,7 @@ pub(super) fn read_work(name: &str, syntax: Syntax) -> Result<WorkFile, ParseErr
     directives(name, &syntax, &["godebug", "use", "replace"], &mut errors, |d| {
         out.push((d.pos(), add_work(&mut f, &d)));
     });
-    for (pos, r) in out {
-        if let Err(m) = r {
-            errors.push(diag(name, pos, m));
-        }
-    }
-    errors.sort_by_key(|e| (e.line, e.col));
-    if !errors.is_empty() {
-        return Err(ParseError { errors });
-    }
+    checked(name, errors, out)?;
     f.syntax = syntax;
     Ok(f)
 }
