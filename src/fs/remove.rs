@@ -465,8 +465,12 @@ impl Failure {
     /// A failure names its path once: where the message repeats it (an
     /// error wrapping an error about the same file), the repeats go.
     pub fn new(path: &Path, message: impl std::fmt::Display) -> Failure {
+        // Only the path itself, not a longer path it begins (`dir` in `dir/sub`).
         let p = path.display().to_string();
-        let message = message.to_string().replace(&format!(" {p}:"), ":").replace(&format!(" {p}"), "");
+        let mut message = message.to_string().replace(&format!(" {p}: "), ": ");
+        if let Some(m) = message.strip_suffix(&format!(" {p}")) {
+            message = m.to_owned();
+        }
         Failure { path: path.to_owned(), message }
     }
 }
@@ -491,6 +495,12 @@ mod tests {
             format!("cannot open lock file {0}: refusing to touch {0}: /c/cache is a symbolic link", p.display()),
         );
         assert_eq!(f.message, "cannot open lock file: refusing to touch: /c/cache is a symbolic link");
+        let dir = Path::new("/c/m@v1.0.0");
+        let f = Failure::new(dir, "refusing to touch /c/m@v1.0.0/sub: /c/m@v1.0.0/sub is a symbolic link");
+        assert_eq!(
+            f.message, "refusing to touch /c/m@v1.0.0/sub: /c/m@v1.0.0/sub is a symbolic link",
+            "a longer path stays"
+        );
     }
 
     #[test]
