@@ -28,10 +28,17 @@ use serde_json::Value;
 const TIMEOUT: Duration = Duration::from_secs(180);
 /// Bound on gokeep's peak resident memory; hostile input must not raise it.
 const MAX_RSS_KB: u64 = 256 * 1024;
-/// What the CI-sized zip bomb inflates to (`bench/hostile.sh` goes to gigabytes).
-const BOMB_BYTES: u64 = 256 << 20;
-/// The sparse file's size: 10 GB, of which nothing is on disk.
-const SPARSE_BYTES: u64 = 10_000_000_000;
+/// What the zip bomb inflates to: 256 MiB in CI; `bench/torture.sh` sets
+/// `GOKEEP_BOMB_BYTES` to gigabytes (at most 4 GiB - 1: the zip has no zip64).
+fn bomb_bytes() -> u64 {
+    std::env::var("GOKEEP_BOMB_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(256 << 20).min(u64::from(u32::MAX))
+}
+
+/// The sparse files' size, of which nothing is on disk: 10 GB, or
+/// `GOKEEP_SPARSE_BYTES`.
+fn sparse_bytes() -> u64 {
+    std::env::var("GOKEEP_SPARSE_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000_000)
+}
 
 const REAL: &str = "example.com/real";
 const V1: &str = "v1.0.0";
@@ -224,7 +231,7 @@ fn mkfifo(p: &Path) {
 }
 
 fn sparse(p: &Path) {
-    fs::File::create(p).unwrap().set_len(SPARSE_BYTES).unwrap();
+    fs::File::create(p).unwrap().set_len(sparse_bytes()).unwrap();
 }
 
 /// Files outside the cache that hostile entries point at.
@@ -253,6 +260,7 @@ const FIFOS: &str = "example.com/hostile/fifo";
 
 fn make_hostile(fx: &Fixture, outside: &Outside) {
     let mc = fx.modcache();
+    let bomb_size = bomb_bytes();
     let tree = fx.extracted_dir(REAL, V1);
     GoSandbox::make_writable(&tree);
     // Links out of a tree, to a file and to a directory.
@@ -291,13 +299,13 @@ fn make_hostile(fx: &Fixture, outside: &Outside) {
         Entry {
             name: big.clone().into(),
             method: 8,
-            data: deflated_zeros(BOMB_BYTES),
-            crc: crc32(&[], BOMB_BYTES),
-            size: BOMB_BYTES,
+            data: deflated_zeros(bomb_size),
+            crc: crc32(&[], bomb_size),
+            size: bomb_size,
         },
     ]);
     fs::write(v.join(format!("{V1}.zip")), &bomb).unwrap();
-    let sum = h1(&[(gm.as_str(), sha256_hex(go_mod.as_bytes())), (big.as_str(), sha256_of_zeros(BOMB_BYTES))]);
+    let sum = h1(&[(gm.as_str(), sha256_hex(go_mod.as_bytes())), (big.as_str(), sha256_of_zeros(bomb_size))]);
     fs::write(v.join(format!("{V1}.ziphash")), &sum).unwrap();
     write_meta(&v, &go_mod);
 
@@ -309,7 +317,7 @@ fn make_hostile(fx: &Fixture, outside: &Outside) {
         Entry {
             name: format!("{LIAR}@{V1}/zeros.bin").into(),
             method: 8,
-            data: deflated_zeros(BOMB_BYTES),
+            data: deflated_zeros(bomb_size),
             crc: crc32(&[], 1000),
             size: 1000,
         },
