@@ -3,12 +3,13 @@
 //! cleanly (exit 3, the message naming the file) and the file keeps its old
 //! bytes, or stays absent if there was none; no temp file is left beside it.
 //!
-//! The files: go.mod and go.work (`link`, `unlink`), the link records,
-//! the GOENV file (`profile apply`), the mark record (`mark`), the journal
-//! (`prune`: a failed journal line is a warning, the prune itself done),
-//! the run lock, the metrics textfile (`status --metrics`) and `@v/list`
-//! (`prune`, which rewrites it with cmd/go's own protocol). A go.sum goes
-//! through the same writer as go.mod and go.work.
+//! The files: go.mod and go.work (`link`, `unlink`), go.sum (`verify --fix
+//! --update-go-sum`), the link records, the GOENV file (`profile apply`), the
+//! crontab file and systemd units (`schedule install`), the mark record
+//! (`mark`), the journal (`prune`: a failed journal line is a warning, the
+//! prune itself done), the run lock, the metrics textfile (`status
+//! --metrics`) and `@v/list` (`prune`, which rewrites it with cmd/go's own
+//! protocol: whole, or empty as go leaves it when its write fails).
 //!
 //! Mounting needs root, which CI has; the mount is undone when the test
 //! ends, on panic too.
@@ -369,4 +370,45 @@ fn a_prune_in_a_full_module_cache_leaves_version_lists_whole_or_empty_as_go_does
     }
     assert!(!after.contains(&0), "no NUL bytes in the list: {after:?}");
     sb.go_ok(sb.root(), &["mod", "download", "example.com/one@v1.1.0"]);
+}
+
+#[test]
+fn verify_update_go_sum_on_a_full_disk_keeps_go_sum() {
+    let fx = Fixture::with_modules(vec![Module::named("example.com/c", "v1.0.0", "c", "c@v1.0.0")]);
+    let sb = &fx.sandbox;
+    let sum = fs::read_to_string(fx.consumer.join("go.sum")).unwrap();
+    let line = |suffix: &str| {
+        sum.lines().find_map(|l| l.strip_prefix(&format!("example.com/c v1.0.0{suffix} ")).map(str::to_owned)).unwrap()
+    };
+    let (zip_h1, mod_h1) = (line(""), line("/go.mod"));
+    // The checksum database's record, as go caches it, agrees with the cache...
+    let lookup = fx.modcache().join("cache/download/sumdb/sum.golang.org/lookup/example.com/c@v1.0.0");
+    fs::create_dir_all(lookup.parent().unwrap()).unwrap();
+    fs::write(
+        &lookup,
+        format!("7\nexample.com/c v1.0.0 {zip_h1}\nexample.com/c v1.0.0/go.mod {mod_h1}\n\n— sum.golang.org x\n"),
+    )
+    .unwrap();
+    // ...and go.sum, on the full disk, holds a wrong line that --update-go-sum would rewrite.
+    let mnt = sb.root().join("full");
+    let disk = Tmpfs::mount(&mnt);
+    let project = mnt.join("consumer");
+    copy_tree(&fx.consumer, &project);
+    let wrong = sum.replace(&zip_h1, "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    fs::write(project.join("go.sum"), &wrong).unwrap();
+    disk.fill();
+    let file = project.join("go.sum");
+    let (before, dir_before) = (contents(&file), names(&project));
+
+    let mut c = sb.gokeep();
+    c.env("GOSUMDB", "sum.golang.org").env("GOKEEP_STATE_DIR", sb.root().join("state"));
+    c.args(["verify", "--fix", "--yes", "--update-go-sum", "example.com/c", "--project"]).arg(&project);
+    let out = c.output().unwrap();
+
+    assert_clean_failure("go.sum (verify --fix --update-go-sum)", &out, &file, before.as_deref(), &dir_before);
+    // With room, the same command rewrites the line: the failure above was the disk.
+    fs::remove_file(mnt.join(".filler")).unwrap();
+    let out = c.output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out.stderr));
+    assert_eq!(fs::read_to_string(&file).unwrap(), sum, "the line the database gives");
 }
