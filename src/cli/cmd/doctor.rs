@@ -20,7 +20,7 @@ use gokeep::proxy::probe::Timeouts;
 use gokeep::proxy::route::{FallThrough, Hop, Route, SumdbAccess};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,14 +93,14 @@ pub(super) struct ChainJson<'a> {
     chain: &'a Chain,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = timeouts(args.timeout)?;
-    let env = GoEnv::from_process();
+    let env = &settings.env;
     if let Some(spec) = &args.chain {
-        return run_chain(spec, &env, global, &timeouts, printer);
+        return run_chain(spec, env, &timeouts, printer);
     }
-    let inputs = lint::Inputs::read(process_env(), &env);
-    let mut findings = lint::lint(&env, &inputs);
+    let inputs = lint::Inputs::read(process_env(), env);
+    let mut findings = lint::lint(env, &inputs);
     let modules = if args.modules.is_empty() { project_modules() } else { args.modules.clone() };
     let routes: Vec<RouteReport> = modules
         .iter()
@@ -110,7 +110,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
                 Some((m, _)) => (m, None),
                 None => (spec.as_str(), None),
             };
-            let route = gokeep::proxy::route(&env, m);
+            let route = gokeep::proxy::route(env, m);
             // Only modules named on the command line are looked up: the
             // project's whole require list would be a crawl.
             let resolution = (!args.offline && !args.modules.is_empty())
@@ -119,7 +119,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         })
         .collect();
     if !args.offline {
-        findings.extend(chain::sumdb_reachability(&env, &timeouts));
+        findings.extend(chain::sumdb_reachability(env, &timeouts));
     }
     let found = findings.iter().any(|f| f.severity >= Severity::Warning)
         || routes.iter().any(|r| r.finding.is_some() || r.resolution.as_ref().is_some_and(|x| x.served_by.is_none()));
@@ -210,13 +210,7 @@ fn render(findings: &[Finding], routes: &[RouteReport]) -> String {
     s
 }
 
-fn run_chain(
-    spec: &str,
-    env: &GoEnv,
-    _global: &GlobalArgs,
-    timeouts: &Timeouts,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
+fn run_chain(spec: &str, env: &GoEnv, timeouts: &Timeouts, printer: &Printer) -> anyhow::Result<Outcome> {
     let (module, version) = match spec.split_once('@') {
         Some((m, v)) if !v.is_empty() && v != "latest" => (m, Some(v)),
         Some((m, _)) => (m, None),

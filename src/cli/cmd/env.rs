@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use gokeep::goenv::{GoEnv, KEYS};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -27,11 +27,11 @@ pub struct Args {
     pub keys: Vec<String>,
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     if let Some(unknown) = args.keys.iter().find(|k| !KEYS.contains(&k.as_str())) {
         return Err(UsageError(format!("unknown variable {unknown}; gokeep resolves {}", KEYS.join(" "))).into());
     }
-    let mut env = GoEnv::from_process();
+    let mut env = settings.env.clone();
     if !args.keys.is_empty() {
         env.vars.retain(|k, _| args.keys.contains(k));
         env.problems.retain(|p| args.keys.contains(&p.key));

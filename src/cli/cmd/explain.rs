@@ -31,9 +31,8 @@ use gokeep::verify::explain::{
 use gokeep::verify::paste::{self, Incomplete};
 use gokeep::verify::{modcache, project};
 
-use crate::cli::status::cache_roots;
 use crate::cli::verify::{FixJson, FixRoots, execute_with_consent};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -268,13 +267,14 @@ fn judge_all(
     Judged { explanations, externals, errors }
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let env = GoEnv::from_process();
-    let (modcache, _) = cache_roots(global, &env)?;
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = &settings.env;
+    let named = settings.modcache()?;
+    let modcache = named.path.clone();
     // --fix removes from the cache: recognised first, like every command that
     // writes, before any input is read.
     let fix_root = if args.repair.fix {
-        Some(crate::cli::cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?)
+        Some(crate::cli::cache_root::modcache_at(&named.path, named.from_flag, printer)?)
     } else {
         None
     };
@@ -319,9 +319,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         ))
         .into());
     }
-    let judged = judge_all(&decoded, &mismatches, args, &env, &modcache, proj.as_ref());
+    let judged = judge_all(&decoded, &mismatches, args, env, &modcache, proj.as_ref());
     let fix = match &fix_root {
-        Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), printer)?),
+        Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, env, root, proj.as_ref(), printer)?),
         None => None,
     };
     let interrupted = fix.as_ref().is_some_and(|f| f.interrupted);

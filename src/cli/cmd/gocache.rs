@@ -2,13 +2,12 @@
 
 use serde::Serialize;
 
-use gokeep::goenv::GoEnv;
 use gokeep::prune::mark;
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,11 +40,10 @@ pub(super) struct RefreshJson<'a> {
     failures: &'a [gokeep::prune::Failure],
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     match args.command {
         GocacheCommand::Refresh => {
-            let env = GoEnv::from_process();
-            let root = cache_root::gocache(global, &env, printer)?
+            let root = cache_root::gocache(settings, printer)?
                 .ok_or_else(|| UsageError("Go's build cache is off (GOCACHE=off)".into()))?;
             let r = mark::refresh_build_entries(&root, Timestamp::now());
             if printer.json {

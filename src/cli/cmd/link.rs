@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use gokeep::overrides::check::{self, Finding};
-use gokeep::overrides::inspect::{self, Applied, Settings};
+use gokeep::overrides::inspect::{self, Applied};
 use gokeep::overrides::{self as ov, Mode};
 
 use crate::cli::printer::{ERROR, GOOD, NOTE, WARNING, paint};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const LINK_HELP: &str = "\
 By default the directory is added to go.work (created beside go.mod if there is none), so go.mod \
@@ -93,10 +93,6 @@ pub struct CheckArgs {
     pub allow: Vec<String>,
 }
 
-fn settings() -> Settings {
-    Settings::from_process()
-}
-
 fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(match p {
         Some(p) => p.clone(),
@@ -148,7 +144,7 @@ pub(super) struct LinkJson<'a> {
     written: bool,
 }
 
-pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_link(args: &LinkArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let mode = match args.mode {
         ModeArg::Work => Mode::Work,
         ModeArg::Replace => Mode::Replace,
@@ -160,7 +156,7 @@ pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::
         version: args.version.clone(),
         force: args.force,
     };
-    let plan = ov::plan_link(&req, &settings())?;
+    let plan = ov::plan_link(&req, &inspect::Settings::of(&settings.env))?;
     for w in &plan.warnings {
         printer.warn(w);
     }
@@ -218,7 +214,7 @@ pub(super) struct UnlinkJson<'a> {
     written: bool,
 }
 
-pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_unlink(args: &UnlinkArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let modules = if args.all { Vec::new() } else { args.modules.clone() };
     let plan = ov::plan_unlink(&project(args.project.as_ref())?, &modules)?;
     if plan.items.is_empty() {
@@ -294,8 +290,8 @@ pub(super) struct LinksJson<'a> {
     links: &'a [inspect::LinkStatus],
 }
 
-pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let links = inspect::links(args.project.as_deref(), &settings())?;
+pub fn run_links(args: &LinksArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let links = inspect::links(args.project.as_deref(), &inspect::Settings::of(&settings.env))?;
     if printer.json {
         printer.json(&LinksJson { schema_version: 1, links: &links })?;
         return Ok(Outcome::Clean);
@@ -345,7 +341,7 @@ pub(super) struct CheckJson<'a> {
     report: &'a check::CheckReport,
 }
 
-pub fn run_check(args: &CheckArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_check(args: &CheckArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let report = check::check(&project(args.project.as_ref())?, &args.allow)?;
     if printer.json {
         printer.json(&CheckJson { schema_version: 1, report: &report })?;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use gokeep::state::journal::{self, BadLine, JournalEntry};
 
 use crate::cli::printer::size;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,7 +24,7 @@ pub(super) struct LogJson<'a> {
     unreadable_lines: &'a [BadLine],
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let path = journal::journal_path()?;
     let (mut entries, bad) = journal::read_from(&path)?;
     if let Some(n) = args.last {

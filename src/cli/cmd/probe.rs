@@ -18,7 +18,7 @@ use gokeep::proxy::matrix::{self, Cell, DEFAULT_MODULES, ENDPOINTS};
 use gokeep::proxy::route::{Entry, proxy_list};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -58,9 +58,9 @@ pub(super) struct Skipped<'a> {
     proxy: &'a str,
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = crate::cli::doctor::timeouts(args.timeout)?;
-    let env = GoEnv::from_process();
+    let env = &settings.env;
     let goproxy = env.get("GOPROXY").unwrap_or("");
     let named = !args.proxies.is_empty();
     let proxies: Vec<String> = if named {
@@ -81,11 +81,11 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     if proxies.is_empty() {
         return Err(UsageError(format!("GOPROXY={goproxy:?} names no http(s) proxy; give --proxy URL")).into());
     }
-    let modules: Vec<String> = if args.modules.is_empty() { default_modules(&env) } else { args.modules.clone() };
+    let modules: Vec<String> = if args.modules.is_empty() { default_modules(env) } else { args.modules.clone() };
     let (pairs, skipped): (Vec<Pair>, Vec<Pair>) = proxies
         .iter()
         .flat_map(|p| modules.iter().map(move |m| (p.clone(), m.clone())))
-        .partition(|(p, m)| matrix::allowed(&env, p, m, named));
+        .partition(|(p, m)| matrix::allowed(env, p, m, named));
     let total = pairs.len() * ENDPOINTS.len() * usize::from(args.rounds);
     let bar = if std::io::stderr().is_terminal() && !printer.json && !printer.quiet {
         let bar = ProgressBar::new(total as u64);

@@ -19,7 +19,7 @@ use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::profile::{self, Profile, Shell};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -112,12 +112,12 @@ fn sorted<T: Serialize>(document: &T) -> serde_json::Result<serde_json::Value> {
     serde_json::to_value(document)
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let process = process_env();
     let cwd = std::env::current_dir()?;
     let profiles = profile::load(&profile::default_paths(&process, &cwd)).map_err(|e| UsageError(e.to_string()))?;
-    let env = GoEnv::from_process();
-    let inputs = lint::Inputs::read(process, &env);
+    let env = &settings.env;
+    let inputs = lint::Inputs::read(process, env);
     match &args.action {
         Action::List => {
             if printer.json {
@@ -136,7 +136,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Show { name } => {
             let p = find(&profiles, name)?;
-            let findings = profile::lint_profile(p, &env, &inputs);
+            let findings = profile::lint_profile(p, env, &inputs);
             if printer.json {
                 printer.json(&sorted(&ShowJson { schema_version: 1, profile: p, findings: &findings })?)?;
             } else if !printer.quiet {
@@ -155,7 +155,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Diff { name } => {
             let p = find(&profiles, name)?;
-            let changes = profile::diff(p, &env);
+            let changes = profile::diff(p, env);
             if printer.json {
                 printer.json(&sorted(&DiffJson { schema_version: 1, profile: &p.name, changes: &changes })?)?;
             } else if !printer.quiet {
@@ -165,7 +165,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Apply { name, shell, yes, force } => {
             let p = find(&profiles, name)?;
-            let findings = profile::lint_profile(p, &env, &inputs);
+            let findings = profile::lint_profile(p, env, &inputs);
             if let Some(shell) = shell {
                 let shell = match shell {
                     ShellArg::Sh => Shell::Sh,
@@ -175,7 +175,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
                 printer.out(&profile::exports(p, shell))?;
                 return Ok(Outcome::Clean);
             }
-            apply(p, &env, &findings, *yes, *force, printer)
+            apply(p, env, &findings, *yes, *force, printer)
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use gokeep::fs::remove::CacheRoot;
-use gokeep::goenv::GoEnv;
+use gokeep::layout::CacheKind;
 use gokeep::policy::{Overrides, Policy, PolicyError, format_duration, parse_duration, parse_size};
 use gokeep::prune::execute::{self, ExecOptions};
 use gokeep::prune::prepare::{self, Notice, PrepareError, Prepared, Request};
@@ -22,8 +22,7 @@ use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::interrupt;
 use crate::cli::printer::{SIZE, age, count, paint, size};
-use crate::cli::status::cache_roots;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -110,7 +109,7 @@ struct PlanJson<'a> {
 }
 
 /// The prune request the flags and `--policy` file add up to.
-fn request(args: &Args, global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<Request> {
+fn request(args: &Args, settings: &Settings) -> anyhow::Result<Request> {
     let policy = match &args.policy {
         Some(p) => Policy::from_file(p)?,
         None => Policy::default(),
@@ -129,7 +128,8 @@ fn request(args: &Args, global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<Requ
     };
     let gocache_max_age =
         args.gocache_max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--gocache-max-age", m))?;
-    let (modcache, gocache) = cache_roots(global, env)?;
+    let modcache = settings.modcache()?.path;
+    let gocache = settings.gocache()?.map(|d| d.path);
     Ok(Request {
         policy,
         from_file: args.policy.is_some(),
@@ -165,17 +165,17 @@ fn render_notices(notices: &[Notice], printer: &Printer) {
 /// be good (`None`: a scheduled run found it busy).
 fn prepare(
     args: &Args,
-    global: &GlobalArgs,
+    settings: &Settings,
     printer: &Printer,
     now: Timestamp,
 ) -> anyhow::Result<Option<(Prepared, Option<crate::cli::run_lock::Taken>)>> {
-    let env = GoEnv::from_process();
-    let ready = prepare::recognise(request(args, global, &env)?).map_err(prepare_error)?;
+    let env = &settings.env;
+    let ready = prepare::recognise(request(args, settings)?).map_err(prepare_error)?;
     if let Some(r) = &ready.mod_root {
-        cache_root::note_resolution(r, global.modcache.is_some(), printer);
+        cache_root::note_resolution(r, settings.named_on_command_line(CacheKind::ModCache), printer);
     }
     if let Some(r) = &ready.build_root {
-        cache_root::note_resolution(r, global.gocache.is_some(), printer);
+        cache_root::note_resolution(r, settings.named_on_command_line(CacheKind::BuildCache), printer);
     }
     render_notices(&ready.notices, printer);
     let shown = ready.notices.len();
@@ -183,22 +183,22 @@ fn prepare(
     let lock = if args.dry_run {
         None
     } else {
-        match crate::cli::run_lock::take(global, printer)? {
+        match crate::cli::run_lock::take(settings, printer)? {
             crate::cli::run_lock::Taken::Skip => return Ok(None),
             lock => Some(lock),
         }
     };
     let prepared = ready
-        .prepare(&env, &gokeep::scan::ScanOptions::default(), now, &gokeep::verify::corrupted_targets)
+        .prepare(env, &gokeep::scan::ScanOptions::default(), now, &gokeep::verify::corrupted_targets)
         .map_err(prepare_error)?;
     render_notices(&prepared.notices[shown..], printer);
     Ok(Some((prepared, lock)))
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let now = Timestamp::now();
-    let Some((Prepared { plan, policy, mod_root, build_root, .. }, _run_lock)) = prepare(args, global, printer, now)?
+    let Some((Prepared { plan, policy, mod_root, build_root, .. }, _run_lock)) = prepare(args, settings, printer, now)?
     else {
         return Ok(Outcome::Clean);
     };

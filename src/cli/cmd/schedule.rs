@@ -14,7 +14,6 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use gokeep::goenv::GoEnv;
 use gokeep::policy::{Policy, parse_duration};
 use gokeep::schedule::install::{self, CrontabTarget, Installed, Plan, Scope, UnitDir};
 use gokeep::schedule::units::{self, Job, ServiceOptions};
@@ -23,8 +22,7 @@ use gokeep::state::journal;
 
 use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
-use crate::cli::status::cache_roots;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 const AFTER_HELP: &str = "\
 Expressions are crontab's: minute hour day-of-month month day-of-week (0 and 7 are Sunday; names \
@@ -170,10 +168,10 @@ pub struct UninstallArgs {
     pub yes: bool,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     match &args.action {
         Action::Validate(a) => validate(a, printer),
-        Action::Install(a) => install_cmd(a, global, printer),
+        Action::Install(a) => install_cmd(a, settings, printer),
         Action::Show(a) => show(a, printer),
         Action::Uninstall(a) => uninstall(a, printer),
     }
@@ -299,7 +297,7 @@ pub(super) struct PlanJson<'a> {
     command_failures: Vec<String>,
 }
 
-fn install_cmd(args: &InstallArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+fn install_cmd(args: &InstallArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let expr = parse_expr(&args.at)?;
     let zone = parse_zone(args.tz.as_deref())?;
     let backend = if args.cron { Backend::Cron } else { Backend::Systemd };
@@ -315,9 +313,8 @@ fn install_cmd(args: &InstallArgs, global: &GlobalArgs, printer: &Printer) -> an
         .map_err(|e| UsageError(format!("--randomized-delay {}: {e}", args.randomized_delay)))?;
     let exe = std::env::current_exe().context("locating the gokeep binary")?;
     let policy = policy_path(args.policy.as_deref(), &exe)?;
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
-    let (modcache, gocache) = (absolute(&modcache)?, gocache.as_deref().map(absolute).transpose()?);
+    let modcache = absolute(&settings.modcache()?.path)?;
+    let gocache = settings.gocache()?.map(|d| absolute(&d.path)).transpose()?;
     let scope = args.place.scope();
     let state_dir = match scope {
         Scope::User => gokeep::state::state_dir()?,

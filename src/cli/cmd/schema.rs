@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::Value;
 
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Without DOCUMENT, lists the documents. \
@@ -150,7 +150,7 @@ fn root<T: JsonSchema>() -> Schema {
     SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>()
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let text = if let Some(d) = args.document {
         format!("{}\n", serde_json::to_string_pretty(&d.schema())?)
     } else {

@@ -3,10 +3,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use serde::Serialize;
 
-use gokeep::goenv::GoEnv;
 use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
@@ -14,7 +12,7 @@ use gokeep::timestamp::Timestamp;
 use crate::cli::cache_root;
 use crate::cli::metrics;
 use crate::cli::printer::{age, count, size};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,34 +42,16 @@ struct NotYetCreated {
     root: PathBuf,
 }
 
-/// Resolves the two cache roots: flags first, then the Go environment.
-/// GOCACHE=off yields `None`.
-pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
-    let modcache = match &global.modcache {
-        Some(p) => p.clone(),
-        None => env.modcache_dir().context("resolving GOMODCACHE (use --modcache DIR to choose one)")?,
-    };
-    let gocache = match &global.gocache {
-        Some(p) => Some(p.clone()),
-        None => match env.gocache_dir() {
-            Ok(p) => Some(p),
-            Err(gokeep::goenv::EnvError::CacheOff) => None,
-            Err(e) => return Err(e).context("resolving GOCACHE (use --gocache DIR to choose one)"),
-        },
-    };
-    Ok((modcache, gocache))
-}
-
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let modcache = settings.modcache()?;
+    let gocache = settings.gocache()?;
     // Recognised before anything is counted: a directory that is not a Go
     // cache is an error, not a report. One that does not exist is reported
     // by the scan, as before; an empty one is an empty cache.
     let (modcache, _) =
-        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+        cache_root::for_reading(cache_root::modcache_at(&modcache.path, modcache.from_flag, printer), &modcache.path)?;
     let gocache = match gocache {
-        Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0),
+        Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g.path, g.from_flag, printer), &g.path)?.0),
         None => None,
     };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &ScanOptions::default());
@@ -84,7 +64,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
             // Named on the command line: a mistake (exit 4). From the Go
             // environment: go creates it on its first download or build.
-            Err(ScanError::Missing { kind, path }) if !named_explicitly(kind, global) => {
+            Err(ScanError::Missing { kind, path }) if !settings.named_on_command_line(kind) => {
                 not_yet.push(NotYetCreated { kind, root: path });
             }
             // The first missing cache becomes the error (printed once, at
@@ -130,14 +110,6 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         }
     }
     finish(missing)
-}
-
-/// Whether the cache of `kind` was named with `--modcache`/`--gocache`.
-fn named_explicitly(kind: scan::CacheKind, global: &GlobalArgs) -> bool {
-    match kind {
-        scan::CacheKind::ModCache => global.modcache.is_some(),
-        scan::CacheKind::BuildCache => global.gocache.is_some(),
-    }
 }
 
 fn render_not_yet(not_yet: &[NotYetCreated]) -> String {

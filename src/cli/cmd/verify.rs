@@ -36,8 +36,7 @@ use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
 use crate::cli::interrupt;
 use crate::cli::printer::{self, count, size};
-use crate::cli::status::cache_roots;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const AFTER_HELP: &str = "\
 Exit codes:
@@ -149,16 +148,17 @@ fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
     })
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = &settings.env;
+    let named = settings.modcache()?;
+    let gocache = settings.gocache()?;
     // Recognised before anything is scanned or printed: `--modcache /` or a
     // mistyped GOMODCACHE is an error here, not a walk and an empty report.
     let (modcache, mod_root) =
-        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+        cache_root::for_reading(cache_root::modcache_at(&named.path, named.from_flag, printer), &named.path)?;
     let gocache = if args.build_cache {
         let g = gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?;
-        Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?)
+        Some(cache_root::for_reading(cache_root::gocache_at(&g.path, g.from_flag, printer), &g.path)?)
     } else {
         None
     };
@@ -166,8 +166,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         Some((path, root)) => (Some(path), root),
         None => (None, None),
     };
-    let projects = resolve_projects(args, &env)?;
-    let report = check(&modcache, global.modcache.is_some(), gocache.as_deref(), projects, printer)?;
+    let projects = resolve_projects(args, env)?;
+    let report = check(&modcache, named.from_flag, gocache.as_deref(), projects, printer)?;
 
     // What was found comes first: --fix's plan and question follow it.
     let text = !printer.json && !printer.quiet;
