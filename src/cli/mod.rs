@@ -10,6 +10,7 @@ mod interrupt;
 mod metrics;
 mod pool;
 mod printer;
+mod render;
 mod run_lock;
 
 // One file per subcommand: arguments in, one library call, rendered out.

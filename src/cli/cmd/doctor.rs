@@ -9,17 +9,15 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use gokeep::go::gosum::GoSum;
 use gokeep::go::modfile::ModFile;
 use gokeep::goenv::GoEnv;
-use gokeep::proxy::chain::{self, Chain, Verdict, Witnesses};
-use gokeep::proxy::lint::{self, Finding, Severity};
+use gokeep::proxy::chain::{self, Verdict, Witnesses};
+use gokeep::proxy::lint::{self, Severity};
 use gokeep::proxy::probe::Timeouts;
-use gokeep::proxy::route::{FallThrough, Hop, Route, SumdbAccess};
 
 use crate::cli::exit::UsageError;
+use crate::cli::render::doctor::{ChainJson, DoctorJson, RouteReport, hops_text, render};
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -70,29 +68,6 @@ fn project_go_sum() -> Option<GoSum> {
     GoSum::read(&dir.join("go.sum")).ok()
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct RouteReport {
-    #[serde(flatten)]
-    route: Route,
-    version: Option<String>,
-    finding: Option<Finding>,
-    /// Online only: each hop asked as Go asks it.
-    resolution: Option<chain::Resolution>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct DoctorJson<'a> {
-    schema_version: u32,
-    findings: &'a [Finding],
-    routes: &'a [RouteReport],
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ChainJson<'a> {
-    schema_version: u32,
-    chain: &'a Chain,
-}
-
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = timeouts(args.timeout)?;
     let env = &settings.env;
@@ -129,85 +104,6 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
         printer.out(&render(&findings, &routes))?;
     }
     Ok(if found { Outcome::Findings } else { Outcome::Clean })
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Error => "error",
-    }
-}
-
-fn render_finding(s: &mut String, f: &Finding) {
-    let _ = writeln!(s, "  {:<7}  {}: {}", severity(f.severity), f.key, f.message);
-    if let Some(fix) = &f.fix {
-        let _ = writeln!(s, "           fix: {fix}");
-    }
-}
-
-/// One line per hop: `https://proxy.example (, next on 404/410) → direct`.
-pub(crate) fn hops_text(route: &Route) -> String {
-    if let Some(e) = &route.error {
-        return format!("fails: {e}");
-    }
-    route
-        .hops
-        .iter()
-        .map(|h| match h {
-            Hop::Proxy { url, then } => format!(
-                "{}{}",
-                lint::redact(url),
-                match then {
-                    FallThrough::NotFoundOnly => " (next on 404/410 only)",
-                    FallThrough::AnyError => " (next on any error)",
-                    FallThrough::End => "",
-                }
-            ),
-            Hop::Direct => "direct (origin VCS)".into(),
-            Hop::Off => "off (fails)".into(),
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
-}
-
-fn sumdb_text(route: &Route) -> String {
-    match &route.sumdb {
-        SumdbAccess::Skipped { reason } => format!("not consulted ({reason})"),
-        SumdbAccess::Invalid { error } => format!("fails: {error}"),
-        SumdbAccess::Consulted { db, via, direct } => {
-            let mut steps: Vec<String> = via.iter().map(|(u, _)| format!("{}/supported", lint::redact(u))).collect();
-            steps.push(direct.clone());
-            format!("{} via {}", db.name, steps.join(" → "))
-        }
-    }
-}
-
-fn render(findings: &[Finding], routes: &[RouteReport]) -> String {
-    let mut s = String::new();
-    if findings.is_empty() {
-        s.push_str("environment: no findings\n");
-    } else {
-        s.push_str("environment:\n");
-        for f in findings {
-            render_finding(&mut s, f);
-        }
-    }
-    if !routes.is_empty() {
-        s.push_str("routes:\n");
-        for r in routes {
-            let _ = writeln!(s, "  {}", r.route.module);
-            let _ = writeln!(s, "    fetch:    {}", hops_text(&r.route));
-            let _ = writeln!(s, "    checksum: {}", sumdb_text(&r.route));
-            if let Some(res) = &r.resolution {
-                let _ = writeln!(s, "    lookup:   {}", res.verdict);
-            }
-            if let Some(f) = &r.finding {
-                render_finding(&mut s, f);
-            }
-        }
-    }
-    s
 }
 
 fn run_chain(spec: &str, env: &GoEnv, timeouts: &Timeouts, printer: &Printer) -> anyhow::Result<Outcome> {

@@ -1,12 +1,11 @@
 //! `gokeep gocache`: build-cache maintenance that is not removal.
 
-use serde::Serialize;
-
 use gokeep::prune::mark;
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::exit::UsageError;
+use crate::cli::render::gocache::RefreshJson;
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -30,14 +29,6 @@ days old. Run `gokeep gocache refresh` last when building the image (after any p
 Trade-off: afterwards Go cannot tell which of these entries it really used; all of them stay 5 \
 more days, used or not, and the cache does not shrink by itself before then.")]
     Refresh,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct RefreshJson<'a> {
-    schema_version: u32,
-    gocache: &'a std::path::Path,
-    refreshed_entries: u64,
-    failures: &'a [gokeep::prune::Failure],
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {

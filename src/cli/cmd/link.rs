@@ -5,15 +5,14 @@
 //! `--yes`. `--dry-run` shows the change and writes nothing.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
+use std::path::PathBuf;
 
 use gokeep::overrides::check::{self, Finding};
 use gokeep::overrides::inspect::{self, Applied};
 use gokeep::overrides::{self as ov, Mode};
 
-use crate::cli::printer::{ERROR, GOOD, NOTE, WARNING, paint};
+use crate::cli::printer::{GOOD, NOTE, WARNING, paint};
+use crate::cli::render::link::{CheckJson, FileJson, LinkJson, LinksJson, UnlinkJson, colour_diff};
 use crate::cli::{Outcome, Printer, Settings};
 
 pub const LINK_HELP: &str = "\
@@ -117,33 +116,6 @@ fn consent(c: &Consent, question: &str, printer: &Printer) -> anyhow::Result<boo
     }
 }
 
-fn colour_diff(diff: &str) -> String {
-    diff.lines()
-        .map(|l| {
-            if l.starts_with("+++") || l.starts_with("---") {
-                l.to_owned()
-            } else if l.starts_with('+') {
-                paint(GOOD, l)
-            } else if l.starts_with('-') {
-                paint(ERROR, l)
-            } else if l.starts_with("@@") {
-                paint(NOTE, l)
-            } else {
-                l.to_owned()
-            }
-        })
-        .map(|l| l + "\n")
-        .collect()
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LinkJson<'a> {
-    schema_version: u32,
-    plan: &'a ov::LinkPlan,
-    diff: String,
-    written: bool,
-}
-
 pub fn run_link(args: &LinkArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let mode = match args.mode {
         ModeArg::Work => Mode::Work,
@@ -194,24 +166,6 @@ pub fn run_link(args: &LinkArgs, settings: &Settings, printer: &Printer) -> anyh
         printer.json(&LinkJson { schema_version: 1, plan: &plan, diff, written })?;
     }
     Ok(Outcome::Clean)
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct FileJson<'a> {
-    #[serde(flatten)]
-    change: &'a ov::ops::FileChange,
-    diff: String,
-    /// Changes others made since the link, which stay.
-    left_diff: Option<String>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct UnlinkJson<'a> {
-    schema_version: u32,
-    consumer: &'a Path,
-    items: &'a [ov::ops::UnlinkItem],
-    files: Vec<FileJson<'a>>,
-    written: bool,
 }
 
 pub fn run_unlink(args: &UnlinkArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -284,12 +238,6 @@ pub fn run_unlink(args: &UnlinkArgs, _settings: &Settings, printer: &Printer) ->
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LinksJson<'a> {
-    schema_version: u32,
-    links: &'a [inspect::LinkStatus],
-}
-
 pub fn run_links(args: &LinksArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let links = inspect::links(args.project.as_deref(), &inspect::Settings::of(&settings.env))?;
     if printer.json {
@@ -332,13 +280,6 @@ pub fn run_links(args: &LinksArgs, settings: &Settings, printer: &Printer) -> an
     }
     printer.out(&text)?;
     Ok(Outcome::Clean)
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct CheckJson<'a> {
-    schema_version: u32,
-    #[serde(flatten)]
-    report: &'a check::CheckReport,
 }
 
 pub fn run_check(args: &CheckArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {

@@ -2,11 +2,10 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
-use gokeep::state::journal::{self, BadLine, JournalEntry};
+use gokeep::state::journal;
 
 use crate::cli::printer::size;
+use crate::cli::render::log::LogJson;
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -14,14 +13,6 @@ pub struct Args {
     /// Show only the last N runs.
     #[arg(long, short = 'n', value_name = "N")]
     pub last: Option<usize>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LogJson<'a> {
-    schema_version: u32,
-    journal: &'a std::path::Path,
-    entries: &'a [JournalEntry],
-    unreadable_lines: &'a [BadLine],
 }
 
 pub fn run(args: &Args, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {

@@ -2,16 +2,16 @@
 //! can remove exactly what no build read afterwards.
 
 use anyhow::Context;
-use serde::Serialize;
 
 use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::mark;
 use gokeep::state::journal::{self, JournalEntry};
-use gokeep::state::marks::{self, MarkRecord};
+use gokeep::state::marks;
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::exit::UsageError;
+use crate::cli::render::mark::MarkJson;
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -24,13 +24,6 @@ kept). Linux's default relatime refreshes an access time older than a day on the
 every file a build reads afterwards is fresh again. On a noatime mount reads leave no trace: \
 mark refuses to run there.")]
 pub struct Args {}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct MarkJson<'a> {
-    schema_version: u32,
-    mark: &'a MarkRecord,
-    failures: &'a [gokeep::prune::Failure],
-}
 
 pub fn run(_args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();

@@ -12,13 +12,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use serde::Serialize;
-
 use gokeep::goenv::GoEnv;
 use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::profile::{self, Profile, Shell};
 
 use crate::cli::exit::UsageError;
+use crate::cli::render::profile::{Applied, DiffJson, ListJson, ShowJson, render_changes, render_findings, sorted};
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -70,46 +69,6 @@ fn find<'a>(profiles: &'a BTreeMap<String, Profile>, name: &str) -> anyhow::Resu
         ))
         .into()
     })
-}
-
-fn render_findings(s: &mut String, findings: &[Finding]) {
-    for f in findings {
-        let sev = match f.severity {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        let _ = writeln!(s, "  {sev:<7}  {}: {}", f.key, f.message);
-        if let Some(fix) = &f.fix {
-            let _ = writeln!(s, "           fix: {fix}");
-        }
-    }
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ListJson<'a> {
-    schema_version: u32,
-    profiles: Vec<&'a Profile>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ShowJson<'a> {
-    schema_version: u32,
-    profile: &'a Profile,
-    findings: &'a [Finding],
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct DiffJson<'a> {
-    schema_version: u32,
-    profile: &'a str,
-    changes: &'a [profile::Change],
-}
-
-/// `list`, `show` and `diff` have always written their keys in sorted
-/// order, nested objects included; a `Value` keeps them so.
-fn sorted<T: Serialize>(document: &T) -> serde_json::Result<serde_json::Value> {
-    serde_json::to_value(document)
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -178,27 +137,6 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
             apply(p, env, &findings, *yes, *force, printer)
         }
     }
-}
-
-fn render_changes(changes: &[profile::Change]) -> String {
-    let mut s = String::new();
-    for c in changes {
-        let from = c.current_source.as_ref().map(ToString::to_string).unwrap_or_default();
-        let _ = writeln!(s, "  {}: {:?} ({from}) → {:?}", c.key, c.current, c.wanted);
-    }
-    if changes.is_empty() {
-        s.push_str("  no change\n");
-    }
-    s
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct Applied<'a> {
-    schema_version: u32,
-    profile: &'a str,
-    written: Option<String>,
-    changes: &'a [profile::Change],
-    findings: &'a [Finding],
 }
 
 fn apply(
