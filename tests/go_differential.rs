@@ -167,6 +167,12 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Whether the process is stopped (`T` in `/proc/<pid>/stat`).
+fn stopped(pid: u32) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+}
+
 fn signal(pid: u32, sig: &str) {
     let st = Command::new("kill").args([sig, &pid.to_string()]).status().expect("running kill");
     assert!(st.success(), "kill {sig} {pid}");
@@ -227,10 +233,30 @@ fn while_go_downloads_a_version_prune_skips_it_and_go_finishes() {
     fx.sandbox.go_ok(&fx.consumer, &["mod", "download", &module.id()]);
 }
 
+/// `go mod download -json path@version` in `modcache`, outside any module
+/// (go reads nothing but this version).
+fn go_download(fx: &Fixture, modcache: &Path, path: &str, version: &str) -> Reap {
+    let mut go = Command::new("go");
+    go.current_dir(fx.sandbox.root()).env_clear().envs(fx.sandbox.go_env()).env("GOMODCACHE", modcache);
+    go.args(["mod", "download", "-json", &format!("{path}@{version}")]).stdout(Stdio::piped()).stderr(Stdio::piped());
+    Reap(Some(go.spawn().expect("starting go")))
+}
+
+/// Asserts a finished `go mod download -json` left a complete version.
+fn assert_downloaded(out: &std::process::Output, what: &str) {
+    assert_go_ok(out, what);
+    let downloaded: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(downloaded.get("Error").is_none(), "{what}: {downloaded:#}");
+    let dir = PathBuf::from(downloaded["Dir"].as_str().unwrap_or_else(|| panic!("{downloaded:#}")));
+    assert!(dir.is_dir(), "{what}: the version's tree is there: {downloaded:#}");
+    let zip = PathBuf::from(downloaded["Zip"].as_str().unwrap());
+    assert!(zip.is_file() && !zip.with_extension("partial").exists(), "{what}: {downloaded:#}");
+}
+
 #[test]
 fn while_gokeep_removes_a_version_go_waits_for_the_lock_then_succeeds() {
     let fx = Fixture::standard();
-    let mut caught = None;
+    let mut misses = Vec::new();
     for attempt in 0..30 {
         let mc = fx.sandbox.root().join(format!("attempt-{attempt}"));
         copy_tree(&fx.modcache(), &mc);
@@ -239,58 +265,80 @@ fn while_gokeep_removes_a_version_go_waits_for_the_lock_then_succeeds() {
         c.current_dir(fx.sandbox.root()).env_clear().envs(fx.sandbox.go_env());
         c.args(["-n", "19"]).arg(gokeep_bin());
         c.args(["prune", "--all", "--yes", "--threads", "1", "--modcache"]).arg(&mc);
-        let mut reap = Reap(Some(c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()));
-        let pid = reap.0.as_ref().unwrap().id();
-        let held = || flocks().into_iter().find(|(p, i, w)| *p == pid && !w && locks.contains_key(i));
+        let mut gokeep = Reap(Some(c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()));
+        let pid = gokeep.0.as_ref().unwrap().id();
+        // Version locks gokeep holds whose version go would find incomplete,
+        // so that go, which locks only to download, has to wait.
+        let held = || {
+            flocks()
+                .into_iter()
+                .filter(|(p, i, w)| *p == pid && !w && locks.contains_key(i))
+                .map(|(_, i, _)| locks[&i].clone())
+                .find(|lock| incomplete(&mc, lock))
+        };
         let mut found = None;
-        while found.is_none() && reap.0.as_mut().unwrap().try_wait().unwrap().is_none() {
+        while found.is_none() && gokeep.0.as_mut().unwrap().try_wait().unwrap().is_none() {
             found = held();
         }
-        if found.is_some() {
-            signal(pid, "-STOP");
-            // Still holding one after the stop (perhaps the next version's),
-            // and already into the removal, so that go, which takes the lock
-            // only for a version it finds incomplete, has to wait.
-            if let Some((_, ino, _)) = held()
-                && incomplete(&mc, &locks[&ino])
-            {
-                caught = Some((mc, locks[&ino].clone(), reap));
-                break;
-            }
+        if found.is_none() {
+            let _ = gokeep.0.take().unwrap().wait();
+            continue;
+        }
+        signal(pid, "-STOP");
+        // kill returns once the signal is sent, not once the process stops.
+        wait_until("gokeep to stop", Duration::from_secs(30), || stopped(pid));
+        let Some(lock) = held() else {
             signal(pid, "-CONT");
+            let _ = gokeep.0.take().unwrap().wait();
+            continue;
+        };
+        let (path, version) = version_of(&mc, &lock);
+        let mut go = go_download(&fx, &mc, &path, &version);
+        let go_pid = go.0.as_ref().unwrap().id();
+        let start = Instant::now();
+        let waited = loop {
+            if go.0.as_mut().unwrap().try_wait().unwrap().is_some() {
+                break false;
+            }
+            // The version lock, or the `@v/list` lock go takes on its way
+            // there (writing the .mod gokeep removed) while gokeep, stopped,
+            // rewrites the list: either way a lock gokeep holds.
+            let now = flocks();
+            let gokeeps = |i: u64| now.iter().any(|(p, j, w)| *p == pid && *j == i && !w);
+            if now.iter().any(|(p, i, waiting)| *p == go_pid && *waiting && gokeeps(*i)) {
+                break true;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "go neither waited for gokeep nor ended in 60 s: {now:?} (go {go_pid}, gokeep {pid}, {})",
+                lock.display()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if waited {
+            assert!(
+                go.0.as_mut().unwrap().try_wait().unwrap().is_none(),
+                "go waits while gokeep holds {}",
+                lock.display()
+            );
         }
-        let _ = reap.0.take().unwrap().wait();
+        signal(pid, "-CONT");
+        let gokeep_out = gokeep.0.take().unwrap().wait_with_output().unwrap();
+        let go_out = go.0.take().unwrap().wait_with_output().unwrap();
+        let what = format!("go mod download {path}@{version} beside gokeep's removal (waited: {waited})");
+        assert_downloaded(&go_out, &what);
+        assert_eq!(gokeep_out.status.code(), Some(0), "{}", String::from_utf8_lossy(&gokeep_out.stderr));
+        if !waited {
+            // Go found what it needed without the lock; not the interleaving sought.
+            misses.push(format!("{path}@{version}"));
+            continue;
+        }
+        let mc_s = mc.display().to_string();
+        let verify =
+            fx.sandbox.go_with_env(&fx.consumer, &["mod", "verify"], &[("GOMODCACHE", &mc_s), ("GOPROXY", "off")]);
+        let text = String::from_utf8_lossy(&verify.stderr);
+        assert!(!text.contains(&format!("{path} {version}:")), "go mod verify finds {path}@{version} sound: {text}");
+        return;
     }
-    let (mc, lock, mut gokeep) = caught.expect("gokeep was caught holding a version lock in 30 runs");
-    let gokeep_pid = gokeep.0.as_ref().unwrap().id();
-    let (path, version) = version_of(&mc, &lock);
-    let ino = fs::metadata(&lock).unwrap().ino();
-
-    let mc_s = mc.display().to_string();
-    let mut go = Command::new("go");
-    go.current_dir(&fx.consumer).env_clear().envs(fx.sandbox.go_env()).env("GOMODCACHE", &mc_s);
-    go.args(["mod", "download", "-json", &format!("{path}@{version}")]).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut go = Reap(Some(go.spawn().expect("starting go")));
-    let go_pid = go.0.as_ref().unwrap().id();
-    wait_until("go to wait for gokeep's lock", Duration::from_secs(60), || {
-        if let Some(st) = go.0.as_mut().unwrap().try_wait().unwrap() {
-            panic!("go ended ({st}) without waiting for the lock gokeep holds on {}", lock.display());
-        }
-        flocks().iter().any(|(p, i, waiting)| *p == go_pid && *i == ino && *waiting)
-    });
-    assert!(go.0.as_mut().unwrap().try_wait().unwrap().is_none(), "go waits while gokeep holds {}", lock.display());
-
-    signal(gokeep_pid, "-CONT");
-    let gokeep_out = gokeep.0.take().unwrap().wait_with_output().unwrap();
-    let go_out = go.0.take().unwrap().wait_with_output().unwrap();
-    assert_go_ok(&go_out, &format!("go mod download {path}@{version} after waiting"));
-    assert_eq!(gokeep_out.status.code(), Some(0), "{}", String::from_utf8_lossy(&gokeep_out.stderr));
-    let downloaded: serde_json::Value = serde_json::from_slice(&go_out.stdout).unwrap();
-    let dir = PathBuf::from(downloaded["Dir"].as_str().unwrap_or_else(|| panic!("{downloaded:#}")));
-    assert!(dir.is_dir(), "go's version is complete after gokeep's removal: {downloaded:#}");
-    let zip = PathBuf::from(downloaded["Zip"].as_str().unwrap());
-    assert!(zip.is_file() && !zip.with_extension("partial").exists(), "{downloaded:#}");
-    let verify = fx.sandbox.go_with_env(&fx.consumer, &["mod", "verify"], &[("GOMODCACHE", &mc_s), ("GOPROXY", "off")]);
-    let text = String::from_utf8_lossy(&verify.stderr);
-    assert!(!text.contains(&format!("{path} {version}:")), "go mod verify finds {path}@{version} sound: {text}");
+    panic!("go was never caught waiting for a version lock gokeep held, in 30 runs (go did not need it: {misses:?})");
 }
