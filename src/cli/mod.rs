@@ -13,7 +13,8 @@ mod run_lock;
 
 // One file per subcommand: arguments in, one library call, rendered out.
 pub(crate) use cmd::{
-    doctor, env, explain, generate, gocache, link, log, mark, probe, profile, prune, schedule, schema, status, verify,
+    discover, doctor, env, explain, generate, gocache, link, log, mark, probe, profile, prune, schedule, schema,
+    status, verify,
 };
 
 use std::path::PathBuf;

@@ -25,6 +25,14 @@ pub struct Args {
     /// `-` for stdout instead of the report).
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// Every user's caches on the host (homes, systemd user units, the
+    /// policy's `[discover] globs`): one line per cache with its owner.
+    /// Run as root to see them all.
+    #[arg(long, conflicts_with = "metrics")]
+    pub discover: bool,
+    /// Policy whose `[discover]` section says where `--discover` looks.
+    #[arg(long, value_name = "FILE", requires = "discover")]
+    pub policy: Option<PathBuf>,
 }
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
@@ -63,6 +71,9 @@ pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    if args.discover {
+        return super::discover::status(args.policy.as_deref(), args.top, global, printer);
+    }
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognised before anything is counted: a directory that is not a Go
