@@ -245,6 +245,9 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     lchown(carol.home.join("go"), Some(carol.uid), Some(carol.uid)).unwrap();
     let unit = bob.home.join(".config/systemd/user/build.service");
     write_owned(&unit, &format!("[Service]\nEnvironment=GOMODCACHE={}\n", alice.modcache().display()), &bob);
+    // Alice's own unit names her build cache: found twice, listed once.
+    let alice_unit = alice.home.join(".config/systemd/user/build.service");
+    write_owned(&alice_unit, "[Service]\nEnvironment=\"GOCACHE=%h/.cache/go-build\" GOFLAGS=-mod=mod\n", &alice);
     let not_a_cache = runners.join("r1/go/pkg/mod");
     fs::create_dir_all(not_a_cache.join("example.com")).unwrap();
     fs::write(not_a_cache.join("example.com/notes.txt"), "a runner's files, not Go's\n").unwrap();
@@ -288,6 +291,14 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     let bob_gocache =
         status["caches"].as_array().unwrap().iter().find(|c| c["report"]["root"] == bob_build.display().to_string());
     assert_eq!(bob_gocache.unwrap()["found_by"][0]["by"], "go_env_file");
+    let alice_gocache = status["caches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["report"]["root"] == alice.home.join(".cache/go-build").display().to_string());
+    let ways: Vec<&str> =
+        alice_gocache.unwrap()["found_by"].as_array().unwrap().iter().map(|b| b["by"].as_str().unwrap()).collect();
+    assert_eq!(ways, ["home", "unit"]);
     let why = reason(&status, &carol.modcache());
     assert!(why.contains("symbolic link") && why.contains("alice") && why.contains("not followed"), "{why}");
     let by_unit = refusal(&status, &alice.modcache());
