@@ -251,6 +251,11 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     let not_a_cache = runners.join("r1/go/pkg/mod");
     fs::create_dir_all(not_a_cache.join("example.com")).unwrap();
     fs::write(not_a_cache.join("example.com/notes.txt"), "a runner's files, not Go's\n").unwrap();
+    // A runner directory whose `go` is Carol's link to Bob's: the glob
+    // matches Bob's cache, through a link Bob did not make.
+    fs::create_dir_all(runners.join("r2")).unwrap();
+    symlink(bob.home.join("go"), runners.join("r2/go")).unwrap();
+    lchown(runners.join("r2/go"), Some(carol.uid), Some(carol.uid)).unwrap();
     // A link inside Alice's cache into Bob's: a version of Bob's the policy keeps.
     let bob_keep = bob.modcache().join("example.com/keep@v1.0.0");
     let steal = alice.modcache().join("example.com/a@v1.0.0/steal");
@@ -307,6 +312,8 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     assert!(by_unit["reason"].as_str().unwrap().contains("owned by alice"), "{by_unit:#}");
     let why = reason(&status, &not_a_cache);
     assert!(why.contains("is not a Go cache"), "{why}");
+    let why = reason(&status, &runners.join("r2/go/pkg/mod"));
+    assert!(why.contains(&format!("{} on the way belongs to carol", runners.join("r2/go").display())), "{why}");
 
     // The text report: one line per cache, with its owner.
     let text = run_ok(host.gokeep().args(["status", "--discover", "--policy"]).arg(&policy));
@@ -317,8 +324,10 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     }
 
     // Not root: only its own caches are pruned.
-    let as_alice =
-        cmd_ok(host.gokeep_as(&alice).args(["--json", "prune", "--discover", "--dry-run", "--policy"]).arg(&policy));
+    let r = cmd(host.gokeep_as(&alice).args(["--json", "prune", "--discover", "--dry-run", "--policy"]).arg(&policy));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("not running as root: only the caches uid"), "{}", r.stderr);
+    let as_alice = r.json;
     assert_eq!(as_alice["viewer_uid"], alice.uid);
     let pruned: BTreeSet<_> = caches(&as_alice);
     assert!(pruned.iter().all(|(n, _, _)| n == "alice") && pruned.len() == 2, "{as_alice:#}");

@@ -225,6 +225,25 @@ mod tests {
     }
 
     #[test]
+    fn search_denied_names_the_first_directory_a_user_cannot_pass() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(base.join("private/cache")).unwrap();
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(base.join("private"), std::fs::Permissions::from_mode(0o750)).unwrap();
+        let md = std::fs::metadata(&base).unwrap();
+        let (me, my_group) = (md.uid(), md.gid());
+        let stranger = if me == 4_000_000 { 4_000_001 } else { 4_000_000 };
+        let cache = base.join("private/cache");
+        assert_eq!(search_denied(&cache, stranger, stranger).unwrap(), Some(base.join("private")));
+        assert_eq!(search_denied(&cache, stranger, my_group).unwrap(), None, "the group may pass 0750");
+        assert_eq!(search_denied(&cache, 0, 0).unwrap(), None);
+        std::fs::set_permissions(base.join("private"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(search_denied(&cache, stranger, stranger).unwrap(), None);
+    }
+
+    #[test]
     fn read_beneath_follows_no_link() {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path();

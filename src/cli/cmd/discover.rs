@@ -370,7 +370,10 @@ fn report_entry(e: &PruneEntry, dry_run: bool, printer: &Printer) {
     let doc = e.prune.as_ref();
     let n = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
     let planned = n(doc.and_then(|d| d.pointer("/plan/total_items")));
-    let line = if dry_run {
+    let line = if doc.is_none() {
+        // A run that found its owner's run lock busy under --if-idle prints no document.
+        format!("{who}: skipped")
+    } else if dry_run {
         format!(
             "{who}: would remove {} ({})",
             count(planned, "item", "items"),
