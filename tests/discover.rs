@@ -243,6 +243,8 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     // Not caches, or not theirs.
     symlink(alice.home.join("go"), carol.home.join("go")).unwrap();
     lchown(carol.home.join("go"), Some(carol.uid), Some(carol.uid)).unwrap();
+    // Private: others cannot even look inside.
+    fs::set_permissions(&carol.home, fs::Permissions::from_mode(0o700)).unwrap();
     let unit = bob.home.join(".config/systemd/user/build.service");
     write_owned(&unit, &format!("[Service]\nEnvironment=GOMODCACHE={}\n", alice.modcache().display()), &bob);
     // Alice's own unit names her build cache: found twice, listed once.
@@ -327,6 +329,7 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     let r = cmd(host.gokeep_as(&alice).args(["--json", "prune", "--discover", "--dry-run", "--policy"]).arg(&policy));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("not running as root: only the caches uid"), "{}", r.stderr);
+    assert!(r.stderr.contains("it may not read)"), "Carol's home is private: {}", r.stderr);
     let as_alice = r.json;
     assert_eq!(as_alice["viewer_uid"], alice.uid);
     let pruned: BTreeSet<_> = caches(&as_alice);

@@ -157,6 +157,9 @@ pub struct Discovery {
     pub refused: Vec<Refused>,
     /// The effective uid that looked: anything but 0 sees only what it may read.
     pub viewer: u32,
+    /// Candidates a viewer other than root was not allowed to look at: not
+    /// listed one by one (every private home would be one).
+    pub unreadable: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +218,7 @@ pub fn discover(policy: &DiscoverPolicy) -> Result<Discovery, DiscoverError> {
     }
     let mut found: Vec<Cache> = Vec::new();
     let mut refused = Vec::new();
+    let mut unreadable = 0;
     for c in merge(candidates) {
         match check(&c, &accounts) {
             Checked::Cache(cache) => match found.iter_mut().find(|f| f.root == cache.root) {
@@ -226,7 +230,8 @@ pub fn discover(policy: &DiscoverPolicy) -> Result<Discovery, DiscoverError> {
                 Some(_) => refused.push(refuse(&c, "another user's candidate resolves to the same directory".into())),
                 None => found.push(cache),
             },
-            Checked::Refused(r) => refused.push(*r),
+            Checked::Refused(r) if viewer != 0 && r.denied => unreadable += 1,
+            Checked::Refused(r) => refused.push(r.refused),
             Checked::Absent => {}
         }
     }
@@ -238,7 +243,7 @@ pub fn discover(policy: &DiscoverPolicy) -> Result<Discovery, DiscoverError> {
         ))
     });
     refused.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Discovery { caches: found, refused, viewer })
+    Ok(Discovery { caches: found, refused, viewer, unreadable })
 }
 
 fn kind_rank(k: CacheKind) -> u8 {
@@ -413,9 +418,15 @@ fn merge(candidates: Vec<Candidate>) -> Vec<Candidate> {
 
 enum Checked {
     Cache(Cache),
-    Refused(Box<Refused>),
+    Refused(Box<Refusing>),
     /// Not there: Go creates its caches on first use.
     Absent,
+}
+
+/// A refusal, and whether it came from a permission the looker lacks.
+struct Refusing {
+    refused: Refused,
+    denied: bool,
 }
 
 fn refuse(c: &Candidate, reason: String) -> Refused {
@@ -428,18 +439,23 @@ fn name_of(uid: u32, accounts: &[Account]) -> String {
 
 /// Decides one candidate (see the module docs for the rules).
 fn check(c: &Candidate, accounts: &[Account]) -> Checked {
-    let refused = |reason: String| Checked::Refused(Box::new(refuse(c, reason)));
+    let refused = |reason: String| Checked::Refused(Box::new(Refusing { refused: refuse(c, reason), denied: false }));
+    let denied = |reason: String| Checked::Refused(Box::new(Refusing { refused: refuse(c, reason), denied: true }));
     if let Some(problem) = &c.problem {
         return refused(problem.clone());
     }
     let trace = match owner::trace(&c.path) {
         Ok(t) => t,
         Err(e) if e.kind() == ErrorKind::NotFound => return Checked::Absent,
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => return denied(format!("cannot resolve it: {e}")),
         Err(e) => return refused(format!("cannot resolve it: {e}")),
     };
     let md = match std::fs::metadata(&trace.resolved) {
         Ok(m) => m,
         Err(e) if e.kind() == ErrorKind::NotFound => return Checked::Absent,
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            return denied(format!("cannot read {}: {e}", trace.resolved.display()));
+        }
         Err(e) => return refused(format!("cannot read {}: {e}", trace.resolved.display())),
     };
     if !md.is_dir() {
@@ -497,6 +513,10 @@ fn check(c: &Candidate, accounts: &[Account]) -> Checked {
                  (no Go README and not the 256 shard directories)",
                 trace.resolved.display()
             ));
+        }
+        Err(e @ Refusal::Unreadable { .. }) if matches!(&e, Refusal::Unreadable { source, .. } if source.kind() == ErrorKind::PermissionDenied) =>
+        {
+            return denied(e.to_string());
         }
         Err(e) => return refused(e.to_string()),
     };

@@ -56,8 +56,12 @@ fn read_policy(path: Option<&Path>) -> anyhow::Result<(String, Policy)> {
 fn find(policy: &DiscoverPolicy, printer: &Printer) -> anyhow::Result<Discovery> {
     let d = discover::discover(policy)?;
     if d.viewer != 0 {
+        let hidden = match d.unreadable {
+            0 => String::new(),
+            n => format!(" ({} it may not read)", count(n as u64, "place", "places")),
+        };
         printer.note(&format!(
-            "gokeep: not running as root: only the caches uid {} can read are seen, and only its own are pruned",
+            "gokeep: not running as root: only the caches uid {} can read are seen{hidden}, and only its own are pruned",
             d.viewer
         ));
     }
@@ -252,6 +256,9 @@ pub fn prune(flags: &PruneFlags, global: &GlobalArgs, printer: &Printer) -> anyh
     }
     if !printer.json && !printer.quiet {
         let mut s = String::new();
+        if !todo.is_empty() {
+            let _ = writeln!(s, "{:<16} {:<10} root (pruned as its owner)", "owner", "cache");
+        }
         for c in &todo {
             let _ = writeln!(
                 s,
