@@ -12,29 +12,29 @@
 //! owner's `gokeep log` shows what was done to their cache, and nothing
 //! written by root into a directory a user controls.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use serde::Serialize;
-use serde_json::Value;
-
-use gokeep::discover::{self, Cache, Discovery, FoundBy, Owner, Refused};
+use gokeep::discover::{self, Cache, Discovery, Refused};
 use gokeep::error::UsageError;
 use gokeep::layout::CacheKind;
-use gokeep::policy::{DiscoverPolicy, Policy};
-use gokeep::report::{self, CacheReport};
+use gokeep::policy::{DiscoverPolicy, Policy, PolicyError};
+use gokeep::report;
 use gokeep::scan::{self, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::consent::{self, Consent};
-use crate::cli::printer::{count, size};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::count;
+use crate::cli::render::discover::{
+    PruneDiscoverJson, PruneEntry, StatusDiscoverJson, StatusEntry, render_status, render_todo, report_entry,
+    warn_refused,
+};
+use crate::cli::{Outcome, Printer, Settings};
 
 /// `--discover` looks for the caches itself.
-fn no_cache_flags(global: &GlobalArgs) -> anyhow::Result<()> {
-    if global.modcache.is_some() || global.gocache.is_some() {
+fn no_cache_flags(settings: &Settings) -> anyhow::Result<()> {
+    if settings.named_on_command_line(CacheKind::ModCache) || settings.named_on_command_line(CacheKind::BuildCache) {
         return Err(UsageError("--discover finds the caches itself: drop --modcache/--gocache".into()).into());
     }
     Ok(())
@@ -44,8 +44,7 @@ fn no_cache_flags(global: &GlobalArgs) -> anyhow::Result<()> {
 fn read_policy(path: Option<&Path>) -> anyhow::Result<(String, Policy)> {
     match path {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|source| gokeep::policy::PolicyError::Read { path: p.to_owned(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|source| PolicyError::Read { path: p.to_owned(), source })?;
             let policy = Policy::from_toml(&text, p)?;
             Ok((text, policy))
         }
@@ -68,38 +67,8 @@ fn find(policy: &DiscoverPolicy, printer: &Printer) -> anyhow::Result<Discovery>
     Ok(d)
 }
 
-fn found_by(found: &[FoundBy]) -> String {
-    found.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-}
-
-fn warn_refused(refused: &[Refused], printer: &Printer) {
-    for r in refused {
-        let whose = r.owner.as_ref().map(|o| format!(" ({o})")).unwrap_or_default();
-        printer.warn(&format!("refused {}{whose}, found by {}: {}", r.path.display(), found_by(&r.found_by), r.reason));
-    }
-}
-
-/// One discovered cache in `status --discover --json`.
-#[derive(Serialize, schemars::JsonSchema)]
-struct StatusEntry<'a> {
-    owner: &'a Owner,
-    found_by: &'a [FoundBy],
-    report: CacheReport,
-}
-
-/// The `status --discover --json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize, schemars::JsonSchema)]
-pub(crate) struct StatusDiscoverJson<'a> {
-    schema_version: u32,
-    generated_at: Timestamp,
-    /// The effective uid that looked; anything but 0 sees only what it may read.
-    viewer_uid: u32,
-    caches: Vec<StatusEntry<'a>>,
-    refused: Vec<Refused>,
-}
-
-pub fn status(policy: Option<&Path>, top: usize, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    no_cache_flags(global)?;
+pub fn status(policy: Option<&Path>, top: usize, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    no_cache_flags(settings)?;
     let (_, policy) = read_policy(policy)?;
     let d = find(&policy.discover, printer)?;
     let now = Timestamp::now();
@@ -112,13 +81,11 @@ pub fn status(policy: Option<&Path>, top: usize, global: &GlobalArgs, printer: &
             CacheKind::BuildCache => scan::scan(None, Some(path), &ScanOptions::default()).gocache,
         };
         match inv {
-            Some(Ok(inv)) => {
-                caches.push(StatusEntry {
-                    owner: &c.owner,
-                    found_by: &c.found_by,
-                    report: report::cache_report(&inv, top, now),
-                });
-            }
+            Some(Ok(inv)) => caches.push(StatusEntry {
+                owner: &c.owner,
+                found_by: &c.found_by,
+                report: report::cache_report(&inv, top, now),
+            }),
             Some(Err(e)) => refused.push(Refused {
                 path: path.to_owned(),
                 kind: Some(c.root.kind()),
@@ -146,51 +113,10 @@ pub fn status(policy: Option<&Path>, top: usize, global: &GlobalArgs, printer: &
     Ok(Outcome::Clean)
 }
 
-fn owner_label(o: &Owner) -> String {
-    o.name.clone().unwrap_or_else(|| format!("uid {}", o.uid))
-}
-
-fn render_status(caches: &[StatusEntry<'_>]) -> String {
-    let mut s = String::new();
-    if caches.is_empty() {
-        s.push_str("no Go caches found\n");
-        return s;
-    }
-    let _ = writeln!(s, "{:<16} {:<10} {:>12} {:>18}  root (found by)", "owner", "cache", "on disk", "items");
-    let mut total = 0;
-    for c in caches {
-        let r = &c.report;
-        total += r.disk_bytes;
-        let items = match r.kind {
-            CacheKind::ModCache => count(r.items, "module version", "module versions"),
-            CacheKind::BuildCache => count(r.items, "entry", "entries"),
-        };
-        let _ = writeln!(
-            s,
-            "{:<16} {:<10} {:>12} {:>18}  {} ({})",
-            owner_label(c.owner),
-            r.kind.to_string(),
-            size(r.disk_bytes),
-            items,
-            r.root.display(),
-            found_by(c.found_by)
-        );
-    }
-    let _ = writeln!(
-        s,
-        "{:<16} {:<10} {:>12}  {}",
-        "total",
-        "",
-        size(total),
-        count(caches.len() as u64, "cache", "caches")
-    );
-    s
-}
-
 /// What `prune --discover` passes on to each owner's run besides the policy.
 pub struct PruneFlags {
     pub policy: Option<PathBuf>,
-    /// Rule flags, as given (`--max-age 30d`, `--corrupted`, ...).
+    /// Rule flags, as given (`--max-age=30d`, `--corrupted`, ...).
     pub rules: Vec<String>,
     /// The policy with the rule flags applied, to tell which caches it touches.
     pub effective: Policy,
@@ -198,38 +124,8 @@ pub struct PruneFlags {
     pub yes: bool,
 }
 
-/// One cache of `prune --discover`.
-#[derive(Serialize, schemars::JsonSchema)]
-struct PruneEntry {
-    owner: Owner,
-    kind: CacheKind,
-    root: PathBuf,
-    found_by: Vec<FoundBy>,
-    /// The exit code of the owner's gokeep run.
-    exit_code: Option<i32>,
-    /// That run's `gokeep prune --json` document (or its error document).
-    prune: Option<Value>,
-    /// Why the run failed: what it said on stderr, or why it could not start.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    /// What a run that succeeded said on stderr (notes and warnings).
-    notes: Vec<String>,
-}
-
-/// The `prune --discover --json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize, schemars::JsonSchema)]
-pub(crate) struct PruneDiscoverJson {
-    schema_version: u32,
-    dry_run: bool,
-    viewer_uid: u32,
-    caches: Vec<PruneEntry>,
-    /// Candidates not used, and discovered caches not pruned (the policy has
-    /// no rule for them, or they belong to someone else and this is not root).
-    refused: Vec<Refused>,
-}
-
-pub fn prune(flags: &PruneFlags, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    no_cache_flags(global)?;
+pub fn prune(flags: &PruneFlags, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    no_cache_flags(settings)?;
     let (text, _) = read_policy(flags.policy.as_deref())?;
     let policy = &flags.effective;
     if !policy.touches(CacheKind::ModCache) && !policy.touches(CacheKind::BuildCache) {
@@ -255,23 +151,8 @@ pub fn prune(flags: &PruneFlags, global: &GlobalArgs, printer: &Printer) -> anyh
         }
     }
     if !printer.json && !printer.quiet {
-        let mut s = String::new();
-        if !todo.is_empty() {
-            let _ = writeln!(s, "{:<16} {:<10} root (pruned as its owner)", "owner", "cache");
-        }
-        for c in &todo {
-            let _ = writeln!(
-                s,
-                "{:<16} {:<10} {}",
-                owner_label(&c.owner),
-                c.root.kind().to_string(),
-                c.root.path().display()
-            );
-        }
-        if todo.is_empty() {
-            s.push_str("no Go caches to prune\n");
-        }
-        printer.out(&s)?;
+        let listed: Vec<_> = todo.iter().map(|c| (&c.owner, c.root.kind(), c.root.path())).collect();
+        printer.out(&render_todo(&listed))?;
     }
     warn_refused(&refused, printer);
     if !flags.dry_run && !todo.is_empty() {
@@ -293,8 +174,10 @@ pub fn prune(flags: &PruneFlags, global: &GlobalArgs, printer: &Printer) -> anyh
     let exe = std::env::current_exe()?;
     let mut entries = Vec::new();
     for c in todo {
-        let entry = run_as_owner(&exe, c, &text, flags, global);
-        report_entry(&entry, flags.dry_run, printer);
+        let entry = run_as_owner(&exe, c, &text, flags, settings);
+        if !printer.json {
+            report_entry(&entry, flags.dry_run, printer);
+        }
         entries.push(entry);
     }
     let failed = entries.iter().filter(|e| e.exit_code != Some(0)).count();
@@ -314,18 +197,15 @@ pub fn prune(flags: &PruneFlags, global: &GlobalArgs, printer: &Printer) -> anyh
 }
 
 /// Runs `gokeep prune` for one cache as its owner and reads what it printed.
-fn run_as_owner(exe: &Path, c: &Cache, policy_text: &str, flags: &PruneFlags, global: &GlobalArgs) -> PruneEntry {
+fn run_as_owner(exe: &Path, c: &Cache, policy_text: &str, flags: &PruneFlags, settings: &Settings) -> PruneEntry {
     let (cache_flag, only) = match c.root.kind() {
         CacheKind::ModCache => ("--modcache", "modcache"),
         CacheKind::BuildCache => ("--gocache", "gocache"),
     };
     let mut cmd = discover::command_as(exe, &c.owner);
     cmd.arg("--json");
-    if global.if_idle {
+    if settings.if_idle {
         cmd.arg("--if-idle");
-    }
-    if let Some(n) = global.threads {
-        cmd.arg(format!("--threads={n}"));
     }
     cmd.args(["prune", "--policy", "-", "--only-cache", only, cache_flag]).arg(c.root.path());
     cmd.args(&flags.rules);
@@ -365,38 +245,4 @@ fn run_as_owner(exe: &Path, c: &Cache, policy_text: &str, flags: &PruneFlags, gl
         Err(e) => entry.error = Some(format!("cannot run {} as {}: {e}", exe.display(), c.owner)),
     }
     entry
-}
-
-fn report_entry(e: &PruneEntry, dry_run: bool, printer: &Printer) {
-    let who = format!("{} {} {}", owner_label(&e.owner), e.kind, e.root.display());
-    if e.exit_code != Some(0) {
-        let why = e.error.as_deref().unwrap_or("failed");
-        printer.warn(&format!("{who}: not pruned: {why}"));
-        return;
-    }
-    let doc = e.prune.as_ref();
-    let n = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
-    let planned = n(doc.and_then(|d| d.pointer("/plan/total_items")));
-    let line = if doc.is_none() {
-        // A run that found its owner's run lock busy under --if-idle prints no document.
-        format!("{who}: skipped")
-    } else if dry_run {
-        format!(
-            "{who}: would remove {} ({})",
-            count(planned, "item", "items"),
-            size(n(doc.and_then(|d| d.pointer("/plan/disk_bytes"))))
-        )
-    } else if planned == 0 {
-        format!("{who}: nothing to remove")
-    } else {
-        format!(
-            "{who}: freed {} ({})",
-            size(n(doc.and_then(|d| d.pointer("/result/disk_bytes")))),
-            count(planned, "item", "items")
-        )
-    };
-    printer.note(&format!("gokeep: {line}"));
-    for n in &e.notes {
-        printer.note(&format!("  {}", n.strip_prefix("gokeep: ").unwrap_or(n)));
-    }
 }
