@@ -310,13 +310,9 @@ fn unit_dirs(vars: &BTreeMap<String, String>, a: &Account) -> (Option<PathBuf>, 
     (m.filter(|_| sets("GOMODCACHE") || sets("GOPATH")), b.filter(|_| sets("GOCACHE")))
 }
 
-fn specifiers(a: &Account) -> (String, String) {
-    (a.name.clone(), a.home.display().to_string())
-}
-
 fn unit_candidates(path: &Path, text: &str, a: &Account, host_wide: bool, out: &mut Vec<Candidate>) {
-    let (user, home) = specifiers(a);
-    let spec = units::Specifiers { user: &user, uid: a.uid, gid: a.gid, home: &home };
+    let home = a.home.display().to_string();
+    let spec = units::Specifiers { user: &a.name, uid: a.uid, gid: a.gid, home: &home };
     let by = FoundBy::Unit { path: path.to_owned() };
     match units::environment(text, &spec) {
         Ok((vars, user_specific)) => {
@@ -327,10 +323,11 @@ fn unit_candidates(path: &Path, text: &str, a: &Account, host_wide: bool, out: &
             push(out, m, CacheKind::ModCache, owner.clone(), &by);
             push(out, b, CacheKind::BuildCache, owner, &by);
         }
+        // Said once for a host-wide unit, not once per user.
         Err(e) => out.push(Candidate {
             path: path.to_owned(),
             kind: None,
-            owner: Some(Owner::of(a)),
+            owner: (!host_wide).then(|| Owner::of(a)),
             found_by: vec![by],
             problem: Some(format!("its Environment= cannot be read: {e}")),
         }),
