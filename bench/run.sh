@@ -363,11 +363,11 @@ PY
     }
     AGE_TREES_GK=() AGE_TREES_REF=()
     PREP=age_prep AFTER=age_after measure ageprune gk_age find find_age
-    r=$(ratio "$(med ageprune)" "$(med find)")
+    r=$(ratio "$(med find)" "$(med ageprune)")
     trees=$(trees_left "$PMOD")
     row "prune ~10 %: \`prune --max-age ${AGE_DAYS}d\` vs \`find -mtime +$AGE_DAYS -delete\`[^find]" \
         "$plabel, $old_versions old" "$(secs "$(med ageprune)")" "$(secs "$(med find)")" \
-        "${r}x the time of find (CPU $(ratio "$(medcpu ageprune)" "$(medcpu find)")x)" "— (comparison)" "(no target)" \
+        "${r}x faster (CPU $(ratio "$(medcpu find)" "$(medcpu ageprune)")x less)" "— (comparison)" "(no target)" \
         "$(mb "$(maxrss ageprune)")"
     note "prune ~10 %: module trees left of $trees, per round: gokeep ${AGE_TREES_GK[*]}, find ${AGE_TREES_REF[*]} (expected $((trees - old_versions)))."
     note "[^find]: find deletes by each file's own mtime and ignores Go's protocol: it takes no @v/<version>.lock (a go command extracting or reading that version meanwhile is not excluded), writes no .partial marker before the tree goes (a go command seeing a half-deleted tree uses it as complete), and deletes the .lock files too. gokeep judges a whole version by the newest atime/mtime of all its files, locks it, marks it .partial, then removes it. find runs one process with no thread pool; gokeep's prune uses four threads per core."
@@ -415,7 +415,8 @@ echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 for n in "${NOTES[@]}"; do
-    echo "- $n"
+    # Footnote definitions must start the line (Markdown).
+    if [[ $n == "[^"* ]]; then echo && echo "$n"; else echo "- $n"; fi
 done
 
 # --- clean up -------------------------------------------------------------------------
