@@ -182,7 +182,7 @@ if want scan; then
         measure "${args[@]}"
         # Same totals, or the comparison means nothing.
         gk_sum=$("${gk_status[@]}" | python3 -c 'import json,sys; print(sum(c["apparent_bytes"] for c in json.load(sys.stdin)["caches"]))')
-        du_sum=$("${du_sb[@]}" | awk '{ s += $1 } END { print s }')
+        du_sum=$("${du_sb[@]}" | awk '{ s += $1 } END { printf "%d\n", s }')
         [[ $gk_sum == "$du_sum" ]] || note "scan at $n files: gokeep counts $gk_sum apparent bytes, du -sb $du_sum."
         r=$(ratio "$(med status)" "$(med du)")
         label=$(awk -v n="$files" 'BEGIN { if (n >= 1e6) printf "%.2fM files", n / 1e6; else printf "%dk files", n / 1e3 }')
@@ -414,9 +414,12 @@ echo "| measurement | fixture | gokeep | reference | result | target | verdict |
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
+# Notes as a list, then footnote definitions (which must start a line).
 for n in "${NOTES[@]}"; do
-    # Footnote definitions must start the line (Markdown).
-    if [[ $n == "[^"* ]]; then echo && echo "$n"; else echo "- $n"; fi
+    if [[ $n != "[^"* ]]; then echo "- $n"; fi
+done
+for n in "${NOTES[@]}"; do
+    if [[ $n == "[^"* ]]; then echo && echo "$n"; fi
 done
 
 # --- clean up -------------------------------------------------------------------------
