@@ -121,12 +121,23 @@ make_seeds() {
         done
         ;;
     gocache_entry)
-        local cache=""
+        local cache="" scratch=""
         command -v go >/dev/null && cache=$(go env GOCACHE 2>/dev/null || true)
+        if command -v go >/dev/null && ! [[ -n $cache && -d $cache ]]; then
+            # No GOCACHE on this machine: one small build fills a scratch one.
+            scratch=$(mktemp -d)
+            mkdir -p "$scratch/hello" "$scratch/home"
+            printf 'module example.com/hello\n\ngo 1.21\n' >"$scratch/hello/go.mod"
+            printf 'package main\n\nfunc main() { println("hi") }\n' >"$scratch/hello/main.go"
+            (cd "$scratch/hello" && HOME="$scratch/home" GOCACHE="$scratch/cache" GOPATH="$scratch/gopath" GOPROXY=off \
+                GOTOOLCHAIN=local GOFLAGS=-mod=mod nice -n "$NICE" go build -o /dev/null . >/dev/null 2>&1) || true
+            cache="$scratch/cache"
+        fi
         if [[ -n $cache && -d $cache ]]; then
-            mapfile -d '' files < <(find "$cache" -maxdepth 2 -name '*-a' -size -1k -print0 2>/dev/null | head -z -n 64)
+            mapfile -d '' files < <(find "$cache" -maxdepth 2 -name '*-a' -size 175c -print0 2>/dev/null | head -z -n 64)
             seed_files "$dir" "${files[@]}"
         fi
+        [[ -n $scratch ]] && chmod -R u+w "$scratch" && rm -rf "$scratch"
         printf 'v1 %064d %064d %20d %20d\n' 0 0 12 1700000000000000000 >"$dir/zeros"
         ;;
     zip_hash)
