@@ -1,7 +1,7 @@
 //! Prune policies: the TOML schema, its validation into a [`Policy`], and the
 //! human duration and size syntax (`"30d"`, `"10GiB"`) they use.
 //!
-//! A policy file has three optional tables; every rule is optional and rules
+//! A policy file has four optional tables; every rule is optional and rules
 //! combine (see `prune::plan` for how they interact):
 //!
 //! ```toml
@@ -23,6 +23,9 @@
 //! [roots]
 //! projects = ["~/src/*"]     # module versions these projects need are never removed
 //! only_roots = false         # true: remove every other version (CI images)
+//!
+//! [metrics]
+//! textfile = "/var/lib/node_exporter/textfile_collector/gokeep-prune.prom"
 //! ```
 //!
 //! Errors name the file, line, column and dotted key
@@ -49,6 +52,15 @@ pub struct Policy {
     pub modcache: ModcachePolicy,
     pub gocache: GocachePolicy,
     pub roots: RootsPolicy,
+    pub metrics: MetricsPolicy,
+}
+
+/// Where a prune run leaves its Prometheus metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct MetricsPolicy {
+    /// A `node_exporter` textfile (absolute: a timer's working directory is
+    /// not the policy's), replaced atomically after every run that is not a dry run.
+    pub textfile: Option<PathBuf>,
 }
 
 /// Rules for GOMODCACHE. Durations are "unused for at least".
@@ -175,6 +187,14 @@ struct RawPolicy {
     gocache: RawGocache,
     #[serde(default)]
     roots: RawRoots,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    textfile: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -353,7 +373,20 @@ impl Policy {
             .collect();
         let roots =
             RootsPolicy { projects: rc.projects.into_iter().map(Spanned::into_inner).collect(), origins, only_roots };
-        Ok(Policy { modcache, gocache, roots })
+        let textfile = match raw.metrics.textfile {
+            Some(t) if !Path::new(t.get_ref()).is_absolute() || t.get_ref().ends_with('/') => {
+                return Err(check.error(
+                    t.span(),
+                    "metrics.textfile",
+                    format!(
+                        "{:?} must be the absolute path of a file (a timer does not run in the policy's directory)",
+                        t.get_ref()
+                    ),
+                ));
+            }
+            t => t.map(|t| PathBuf::from(t.into_inner())),
+        };
+        Ok(Policy { modcache, gocache, roots, metrics: MetricsPolicy { textfile } })
     }
 
     /// The `go clean -modcache` equivalent: every module version, VCS
@@ -743,6 +776,23 @@ only_roots = true
             err("[modcache]\nkeep = [\"ex[ample.com\"]\n").contains("modcache.keep: \"ex[ample.com\" is not a valid")
         );
         assert!(err("[modcache]\nkeep = [\"\"]\n").contains("modcache.keep: \"\" is an empty pattern"));
+    }
+
+    #[test]
+    fn metrics_textfile_is_an_absolute_file_path() {
+        let p = parse("[metrics]\ntextfile = \"/var/lib/node_exporter/textfile_collector/gokeep.prom\"\n").unwrap();
+        assert_eq!(
+            p.metrics.textfile.as_deref(),
+            Some(Path::new("/var/lib/node_exporter/textfile_collector/gokeep.prom"))
+        );
+        assert!(!p.touches(CacheKind::ModCache) && !p.touches(CacheKind::BuildCache), "metrics select nothing");
+        let e = err("[metrics]\ntextfile = \"gokeep.prom\"\n");
+        assert!(
+            e.starts_with("schedules/x.toml:2:12: metrics.textfile: \"gokeep.prom\" must be the absolute path"),
+            "{e}"
+        );
+        assert!(err("[metrics]\ntextfile = \"/var/lib/\"\n").contains("metrics.textfile: "));
+        assert!(err("[metrics]\ntext_file = \"/x.prom\"\n").contains("metrics.text_file: unknown field"));
     }
 
     #[test]

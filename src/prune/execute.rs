@@ -233,7 +233,14 @@ pub fn execute_in(
                             zip
                         }
                         Ok((at, mut zip)) => {
-                            zip += exec.item(&item.target, at);
+                            let done = exec.item(&item.target, at);
+                            if matches!(item.target, Target::ModuleVersion { .. })
+                                && done.failures.is_empty()
+                                && done.skipped.is_empty()
+                            {
+                                zip.module_versions += 1;
+                            }
+                            zip += done;
                             zip
                         }
                         Err(r) => r,

@@ -211,6 +211,8 @@ pub struct Removal {
     pub apparent_bytes: u64,
     /// Blocks freed; a file with other hard links left frees none.
     pub disk_bytes: u64,
+    /// Module versions whose removal finished: nothing failed, nothing was skipped.
+    pub module_versions: u64,
     pub failures: Vec<Failure>,
     pub skipped: Vec<Skip>,
     /// Planned items not started because the run was stopped. A whole
@@ -225,6 +227,7 @@ impl std::ops::AddAssign for Removal {
         self.dirs += o.dirs;
         self.apparent_bytes += o.apparent_bytes;
         self.disk_bytes += o.disk_bytes;
+        self.module_versions += o.module_versions;
         self.failures.extend(o.failures);
         self.skipped.extend(o.skipped);
         self.not_started += o.not_started;

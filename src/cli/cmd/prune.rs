@@ -21,6 +21,7 @@ use gokeep::timestamp::Timestamp;
 use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::interrupt;
+use crate::cli::metrics::{self, MetricsArgs};
 use crate::cli::printer::{SIZE, age, count, paint, size};
 use crate::cli::status::cache_roots;
 use crate::cli::{GlobalArgs, Outcome, Printer};
@@ -82,6 +83,8 @@ pub struct Args {
     /// Delete without asking (required without a terminal: timers, CI, scripts).
     #[arg(long, short)]
     pub yes: bool,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// The `--json` document. Bump `schema_version` on any incompatible change.
@@ -202,17 +205,23 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     else {
         return Ok(Outcome::Clean);
     };
-    run_prepared(args, printer, started, now, (plan, policy, mod_root, build_root))
+    run_prepared(args, global, printer, (started, now), (plan, policy, mod_root, build_root))
 }
 
 fn run_prepared(
     args: &Args,
+    global: &GlobalArgs,
     printer: &Printer,
-    started: Instant,
-    now: Timestamp,
+    (started, now): (Instant, Timestamp),
     prepared: (Plan, Policy, Option<CacheRoot>, Option<CacheRoot>),
 ) -> anyhow::Result<Outcome> {
     let (plan, policy, mod_root, build_root) = prepared;
+    // Refused before anything is deleted.
+    let metrics_file = args.metrics.target(policy.metrics.textfile.as_deref())?;
+    let write_metrics = |removal: &Removal, elapsed: std::time::Duration| match &metrics_file {
+        Some(path) => write_run_metrics(path, global, (now, elapsed), plan.items.len(), removal),
+        None => Ok(()),
+    };
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
@@ -237,6 +246,7 @@ fn run_prepared(
         if !args.dry_run {
             refresh_kept(&policy, build_root.as_ref(), printer);
             journal_run(&plan, &Removal::default(), now, started.elapsed(), printer);
+            write_metrics(&Removal::default(), started.elapsed())?;
         }
         return Ok(Outcome::Clean);
     }
@@ -282,6 +292,7 @@ fn run_prepared(
     let refreshed = refresh_kept(&policy, build_root.as_ref(), printer);
     let elapsed = started.elapsed();
     journal_run(&plan, &removal, now, elapsed, printer);
+    write_metrics(&removal, elapsed)?;
 
     if printer.json {
         printer.json(&PruneJson {
@@ -339,6 +350,30 @@ fn unapplied<'a>(plan: &'a Plan, plan_json: PlanJson<'a>, dry_run: bool) -> Prun
         result: None,
         refreshed_build_entries: None,
     }
+}
+
+/// The run's metrics and the caches as it left them, measured again (the
+/// walk is hot in the page cache by now), written to `path` atomically.
+fn write_run_metrics(
+    path: &Path,
+    global: &GlobalArgs,
+    (started, elapsed): (Timestamp, std::time::Duration),
+    planned_items: usize,
+    removal: &Removal,
+) -> anyhow::Result<()> {
+    // The run already said which caches it used and what it could not read.
+    let quiet = Printer::new(&GlobalArgs { quiet: true, ..global.clone() });
+    let scanned = Timestamp::now();
+    let caches = crate::cli::status::measure(global, &quiet, 10, scanned)?.reports;
+    let text = gokeep::metrics::prune(&gokeep::metrics::PruneRun {
+        started,
+        duration: elapsed,
+        planned_items,
+        removal,
+        caches: &caches,
+        scanned,
+    });
+    metrics::write(path, &text)
 }
 
 /// One journal line per run that was not a dry run; failing to write it is only a warning.

@@ -62,7 +62,17 @@ pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf,
     Ok((modcache, gocache))
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+/// What the caches hold, measured as `status` measures them.
+pub struct Measured {
+    pub reports: Vec<CacheReport>,
+    not_yet: Vec<NotYetCreated>,
+    /// The first cache named on the command line that does not exist.
+    missing: Option<ScanError>,
+}
+
+/// Recognises and scans both caches (`top`: how many modules and versions
+/// each report lists). Used by `status` and by `prune` for its metrics.
+pub fn measure(global: &GlobalArgs, printer: &Printer, top: usize, now: Timestamp) -> anyhow::Result<Measured> {
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognised before anything is counted: a directory that is not a Go
@@ -75,36 +85,39 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         None => None,
     };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &ScanOptions::default());
-    let now = Timestamp::now();
-    let mut reports = Vec::new();
-    let mut missing: Option<ScanError> = None;
-    let mut not_yet = Vec::new();
+    let mut out = Measured { reports: Vec::new(), not_yet: Vec::new(), missing: None };
     for result in [inventory.modcache, inventory.gocache].into_iter().flatten() {
         match result {
-            Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
+            Ok(inv) => out.reports.push(report::cache_report(&inv, top, now)),
             // Named on the command line: a mistake (exit 4). From the Go
             // environment: go creates it on its first download or build.
             Err(ScanError::Missing { kind, path }) if !named_explicitly(kind, global) => {
-                not_yet.push(NotYetCreated { kind, root: path });
+                out.not_yet.push(NotYetCreated { kind, root: path });
             }
             // The first missing cache becomes the error (printed once, at
             // exit); a second one is noted here.
             Err(e @ ScanError::Missing { .. }) => {
-                if missing.is_some() {
+                if out.missing.is_some() {
                     printer.note(&format!("gokeep: {e}"));
                 }
-                missing.get_or_insert(e);
+                out.missing.get_or_insert(e);
             }
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(out)
+}
+
+pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let now = Timestamp::now();
+    let Measured { reports, not_yet, missing } = measure(global, printer, args.top, now)?;
     let metrics_on_stdout = args.metrics.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = &args.metrics {
-        let text = metrics::render(&reports, now);
+        let text = gokeep::metrics::status(&reports, now);
         if metrics_on_stdout {
             printer.out(&text)?;
         } else {
-            metrics::write_atomically(path, &text)?;
+            metrics::write(path, &text)?;
         }
     }
     if metrics_on_stdout {

@@ -35,6 +35,7 @@ use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
 use crate::cli::interrupt;
+use crate::cli::metrics::{self, MetricsArgs};
 use crate::cli::printer::{self, count, size};
 use crate::cli::status::cache_roots;
 use crate::cli::{GlobalArgs, Outcome, Printer};
@@ -77,6 +78,8 @@ pub struct Args {
     /// the reason, when nothing independent confirms the cache's copy).
     #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
     pub update_go_sum: Vec<String>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// The repair flags `verify` and `explain` share.
@@ -150,6 +153,8 @@ fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
 }
 
 pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let (started, started_at) = (std::time::Instant::now(), Timestamp::now());
+    let metrics_file = args.metrics.target(None)?;
     let env = GoEnv::from_process();
     let (modcache, gocache) = cache_roots(global, &env)?;
     // Recognised before anything is scanned or printed: `--modcache /` or a
@@ -191,6 +196,14 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     }
     let interrupted = fix_json.as_ref().is_some_and(|f| f.interrupted);
     let now = after.as_ref().unwrap_or(&report).tally.failing();
+    if let Some(path) = &metrics_file {
+        let run = gokeep::metrics::VerifyRun {
+            started: started_at,
+            duration: started.elapsed(),
+            report: after.as_ref().unwrap_or(&report),
+        };
+        metrics::write(path, &gokeep::metrics::verify(&run))?;
+    }
     if printer.json {
         printer.json(&VerifyJson {
             schema_version: 1,
