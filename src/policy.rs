@@ -16,6 +16,7 @@
 //! vcs_max_age = "30d"        # cache/vcs repositories unused for 30 days
 //! sumdb = "keep"             # or "remove": cache/download/sumdb
 //! toolchains_keep_latest = 1 # golang.org/toolchain versions per platform
+//! keep_metadata = false      # true: pruned versions keep .info and .mod (CI images)
 //!
 //! [gocache]
 //! max_age = "3d"  max_size = "5GiB"  fuzz = "keep"  testcache = "keep"  refresh_kept = false
@@ -65,6 +66,7 @@ pub struct MetricsPolicy {
 
 /// Rules for GOMODCACHE. Durations are "unused for at least".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[allow(clippy::struct_excessive_bools, reason = "one field per switch of the policy file")]
 pub struct ModcachePolicy {
     pub max_age: Option<Duration>,
     /// On-disk bytes the module cache may keep.
@@ -78,6 +80,12 @@ pub struct ModcachePolicy {
     pub vcs_max_age: Option<Duration>,
     pub sumdb: SumdbMode,
     pub toolchains_keep_latest: Option<usize>,
+    /// A version the age, size, roots or mark rules remove loses its zip,
+    /// `.ziphash` and extracted tree but keeps its `.info` and `.mod` (and its
+    /// `@v/list` line): offline, cmd/go still loads the module graph
+    /// (`go mod graph`, `go mod verify`, `go list -m all`) through versions
+    /// no build reads. Corrupted versions and `--all` still go whole.
+    pub keep_metadata: bool,
     /// Every module version, VCS repository and the sumdb cache: the
     /// `go clean -modcache` equivalent, done unit by unit. Not settable from
     /// TOML; see [`Policy::everything`] and [`Overrides::all`].
@@ -214,6 +222,8 @@ struct RawModcache {
     #[serde(default)]
     sumdb: SumdbMode,
     toolchains_keep_latest: Option<usize>,
+    #[serde(default)]
+    keep_metadata: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -341,6 +351,7 @@ impl Policy {
             vcs_max_age: check.duration("modcache.vcs_max_age", mc.vcs_max_age)?,
             sumdb: mc.sumdb,
             toolchains_keep_latest: mc.toolchains_keep_latest,
+            keep_metadata: mc.keep_metadata,
             all: false,
         };
         let gc = raw.gocache;
@@ -420,6 +431,7 @@ impl Policy {
         }
         m.remove_corrupted |= o.corrupted;
         m.remove_debris |= o.debris;
+        m.keep_metadata |= o.keep_metadata;
         if o.all {
             m.all = true;
             m.sumdb = SumdbMode::Remove;
@@ -487,6 +499,8 @@ pub struct Overrides {
     pub debris: bool,
     /// `--all`: see [`Policy::everything`].
     pub all: bool,
+    /// `--keep-metadata`: see [`ModcachePolicy::keep_metadata`].
+    pub keep_metadata: bool,
 }
 
 // ---------------------------------------------------------------------------
@@ -681,6 +695,7 @@ zips_only_after = "7d"
 vcs_max_age = "2w"
 sumdb = "remove"
 toolchains_keep_latest = 1
+keep_metadata = true
 
 [gocache]
 max_age = "3d"
@@ -705,6 +720,7 @@ only_roots = true
         assert_eq!(m.vcs_max_age, Some(14 * DAY));
         assert_eq!(m.sumdb, SumdbMode::Remove);
         assert_eq!(m.toolchains_keep_latest, Some(1));
+        assert!(m.keep_metadata);
         let g = &p.gocache;
         assert_eq!((g.max_age, g.max_size), (Some(3 * DAY), Some(5 << 30)));
         assert_eq!((g.fuzz, g.testcache, g.refresh_kept), (FuzzMode::Remove, TestcacheMode::Expire, true));

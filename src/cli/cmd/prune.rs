@@ -74,6 +74,10 @@ pub struct Args {
     /// Remove exactly the module versions nothing read since `gokeep mark`.
     #[arg(long)]
     pub unused_since_mark: bool,
+    /// Versions removed by age, size, roots or mark keep their .info and .mod files, so
+    /// `go mod graph`, `go mod verify` and `go list -m all` still work offline (CI images).
+    #[arg(long)]
+    pub keep_metadata: bool,
     /// Remove build-cache entries unused for this long (never less than two hours: go marks an entry used at most hourly).
     #[arg(long, value_name = "AGE")]
     pub gocache_max_age: Option<String>,
@@ -129,6 +133,7 @@ fn request(args: &Args, global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<Requ
         corrupted: args.corrupted,
         debris: args.debris,
         all: args.all,
+        keep_metadata: args.keep_metadata,
     };
     let gocache_max_age =
         args.gocache_max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--gocache-max-age", m))?;
