@@ -5,16 +5,15 @@
 //! `--yes`. `--dry-run` shows the change and writes nothing.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
+use std::path::PathBuf;
 
 use gokeep::overrides::check::{self, Finding};
-use gokeep::overrides::inspect::{self, Applied, Settings};
+use gokeep::overrides::inspect::{self, Applied};
 use gokeep::overrides::{self as ov, Mode};
 
-use crate::cli::printer::{ERROR, GOOD, NOTE, WARNING, paint};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::{GOOD, NOTE, WARNING, paint};
+use crate::cli::render::link::{CheckJson, FileJson, LinkJson, LinksJson, UnlinkJson, colour_diff};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const LINK_HELP: &str = "\
 By default the directory is added to go.work (created beside go.mod if there is none), so go.mod \
@@ -93,10 +92,6 @@ pub struct CheckArgs {
     pub allow: Vec<String>,
 }
 
-fn settings() -> Settings {
-    Settings::from_process()
-}
-
 fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(match p {
         Some(p) => p.clone(),
@@ -121,34 +116,7 @@ fn consent(c: &Consent, question: &str, printer: &Printer) -> anyhow::Result<boo
     }
 }
 
-fn colour_diff(diff: &str) -> String {
-    diff.lines()
-        .map(|l| {
-            if l.starts_with("+++") || l.starts_with("---") {
-                l.to_owned()
-            } else if l.starts_with('+') {
-                paint(GOOD, l)
-            } else if l.starts_with('-') {
-                paint(ERROR, l)
-            } else if l.starts_with("@@") {
-                paint(NOTE, l)
-            } else {
-                l.to_owned()
-            }
-        })
-        .map(|l| l + "\n")
-        .collect()
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LinkJson<'a> {
-    schema_version: u32,
-    plan: &'a ov::LinkPlan,
-    diff: String,
-    written: bool,
-}
-
-pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_link(args: &LinkArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let mode = match args.mode {
         ModeArg::Work => Mode::Work,
         ModeArg::Replace => Mode::Replace,
@@ -160,7 +128,7 @@ pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::
         version: args.version.clone(),
         force: args.force,
     };
-    let plan = ov::plan_link(&req, &settings())?;
+    let plan = ov::plan_link(&req, &inspect::Settings::of(&settings.env))?;
     for w in &plan.warnings {
         printer.warn(w);
     }
@@ -200,25 +168,7 @@ pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct FileJson<'a> {
-    #[serde(flatten)]
-    change: &'a ov::ops::FileChange,
-    diff: String,
-    /// Changes others made since the link, which stay.
-    left_diff: Option<String>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct UnlinkJson<'a> {
-    schema_version: u32,
-    consumer: &'a Path,
-    items: &'a [ov::ops::UnlinkItem],
-    files: Vec<FileJson<'a>>,
-    written: bool,
-}
-
-pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_unlink(args: &UnlinkArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let modules = if args.all { Vec::new() } else { args.modules.clone() };
     let plan = ov::plan_unlink(&project(args.project.as_ref())?, &modules)?;
     if plan.items.is_empty() {
@@ -288,14 +238,8 @@ pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyh
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LinksJson<'a> {
-    schema_version: u32,
-    links: &'a [inspect::LinkStatus],
-}
-
-pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let links = inspect::links(args.project.as_deref(), &settings())?;
+pub fn run_links(args: &LinksArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let links = inspect::links(args.project.as_deref(), &inspect::Settings::of(&settings.env))?;
     if printer.json {
         printer.json(&LinksJson { schema_version: 1, links: &links })?;
         return Ok(Outcome::Clean);
@@ -338,14 +282,7 @@ pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct CheckJson<'a> {
-    schema_version: u32,
-    #[serde(flatten)]
-    report: &'a check::CheckReport,
-}
-
-pub fn run_check(args: &CheckArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_check(args: &CheckArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let report = check::check(&project(args.project.as_ref())?, &args.allow)?;
     if printer.json {
         printer.json(&CheckJson { schema_version: 1, report: &report })?;

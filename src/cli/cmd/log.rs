@@ -2,12 +2,11 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
-use gokeep::state::journal::{self, BadLine, JournalEntry};
+use gokeep::state::journal;
 
 use crate::cli::printer::size;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::log::LogJson;
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,15 +15,7 @@ pub struct Args {
     pub last: Option<usize>,
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LogJson<'a> {
-    schema_version: u32,
-    journal: &'a std::path::Path,
-    entries: &'a [JournalEntry],
-    unreadable_lines: &'a [BadLine],
-}
-
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let path = journal::journal_path()?;
     let (mut entries, bad) = journal::read_from(&path)?;
     if let Some(n) = args.last {

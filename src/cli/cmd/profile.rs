@@ -12,14 +12,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use serde::Serialize;
-
 use gokeep::goenv::GoEnv;
 use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::profile::{self, Profile, Shell};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::profile::{Applied, DiffJson, ListJson, ShowJson, render_changes, render_findings, sorted};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -72,52 +71,12 @@ fn find<'a>(profiles: &'a BTreeMap<String, Profile>, name: &str) -> anyhow::Resu
     })
 }
 
-fn render_findings(s: &mut String, findings: &[Finding]) {
-    for f in findings {
-        let sev = match f.severity {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        let _ = writeln!(s, "  {sev:<7}  {}: {}", f.key, f.message);
-        if let Some(fix) = &f.fix {
-            let _ = writeln!(s, "           fix: {fix}");
-        }
-    }
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ListJson<'a> {
-    schema_version: u32,
-    profiles: Vec<&'a Profile>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ShowJson<'a> {
-    schema_version: u32,
-    profile: &'a Profile,
-    findings: &'a [Finding],
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct DiffJson<'a> {
-    schema_version: u32,
-    profile: &'a str,
-    changes: &'a [profile::Change],
-}
-
-/// `list`, `show` and `diff` have always written their keys in sorted
-/// order, nested objects included; a `Value` keeps them so.
-fn sorted<T: Serialize>(document: &T) -> serde_json::Result<serde_json::Value> {
-    serde_json::to_value(document)
-}
-
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let process = process_env();
     let cwd = std::env::current_dir()?;
     let profiles = profile::load(&profile::default_paths(&process, &cwd)).map_err(|e| UsageError(e.to_string()))?;
-    let env = GoEnv::from_process();
-    let inputs = lint::Inputs::read(process, &env);
+    let env = &settings.env;
+    let inputs = lint::Inputs::read(process, env);
     match &args.action {
         Action::List => {
             if printer.json {
@@ -136,7 +95,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Show { name } => {
             let p = find(&profiles, name)?;
-            let findings = profile::lint_profile(p, &env, &inputs);
+            let findings = profile::lint_profile(p, env, &inputs);
             if printer.json {
                 printer.json(&sorted(&ShowJson { schema_version: 1, profile: p, findings: &findings })?)?;
             } else if !printer.quiet {
@@ -155,7 +114,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Diff { name } => {
             let p = find(&profiles, name)?;
-            let changes = profile::diff(p, &env);
+            let changes = profile::diff(p, env);
             if printer.json {
                 printer.json(&sorted(&DiffJson { schema_version: 1, profile: &p.name, changes: &changes })?)?;
             } else if !printer.quiet {
@@ -165,7 +124,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Apply { name, shell, yes, force } => {
             let p = find(&profiles, name)?;
-            let findings = profile::lint_profile(p, &env, &inputs);
+            let findings = profile::lint_profile(p, env, &inputs);
             if let Some(shell) = shell {
                 let shell = match shell {
                     ShellArg::Sh => Shell::Sh,
@@ -175,30 +134,9 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
                 printer.out(&profile::exports(p, shell))?;
                 return Ok(Outcome::Clean);
             }
-            apply(p, &env, &findings, *yes, *force, printer)
+            apply(p, env, &findings, *yes, *force, printer)
         }
     }
-}
-
-fn render_changes(changes: &[profile::Change]) -> String {
-    let mut s = String::new();
-    for c in changes {
-        let from = c.current_source.as_ref().map(ToString::to_string).unwrap_or_default();
-        let _ = writeln!(s, "  {}: {:?} ({from}) → {:?}", c.key, c.current, c.wanted);
-    }
-    if changes.is_empty() {
-        s.push_str("  no change\n");
-    }
-    s
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct Applied<'a> {
-    schema_version: u32,
-    profile: &'a str,
-    written: Option<String>,
-    changes: &'a [profile::Change],
-    findings: &'a [Finding],
 }
 
 fn apply(
