@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${GOKEEP_PROFILE:-release}"
 cargo build --profile "$profile" --locked
-bin="target/$profile/gokeep"
+# Cargo writes the dev profile to target/debug, every other one to target/<name>.
+bin="target/$([ "$profile" = dev ] && echo debug || echo "$profile")/gokeep"
 out=target/assets
 rm -rf "$out" && mkdir -p "$out/man" "$out/completions"
 "$bin" generate man "$out/man"
