@@ -24,6 +24,8 @@ const LAYERS: &[&str] = &[
     "policy",
     "prune",
     "verify",
+    // The exposition text of status, prune and verify runs: it reads their reports.
+    "metrics",
     "overrides",
     "proxy",
     "schedule",
