@@ -398,9 +398,13 @@ mod tests {
             modcache: crate::verify::modcache::ModcacheCheck {
                 root: "/m".into(),
                 versions_checked: 0,
+                versions_hashed: 0,
+                versions_unchanged: 0,
+                bytes_hashed: 0,
                 sumdb_records: 0,
                 sumdb_databases: Vec::new(),
                 versions: Vec::new(),
+                clean: std::collections::BTreeMap::new(),
             },
             gocache: None,
             projects: Vec::new(),

@@ -9,4 +9,5 @@ pub mod atomic;
 pub mod beneath;
 pub mod mounts;
 pub mod noatime;
+pub mod owner;
 pub mod remove;

@@ -6,18 +6,17 @@
 //! Exit code: 0 when nothing was found, 1 for findings (warnings, errors,
 //! a broken layer), 2 for usage errors.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use gokeep::go::gosum::GoSum;
 use gokeep::go::modfile::ModFile;
 use gokeep::goenv::GoEnv;
-use gokeep::proxy::chain::{self, Verdict, Witnesses};
+use gokeep::proxy::chain::{self, Witnesses};
 use gokeep::proxy::lint::{self, Severity};
 use gokeep::proxy::probe::Timeouts;
 
 use crate::cli::exit::UsageError;
-use crate::cli::render::doctor::{ChainJson, DoctorJson, RouteReport, hops_text, render};
+use crate::cli::render::doctor::{ChainJson, DoctorJson, RouteReport, render, render_chain};
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -122,29 +121,7 @@ fn run_chain(spec: &str, env: &GoEnv, timeouts: &Timeouts, printer: &Printer) ->
     if printer.json {
         printer.json(&ChainJson { schema_version: 1, chain: &c })?;
     } else if !printer.quiet {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "{}{}: {}",
-            c.module,
-            version.map(|v| format!("@{v}")).unwrap_or_default(),
-            hops_text(&c.route)
-        );
-        for st in &c.steps {
-            let mark = match st.verdict {
-                Verdict::Ok => "ok",
-                Verdict::Note => "note",
-                Verdict::Broken => "BROKEN",
-                Verdict::Skipped => "skip",
-            };
-            let layer =
-                serde_json::to_value(st.layer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let _ = writeln!(s, "  {mark:<6} {layer:<8} {}", st.detail);
-            if let Some(next) = &st.next {
-                let _ = writeln!(s, "         next: {next}");
-            }
-        }
-        printer.out(&s)?;
+        printer.out(&render_chain(&c, version))?;
     }
     Ok(if c.broken.is_some() { Outcome::Findings } else { Outcome::Clean })
 }

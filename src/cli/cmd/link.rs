@@ -4,15 +4,16 @@
 //! unified diff; on a terminal they ask; without one they write only with
 //! `--yes`. `--dry-run` shows the change and writes nothing.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use gokeep::overrides::check::{self, Finding};
-use gokeep::overrides::inspect::{self, Applied};
+use gokeep::overrides::check::{self};
+use gokeep::overrides::inspect::{self};
 use gokeep::overrides::{self as ov, Mode};
 
-use crate::cli::printer::{GOOD, NOTE, WARNING, paint};
-use crate::cli::render::link::{CheckJson, FileJson, LinkJson, LinksJson, UnlinkJson, colour_diff};
+use crate::cli::printer::{NOTE, paint};
+use crate::cli::render::link::{
+    CheckJson, FileJson, LinkJson, LinksJson, UnlinkJson, colour_diff, render_check, render_links, render_unlink_plan,
+};
 use crate::cli::{Outcome, Printer, Settings};
 
 pub const LINK_HELP: &str = "\
@@ -192,14 +193,7 @@ pub fn run_unlink(args: &UnlinkArgs, _settings: &Settings, printer: &Printer) ->
         ));
     }
     if !printer.json && !printer.quiet {
-        let mut text = String::new();
-        for i in &plan.items {
-            let _ = writeln!(text, "Unlink {} ({} mode, {}):", i.module, i.mode, i.target.display());
-        }
-        for f in plan.files.iter().filter(|f| f.current != f.new) {
-            text.push_str(&colour_diff(&f.diff()));
-        }
-        printer.out(&text)?;
+        printer.out(&render_unlink_plan(&plan))?;
     }
     let changes = plan.files.iter().filter(|f| f.current != f.new).count();
     let written = changes == 0 || consent(&args.consent, "Write these changes?", printer)?;
@@ -248,37 +242,7 @@ pub fn run_links(args: &LinksArgs, settings: &Settings, printer: &Printer) -> an
         printer.note("gokeep: no links");
         return Ok(Outcome::Clean);
     }
-    let mut text = String::new();
-    for l in &links {
-        let state = if l.in_effect { paint(GOOD, "in effect") } else { paint(WARNING, "NOT in effect") };
-        let _ = writeln!(
-            text,
-            "{} => {} ({} mode, {}) in {}: {state}",
-            l.module,
-            l.target.display(),
-            l.mode,
-            l.file.display(),
-            l.consumer.display()
-        );
-        for why in &l.not_in_effect {
-            let _ = writeln!(text, "    {why}");
-        }
-        if l.applied == Applied::Edited {
-            text.push_str("    the file was edited since the link (gokeep's line is still there)\n");
-        }
-        if l.target_go_newer {
-            let _ = writeln!(
-                text,
-                "    the target needs go {}, newer than the consumer's go {}",
-                l.target_go.as_deref().unwrap_or("?"),
-                l.consumer_go.as_deref().unwrap_or("?")
-            );
-        }
-        if l.target_uncommitted == Some(true) {
-            text.push_str("    the target has uncommitted changes\n");
-        }
-    }
-    printer.out(&text)?;
+    printer.out(&render_links(&links))?;
     Ok(Outcome::Clean)
 }
 
@@ -287,20 +251,7 @@ pub fn run_check(args: &CheckArgs, _settings: &Settings, printer: &Printer) -> a
     if printer.json {
         printer.json(&CheckJson { schema_version: 1, report: &report })?;
     } else {
-        let mut text = String::new();
-        for f in &report.findings {
-            match f {
-                Finding::LocalReplace { file, line, text: t, fix, .. } => {
-                    let _ = write!(text, "{}:{line}: local replace: {t}\n    fix: {fix}\n", file.display());
-                }
-                Finding::TrackedGoWork { file, fix } => {
-                    let _ = write!(text, "{}: go.work is tracked by git\n    fix: {fix}\n", file.display());
-                }
-                Finding::StagedGoWork { file, fix } => {
-                    let _ = write!(text, "{}: go.work is staged for commit\n    fix: {fix}\n", file.display());
-                }
-            }
-        }
+        let text = render_check(&report);
         if !text.is_empty() {
             printer.out(&text)?;
         }

@@ -9,7 +9,6 @@
 //! unless `--force`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use gokeep::goenv::GoEnv;
@@ -17,7 +16,9 @@ use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::profile::{self, Profile, Shell};
 
 use crate::cli::exit::UsageError;
-use crate::cli::render::profile::{Applied, DiffJson, ListJson, ShowJson, render_changes, render_findings, sorted};
+use crate::cli::render::profile::{
+    Applied, DiffJson, ListJson, ShowJson, render_changes, render_findings, render_list, render_show, sorted,
+};
 use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
@@ -82,14 +83,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
             if printer.json {
                 printer.json(&sorted(&ListJson { schema_version: 1, profiles: profiles.values().collect() })?)?;
             } else if !printer.quiet {
-                let mut s = String::new();
-                for p in profiles.values() {
-                    let _ = writeln!(s, "{:<16} {} variables  {}", p.name, p.vars.len(), p.source.display());
-                }
-                if profiles.is_empty() {
-                    s.push_str("no profiles (add [profiles.NAME] tables to gokeep.toml or <config dir>/gokeep/profiles.toml)\n");
-                }
-                printer.out(&s)?;
+                printer.out(&render_list(&profiles))?;
             }
             Ok(Outcome::Clean)
         }
@@ -99,12 +93,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
             if printer.json {
                 printer.json(&sorted(&ShowJson { schema_version: 1, profile: p, findings: &findings })?)?;
             } else if !printer.quiet {
-                let mut s = format!("{} ({})\n", p.name, p.source.display());
-                for (k, v) in &p.vars {
-                    let _ = writeln!(s, "  {k}={v}");
-                }
-                render_findings(&mut s, &findings);
-                printer.out(&s)?;
+                printer.out(&render_show(p, &findings))?;
             }
             Ok(if findings.iter().any(|f| f.severity >= Severity::Warning) {
                 Outcome::Findings

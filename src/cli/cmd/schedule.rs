@@ -21,7 +21,9 @@ use gokeep::state::journal;
 
 use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
-use crate::cli::render::schedule::{Backend, FieldJson, PlanJson, ShowEntry, ShowJson, ValidateJson, render_plan};
+use crate::cli::render::schedule::{
+    Backend, FieldJson, PlanJson, ShowEntry, ShowJson, ValidateJson, render_plan, render_show, render_validate,
+};
 use crate::cli::{Outcome, Printer, Settings};
 
 const AFTER_HELP: &str = "\
@@ -216,26 +218,7 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     if printer.quiet {
         return Ok(Outcome::Clean);
     }
-    let mut s = format!("{}: valid\n", expr.source);
-    for f in &expr.fields {
-        let _ = writeln!(s, "  {:<13} {}", f.kind.name(), f.text);
-    }
-    if expr.days_ored() {
-        s.push_str("  runs on a day matching day-of-month OR day-of-week (both are restricted)\n");
-    }
-    for c in &on_cal {
-        let _ = writeln!(s, "  systemd: OnCalendar={c}");
-    }
-    let _ = writeln!(
-        s,
-        "next {} ({}):",
-        crate::cli::printer::count(runs.len() as u64, "run", "runs"),
-        zone.name().unwrap_or("local time")
-    );
-    for r in &runs {
-        let _ = writeln!(s, "  {}", r.format("%a %Y-%m-%d %H:%M %:z"));
-    }
-    printer.out(&s)?;
+    printer.out(&render_validate(&expr, &on_cal, zone, &runs))?;
     Ok(Outcome::Clean)
 }
 
@@ -433,25 +416,7 @@ fn show(args: &ShowArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     if printer.json {
         printer.json(&ShowJson { schema_version: 1, schedules: &entries, last_prune: last, warnings: &warnings })?;
     } else if !printer.quiet {
-        let mut s = String::new();
-        if entries.is_empty() {
-            s.push_str("no gokeep schedule installed\n");
-        }
-        for e in &entries {
-            let _ = writeln!(
-                s,
-                "{}  {}  {}{}",
-                e.installed.kind,
-                e.installed.cron.as_deref().unwrap_or("?"),
-                e.installed.location,
-                e.installed.zone.as_deref().map(|z| format!("  (TZ {z})")).unwrap_or_default()
-            );
-            let next =
-                e.next_run.map_or_else(|| "unknown".to_owned(), |t| t.format("%a %Y-%m-%d %H:%M %:z").to_string());
-            let _ = writeln!(s, "  next run: {next}");
-        }
-        let _ = writeln!(s, "last prune: {}", last.map_or_else(|| "none recorded".to_owned(), |e| e.time.rfc3339()));
-        printer.out(&s)?;
+        printer.out(&render_show(&entries, last))?;
         for w in &warnings {
             printer.note(&format!("gokeep: warning: {w}"));
         }

@@ -20,6 +20,14 @@ pub struct Args {
     /// `-` for stdout instead of the report).
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// Every user's caches on the host (homes, systemd user units, the
+    /// policy's `[discover] globs`): one line per cache with its owner.
+    /// Run as root to see them all.
+    #[arg(long, conflicts_with = "metrics")]
+    pub discover: bool,
+    /// Policy whose `[discover]` section says where `--discover` looks.
+    #[arg(long, value_name = "FILE", requires = "discover")]
+    pub policy: Option<PathBuf>,
 }
 
 /// What the caches hold, measured as `status` measures them.
@@ -69,6 +77,9 @@ pub fn measure(settings: &Settings, printer: &Printer, top: usize, now: Timestam
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    if args.discover {
+        return super::discover::status(args.policy.as_deref(), args.top, settings, printer);
+    }
     let now = Timestamp::now();
     let Measured { reports, not_yet, missing } = measure(settings, printer, args.top, now)?;
     let metrics_on_stdout = args.metrics.as_ref().is_some_and(|p| p.as_os_str() == "-");

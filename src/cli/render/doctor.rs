@@ -1,6 +1,6 @@
 //! How `gokeep doctor` reads: its `--json` document and its text.
 
-use gokeep::proxy::chain::{self, Chain};
+use gokeep::proxy::chain::{self, Chain, Verdict};
 use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::route::{FallThrough, Hop, Route, SumdbAccess};
 use serde::Serialize;
@@ -103,6 +103,27 @@ pub(crate) fn render(findings: &[Finding], routes: &[RouteReport]) -> String {
             if let Some(f) = &r.finding {
                 render_finding(&mut s, f);
             }
+        }
+    }
+    s
+}
+
+/// `doctor --chain`: the route, then each step of the walk with its verdict.
+pub(crate) fn render_chain(c: &Chain, version: Option<&str>) -> String {
+    let mut s = String::new();
+    let _ =
+        writeln!(s, "{}{}: {}", c.module, version.map(|v| format!("@{v}")).unwrap_or_default(), hops_text(&c.route));
+    for st in &c.steps {
+        let mark = match st.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Note => "note",
+            Verdict::Broken => "BROKEN",
+            Verdict::Skipped => "skip",
+        };
+        let layer = serde_json::to_value(st.layer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let _ = writeln!(s, "  {mark:<6} {layer:<8} {}", st.detail);
+        if let Some(next) = &st.next {
+            let _ = writeln!(s, "         next: {next}");
         }
     }
     s

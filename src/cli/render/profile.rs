@@ -3,6 +3,7 @@
 use gokeep::proxy::lint::{Finding, Severity};
 use gokeep::proxy::profile::{self, Profile};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub(crate) fn render_findings(s: &mut String, findings: &[Finding]) {
@@ -64,4 +65,26 @@ pub(crate) struct Applied<'a> {
     pub(crate) written: Option<String>,
     pub(crate) changes: &'a [profile::Change],
     pub(crate) findings: &'a [Finding],
+}
+
+/// `profile list`: one line per profile.
+pub(crate) fn render_list(profiles: &BTreeMap<String, Profile>) -> String {
+    let mut s = String::new();
+    for p in profiles.values() {
+        let _ = writeln!(s, "{:<16} {} variables  {}", p.name, p.vars.len(), p.source.display());
+    }
+    if profiles.is_empty() {
+        s.push_str("no profiles (add [profiles.NAME] tables to gokeep.toml or <config dir>/gokeep/profiles.toml)\n");
+    }
+    s
+}
+
+/// `profile show`: its variables, then what the doctor finds in them.
+pub(crate) fn render_show(p: &Profile, findings: &[Finding]) -> String {
+    let mut s = format!("{} ({})\n", p.name, p.source.display());
+    for (k, v) in &p.vars {
+        let _ = writeln!(s, "  {k}={v}");
+    }
+    render_findings(&mut s, findings);
+    s
 }

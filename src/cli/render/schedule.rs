@@ -1,6 +1,8 @@
 //! How `gokeep schedule` reads: its `--json` document and its text.
 
 use chrono::{DateTime, FixedOffset};
+use gokeep::schedule::CronExpr;
+use gokeep::schedule::Zone;
 use gokeep::schedule::install::{Installed, Plan};
 use gokeep::state::journal;
 use serde::Serialize;
@@ -91,4 +93,55 @@ pub(crate) struct ShowJson<'a> {
 pub(crate) enum Backend {
     Systemd,
     Cron,
+}
+
+/// `schedule validate`: the fields, the systemd translation, the next runs.
+pub(crate) fn render_validate(
+    expr: &CronExpr,
+    on_cal: &[String],
+    zone: Zone,
+    runs: &[DateTime<FixedOffset>],
+) -> String {
+    let mut s = format!("{}: valid\n", expr.source);
+    for f in &expr.fields {
+        let _ = writeln!(s, "  {:<13} {}", f.kind.name(), f.text);
+    }
+    if expr.days_ored() {
+        s.push_str("  runs on a day matching day-of-month OR day-of-week (both are restricted)\n");
+    }
+    for c in on_cal {
+        let _ = writeln!(s, "  systemd: OnCalendar={c}");
+    }
+    let _ = writeln!(
+        s,
+        "next {} ({}):",
+        crate::cli::printer::count(runs.len() as u64, "run", "runs"),
+        zone.name().unwrap_or("local time")
+    );
+    for r in runs {
+        let _ = writeln!(s, "  {}", r.format("%a %Y-%m-%d %H:%M %:z"));
+    }
+    s
+}
+
+/// `schedule show`: what is installed, when it runs next, when a prune last ran.
+pub(crate) fn render_show(entries: &[ShowEntry], last: Option<&journal::JournalEntry>) -> String {
+    let mut s = String::new();
+    if entries.is_empty() {
+        s.push_str("no gokeep schedule installed\n");
+    }
+    for e in entries {
+        let _ = writeln!(
+            s,
+            "{}  {}  {}{}",
+            e.installed.kind,
+            e.installed.cron.as_deref().unwrap_or("?"),
+            e.installed.location,
+            e.installed.zone.as_deref().map(|z| format!("  (TZ {z})")).unwrap_or_default()
+        );
+        let next = e.next_run.map_or_else(|| "unknown".to_owned(), |t| t.format("%a %Y-%m-%d %H:%M %:z").to_string());
+        let _ = writeln!(s, "  next run: {next}");
+    }
+    let _ = writeln!(s, "last prune: {}", last.map_or_else(|| "none recorded".to_owned(), |e| e.time.rfc3339()));
+    s
 }
