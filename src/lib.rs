@@ -10,6 +10,7 @@ pub mod go;
 pub mod goenv;
 pub mod golock;
 pub mod layout;
+pub mod metrics;
 pub mod overrides;
 pub mod policy;
 pub mod proxy;

@@ -1,7 +1,7 @@
 //! Prune policies: the TOML schema, its validation into a [`Policy`], and the
 //! human duration and size syntax (`"30d"`, `"10GiB"`) they use.
 //!
-//! A policy file has three optional tables; every rule is optional and rules
+//! A policy file has four optional tables; every rule is optional and rules
 //! combine (see `prune::plan` for how they interact):
 //!
 //! ```toml
@@ -16,6 +16,7 @@
 //! vcs_max_age = "30d"        # cache/vcs repositories unused for 30 days
 //! sumdb = "keep"             # or "remove": cache/download/sumdb
 //! toolchains_keep_latest = 1 # golang.org/toolchain versions per platform
+//! keep_metadata = false      # true: pruned versions keep .info and .mod (CI images)
 //!
 //! [gocache]
 //! max_age = "3d"  max_size = "5GiB"  fuzz = "keep"  testcache = "keep"  refresh_kept = false
@@ -24,6 +25,8 @@
 //! projects = ["~/src/*"]     # module versions these projects need are never removed
 //! only_roots = false         # true: remove every other version (CI images)
 //!
+//! [metrics]
+//! textfile = "/var/lib/node_exporter/textfile_collector/gokeep-prune.prom"
 //! [discover]                 # `--discover`: every user's caches on the host
 //! homes = true               # each home in the passwd file: ~/go/pkg/mod, ~/.cache/go-build, ~/.config/go/env
 //! units = true               # GOMODCACHE/GOCACHE in systemd user units
@@ -55,11 +58,21 @@ pub struct Policy {
     pub modcache: ModcachePolicy,
     pub gocache: GocachePolicy,
     pub roots: RootsPolicy,
+    pub metrics: MetricsPolicy,
     pub discover: DiscoverPolicy,
+}
+
+/// Where a prune run leaves its Prometheus metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct MetricsPolicy {
+    /// A `node_exporter` textfile (absolute: a timer's working directory is
+    /// not the policy's), replaced atomically after every run that is not a dry run.
+    pub textfile: Option<PathBuf>,
 }
 
 /// Rules for GOMODCACHE. Durations are "unused for at least".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[allow(clippy::struct_excessive_bools, reason = "one field per switch of the policy file")]
 pub struct ModcachePolicy {
     pub max_age: Option<Duration>,
     /// On-disk bytes the module cache may keep.
@@ -73,6 +86,12 @@ pub struct ModcachePolicy {
     pub vcs_max_age: Option<Duration>,
     pub sumdb: SumdbMode,
     pub toolchains_keep_latest: Option<usize>,
+    /// A version the age, size, roots or mark rules remove loses its zip,
+    /// `.ziphash` and extracted tree but keeps its `.info` and `.mod` (and its
+    /// `@v/list` line): offline, cmd/go still loads the module graph
+    /// (`go mod graph`, `go mod verify`, `go list -m all`) through versions
+    /// no build reads. Corrupted versions and `--all` still go whole.
+    pub keep_metadata: bool,
     /// Every module version, VCS repository and the sumdb cache: the
     /// `go clean -modcache` equivalent, done unit by unit. Not settable from
     /// TOML; see [`Policy::everything`] and [`Overrides::all`].
@@ -210,7 +229,15 @@ struct RawPolicy {
     #[serde(default)]
     roots: RawRoots,
     #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(default)]
     discover: RawDiscover,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    textfile: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -230,6 +257,8 @@ struct RawModcache {
     #[serde(default)]
     sumdb: SumdbMode,
     toolchains_keep_latest: Option<usize>,
+    #[serde(default)]
+    keep_metadata: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -399,6 +428,7 @@ impl Policy {
             vcs_max_age: check.duration("modcache.vcs_max_age", mc.vcs_max_age)?,
             sumdb: mc.sumdb,
             toolchains_keep_latest: mc.toolchains_keep_latest,
+            keep_metadata: mc.keep_metadata,
             all: false,
         };
         let gc = raw.gocache;
@@ -431,8 +461,21 @@ impl Policy {
             .collect();
         let roots =
             RootsPolicy { projects: rc.projects.into_iter().map(Spanned::into_inner).collect(), origins, only_roots };
+        let textfile = match raw.metrics.textfile {
+            Some(t) if !Path::new(t.get_ref()).is_absolute() || t.get_ref().ends_with('/') => {
+                return Err(check.error(
+                    t.span(),
+                    "metrics.textfile",
+                    format!(
+                        "{:?} must be the absolute path of a file (a timer does not run in the policy's directory)",
+                        t.get_ref()
+                    ),
+                ));
+            }
+            t => t.map(|t| PathBuf::from(t.into_inner())),
+        };
         let discover = check.discover(raw.discover)?;
-        Ok(Policy { modcache, gocache, roots, discover })
+        Ok(Policy { modcache, gocache, roots, discover, metrics: MetricsPolicy { textfile } })
     }
 
     /// The `go clean -modcache` equivalent: every module version, VCS
@@ -466,6 +509,7 @@ impl Policy {
         }
         m.remove_corrupted |= o.corrupted;
         m.remove_debris |= o.debris;
+        m.keep_metadata |= o.keep_metadata;
         if o.all {
             m.all = true;
             m.sumdb = SumdbMode::Remove;
@@ -533,6 +577,8 @@ pub struct Overrides {
     pub debris: bool,
     /// `--all`: see [`Policy::everything`].
     pub all: bool,
+    /// `--keep-metadata`: see [`ModcachePolicy::keep_metadata`].
+    pub keep_metadata: bool,
 }
 
 // ---------------------------------------------------------------------------
@@ -727,6 +773,7 @@ zips_only_after = "7d"
 vcs_max_age = "2w"
 sumdb = "remove"
 toolchains_keep_latest = 1
+keep_metadata = true
 
 [gocache]
 max_age = "3d"
@@ -751,6 +798,7 @@ only_roots = true
         assert_eq!(m.vcs_max_age, Some(14 * DAY));
         assert_eq!(m.sumdb, SumdbMode::Remove);
         assert_eq!(m.toolchains_keep_latest, Some(1));
+        assert!(m.keep_metadata);
         let g = &p.gocache;
         assert_eq!((g.max_age, g.max_size), (Some(3 * DAY), Some(5 << 30)));
         assert_eq!((g.fuzz, g.testcache, g.refresh_kept), (FuzzMode::Remove, TestcacheMode::Expire, true));
@@ -822,6 +870,23 @@ only_roots = true
             err("[modcache]\nkeep = [\"ex[ample.com\"]\n").contains("modcache.keep: \"ex[ample.com\" is not a valid")
         );
         assert!(err("[modcache]\nkeep = [\"\"]\n").contains("modcache.keep: \"\" is an empty pattern"));
+    }
+
+    #[test]
+    fn metrics_textfile_is_an_absolute_file_path() {
+        let p = parse("[metrics]\ntextfile = \"/var/lib/node_exporter/textfile_collector/gokeep.prom\"\n").unwrap();
+        assert_eq!(
+            p.metrics.textfile.as_deref(),
+            Some(Path::new("/var/lib/node_exporter/textfile_collector/gokeep.prom"))
+        );
+        assert!(!p.touches(CacheKind::ModCache) && !p.touches(CacheKind::BuildCache), "metrics select nothing");
+        let e = err("[metrics]\ntextfile = \"gokeep.prom\"\n");
+        assert!(
+            e.starts_with("schedules/x.toml:2:12: metrics.textfile: \"gokeep.prom\" must be the absolute path"),
+            "{e}"
+        );
+        assert!(err("[metrics]\ntextfile = \"/var/lib/\"\n").contains("metrics.textfile: "));
+        assert!(err("[metrics]\ntext_file = \"/x.prom\"\n").contains("metrics.text_file: unknown field"));
     }
 
     #[test]

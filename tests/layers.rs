@@ -28,6 +28,8 @@ const LAYERS: &[&str] = &[
     "discover",
     "prune",
     "verify",
+    // The exposition text of status, prune and verify runs: it reads their reports.
+    "metrics",
     "overrides",
     "proxy",
     "schedule",

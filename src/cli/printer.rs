@@ -30,6 +30,12 @@ impl Printer {
         }
     }
 
+    /// A printer that prints nothing but errors, for a second look at
+    /// something the run already reported (prune measuring for its metrics).
+    pub fn silent() -> Self {
+        Self { json: false, quiet: true, progress: false, wrote: std::sync::atomic::AtomicBool::new(false) }
+    }
+
     /// Writes the command's data to stdout.
     pub fn out(&self, text: &str) -> std::io::Result<()> {
         self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -40,6 +40,10 @@
 //!    `.mod` files that are left, then stale temp files;
 //! 7. remove `.partial`; leave `.lock`.
 //!
+//! [`Target::VersionContent`] goes the same way but for step 6: its `.info`
+//! and `.mod` stay and `@v/list` is not rewritten, which is the state cmd/go
+//! itself leaves for a version it only needed the go.mod of.
+//!
 //! A kill at any point leaves one of: a complete tree without a zip (fine for
 //! builds, `go mod verify` hashes the tree); a `.partial` with a half-removed
 //! tree (cmd/go removes and re-extracts it, `go mod verify` skips it); a
@@ -206,19 +210,21 @@ pub fn execute_in(
     let stopped = || opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
     let run = || {
         // Phase 1: the zips of whole versions, each under its lock.
-        let zips_gone: Vec<Vec<Result<(Instant, Removal), Removal>>> = groups
-            .par_iter()
-            .map(|group| {
-                group
-                    .iter()
-                    .map(|&i| match &plan.items[i].target {
-                        _ if stopped() => Err(Removal { not_started: 1, ..Removal::default() }),
-                        t @ Target::ModuleVersion { module, version } => exec.take_zip(t, module, version),
-                        _ => Ok((Instant::now(), Removal::default())),
-                    })
-                    .collect()
-            })
-            .collect();
+        let zips_gone: Vec<Vec<Result<(Instant, Removal), Removal>>> =
+            groups
+                .par_iter()
+                .map(|group| {
+                    group
+                        .iter()
+                        .map(|&i| match &plan.items[i].target {
+                            _ if stopped() => Err(Removal { not_started: 1, ..Removal::default() }),
+                            t @ (Target::ModuleVersion { module, version }
+                            | Target::VersionContent { module, version }) => exec.take_zip(t, module, version),
+                            _ => Ok((Instant::now(), Removal::default())),
+                        })
+                        .collect()
+                })
+                .collect();
         // Phase 2: everything else, whole versions once their grace is over.
         groups
             .par_iter()
@@ -233,7 +239,14 @@ pub fn execute_in(
                             zip
                         }
                         Ok((at, mut zip)) => {
-                            zip += exec.item(&item.target, at);
+                            let done = exec.item(&item.target, at);
+                            if matches!(item.target, Target::ModuleVersion { .. } | Target::VersionContent { .. })
+                                && done.failures.is_empty()
+                                && done.skipped.is_empty()
+                            {
+                                zip.module_versions += 1;
+                            }
+                            zip += done;
                             zip
                         }
                         Err(r) => r,
@@ -262,6 +275,7 @@ fn version_groups(items: &[PlanItem]) -> Vec<Vec<usize>> {
     for (i, item) in items.iter().enumerate() {
         let key = match &item.target {
             Target::ModuleVersion { module, version }
+            | Target::VersionContent { module, version }
             | Target::ExtractedTree { module, version }
             | Target::DownloadFiles { module, version, .. }
             | Target::ExtractTemp { module, version, .. } => Some((module.as_str(), version.as_str())),
@@ -277,6 +291,14 @@ fn version_groups(items: &[PlanItem]) -> Vec<Vec<usize>> {
         groups.push(vec![i]);
     }
     groups
+}
+
+/// Whether a whole version's `.info` and `.mod` go with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metadata {
+    Remove,
+    /// [`Target::VersionContent`]: the module graph still loads offline.
+    Keep,
 }
 
 struct Executor {
@@ -330,7 +352,12 @@ fn left_behind(root: &CacheRoot, dir: &Path) -> String {
 impl Executor {
     fn item(&self, target: &Target, zip_gone: Instant) -> Removal {
         match target {
-            Target::ModuleVersion { module, version } => self.module_version(target, module, version, zip_gone),
+            Target::ModuleVersion { module, version } => {
+                self.module_version(target, module, version, zip_gone, Metadata::Remove)
+            }
+            Target::VersionContent { module, version } => {
+                self.module_version(target, module, version, zip_gone, Metadata::Keep)
+            }
             Target::ExtractedTree { module, version } => self.extracted_tree(target, module, version),
             Target::DownloadFiles { module, version, files } => self.download_files(target, module, version, files),
             Target::ExtractTemp { module, version, dir } => self.extract_temp(target, module, version, dir),
@@ -500,7 +527,14 @@ impl Executor {
         Err(r)
     }
 
-    fn module_version(&self, target: &Target, module: &str, version: &str, zip_gone: Instant) -> Removal {
+    fn module_version(
+        &self,
+        target: &Target,
+        module: &str,
+        version: &str,
+        zip_gone: Instant,
+        metadata: Metadata,
+    ) -> Removal {
         if let Some(wait) = ZIP_GRACE.checked_sub(zip_gone.elapsed()) {
             std::thread::sleep(wait);
         }
@@ -517,10 +551,13 @@ impl Executor {
         if !self.remove_tree_marked(&mut r, module, version) {
             return r;
         }
-        for f in [DownloadFile::Ziphash, DownloadFile::Info, DownloadFile::Mod] {
-            self.remove_file(&mut r, &path(f));
+        self.remove_file(&mut r, &path(DownloadFile::Ziphash));
+        if metadata == Metadata::Remove {
+            for f in [DownloadFile::Info, DownloadFile::Mod] {
+                self.remove_file(&mut r, &path(f));
+            }
+            self.rewrite_list(&mut r, module);
         }
-        self.rewrite_list(&mut r, module);
         self.remove_temps(&mut r, module, version);
         self.remove_file(&mut r, &path(DownloadFile::Partial));
         r

@@ -28,6 +28,11 @@ pub enum Target {
     /// The extracted tree and every `cache/download/<module>/@v/<version>.*`
     /// file except the `.lock`; `@v/list` is rewritten afterwards.
     ModuleVersion { module: String, version: String },
+    /// What a whole version holds for building (zip, `.ziphash`, extracted
+    /// tree, temp files) in the order of [`Target::ModuleVersion`]; its
+    /// `.info`, `.mod` and `@v/list` line stay, so the module graph still
+    /// loads offline (`[modcache] keep_metadata`).
+    VersionContent { module: String, version: String },
     /// Only the extracted `<module>@<version>/` tree (Go re-extracts it from the zip).
     ExtractedTree { module: String, version: String },
     /// Some of the version's download files (never `.lock`).
@@ -79,6 +84,7 @@ impl Target {
     pub fn module_version(&self) -> Option<(&str, &str)> {
         match self {
             Target::ModuleVersion { module, version }
+            | Target::VersionContent { module, version }
             | Target::ExtractedTree { module, version }
             | Target::DownloadFiles { module, version, .. }
             | Target::ExtractTemp { module, version, .. } => Some((module, version)),
@@ -94,6 +100,9 @@ impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Target::ModuleVersion { module, version } => write!(f, "{module}@{version}"),
+            Target::VersionContent { module, version } => {
+                write!(f, "{module}@{version} (zip and tree; .info and .mod kept)")
+            }
             Target::ExtractedTree { module, version } => write!(f, "{module}@{version} (extracted tree)"),
             Target::DownloadFiles { module, version, files } => {
                 write!(f, "{module}@{version} (")?;
@@ -217,6 +226,8 @@ pub struct Removal {
     pub apparent_bytes: u64,
     /// Blocks freed; a file with other hard links left frees none.
     pub disk_bytes: u64,
+    /// Module versions whose removal finished: nothing failed, nothing was skipped.
+    pub module_versions: u64,
     pub failures: Vec<Failure>,
     pub skipped: Vec<Skip>,
     /// Planned items not started because the run was stopped. A whole
@@ -231,6 +242,7 @@ impl std::ops::AddAssign for Removal {
         self.dirs += o.dirs;
         self.apparent_bytes += o.apparent_bytes;
         self.disk_bytes += o.disk_bytes;
+        self.module_versions += o.module_versions;
         self.failures.extend(o.failures);
         self.skipped.extend(o.skipped);
         self.not_started += o.not_started;

@@ -223,9 +223,16 @@ impl Selection {
         self.temps.get_or_insert(r);
     }
 
-    /// Bytes this selection frees.
-    fn freed(&self, v: &VersionRecord) -> Stats {
-        if self.whole.is_some() {
+    /// Bytes this selection frees (`keep_metadata`: the policy's).
+    fn freed(&self, v: &VersionRecord, keep_metadata: bool) -> Stats {
+        if let Some(reason) = &self.whole {
+            if keeps_metadata(keep_metadata, reason) {
+                let mut s = content(v);
+                if let Some(e) = &v.extract_temp {
+                    s += e;
+                }
+                return s;
+            }
             return v.total();
         }
         let mut s = Stats::default();
@@ -246,6 +253,29 @@ impl Selection {
         }
         s
     }
+}
+
+/// Whether a version removed for `reason` keeps its `.info` and `.mod`
+/// under `keep_metadata`: not a corrupted one (its `.mod` may be what is
+/// wrong), not `--all` (`go clean -modcache` leaves nothing), not debris (a
+/// tree without download files has none).
+fn keeps_metadata(keep_metadata: bool, reason: &Reason) -> bool {
+    keep_metadata && !matches!(reason, Reason::Corrupted { .. } | Reason::All | Reason::Debris)
+}
+
+/// What [`Target::VersionContent`] removes: the extracted tree and every
+/// download file but `.info`, `.mod` and `.lock`.
+fn content(v: &VersionRecord) -> Stats {
+    let mut s = Stats::default();
+    for (f, b) in &v.download_by_file {
+        if !matches!(f, DownloadFile::Info | DownloadFile::Mod | DownloadFile::Lock) {
+            s += b;
+        }
+    }
+    if let Some(e) = &v.extracted {
+        s += e;
+    }
+    s
 }
 
 /// Counts towards `keep_latest`: a version Go could build from.
@@ -443,8 +473,9 @@ impl<'a> ModcachePlanner<'a> {
     }
 
     fn max_size(&mut self, max: u64, freed_elsewhere: u64) {
-        let freed: u64 =
-            self.inv.versions.iter().zip(&self.sel).map(|(v, s)| s.freed(v).disk_bytes).sum::<u64>() + freed_elsewhere;
+        let keep = self.input.policy.modcache.keep_metadata;
+        let freed: u64 = self.inv.versions.iter().zip(&self.sel).map(|(v, s)| s.freed(v, keep).disk_bytes).sum::<u64>()
+            + freed_elsewhere;
         let mut remaining = self.inv.total.disk_bytes.saturating_sub(freed);
         if remaining <= max {
             return;
@@ -461,9 +492,9 @@ impl<'a> ModcachePlanner<'a> {
                 break;
             }
             let v = &self.inv.versions[i];
-            let already = self.sel[i].freed(v).disk_bytes;
+            let already = self.sel[i].freed(v, keep).disk_bytes;
             self.sel[i].whole(Reason::MaxSize { max_size_bytes: max });
-            remaining = remaining.saturating_sub(self.sel[i].freed(v).disk_bytes - already);
+            remaining = remaining.saturating_sub(self.sel[i].freed(v, keep).disk_bytes - already);
         }
     }
 
@@ -472,17 +503,30 @@ impl<'a> ModcachePlanner<'a> {
             let (module, version) = (v.module.clone(), v.version.clone());
             let temps_reason = s.temps.clone().or_else(|| s.whole.clone());
             if let Some(reason) = s.whole {
-                let mut bytes = v.download();
-                if let Some(e) = &v.extracted {
-                    bytes += e;
+                if keeps_metadata(self.input.policy.modcache.keep_metadata, &reason) {
+                    // A version already down to its metadata has nothing more to give.
+                    let bytes = content(v);
+                    if v.extracted.is_some()
+                        || v.download_kinds()
+                            .any(|f| !matches!(f, DownloadFile::Info | DownloadFile::Mod | DownloadFile::Lock))
+                    {
+                        let last = self.input.age_source.last_used(&v.total());
+                        let target = Target::VersionContent { module: module.clone(), version: version.clone() };
+                        items.push(item(target, reason, &bytes, last));
+                    }
+                } else {
+                    let mut bytes = v.download();
+                    if let Some(e) = &v.extracted {
+                        bytes += e;
+                    }
+                    let last = self.input.age_source.last_used(&bytes);
+                    items.push(item(
+                        Target::ModuleVersion { module: module.clone(), version: version.clone() },
+                        reason,
+                        &bytes,
+                        last,
+                    ));
                 }
-                let last = self.input.age_source.last_used(&bytes);
-                items.push(item(
-                    Target::ModuleVersion { module: module.clone(), version: version.clone() },
-                    reason,
-                    &bytes,
-                    last,
-                ));
             } else {
                 if let (Some(reason), Some(tree)) = (s.tree.clone(), &v.extracted) {
                     let last = self.input.age_source.last_used(tree);
@@ -623,7 +667,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::policy::{GocachePolicy, ModcachePolicy, RootsPolicy};
+    use crate::policy::{GocachePolicy, ModcachePolicy, Overrides, RootsPolicy};
     use crate::scan::CacheKind;
 
     const NOW: i64 = 1_800_000_000;
@@ -735,6 +779,7 @@ mod tests {
             .map(|i| {
                 let t = match &i.target {
                     Target::ModuleVersion { module, version } => format!("whole {module}@{version}"),
+                    Target::VersionContent { module, version } => format!("content {module}@{version}"),
                     Target::ExtractedTree { module, version } => format!("tree {module}@{version}"),
                     Target::DownloadFiles { module, version, files } => format!("files {module}@{version} {files:?}"),
                     Target::ExtractTemp { module, version, .. } => format!("tmpdir {module}@{version}"),
@@ -752,6 +797,46 @@ mod tests {
 
     fn roots(v: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         v.iter().map(|(m, v)| ((*m).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn keep_metadata_removes_the_content_of_old_versions_and_leaves_their_info_and_mod() {
+        let m = inv(vec![
+            ver("a.com/x", "v1.0.0", 100),
+            // Pruned before with keep_metadata: nothing more to remove.
+            without(without(no_tree(ver("b.com/y", "v1.0.0", 100)), DownloadFile::Zip), DownloadFile::Ziphash),
+            ver("c.com/z", "v1.0.0", 1),
+        ]);
+        let p = modcache(ModcachePolicy { max_age: Some(30 * DAY), keep_metadata: true, ..Default::default() });
+        let plan = plan(&input(&m, &p));
+        assert_eq!(summary(&plan), ["content a.com/x@v1.0.0 max_age"]);
+        // Tree, zip and ziphash; not the 10-byte .info and .mod.
+        assert_eq!(plan.items[0].apparent_bytes, 1110);
+        // Without the option the same rule takes the whole version, metadata included.
+        let p = modcache(ModcachePolicy { max_age: Some(30 * DAY), ..Default::default() });
+        assert_eq!(run(&m, &p), ["whole a.com/x@v1.0.0 max_age", "whole b.com/y@v1.0.0 max_age"]);
+    }
+
+    #[test]
+    fn keep_metadata_never_keeps_what_corruption_or_all_removes() {
+        let m = inv(vec![ver("a.com/x", "v1.0.0", 1), ver("b.com/y", "v1.0.0", 1)]);
+        let corrupted =
+            [(Target::ModuleVersion { module: "a.com/x".into(), version: "v1.0.0".into() }, "mod_mismatch".to_owned())];
+        let p = modcache(ModcachePolicy { remove_corrupted: true, keep_metadata: true, ..Default::default() });
+        let plan = plan(&PlanInput { corrupted: &corrupted, ..input(&m, &p) });
+        assert_eq!(summary(&plan), ["whole a.com/x@v1.0.0 corrupted"]);
+        let p = Policy::everything().with_overrides(&Overrides { keep_metadata: true, ..Default::default() }).unwrap();
+        assert_eq!(run(&m, &p), ["whole a.com/x@v1.0.0 all", "whole b.com/y@v1.0.0 all"]);
+    }
+
+    #[test]
+    fn keep_metadata_counts_only_content_towards_max_size() {
+        // 1130 bytes each, 20 of them metadata: evicting one leaves 1150 of 2260.
+        let m = inv(vec![ver("a.com/x", "v1.0.0", 50), ver("b.com/y", "v1.0.0", 10)]);
+        let p = modcache(ModcachePolicy { max_size: Some(1150), keep_metadata: true, ..Default::default() });
+        assert_eq!(run(&m, &p), ["content a.com/x@v1.0.0 max_size"]);
+        let p = modcache(ModcachePolicy { max_size: Some(1149), keep_metadata: true, ..Default::default() });
+        assert_eq!(run(&m, &p), ["content a.com/x@v1.0.0 max_size", "content b.com/y@v1.0.0 max_size"]);
     }
 
     #[test]

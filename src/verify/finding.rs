@@ -68,6 +68,34 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// Every kind, in declaration order: metrics write each one, zeros
+    /// included, so an alert never depends on a series appearing.
+    pub const ALL: [FindingKind; 20] = {
+        use FindingKind as K;
+        [
+            K::ZipModified,
+            K::ZipUnreadable,
+            K::ZipUnexpectedFile,
+            K::ZiphashWrong,
+            K::ZiphashMissing,
+            K::ZiphashMalformed,
+            K::DirModified,
+            K::DirUnreadable,
+            K::ModMismatch,
+            K::SumdbMismatch,
+            K::Partial,
+            K::TempFile,
+            K::ExtractTemp,
+            K::ExtractedWithoutDownload,
+            K::GoSumMismatch,
+            K::GoSumGoModMismatch,
+            K::GoSumMalformed,
+            K::NotInCache,
+            K::BuildActionMalformed,
+            K::BuildOutputMismatch,
+        ]
+    };
+
     #[must_use]
     pub fn severity(self) -> Severity {
         use FindingKind as K;
@@ -229,5 +257,41 @@ impl Tally {
     #[must_use]
     pub fn failing(&self) -> bool {
         self.errors + self.warnings > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON Schema lists every variant serde can write: `ALL` must too.
+    #[test]
+    fn all_lists_every_kind_once() {
+        fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        match (k.as_str(), v) {
+                            ("const", serde_json::Value::String(s)) => out.push(s.clone()),
+                            ("enum", serde_json::Value::Array(a)) => {
+                                out.extend(a.iter().filter_map(|s| s.as_str().map(str::to_owned)));
+                            }
+                            _ => strings(v, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+                _ => {}
+            }
+        }
+        let schema = serde_json::to_value(schemars::schema_for!(FindingKind)).unwrap();
+        let mut declared = Vec::new();
+        strings(&schema, &mut declared);
+        declared.sort();
+        let mut listed: Vec<String> = FindingKind::ALL.iter().map(|k| k.name().to_owned()).collect();
+        listed.sort();
+        listed.dedup();
+        assert_eq!(listed.len(), FindingKind::ALL.len(), "a kind listed twice");
+        assert_eq!(listed, declared);
     }
 }

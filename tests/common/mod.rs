@@ -22,6 +22,9 @@
 //!   read through [`parse_json`], the one place to validate it.
 //! - `text.rs`: insta settings for text snapshots, [`text_settings`] (the
 //!   sandbox path filtered) and [`report_settings`] (sizes too).
+//! - `exposition.rs`: [`exposition::check_exposition`], the strict reader of
+//!   the Prometheus text format every metrics test reads gokeep's output with
+//!   (and `promtool check metrics`, where installed).
 //! - `tree.rs`: byte-for-byte tree [`snapshot`]s (and [`snapshot_with_times`])
 //!   with [`assert_same`], [`copy_tree`],
 //!   [`cached_versions`] of a fixture, and [`gocache_entries`].
@@ -40,6 +43,9 @@
 // files each; the others compile them unused.
 #[allow(dead_code)]
 pub mod corpus;
+// Read by the tests of metrics only.
+#[allow(dead_code)]
+pub mod exposition;
 pub mod fixture;
 #[allow(dead_code)]
 pub mod http;

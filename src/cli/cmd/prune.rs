@@ -1,7 +1,7 @@
 //! `gokeep prune`: plan what to remove from a policy file and/or flags, show
 //! the plan, ask on a terminal, execute it safely, journal the run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use std::time::Instant;
@@ -18,6 +18,7 @@ use gokeep::timestamp::Timestamp;
 use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::interrupt;
+use crate::cli::metrics::{self, MetricsArgs};
 use crate::cli::printer::{count, size};
 use crate::cli::render::prune::{PlanJson, PruneJson, render_notices, render_plan, report_removal, unapplied};
 use crate::cli::{Outcome, Printer, Settings};
@@ -70,6 +71,10 @@ pub struct Args {
     /// Remove exactly the module versions nothing read since `gokeep mark`.
     #[arg(long)]
     pub unused_since_mark: bool,
+    /// Versions removed by age, size, roots or mark keep their .info and .mod files, so
+    /// `go mod graph`, `go mod verify` and `go list -m all` still work offline (CI images).
+    #[arg(long)]
+    pub keep_metadata: bool,
     /// Remove build-cache entries unused for this long (never less than two hours: go marks an entry used at most hourly).
     #[arg(long, value_name = "AGE")]
     pub gocache_max_age: Option<String>,
@@ -79,6 +84,8 @@ pub struct Args {
     /// Delete without asking (required without a terminal: timers, CI, scripts).
     #[arg(long, short)]
     pub yes: bool,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     /// Prune every user's caches on the host (see `status --discover`), each
     /// by a gokeep run as the cache's owner with the same policy. For a
     /// system timer, as root.
@@ -124,6 +131,7 @@ fn overrides(args: &Args) -> anyhow::Result<Overrides> {
         corrupted: args.corrupted,
         debris: args.debris,
         all: args.all,
+        keep_metadata: args.keep_metadata,
     })
 }
 
@@ -249,17 +257,23 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
     else {
         return Ok(Outcome::Clean);
     };
-    run_prepared(args, printer, started, now, (plan, policy, mod_root, build_root))
+    run_prepared(args, settings, printer, (started, now), (plan, policy, mod_root, build_root))
 }
 
 fn run_prepared(
     args: &Args,
+    settings: &Settings,
     printer: &Printer,
-    started: Instant,
-    now: Timestamp,
+    (started, now): (Instant, Timestamp),
     prepared: (Plan, Policy, Option<CacheRoot>, Option<CacheRoot>),
 ) -> anyhow::Result<Outcome> {
     let (plan, policy, mod_root, build_root) = prepared;
+    // Refused before anything is deleted.
+    let metrics_file = args.metrics.target(policy.metrics.textfile.as_deref())?;
+    let write_metrics = |removal: &Removal, elapsed: std::time::Duration| match &metrics_file {
+        Some(path) => write_run_metrics(path, settings, (now, elapsed), plan.items.len(), removal),
+        None => Ok(()),
+    };
 
     let total_apparent: u64 = plan.items.iter().map(|i| i.apparent_bytes).sum();
     let total_disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
@@ -284,6 +298,7 @@ fn run_prepared(
         if !args.dry_run {
             refresh_kept(&policy, build_root.as_ref(), printer);
             journal_run(&plan, &Removal::default(), now, started.elapsed(), printer);
+            write_metrics(&Removal::default(), started.elapsed())?;
         }
         return Ok(Outcome::Clean);
     }
@@ -329,6 +344,7 @@ fn run_prepared(
     let refreshed = refresh_kept(&policy, build_root.as_ref(), printer);
     let elapsed = started.elapsed();
     journal_run(&plan, &removal, now, elapsed, printer);
+    write_metrics(&removal, elapsed)?;
 
     if printer.json {
         printer.json(&PruneJson {
@@ -355,6 +371,29 @@ fn run_prepared(
     } else {
         anyhow::bail!("{} of the planned removals failed", removal.failures.len())
     }
+}
+
+/// The run's metrics and the caches as it left them, measured again (the
+/// walk is hot in the page cache by now), written to `path` atomically.
+fn write_run_metrics(
+    path: &Path,
+    settings: &Settings,
+    (started, elapsed): (Timestamp, std::time::Duration),
+    planned_items: usize,
+    removal: &Removal,
+) -> anyhow::Result<()> {
+    // The run already said which caches it used and what it could not read.
+    let scanned = Timestamp::now();
+    let caches = crate::cli::status::measure(settings, &Printer::silent(), 10, scanned)?.reports;
+    let text = gokeep::metrics::prune(&gokeep::metrics::PruneRun {
+        started,
+        duration: elapsed,
+        planned_items,
+        removal,
+        caches: &caches,
+        scanned,
+    });
+    metrics::write(path, &text)
 }
 
 /// One journal line per run that was not a dry run; failing to write it is only a warning.

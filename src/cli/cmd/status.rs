@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use gokeep::report;
+use gokeep::report::{self, CacheReport};
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
@@ -30,10 +30,17 @@ pub struct Args {
     pub policy: Option<PathBuf>,
 }
 
-pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
-    if args.discover {
-        return super::discover::status(args.policy.as_deref(), args.top, settings, printer);
-    }
+/// What the caches hold, measured as `status` measures them.
+pub struct Measured {
+    pub reports: Vec<CacheReport>,
+    not_yet: Vec<NotYetCreated>,
+    /// The first cache named on the command line that does not exist.
+    missing: Option<ScanError>,
+}
+
+/// Recognises and scans both caches (`top`: how many modules and versions
+/// each report lists). Used by `status` and by `prune` for its metrics.
+pub fn measure(settings: &Settings, printer: &Printer, top: usize, now: Timestamp) -> anyhow::Result<Measured> {
     let modcache = settings.modcache()?;
     let gocache = settings.gocache()?;
     // Recognised before anything is counted: a directory that is not a Go
@@ -46,36 +53,42 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
         None => None,
     };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &ScanOptions::default());
-    let now = Timestamp::now();
-    let mut reports = Vec::new();
-    let mut missing: Option<ScanError> = None;
-    let mut not_yet = Vec::new();
+    let mut out = Measured { reports: Vec::new(), not_yet: Vec::new(), missing: None };
     for result in [inventory.modcache, inventory.gocache].into_iter().flatten() {
         match result {
-            Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
+            Ok(inv) => out.reports.push(report::cache_report(&inv, top, now)),
             // Named on the command line: a mistake (exit 4). From the Go
             // environment: go creates it on its first download or build.
             Err(ScanError::Missing { kind, path }) if !settings.named_on_command_line(kind) => {
-                not_yet.push(NotYetCreated { kind, root: path });
+                out.not_yet.push(NotYetCreated { kind, root: path });
             }
             // The first missing cache becomes the error (printed once, at
             // exit); a second one is noted here.
             Err(e @ ScanError::Missing { .. }) => {
-                if missing.is_some() {
+                if out.missing.is_some() {
                     printer.note(&format!("gokeep: {e}"));
                 }
-                missing.get_or_insert(e);
+                out.missing.get_or_insert(e);
             }
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(out)
+}
+
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    if args.discover {
+        return super::discover::status(args.policy.as_deref(), args.top, settings, printer);
+    }
+    let now = Timestamp::now();
+    let Measured { reports, not_yet, missing } = measure(settings, printer, args.top, now)?;
     let metrics_on_stdout = args.metrics.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = &args.metrics {
-        let text = metrics::render(&reports, now);
+        let text = gokeep::metrics::status(&reports, now);
         if metrics_on_stdout {
             printer.out(&text)?;
         } else {
-            metrics::write_atomically(path, &text)?;
+            metrics::write(path, &text)?;
         }
     }
     if metrics_on_stdout {

@@ -33,6 +33,7 @@ use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
 use crate::cli::interrupt;
+use crate::cli::metrics::{self, MetricsArgs};
 use crate::cli::printer::{count, size};
 use crate::cli::render::verify::{FixJson, VerifyJson, render, render_plan};
 use crate::cli::{Outcome, Printer, Settings};
@@ -87,6 +88,8 @@ pub struct Args {
     /// the reason, when nothing independent confirms the cache's copy).
     #[arg(long = "update-go-sum", value_name = "MODULE", requires = "fix")]
     pub update_go_sum: Vec<String>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// The repair flags `verify` and `explain` share.
@@ -134,6 +137,8 @@ fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let (started, started_at) = (std::time::Instant::now(), Timestamp::now());
+    let metrics_file = args.metrics.target(None)?;
     let env = &settings.env;
     let named = settings.modcache()?;
     let gocache = settings.gocache()?;
@@ -183,6 +188,10 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
         printer.warn(&format!("{e}; the next verify hashes every version again"));
     }
     let now = last.tally.failing();
+    if let Some(path) = &metrics_file {
+        let run = gokeep::metrics::VerifyRun { started: started_at, duration: started.elapsed(), report: last };
+        metrics::write(path, &gokeep::metrics::verify(&run))?;
+    }
     if printer.json {
         printer.json(&VerifyJson {
             schema_version: 1,
