@@ -293,6 +293,61 @@ pub fn prune(run: &PruneRun) -> String {
     e.finish()
 }
 
+/// One owner's prune run under `prune --discover`, as the parent read it.
+#[derive(Debug, Clone)]
+pub struct OwnerRun {
+    pub owner: String,
+    pub root: String,
+    /// `modcache` or `gocache`.
+    pub cache: &'static str,
+    /// The owner's gokeep exit code; `None` when it could not start or was killed.
+    pub exit_code: Option<i32>,
+    pub freed_disk_bytes: u64,
+    pub removed_versions: u64,
+    pub failures: u64,
+}
+
+/// What `prune --discover` writes: one file for every cache on the host,
+/// written by the parent, since the owners' runs may not write where
+/// `node_exporter` reads, and a series in two files fails the scrape.
+#[must_use]
+pub fn discover_prune(started: Timestamp, duration: Duration, runs: &[OwnerRun]) -> String {
+    let mut e = Exposition::default();
+    e.gauge(
+        "gokeep_discover_prune_last_run_timestamp_seconds",
+        "When the last host-wide prune started (Unix time).",
+        [(Vec::new(), unix(started))],
+    );
+    e.gauge(
+        "gokeep_discover_prune_last_run_duration_seconds",
+        "How long the last host-wide prune took.",
+        [(Vec::new(), seconds(duration))],
+    );
+    let labels =
+        |r: &OwnerRun| vec![("owner", r.owner.clone()), ("cache", r.cache.to_owned()), ("root", r.root.clone())];
+    e.gauge(
+        "gokeep_discover_prune_exit_code",
+        "Exit code of the prune run as the cache's owner (-1: it did not start or was killed).",
+        runs.iter().map(|r| (labels(r), Value::Float(f64::from(r.exit_code.unwrap_or(-1))))),
+    );
+    e.gauge(
+        "gokeep_discover_prune_freed_bytes",
+        "Bytes on disk the owner's prune run freed.",
+        runs.iter().map(|r| (labels(r), r.freed_disk_bytes.into())),
+    );
+    e.gauge(
+        "gokeep_discover_prune_removed_versions",
+        "Module versions the owner's prune run removed.",
+        runs.iter().map(|r| (labels(r), r.removed_versions.into())),
+    );
+    e.gauge(
+        "gokeep_discover_prune_failures",
+        "Paths the owner's prune run could not remove.",
+        runs.iter().map(|r| (labels(r), r.failures.into())),
+    );
+    e.finish()
+}
+
 /// One verify run, as its metrics describe it.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyRun<'a> {

@@ -339,12 +339,31 @@ fn discovered_caches_are_pruned_as_their_owners_and_links_into_other_users_files
     let victim = snapshot(&bob_keep);
     let victim_files = snapshot(&bob.modcache().join("cache/download/example.com/keep"));
     let runner_files = snapshot(&runners.join("r1"));
-    let pruned = cmd_ok(host.gokeep().args(["--json", "prune", "--discover", "--yes", "--policy"]).arg(&policy));
+    // The metrics file goes where only root writes, as node_exporter's
+    // textfile directory: the owners' runs write none, the parent writes one.
+    let textfile_dir = host.root.join("textfile");
+    fs::create_dir(&textfile_dir).unwrap();
+    fs::set_permissions(&textfile_dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let textfile = textfile_dir.join("gokeep.prom");
+    let pruned = cmd_ok(
+        host.gokeep()
+            .args(["--json", "prune", "--discover", "--yes", "--metrics"])
+            .arg(&textfile)
+            .arg("--policy")
+            .arg(&policy),
+    );
     assert_eq!(caches(&pruned), expected, "{pruned:#}");
+    let metrics = exposition::check_exposition("prune --discover", &fs::read_to_string(&textfile).unwrap());
     for c in pruned["caches"].as_array().unwrap() {
         assert_eq!(c["exit_code"], 0, "{c:#}");
         assert!(c["prune"]["plan"]["total_items"].as_u64().unwrap() > 0, "{c:#}");
+        let root = c["root"].as_str().unwrap();
+        assert!(metrics.value("gokeep_discover_prune_exit_code", &[("root", root)]).abs() < 0.5, "{root}");
+        let freed = c["prune"]["result"]["disk_bytes"].as_f64().unwrap();
+        let written = metrics.value("gokeep_discover_prune_freed_bytes", &[("root", root)]);
+        assert!((written - freed).abs() < 0.5, "{root}: {written} in the file, {freed} freed");
     }
+    assert_eq!(metrics.family("gokeep_discover_prune_exit_code").unwrap().samples.len(), expected.len());
     assert!(reason(&pruned, &not_a_cache).contains("is not a Go cache"));
 
     // What the policy selects is gone from both module caches; the kept

@@ -122,6 +122,8 @@ pub struct PruneFlags {
     pub effective: Policy,
     pub dry_run: bool,
     pub yes: bool,
+    /// Where the one metrics file for all owners' runs goes.
+    pub metrics: Option<PathBuf>,
 }
 
 pub fn prune(flags: &PruneFlags, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -172,6 +174,7 @@ pub fn prune(flags: &PruneFlags, settings: &Settings, printer: &Printer) -> anyh
         }
     }
     let exe = std::env::current_exe()?;
+    let (started, clock) = (Timestamp::now(), std::time::Instant::now());
     let mut entries = Vec::new();
     for c in todo {
         let entry = run_as_owner(&exe, c, &text, flags, settings);
@@ -181,6 +184,10 @@ pub fn prune(flags: &PruneFlags, settings: &Settings, printer: &Printer) -> anyh
         entries.push(entry);
     }
     let failed = entries.iter().filter(|e| e.exit_code != Some(0)).count();
+    if let (Some(path), false) = (&flags.metrics, flags.dry_run) {
+        let runs: Vec<_> = entries.iter().map(owner_run).collect();
+        crate::cli::metrics::write(path, &gokeep::metrics::discover_prune(started, clock.elapsed(), &runs))?;
+    }
     if printer.json {
         printer.json(&PruneDiscoverJson {
             schema_version: 1,
@@ -194,6 +201,24 @@ pub fn prune(flags: &PruneFlags, settings: &Settings, printer: &Printer) -> anyh
         anyhow::bail!("{failed} of the discovered caches could not be pruned");
     }
     Ok(Outcome::Clean)
+}
+
+/// An owner's run as the metrics file counts it, read from its `--json` document.
+fn owner_run(e: &PruneEntry) -> gokeep::metrics::OwnerRun {
+    let n = |pointer: &str| e.prune.as_ref().and_then(|v| v.pointer(pointer)).and_then(serde_json::Value::as_u64);
+    let failures = e.prune.as_ref().and_then(|v| v.pointer("/result/failures")).and_then(serde_json::Value::as_array);
+    gokeep::metrics::OwnerRun {
+        owner: e.owner.name.clone().unwrap_or_else(|| e.owner.uid.to_string()),
+        root: e.root.display().to_string(),
+        cache: match e.kind {
+            CacheKind::ModCache => "modcache",
+            CacheKind::BuildCache => "gocache",
+        },
+        exit_code: e.exit_code,
+        freed_disk_bytes: n("/result/disk_bytes").unwrap_or(0),
+        removed_versions: n("/result/module_versions").unwrap_or(0),
+        failures: failures.map_or(0, |f| f.len() as u64),
+    }
 }
 
 /// Runs `gokeep prune` for one cache as its owner and reads what it printed.
@@ -213,6 +238,7 @@ fn run_as_owner(exe: &Path, c: &Cache, policy_text: &str, flags: &PruneFlags, se
     cmd.args(["prune", "--policy", "-", "--only-cache", only, cache_flag]).arg(c.root.path());
     cmd.args(&flags.rules);
     cmd.arg(if flags.dry_run { "--dry-run" } else { "--yes" });
+    cmd.arg("--no-metrics");
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut entry = PruneEntry {
         owner: c.owner.clone(),

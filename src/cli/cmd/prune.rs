@@ -94,6 +94,10 @@ pub struct Args {
     /// Prune only this cache; the policy's rules for the other one are left out.
     #[arg(long, value_name = "CACHE")]
     pub only_cache: Option<OnlyCache>,
+    /// Write no metrics file: set on the runs `--discover` starts as each
+    /// owner, whose parent writes the one file for the host.
+    #[arg(long, hide = true)]
+    pub no_metrics: bool,
 }
 
 /// `--only-cache`.
@@ -197,7 +201,9 @@ fn discover(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resu
             rules.push(flag.to_owned());
         }
     }
+    let metrics = args.metrics.target(effective.metrics.textfile.as_deref())?;
     let flags = super::discover::PruneFlags {
+        metrics,
         policy: args.policy.clone(),
         rules,
         effective,
@@ -269,7 +275,7 @@ fn run_prepared(
 ) -> anyhow::Result<Outcome> {
     let (plan, policy, mod_root, build_root) = prepared;
     // Refused before anything is deleted.
-    let metrics_file = args.metrics.target(policy.metrics.textfile.as_deref())?;
+    let metrics_file = if args.no_metrics { None } else { args.metrics.target(policy.metrics.textfile.as_deref())? };
     let write_metrics = |removal: &Removal, elapsed: std::time::Duration| match &metrics_file {
         Some(path) => write_run_metrics(path, settings, (now, elapsed), plan.items.len(), removal),
         None => Ok(()),
