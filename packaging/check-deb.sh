@@ -6,19 +6,22 @@
 # the unit templates, and that the unpacked binary finds the shipped nightly
 # policy where `gokeep schedule install` looks for it.
 #
-# GOKEEP_DEB_PROFILE (default: deb-check) is the cargo profile the binary is
-# built with. deb-check is the release profile without LTO and with parallel
-# codegen: the fat-LTO, one-codegen-unit release build takes minutes longer
-# on CI's two cores and changes nothing this check looks at. Set it to
-# `release` to check the exact release build.
+# GOKEEP_DEB_PROFILE (default: dev) is the cargo profile the binary is
+# built with. dev reuses the build `cargo test` just made, so the check costs
+# seconds, not the minutes of an optimised build on CI's two cores; nothing
+# it looks at depends on the profile (cargo-deb warns that dev is not for
+# releases). `GOKEEP_DEB_PROFILE=release` checks the exact release build;
+# `deb-check` (release without LTO, parallel codegen) is the middle way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-profile="${GOKEEP_DEB_PROFILE:-deb-check}"
+profile="${GOKEEP_DEB_PROFILE:-dev}"
 
 if ! command -v cargo-deb >/dev/null 2>&1; then
     echo "check-deb: installing cargo-deb from crates.io" >&2
-    cargo install cargo-deb --locked
+    # --debug: it compiles in half the time, and packing one small binary
+    # needs no optimised packer.
+    cargo install cargo-deb --locked --debug
 fi
 for tool in dpkg dpkg-deb; do
     command -v "$tool" >/dev/null 2>&1 || { echo "check-deb: $tool is required" >&2; exit 1; }
