@@ -8,6 +8,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use super::failpoint;
+
 /// Writes `bytes` to `path` atomically. An existing file keeps its
 /// permission bits (a temp file is created 0600, which would hide a go.sum
 /// from the group or a textfile from `node_exporter`); a new one gets 0644.
@@ -29,11 +31,12 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => 0o644,
         Err(e) => return Err(e),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(without_temp_path)?;
-    tmp.write_all(bytes).map_err(without_temp_path)?;
-    tmp.as_file().set_permissions(Permissions::from_mode(mode))?;
+    let mut tmp = failpoint::after(tempfile::NamedTempFile::new_in(dir)).map_err(without_temp_path)?;
+    failpoint::after(tmp.write_all(bytes)).map_err(without_temp_path)?;
+    failpoint::after(tmp.as_file().set_permissions(Permissions::from_mode(mode)))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| without_temp_path(e.error))?;
+    failpoint::mutated();
     File::open(dir)?.sync_all()
 }
 

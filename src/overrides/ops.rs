@@ -408,7 +408,8 @@ pub fn apply_unlink(p: &UnlinkPlan) -> Result<(), OverrideError> {
     for f in p.files.iter().filter(|f| f.current != f.new) {
         match &f.new {
             Some(b) => write_user_file(&f.file, b)?,
-            None => fs::remove_file(&f.file).map_err(|e| OverrideError::Write { path: f.file.clone(), source: e })?,
+            None => crate::fs::failpoint::after(fs::remove_file(&f.file))
+                .map_err(|e| OverrideError::Write { path: f.file.clone(), source: e })?,
         }
     }
     state::store(&dir, &p.remaining)

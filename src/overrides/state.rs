@@ -130,7 +130,7 @@ fn parse(path: &Path, b: &[u8]) -> Result<Records, OverrideError> {
 pub fn store(dir: &Path, records: &Records) -> Result<(), OverrideError> {
     let path = record_path(dir, &records.consumer);
     if records.links.is_empty() {
-        return match fs::remove_file(&path) {
+        return match crate::fs::failpoint::after(fs::remove_file(&path)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OverrideError::Write { path, source: e }),
             _ => Ok(()),
         };
