@@ -98,7 +98,8 @@ impl World {
         project.retain(|n| !["go.mod", "go.sum", "go.work", "go.work.sum", "main.go", "app"].contains(&n.as_str()));
         assert!(project.is_empty(), "{what}: left in the project: {project:?}");
         let mut state: Vec<String> = names(&self.state().join("links"));
-        state.retain(|n| !n.ends_with(".json") && !n.ends_with(".lock"));
+        // Records and locks are <key>.json and <key>.lock; temp files are hidden.
+        state.retain(|n| n.starts_with('.'));
         assert!(state.is_empty(), "{what}: left in gokeep's state: {state:?}");
     }
 

@@ -147,10 +147,12 @@ pub fn plan_link(req: &LinkRequest, settings: &Settings) -> Result<LinkPlan, Ove
     }
     let records = state::load(&state::links_dir()?, &consumer)?;
     if let Some(r) = records.links.iter().find(|r| r.module == module) {
-        if r.target == target && r.mode == req.mode && r.version == req.version {
-            if let Some(plan) = same_link_again(r, &consumer, consumer_module)? {
-                return Ok(plan);
-            }
+        if r.target == target
+            && r.mode == req.mode
+            && r.version == req.version
+            && let Some(plan) = same_link_again(r, &consumer, consumer_module)?
+        {
+            return Ok(plan);
         }
         return Err(OverrideError::AlreadyLinked { module, target: r.target.clone(), consumer });
     }
