@@ -1,8 +1,12 @@
-//! Pruning beside running `go` commands: while `go build` loops over a
-//! project using module set A and `go mod download` loops over module set B,
-//! `gokeep prune` keeps removing set B (and debris) with set A kept. No `go`
-//! command may fail, and at the end the cache verifies clean. And several
-//! `gokeep mark` runs at once, sharing one state dir, each keep their record.
+//! Pruning beside running `go` commands, a soak: while `go build` and
+//! `go test -count=1` loop over a project using module set A, `go mod
+//! download` loops over module set B and `go clean -cache` empties the build
+//! cache now and then, `gokeep prune` (set A kept) and `gokeep verify --fix`
+//! run every 100 ms. No `go` command may fail, and at the end the cache
+//! verifies clean. And several `gokeep mark` runs at once, sharing one state
+//! dir, each keep their record.
+//!
+//! `GOKEEP_SOAK_CYCLES` sets the number of prune cycles (`bench/soak.sh`).
 
 mod common;
 
@@ -13,10 +17,21 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use common::*;
 
-const ROUNDS: u32 = 20;
+/// Prune cycles in CI; `GOKEEP_SOAK_CYCLES` asks for more.
+fn cycles() -> u32 {
+    std::env::var("GOKEEP_SOAK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
+}
+
+/// Rounds every `go` worker must have finished before the soak ends, so
+/// that each of them ran beside the prunes.
+const MIN_WORKER_ROUNDS: u32 = 3;
+
+/// Not a measure of speed: only turns a hung `go` or gokeep into a failure.
+const HANG_BOUND: Duration = Duration::from_secs(1800);
 
 fn module(path: &str, version: &str, package: &str) -> Module {
     let mut m = Module::named(path, version, package, &format!("{path}@{version}"));
@@ -26,38 +41,46 @@ fn module(path: &str, version: &str, package: &str) -> Module {
     m
 }
 
-/// A loop of one `go` command until told to stop; counts rounds and failures.
-fn go_loop(
-    sb: &GoSandbox,
-    dir: &Path,
-    args: &[&str],
-    stop: &AtomicBool,
-    rounds: &AtomicU32,
-    failures: &std::sync::Mutex<Vec<String>>,
-) {
-    while !stop.load(Ordering::SeqCst) {
-        let out = sb.go(dir, args);
-        if !out.status.success() {
-            failures.lock().unwrap().push(format!(
-                "go {} (round {}): {}",
-                args.join(" "),
-                rounds.load(Ordering::SeqCst),
-                String::from_utf8_lossy(&out.stderr)
-            ));
+/// One `go` command in a loop, `pause` between rounds, until told to stop;
+/// counts rounds and keeps the stderr of every failure.
+struct Worker<'a> {
+    dir: &'a Path,
+    args: &'a [&'a str],
+    pause: Duration,
+    rounds: AtomicU32,
+}
+
+impl Worker<'_> {
+    fn run(&self, sb: &GoSandbox, stop: &AtomicBool, failures: &std::sync::Mutex<Vec<String>>) {
+        while !stop.load(Ordering::SeqCst) {
+            let out = sb.go(self.dir, self.args);
+            if !out.status.success() {
+                failures.lock().unwrap().push(format!(
+                    "go {} (round {}): {}",
+                    self.args.join(" "),
+                    self.rounds.load(Ordering::SeqCst),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            self.rounds.fetch_add(1, Ordering::SeqCst);
+            thread::sleep(self.pause);
         }
-        rounds.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn rounds(&self) -> u32 {
+        self.rounds.load(Ordering::SeqCst)
     }
 }
 
 #[test]
-fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
+fn soak_prune_and_verify_fix_beside_go_build_test_download_and_clean_make_no_go_command_fail() {
     let set_a = vec![module("example.com/keep/x", "v1.0.0", "x"), module("example.com/keep/y", "v1.0.0", "y")];
     let set_b: Vec<Module> =
         (0..4).map(|i| module(&format!("example.com/churn/p{i}"), "v1.0.0", &format!("p{i}"))).collect();
     let fx = Fixture::published_only(set_a.iter().chain(&set_b).cloned().collect());
     let sb = &fx.sandbox;
 
-    // Project A builds with set A; project B only downloads set B.
+    // Project A builds and tests with set A; project B only downloads set B.
     let proj_a = sb.root().join("proj-a");
     std::fs::create_dir_all(&proj_a).unwrap();
     std::fs::write(
@@ -70,7 +93,12 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
         "package proja\n\nimport (\n\t\"example.com/keep/x\"\n\t\"example.com/keep/y\"\n)\n\nfunc Names() []string { return []string{x.Name(), y.Name()} }\n",
     )
     .unwrap();
-    sb.go_ok(&proj_a, &["build", "./..."]);
+    std::fs::write(
+        proj_a.join("a_test.go"),
+        "package proja\n\nimport \"testing\"\n\nfunc TestNames(t *testing.T) {\n\tif n := Names(); n[0] != \"example.com/keep/x@v1.0.0\" || n[1] != \"example.com/keep/y@v1.0.0\" {\n\t\tt.Fatal(n)\n\t}\n}\n",
+    )
+    .unwrap();
+    sb.go_ok(&proj_a, &["test", "-count=1", "./..."]);
     let proj_b = sb.root().join("proj-b");
     std::fs::create_dir_all(&proj_b).unwrap();
     let requires = set_b.iter().fold(String::new(), |mut acc, m| {
@@ -81,43 +109,69 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
         .unwrap();
     let download_b = ["mod", "download"];
     sb.go_ok(&proj_b, &download_b);
+    // Build-cache entries from days ago: the prune's age rule selects every
+    // one the workers do not use (and so mark) again.
+    age_tree(&sb.gocache(), 3);
 
+    // Most cycles remove extracted trees (set B's, which `go mod download`
+    // puts back), debris and old build-cache entries; every tenth removes
+    // whole versions, zips included, which waits out the zip grace once.
+    let trees = sb.root().join("trees.toml");
+    std::fs::write(&trees, "[modcache]\nzips_only_after = \"1s\"\n").unwrap();
+    let trees = trees.display().to_string();
+    let keep = ["--keep", "example.com/keep", "--debris", "--yes", "--json"];
+    let light: Vec<&str> =
+        ["prune", "--policy", &trees, "--gocache-max-age", "2h"].into_iter().chain(keep).collect::<Vec<_>>();
+    let whole: Vec<&str> = ["prune", "--all"].into_iter().chain(keep).collect();
+
+    let workers = [
+        Worker { dir: &proj_a, args: &["build", "./..."], pause: Duration::ZERO, rounds: AtomicU32::new(0) },
+        Worker { dir: &proj_a, args: &["test", "-count=1", "./..."], pause: Duration::ZERO, rounds: AtomicU32::new(0) },
+        Worker { dir: &proj_b, args: &download_b, pause: Duration::ZERO, rounds: AtomicU32::new(0) },
+        // Emptying the build cache makes the others rebuild the standard
+        // library: now and then, not in a tight loop.
+        Worker { dir: &proj_a, args: &["clean", "-cache"], pause: Duration::from_secs(3), rounds: AtomicU32::new(0) },
+    ];
+    let cycles = cycles();
     let stop = Arc::new(AtomicBool::new(false));
-    let build_rounds = AtomicU32::new(0);
-    let download_rounds = AtomicU32::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
-    let mut prune_rounds = 0;
-    let mut removed_b = 0u64;
+    let (mut prune_cycles, mut removed_files, mut skipped, mut fixes, mut verify_findings) = (0, 0u64, 0usize, 0, 0);
+    let started = Instant::now();
     thread::scope(|s| {
-        s.spawn(|| go_loop(sb, &proj_a, &["build", "./..."], &stop, &build_rounds, &failures));
-        s.spawn(|| go_loop(sb, &proj_b, &download_b, &stop, &download_rounds, &failures));
-        while prune_rounds < ROUNDS
-            || build_rounds.load(Ordering::SeqCst) < ROUNDS
-            || download_rounds.load(Ordering::SeqCst) < ROUNDS
-        {
-            let doc = cmd_ok(sb.gokeep().args([
-                "prune",
-                "--all",
-                "--debris",
-                "--keep",
-                "example.com/keep",
-                "--yes",
-                "--json",
-            ]));
-            removed_b += doc["result"]["files"].as_u64().unwrap_or(0);
-            prune_rounds += 1;
+        for w in &workers {
+            let (stop, failures) = (&stop, &failures);
+            s.spawn(move || w.run(sb, stop, failures));
         }
-        stop.store(true, Ordering::SeqCst);
+        // Set only once every worker is stopped, so a failed assertion here
+        // does not leave them looping.
+        let _stop_on_exit = StopOnDrop(&stop);
+        while prune_cycles < cycles || workers.iter().any(|w| w.rounds() < MIN_WORKER_ROUNDS) {
+            assert!(started.elapsed() < HANG_BOUND, "the soak has not ended after {HANG_BOUND:?}");
+            let args = if prune_cycles % 10 == 0 { &whole } else { &light };
+            let doc = cmd_ok(sb.gokeep().args(args));
+            removed_files += doc["result"]["files"].as_u64().unwrap_or(0);
+            skipped += doc["result"]["skipped"].as_array().map_or(0, Vec::len);
+            let failed = doc["result"]["failures"].as_array().map_or(0, Vec::len);
+            assert_eq!(failed, 0, "prune cycle {prune_cycles} failed to remove: {doc:#}");
+            prune_cycles += 1;
+            let v = cmd(sb.gokeep().args(["verify", "--fix", "--yes", "--no-project", "--build-cache", "--json"]));
+            assert!(v.code <= 1, "verify --fix in cycle {prune_cycles} exited {}: {}\n{}", v.code, v.stdout, v.stderr);
+            fixes += u32::from(!v.json["fix"].is_null());
+            verify_findings += u32::from(v.code == 1);
+            thread::sleep(Duration::from_millis(100));
+        }
     });
 
+    let rounds: Vec<String> = workers.iter().map(|w| format!("{} × go {}", w.rounds(), w.args.join(" "))).collect();
     eprintln!(
-        "{prune_rounds} prunes removed {removed_b} files beside {} builds and {} downloads",
-        build_rounds.load(Ordering::SeqCst),
-        download_rounds.load(Ordering::SeqCst)
+        "{prune_cycles} prune cycles removed {removed_files} files and skipped {skipped} locked items; \
+         verify --fix ran {prune_cycles} times ({fixes} fixes, {verify_findings} left findings); beside {} in {:?}",
+        rounds.join(", "),
+        started.elapsed()
     );
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{} go commands failed:\n{}", failures.len(), failures.join("\n"));
-    assert!(removed_b > 0, "the prunes never removed anything from set B");
+    assert!(removed_files > 0, "the prunes never removed anything");
     // Set A was never touched; everything verifies.
     for m in &set_a {
         assert!(fx.extracted_dir(&m.path, &m.version).is_dir());
@@ -128,6 +182,14 @@ fn prune_beside_go_build_and_go_mod_download_makes_no_go_command_fail() {
     // Nothing the racing go commands left is debris.
     let plan = cmd_ok(sb.gokeep().args(["prune", "--debris", "--dry-run", "--json"]));
     assert_eq!(plan["plan"]["items"].as_array().unwrap().len(), 0, "{plan:#}");
+}
+
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 #[test]
