@@ -6,6 +6,12 @@
 //! verifies clean. And several `gokeep mark` runs at once, sharing one state
 //! dir, each keep their record.
 //!
+//! `go clean -cache` never runs during a `go build` or `go test` of the
+//! soak: cmd/go's own cache is not safe against that (a build that found an
+//! entry fails when clean removes it; clean fails on a directory a build
+//! writes into), whatever else runs. It does run beside the downloads, the
+//! prunes and `verify --fix`.
+//!
 //! `GOKEEP_SOAK_CYCLES` sets the number of prune cycles (`bench/soak.sh`).
 
 mod common;
@@ -14,8 +20,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,10 +31,6 @@ use common::*;
 fn cycles() -> u32 {
     std::env::var("GOKEEP_SOAK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
 }
-
-/// Rounds every `go` worker must have finished before the soak ends, so
-/// that each of them ran beside the prunes.
-const MIN_WORKER_ROUNDS: u32 = 3;
 
 /// Not a measure of speed: only turns a hung `go` or gokeep into a failure.
 const HANG_BOUND: Duration = Duration::from_secs(1800);
@@ -41,19 +43,53 @@ fn module(path: &str, version: &str, package: &str) -> Module {
     m
 }
 
-/// One `go` command in a loop, `pause` between rounds, until told to stop;
+/// One `go` command in a loop, `pause` before each round, until told to stop;
 /// counts rounds and keeps the stderr of every failure.
 struct Worker<'a> {
     dir: &'a Path,
     args: &'a [&'a str],
     pause: Duration,
+    /// `go clean -cache` excludes the builds (see the module docs).
+    excludes_builds: bool,
+    /// Rounds finished before the soak may end, so that it ran beside the prunes.
+    min_rounds: u32,
+    /// Rounds after which it stops.
+    max_rounds: u32,
     rounds: AtomicU32,
 }
 
 impl Worker<'_> {
-    fn run(&self, sb: &GoSandbox, stop: &AtomicBool, failures: &std::sync::Mutex<Vec<String>>) {
-        while !stop.load(Ordering::SeqCst) {
-            let out = sb.go(self.dir, self.args);
+    fn new<'a>(dir: &'a Path, args: &'a [&'a str]) -> Worker<'a> {
+        Worker {
+            dir,
+            args,
+            pause: Duration::ZERO,
+            excludes_builds: false,
+            min_rounds: 2,
+            max_rounds: u32::MAX,
+            rounds: AtomicU32::new(0),
+        }
+    }
+
+    fn run(&self, sb: &GoSandbox, stop: &AtomicBool, builds: &RwLock<()>, failures: &Mutex<Vec<String>>) {
+        loop {
+            // The pause comes first, and ends early when the soak does.
+            let paused = Instant::now();
+            while paused.elapsed() < self.pause && !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(50));
+            }
+            if stop.load(Ordering::SeqCst) || self.rounds() >= self.max_rounds {
+                return;
+            }
+            let out = if self.excludes_builds {
+                let _alone = builds.write().unwrap();
+                sb.go(self.dir, self.args)
+            } else if self.args[0] == "mod" {
+                sb.go(self.dir, self.args)
+            } else {
+                let _shared = builds.read().unwrap();
+                sb.go(self.dir, self.args)
+            };
             if !out.status.success() {
                 failures.lock().unwrap().push(format!(
                     "go {} (round {}): {}",
@@ -63,7 +99,6 @@ impl Worker<'_> {
                 ));
             }
             self.rounds.fetch_add(1, Ordering::SeqCst);
-            thread::sleep(self.pause);
         }
     }
 
@@ -72,15 +107,8 @@ impl Worker<'_> {
     }
 }
 
-#[test]
-fn soak_prune_and_verify_fix_beside_go_build_test_download_and_clean_make_no_go_command_fail() {
-    let set_a = vec![module("example.com/keep/x", "v1.0.0", "x"), module("example.com/keep/y", "v1.0.0", "y")];
-    let set_b: Vec<Module> =
-        (0..4).map(|i| module(&format!("example.com/churn/p{i}"), "v1.0.0", &format!("p{i}"))).collect();
-    let fx = Fixture::published_only(set_a.iter().chain(&set_b).cloned().collect());
-    let sb = &fx.sandbox;
-
-    // Project A builds and tests with set A; project B only downloads set B.
+/// Project A builds and tests with set A; project B only downloads set B.
+fn write_projects(sb: &GoSandbox, set_b: &[Module]) -> (PathBuf, PathBuf) {
     let proj_a = sb.root().join("proj-a");
     std::fs::create_dir_all(&proj_a).unwrap();
     std::fs::write(
@@ -98,7 +126,6 @@ fn soak_prune_and_verify_fix_beside_go_build_test_download_and_clean_make_no_go_
         "package proja\n\nimport \"testing\"\n\nfunc TestNames(t *testing.T) {\n\tif n := Names(); n[0] != \"example.com/keep/x@v1.0.0\" || n[1] != \"example.com/keep/y@v1.0.0\" {\n\t\tt.Fatal(n)\n\t}\n}\n",
     )
     .unwrap();
-    sb.go_ok(&proj_a, &["test", "-count=1", "./..."]);
     let proj_b = sb.root().join("proj-b");
     std::fs::create_dir_all(&proj_b).unwrap();
     let requires = set_b.iter().fold(String::new(), |mut acc, m| {
@@ -107,45 +134,78 @@ fn soak_prune_and_verify_fix_beside_go_build_test_download_and_clean_make_no_go_
     });
     std::fs::write(proj_b.join("go.mod"), format!("module example.com/projb\n\ngo 1.21\n\nrequire (\n{requires})\n"))
         .unwrap();
+    (proj_a, proj_b)
+}
+
+#[test]
+fn soak_prune_and_verify_fix_beside_go_build_test_download_and_clean_make_no_go_command_fail() {
+    let set_a = vec![module("example.com/keep/x", "v1.0.0", "x"), module("example.com/keep/y", "v1.0.0", "y")];
+    let set_b: Vec<Module> =
+        (0..4).map(|i| module(&format!("example.com/churn/p{i}"), "v1.0.0", &format!("p{i}"))).collect();
+    let fx = Fixture::published_only(set_a.iter().chain(&set_b).cloned().collect());
+    let sb = &fx.sandbox;
+
+    let (proj_a, proj_b) = write_projects(sb, &set_b);
+    sb.go_ok(&proj_a, &["test", "-count=1", "./..."]);
     let download_b = ["mod", "download"];
     sb.go_ok(&proj_b, &download_b);
     // Build-cache entries from days ago: the prune's age rule selects every
     // one the workers do not use (and so mark) again.
     age_tree(&sb.gocache(), 3);
 
-    // Most cycles remove extracted trees (set B's, which `go mod download`
-    // puts back), debris and old build-cache entries; every tenth removes
-    // whole versions, zips included, which waits out the zip grace once.
-    let trees = sb.root().join("trees.toml");
-    std::fs::write(&trees, "[modcache]\nzips_only_after = \"1s\"\n").unwrap();
-    let trees = trees.display().to_string();
-    let keep = ["--keep", "example.com/keep", "--debris", "--yes", "--json"];
-    let light: Vec<&str> =
-        ["prune", "--policy", &trees, "--gocache-max-age", "2h"].into_iter().chain(keep).collect::<Vec<_>>();
-    let whole: Vec<&str> = ["prune", "--all"].into_iter().chain(keep).collect();
+    // Every cycle removes debris and old build-cache entries; every tenth
+    // also removes whole versions of set B by age (zips, trees and all),
+    // which waits out the zip grace once. A tree a build reads takes no
+    // lock, so set A (which the builds read) is kept by path.
+    let keep = ["--keep", "example.com/keep", "--debris", "--gocache-max-age", "2h", "--yes", "--json"];
+    let light: Vec<&str> = ["prune"].into_iter().chain(keep).collect();
+    let whole: Vec<&str> = ["prune", "--max-age", "1s"].into_iter().chain(keep).collect();
 
-    let workers = [
-        Worker { dir: &proj_a, args: &["build", "./..."], pause: Duration::ZERO, rounds: AtomicU32::new(0) },
-        Worker { dir: &proj_a, args: &["test", "-count=1", "./..."], pause: Duration::ZERO, rounds: AtomicU32::new(0) },
-        Worker { dir: &proj_b, args: &download_b, pause: Duration::ZERO, rounds: AtomicU32::new(0) },
-        // Emptying the build cache makes the others rebuild the standard
-        // library: now and then, not in a tight loop.
-        Worker { dir: &proj_a, args: &["clean", "-cache"], pause: Duration::from_secs(3), rounds: AtomicU32::new(0) },
-    ];
     let cycles = cycles();
+    let workers = [
+        Worker::new(&proj_a, &["build", "./..."]),
+        Worker::new(&proj_a, &["test", "-count=1", "./..."]),
+        Worker::new(&proj_b, &download_b),
+        // Emptying the build cache makes the others rebuild the standard
+        // library (for the test, slowly): once per hundred prune cycles,
+        // at most every 20 s.
+        Worker {
+            pause: Duration::from_secs(20),
+            excludes_builds: true,
+            min_rounds: 1,
+            max_rounds: cycles.div_ceil(100),
+            ..Worker::new(&proj_a, &["clean", "-cache"])
+        },
+    ];
     let stop = Arc::new(AtomicBool::new(false));
-    let failures = std::sync::Mutex::new(Vec::new());
-    let (mut prune_cycles, mut removed_files, mut skipped, mut fixes, mut verify_findings) = (0, 0u64, 0usize, 0, 0);
+    let builds = RwLock::new(());
+    let failures = Mutex::new(Vec::new());
+    let (mut prune_cycles, mut removed_files, mut skipped) = (0, 0u64, 0usize);
+    let (verify_runs, fixed_files, verify_findings) = (AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0));
+    let verify_errors = Mutex::new(Vec::new());
     let started = Instant::now();
     thread::scope(|s| {
         for w in &workers {
-            let (stop, failures) = (&stop, &failures);
-            s.spawn(move || w.run(sb, stop, failures));
+            let (stop, builds, failures) = (&stop, &builds, &failures);
+            s.spawn(move || w.run(sb, stop, builds, failures));
         }
-        // Set only once every worker is stopped, so a failed assertion here
-        // does not leave them looping.
+        // `verify --fix` every 100 ms, beside the prunes.
+        s.spawn(|| {
+            while !stop.load(Ordering::SeqCst) {
+                let v = cmd(sb.gokeep().args(["verify", "--fix", "--yes", "--no-project", "--json"]));
+                if v.code > 1 {
+                    verify_errors.lock().unwrap().push(format!("exit {}: {}\n{}", v.code, v.stdout, v.stderr));
+                }
+                let fixed = v.json["fix"]["removal"]["files"].as_u64().unwrap_or(0);
+                fixed_files.fetch_add(u32::try_from(fixed).unwrap(), Ordering::SeqCst);
+                verify_findings.fetch_add(u32::from(v.code == 1), Ordering::SeqCst);
+                verify_runs.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        // Set once this loop ends, or fails: nothing is left looping.
         let _stop_on_exit = StopOnDrop(&stop);
-        while prune_cycles < cycles || workers.iter().any(|w| w.rounds() < MIN_WORKER_ROUNDS) {
+        while prune_cycles < cycles || workers.iter().any(|w| w.rounds() < w.min_rounds) {
             assert!(started.elapsed() < HANG_BOUND, "the soak has not ended after {HANG_BOUND:?}");
             let args = if prune_cycles % 10 == 0 { &whole } else { &light };
             let doc = cmd_ok(sb.gokeep().args(args));
@@ -154,18 +214,19 @@ fn soak_prune_and_verify_fix_beside_go_build_test_download_and_clean_make_no_go_
             let failed = doc["result"]["failures"].as_array().map_or(0, Vec::len);
             assert_eq!(failed, 0, "prune cycle {prune_cycles} failed to remove: {doc:#}");
             prune_cycles += 1;
-            let v = cmd(sb.gokeep().args(["verify", "--fix", "--yes", "--no-project", "--build-cache", "--json"]));
-            assert!(v.code <= 1, "verify --fix in cycle {prune_cycles} exited {}: {}\n{}", v.code, v.stdout, v.stderr);
-            fixes += u32::from(!v.json["fix"].is_null());
-            verify_findings += u32::from(v.code == 1);
             thread::sleep(Duration::from_millis(100));
         }
     });
+    let verify_errors = verify_errors.into_inner().unwrap();
+    assert!(verify_errors.is_empty(), "verify --fix failed:\n{}", verify_errors.join("\n"));
 
     let rounds: Vec<String> = workers.iter().map(|w| format!("{} × go {}", w.rounds(), w.args.join(" "))).collect();
     eprintln!(
         "{prune_cycles} prune cycles removed {removed_files} files and skipped {skipped} locked items; \
-         verify --fix ran {prune_cycles} times ({fixes} fixes, {verify_findings} left findings); beside {} in {:?}",
+         verify --fix ran {} times (removed {} files, left findings {} times); beside {} in {:?}",
+        verify_runs.into_inner(),
+        fixed_files.into_inner(),
+        verify_findings.into_inner(),
         rounds.join(", "),
         started.elapsed()
     );
