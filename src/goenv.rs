@@ -114,6 +114,13 @@ pub enum EnvError {
 pub struct GoEnv {
     pub vars: BTreeMap<String, Var>,
     pub problems: Vec<Problem>,
+    /// The GOWORK setting (`cfg.Getenv`: the process, then the GOENV file).
+    /// Not one of [`KEYS`]: `go env GOWORK` prints the go.work found from
+    /// the working directory, which is a project's business, not the
+    /// environment's.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub gowork: Option<String>,
 }
 
 /// The operating system whose conventions locate the user config and cache
@@ -565,6 +572,7 @@ pub fn resolve(inputs: &Inputs) -> GoEnv {
     r.plain("GOFLAGS", "");
     r.plain("GOINSECURE", "");
     r.plain("GOTOOLCHAIN", "");
+    r.env.gowork = r.layers.get(&inputs.env, "GOWORK").map(|(v, _)| v);
     r.env
 }
 

@@ -6,10 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use gokeep::fs::remove::{self, CacheRoot, Refusal};
-use gokeep::goenv::GoEnv;
 
-use super::status::cache_roots;
-use super::{GlobalArgs, Printer};
+use super::{Printer, Settings};
 
 /// "using /data/gomodcache (GOMODCACHE /home/u/go/pkg/mod is a symbolic link)".
 fn resolution_note(root: &CacheRoot, label: &str) -> Option<String> {
@@ -77,17 +75,16 @@ pub fn for_reading(
 }
 
 /// The module cache from `--modcache` or the Go environment, recognised.
-pub fn modcache(global: &GlobalArgs, env: &GoEnv, printer: &Printer) -> anyhow::Result<CacheRoot> {
-    let (path, _) = cache_roots(global, env)?;
-    Ok(modcache_at(&path, global.modcache.is_some(), printer)?)
+pub fn modcache(settings: &Settings, printer: &Printer) -> anyhow::Result<CacheRoot> {
+    let dir = settings.modcache()?;
+    Ok(modcache_at(&dir.path, dir.from_flag, printer)?)
 }
 
 /// The build cache from `--gocache` or the Go environment, recognised;
 /// `None` when Go's build cache is off.
-pub fn gocache(global: &GlobalArgs, env: &GoEnv, printer: &Printer) -> anyhow::Result<Option<CacheRoot>> {
-    let (_, path) = cache_roots(global, env)?;
-    match path {
-        Some(p) => Ok(Some(gocache_at(&p, global.gocache.is_some(), printer)?)),
+pub fn gocache(settings: &Settings, printer: &Printer) -> anyhow::Result<Option<CacheRoot>> {
+    match settings.gocache()? {
+        Some(dir) => Ok(Some(gocache_at(&dir.path, dir.from_flag, printer)?)),
         None => Ok(None),
     }
 }

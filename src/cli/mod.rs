@@ -3,12 +3,14 @@
 
 mod cache_root;
 mod cmd;
+mod config;
 mod consent;
 mod exit;
 mod interrupt;
 mod metrics;
 mod pool;
 mod printer;
+mod render;
 mod run_lock;
 
 // One file per subcommand: arguments in, one library call, rendered out.
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use config::Settings;
 pub use exit::Outcome;
 pub use printer::Printer;
 
@@ -136,25 +139,26 @@ pub fn main() -> ExitCode {
     if let Err(e) = pool::install(cli.global.threads, &cli.command) {
         return exit::finish(Err(e.into()), &printer);
     }
+    let settings = Settings::load(&cli.global);
     let result = match &cli.command {
-        Command::Env(args) => env::run(args, &cli.global, &printer),
-        Command::Status(args) => status::run(args, &cli.global, &printer),
-        Command::Verify(args) => verify::run(args, &cli.global, &printer),
-        Command::Explain(args) => explain::run(args, &cli.global, &printer),
-        Command::Prune(args) => prune::run(args, &cli.global, &printer),
-        Command::Mark(args) => mark::run(args, &cli.global, &printer),
-        Command::Log(args) => log::run(args, &cli.global, &printer),
-        Command::Gocache(args) => gocache::run(args, &cli.global, &printer),
-        Command::Schedule(args) => schedule::run(args, &cli.global, &printer),
-        Command::Doctor(args) => doctor::run(args, &cli.global, &printer),
-        Command::Probe(args) => probe::run(args, &cli.global, &printer),
-        Command::Profile(args) => profile::run(args, &cli.global, &printer),
-        Command::Generate(args) => generate::run(args, &cli.global, &printer),
-        Command::Link(args) => link::run_link(args, &cli.global, &printer),
-        Command::Unlink(args) => link::run_unlink(args, &cli.global, &printer),
-        Command::Links(args) => link::run_links(args, &cli.global, &printer),
-        Command::Check(args) => link::run_check(args, &cli.global, &printer),
-        Command::Schema(args) => schema::run(args, &cli.global, &printer),
+        Command::Env(args) => env::run(args, &settings, &printer),
+        Command::Status(args) => status::run(args, &settings, &printer),
+        Command::Verify(args) => verify::run(args, &settings, &printer),
+        Command::Explain(args) => explain::run(args, &settings, &printer),
+        Command::Prune(args) => prune::run(args, &settings, &printer),
+        Command::Mark(args) => mark::run(args, &settings, &printer),
+        Command::Log(args) => log::run(args, &settings, &printer),
+        Command::Gocache(args) => gocache::run(args, &settings, &printer),
+        Command::Schedule(args) => schedule::run(args, &settings, &printer),
+        Command::Doctor(args) => doctor::run(args, &settings, &printer),
+        Command::Probe(args) => probe::run(args, &settings, &printer),
+        Command::Profile(args) => profile::run(args, &settings, &printer),
+        Command::Generate(args) => generate::run(args, &settings, &printer),
+        Command::Link(args) => link::run_link(args, &settings, &printer),
+        Command::Unlink(args) => link::run_unlink(args, &settings, &printer),
+        Command::Links(args) => link::run_links(args, &settings, &printer),
+        Command::Check(args) => link::run_check(args, &settings, &printer),
+        Command::Schema(args) => schema::run(args, &settings, &printer),
     };
     exit::finish(result, &printer)
 }

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use gokeep::state::run_lock::{self, Attempt, RunLock};
 
-use super::{GlobalArgs, Printer};
+use super::{Printer, Settings};
 
 /// What the run goes on with.
 pub enum Taken {
@@ -20,7 +20,7 @@ pub enum Taken {
 }
 
 /// Takes the run lock: a scheduled run skips when it is busy, another waits.
-pub fn take(global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Taken> {
+pub fn take(settings: &Settings, printer: &Printer) -> anyhow::Result<Taken> {
     let unavailable = |e: &dyn std::fmt::Display| {
         printer.warn(&format!("not locked against other gokeep runs: {e}"));
         Taken::Unavailable
@@ -38,7 +38,7 @@ pub fn take(global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Taken> {
         Attempt::Acquired(lock) => Ok(Taken::Held(lock)),
         Attempt::Busy { path, holder } => {
             let who = holder.map_or_else(|| "another gokeep run".to_owned(), |h| format!("gokeep {h}"));
-            if global.if_idle {
+            if settings.if_idle {
                 printer.note(&format!("gokeep: skipped: {who} holds {}", path.display()));
                 return Ok(Taken::Skip);
             }

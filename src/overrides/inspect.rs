@@ -15,7 +15,7 @@ use super::{Mode, OverrideError};
 use crate::go::modfile::{ModFile, WorkFile};
 use crate::go::pattern::match_prefix_patterns;
 use crate::go::version;
-use crate::goenv::{self, GoEnv};
+use crate::goenv::GoEnv;
 
 /// The Go settings an override depends on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,21 +47,10 @@ impl Settings {
         }
     }
 
-    /// The settings of this process: GOWORK from the environment, else
-    /// from the user's `go env -w` file, as cmd/go's `cfg.Getenv` reads it.
+    /// The settings of a resolved Go environment, GOWORK included.
     #[must_use]
-    pub fn from_process() -> Self {
-        let env: std::collections::BTreeMap<String, String> = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
-            .collect();
-        let gowork =
-            env.get("GOWORK").cloned().or_else(|| match goenv::user_env_file(&env, goenv::HostOs::current()) {
-                goenv::EnvFileLocation::Path { path, .. } => std::fs::read_to_string(path).ok().and_then(|t| {
-                    goenv::parse_env_file(&t).into_iter().rev().find(|(k, _)| k == "GOWORK").map(|(_, v)| v)
-                }),
-                _ => None,
-            });
-        Settings::from_env(&GoEnv::from_env(env, goenv::HostOs::current()), gowork)
+    pub fn of(env: &GoEnv) -> Self {
+        Settings::from_env(env, env.gowork.clone())
     }
 
     /// The `-mod` value of GOFLAGS, if set (the last one wins, as in cmd/go).

@@ -6,21 +6,18 @@
 //! Exit code: 0 when nothing was found, 1 for findings (warnings, errors,
 //! a broken layer), 2 for usage errors.
 
-use std::fmt::Write as _;
 use std::time::Duration;
-
-use serde::Serialize;
 
 use gokeep::go::gosum::GoSum;
 use gokeep::go::modfile::ModFile;
 use gokeep::goenv::GoEnv;
-use gokeep::proxy::chain::{self, Chain, Verdict, Witnesses};
-use gokeep::proxy::lint::{self, Finding, Severity};
+use gokeep::proxy::chain::{self, Witnesses};
+use gokeep::proxy::lint::{self, Severity};
 use gokeep::proxy::probe::Timeouts;
-use gokeep::proxy::route::{FallThrough, Hop, Route, SumdbAccess};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::doctor::{ChainJson, DoctorJson, RouteReport, render, render_chain};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -70,37 +67,14 @@ fn project_go_sum() -> Option<GoSum> {
     GoSum::read(&dir.join("go.sum")).ok()
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct RouteReport {
-    #[serde(flatten)]
-    route: Route,
-    version: Option<String>,
-    finding: Option<Finding>,
-    /// Online only: each hop asked as Go asks it.
-    resolution: Option<chain::Resolution>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct DoctorJson<'a> {
-    schema_version: u32,
-    findings: &'a [Finding],
-    routes: &'a [RouteReport],
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ChainJson<'a> {
-    schema_version: u32,
-    chain: &'a Chain,
-}
-
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = timeouts(args.timeout)?;
-    let env = GoEnv::from_process();
+    let env = &settings.env;
     if let Some(spec) = &args.chain {
-        return run_chain(spec, &env, global, &timeouts, printer);
+        return run_chain(spec, env, &timeouts, printer);
     }
-    let inputs = lint::Inputs::read(process_env(), &env);
-    let mut findings = lint::lint(&env, &inputs);
+    let inputs = lint::Inputs::read(process_env(), env);
+    let mut findings = lint::lint(env, &inputs);
     let modules = if args.modules.is_empty() { project_modules() } else { args.modules.clone() };
     let routes: Vec<RouteReport> = modules
         .iter()
@@ -110,7 +84,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
                 Some((m, _)) => (m, None),
                 None => (spec.as_str(), None),
             };
-            let route = gokeep::proxy::route(&env, m);
+            let route = gokeep::proxy::route(env, m);
             // Only modules named on the command line are looked up: the
             // project's whole require list would be a crawl.
             let resolution = (!args.offline && !args.modules.is_empty())
@@ -119,7 +93,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         })
         .collect();
     if !args.offline {
-        findings.extend(chain::sumdb_reachability(&env, &timeouts));
+        findings.extend(chain::sumdb_reachability(env, &timeouts));
     }
     let found = findings.iter().any(|f| f.severity >= Severity::Warning)
         || routes.iter().any(|r| r.finding.is_some() || r.resolution.as_ref().is_some_and(|x| x.served_by.is_none()));
@@ -131,92 +105,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     Ok(if found { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Error => "error",
-    }
-}
-
-fn render_finding(s: &mut String, f: &Finding) {
-    let _ = writeln!(s, "  {:<7}  {}: {}", severity(f.severity), f.key, f.message);
-    if let Some(fix) = &f.fix {
-        let _ = writeln!(s, "           fix: {fix}");
-    }
-}
-
-/// One line per hop: `https://proxy.example (, next on 404/410) → direct`.
-pub(crate) fn hops_text(route: &Route) -> String {
-    if let Some(e) = &route.error {
-        return format!("fails: {e}");
-    }
-    route
-        .hops
-        .iter()
-        .map(|h| match h {
-            Hop::Proxy { url, then } => format!(
-                "{}{}",
-                lint::redact(url),
-                match then {
-                    FallThrough::NotFoundOnly => " (next on 404/410 only)",
-                    FallThrough::AnyError => " (next on any error)",
-                    FallThrough::End => "",
-                }
-            ),
-            Hop::Direct => "direct (origin VCS)".into(),
-            Hop::Off => "off (fails)".into(),
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
-}
-
-fn sumdb_text(route: &Route) -> String {
-    match &route.sumdb {
-        SumdbAccess::Skipped { reason } => format!("not consulted ({reason})"),
-        SumdbAccess::Invalid { error } => format!("fails: {error}"),
-        SumdbAccess::Consulted { db, via, direct } => {
-            let mut steps: Vec<String> = via.iter().map(|(u, _)| format!("{}/supported", lint::redact(u))).collect();
-            steps.push(direct.clone());
-            format!("{} via {}", db.name, steps.join(" → "))
-        }
-    }
-}
-
-fn render(findings: &[Finding], routes: &[RouteReport]) -> String {
-    let mut s = String::new();
-    if findings.is_empty() {
-        s.push_str("environment: no findings\n");
-    } else {
-        s.push_str("environment:\n");
-        for f in findings {
-            render_finding(&mut s, f);
-        }
-    }
-    if !routes.is_empty() {
-        s.push_str("routes:\n");
-        for r in routes {
-            let _ = writeln!(s, "  {}", r.route.module);
-            let _ = writeln!(s, "    fetch:    {}", hops_text(&r.route));
-            let _ = writeln!(s, "    checksum: {}", sumdb_text(&r.route));
-            if let Some(res) = &r.resolution {
-                let _ = writeln!(s, "    lookup:   {}", res.verdict);
-            }
-            if let Some(f) = &r.finding {
-                render_finding(&mut s, f);
-            }
-        }
-    }
-    s
-}
-
-fn run_chain(
-    spec: &str,
-    env: &GoEnv,
-    _global: &GlobalArgs,
-    timeouts: &Timeouts,
-    printer: &Printer,
-) -> anyhow::Result<Outcome> {
+fn run_chain(spec: &str, env: &GoEnv, timeouts: &Timeouts, printer: &Printer) -> anyhow::Result<Outcome> {
     let (module, version) = match spec.split_once('@') {
         Some((m, v)) if !v.is_empty() && v != "latest" => (m, Some(v)),
         Some((m, _)) => (m, None),
@@ -232,29 +121,7 @@ fn run_chain(
     if printer.json {
         printer.json(&ChainJson { schema_version: 1, chain: &c })?;
     } else if !printer.quiet {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "{}{}: {}",
-            c.module,
-            version.map(|v| format!("@{v}")).unwrap_or_default(),
-            hops_text(&c.route)
-        );
-        for st in &c.steps {
-            let mark = match st.verdict {
-                Verdict::Ok => "ok",
-                Verdict::Note => "note",
-                Verdict::Broken => "BROKEN",
-                Verdict::Skipped => "skip",
-            };
-            let layer =
-                serde_json::to_value(st.layer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let _ = writeln!(s, "  {mark:<6} {layer:<8} {}", st.detail);
-            if let Some(next) = &st.next {
-                let _ = writeln!(s, "         next: {next}");
-            }
-        }
-        printer.out(&s)?;
+        printer.out(&render_chain(&c, version))?;
     }
     Ok(if c.broken.is_some() { Outcome::Findings } else { Outcome::Clean })
 }

@@ -5,20 +5,11 @@
 //! `{"schema_version": 1, "vars": {KEY: {"value", "source"}}, "problems": [{"key", "message"}]}`,
 //! shaped so `vars.KEY.value` compares directly with `go env -json`'s `KEY`.
 
-use std::fmt::Write as _;
-
-use gokeep::goenv::{GoEnv, KEYS};
+use gokeep::goenv::KEYS;
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
-
-/// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(super) struct EnvJson<'a> {
-    schema_version: u32,
-    #[serde(flatten)]
-    env: &'a GoEnv,
-}
+use crate::cli::render::env::{EnvJson, render, render_values};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,11 +18,11 @@ pub struct Args {
     pub keys: Vec<String>,
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     if let Some(unknown) = args.keys.iter().find(|k| !KEYS.contains(&k.as_str())) {
         return Err(UsageError(format!("unknown variable {unknown}; gokeep resolves {}", KEYS.join(" "))).into());
     }
-    let mut env = GoEnv::from_process();
+    let mut env = settings.env.clone();
     if !args.keys.is_empty() {
         env.vars.retain(|k, _| args.keys.contains(k));
         env.problems.retain(|p| args.keys.contains(&p.key));
@@ -43,46 +34,4 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         printer.out(&text)?;
     }
     Ok(Outcome::Clean)
-}
-
-/// `KEY='value'  # source` lines, then the problems as comments.
-fn render(env: &GoEnv) -> String {
-    let width = env.vars.iter().map(|(k, v)| k.len() + quote(&v.value).len() + 1).max().unwrap_or(0);
-    let mut s = String::new();
-    for (k, v) in &env.vars {
-        let assignment = format!("{k}={}", quote(&v.value));
-        let _ = writeln!(s, "{assignment:<width$}  # {}", v.source);
-    }
-    for p in &env.problems {
-        let _ = writeln!(s, "# problem: {}: {}", p.key, p.message);
-    }
-    s
-}
-
-/// Bare values in the order asked, as `go env KEY...` prints them.
-fn render_values(env: &GoEnv, keys: &[String]) -> String {
-    keys.iter().fold(String::new(), |mut s, k| {
-        let _ = writeln!(s, "{}", env.get(k).unwrap_or(""));
-        s
-    })
-}
-
-/// Single-quotes a value for POSIX shells, as `go env` does.
-fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gokeep::goenv::{Problem, Source, Var};
-
-    #[test]
-    fn text_lines_carry_quoted_values_sources_and_problems() {
-        let mut env = GoEnv::default();
-        env.vars.insert("GOFLAGS".into(), Var { value: "it's".into(), source: Source::Env });
-        env.vars.insert("GOCACHE".into(), Var { value: "off".into(), source: Source::Default });
-        env.problems.push(Problem { key: "GOCACHE".into(), message: "off".into() });
-        assert_eq!(render(&env), "GOCACHE='off'      # default\nGOFLAGS='it'\\''s'  # env\n# problem: GOCACHE: off\n");
-    }
 }

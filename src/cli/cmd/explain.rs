@@ -11,12 +11,10 @@
 //! holds none (or too little of one: what is missing is said), 3 for I/O
 //! errors.
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Serialize;
 
 use gokeep::fs::remove::CacheRoot;
 use gokeep::go::{modpath, version};
@@ -25,15 +23,14 @@ use gokeep::gosum::{GoSum, SumKind};
 use gokeep::proxy::fetch;
 use gokeep::prune::Target;
 use gokeep::timestamp::Timestamp;
-use gokeep::verify::explain::{
-    self, Against, Confidence, ErrorExplanation, ExplainError, Explanation, External, Verdict,
-};
+use gokeep::verify::explain::{self, Against, ErrorExplanation, ExplainError, Explanation, External, Verdict};
 use gokeep::verify::paste::{self, Incomplete};
 use gokeep::verify::{modcache, project};
 
-use crate::cli::status::cache_roots;
-use crate::cli::verify::{FixJson, FixRoots, execute_with_consent};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::explain::{ExplainJson, render, render_errors, render_incomplete, verdict_words};
+use crate::cli::render::verify::FixJson;
+use crate::cli::verify::{FixRoots, execute_with_consent};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -76,16 +73,6 @@ pub struct Args {
     /// the reason, otherwise.
     #[arg(long = "update-go-sum", requires = "fix")]
     pub update_go_sum: bool,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ExplainJson<'a> {
-    schema_version: u32,
-    generated_at: Timestamp,
-    explanations: &'a [Explanation],
-    errors: &'a [ErrorExplanation],
-    incomplete: &'a [Incomplete],
-    fix: Option<FixJson>,
 }
 
 /// The `replace` lines of the project (its go.mod, or its go.work and the
@@ -268,13 +255,14 @@ fn judge_all(
     Judged { explanations, externals, errors }
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let env = GoEnv::from_process();
-    let (modcache, _) = cache_roots(global, &env)?;
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = &settings.env;
+    let named = settings.modcache()?;
+    let modcache = named.path.clone();
     // --fix removes from the cache: recognised first, like every command that
     // writes, before any input is read.
     let fix_root = if args.repair.fix {
-        Some(crate::cli::cache_root::modcache_at(&modcache, global.modcache.is_some(), printer)?)
+        Some(crate::cli::cache_root::modcache_at(&named.path, named.from_flag, printer)?)
     } else {
         None
     };
@@ -319,9 +307,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         ))
         .into());
     }
-    let judged = judge_all(&decoded, &mismatches, args, &env, &modcache, proj.as_ref());
+    let judged = judge_all(&decoded, &mismatches, args, env, &modcache, proj.as_ref());
     let fix = match &fix_root {
-        Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, &env, root, proj.as_ref(), printer)?),
+        Some(root) => Some(apply_fix(args, &decoded, &mismatches, &judged, env, root, proj.as_ref(), printer)?),
         None => None,
     };
     let interrupted = fix.as_ref().is_some_and(|f| f.interrupted);
@@ -476,102 +464,4 @@ fn update_go_sum(
         }
     }
     Ok(())
-}
-
-fn verdict_words(v: Verdict) -> &'static str {
-    match v {
-        Verdict::CacheCorrupted => "the module cache is corrupted",
-        Verdict::GoSumWrong => "go.sum is wrong or was edited",
-        Verdict::UpstreamChanged => "the upstream tag was moved (or the proxy serves other bits)",
-        Verdict::LocalReplace => "a local replace is in play",
-        Verdict::Undetermined => "undetermined",
-        Verdict::NotFromThisCache => "this error did not come from this cache as it is now",
-        Verdict::GoSumMissingLine => "go.sum lacks a line",
-        Verdict::Configuration => "a configuration problem (proxy, checksum database, module path)",
-    }
-}
-
-fn render(es: &[Explanation], modcache: &Path) -> String {
-    let mut s = String::new();
-    for e in es {
-        let m = &e.mismatch;
-        let against = match &m.against {
-            Against::SumFile { label } => label.clone(),
-            Against::Sumdb { db } => format!("checksum database {db}"),
-        };
-        let _ = writeln!(
-            s,
-            "{}@{}{}: checksum mismatch against {against}",
-            m.module,
-            m.version,
-            if m.go_mod { "/go.mod" } else { "" }
-        );
-        let _ = writeln!(s, "  downloaded  {}", m.downloaded);
-        let _ = writeln!(s, "  recorded    {}", m.recorded);
-        s.push_str("\nWitnesses:\n");
-        for w in &e.witnesses {
-            let agree = match (w.hash.is_some(), w.agrees_with_downloaded, w.agrees_with_recorded) {
-                (false, _, _) => "no say",
-                (true, true, _) => "= downloaded",
-                (true, false, true) => "= recorded",
-                (true, false, false) => "= neither",
-            };
-            let _ = write!(s, "  {:<44} {:<13}", w.name, agree);
-            if let Some(h) = &w.hash {
-                let _ = write!(s, " {h}");
-            }
-            if let Some(n) = &w.note {
-                let _ = write!(s, " ({n})");
-            }
-            s.push('\n');
-            if let Some(p) = &w.path {
-                let p = p
-                    .strip_prefix(modcache)
-                    .map_or_else(|_| p.display().to_string(), |r| format!("$GOMODCACHE/{}", r.display()));
-                let _ = writeln!(s, "  {:<44} {p}", "");
-            }
-        }
-        let conf = match e.confidence {
-            Confidence::Likely if e.verdict != Verdict::Undetermined => " (likely)",
-            _ => "",
-        };
-        let _ = writeln!(s, "\nVerdict: {}{conf}", verdict_words(e.verdict));
-        let _ = writeln!(s, "  {}", e.summary);
-        let _ = writeln!(s, "What to do: {}", e.advice);
-        s.push('\n');
-    }
-    s
-}
-
-fn render_errors(es: &[ErrorExplanation]) -> String {
-    let mut s = String::new();
-    for e in es {
-        let _ = writeln!(s, "{}", e.error.text);
-        if !e.read.is_empty() {
-            s.push_str("\nRead now:\n");
-            for r in &e.read {
-                let _ = writeln!(s, "  {r}");
-            }
-        }
-        let _ = writeln!(s, "\nVerdict: {}", verdict_words(e.verdict));
-        let _ = writeln!(s, "  {}", e.summary);
-        let _ = writeln!(s, "What to do: {}", e.advice);
-        s.push('\n');
-    }
-    s
-}
-
-fn render_incomplete(is: &[Incomplete]) -> String {
-    let mut s = String::new();
-    for i in is {
-        let _ = writeln!(s, "{}", i.text);
-        let _ = writeln!(s, "  cannot be explained: {}", i.missing);
-        for (name, h) in [("downloaded", &i.downloaded), ("recorded", &i.recorded)] {
-            if let Some(h) = h {
-                let _ = writeln!(s, "  {name:<11} {h}");
-            }
-        }
-        s.push('\n');
-    }
-    s
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::CommandFactory;
 
-use crate::cli::{Cli, GlobalArgs, Outcome, Printer};
+use crate::cli::{Cli, Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,7 +25,7 @@ pub enum What {
     },
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let mut cmd = Cli::command();
     match &args.what {
         What::Completions { shell } => {

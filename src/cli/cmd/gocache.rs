@@ -1,14 +1,12 @@
 //! `gokeep gocache`: build-cache maintenance that is not removal.
 
-use serde::Serialize;
-
-use gokeep::goenv::GoEnv;
 use gokeep::prune::mark;
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::gocache::RefreshJson;
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,19 +31,10 @@ more days, used or not, and the cache does not shrink by itself before then.")]
     Refresh,
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct RefreshJson<'a> {
-    schema_version: u32,
-    gocache: &'a std::path::Path,
-    refreshed_entries: u64,
-    failures: &'a [gokeep::prune::Failure],
-}
-
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     match args.command {
         GocacheCommand::Refresh => {
-            let env = GoEnv::from_process();
-            let root = cache_root::gocache(global, &env, printer)?
+            let root = cache_root::gocache(settings, printer)?
                 .ok_or_else(|| UsageError("Go's build cache is off (GOCACHE=off)".into()))?;
             let r = mark::refresh_build_entries(&root, Timestamp::now());
             if printer.json {

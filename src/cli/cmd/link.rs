@@ -4,17 +4,17 @@
 //! unified diff; on a terminal they ask; without one they write only with
 //! `--yes`. `--dry-run` shows the change and writes nothing.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use serde::Serialize;
-
-use gokeep::overrides::check::{self, Finding};
-use gokeep::overrides::inspect::{self, Applied, Settings};
+use gokeep::overrides::check::{self};
+use gokeep::overrides::inspect::{self};
 use gokeep::overrides::{self as ov, Mode};
 
-use crate::cli::printer::{ERROR, GOOD, NOTE, WARNING, paint};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::{NOTE, paint};
+use crate::cli::render::link::{
+    CheckJson, FileJson, LinkJson, LinksJson, UnlinkJson, colour_diff, render_check, render_links, render_unlink_plan,
+};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const LINK_HELP: &str = "\
 By default the directory is added to go.work (created beside go.mod if there is none), so go.mod \
@@ -93,10 +93,6 @@ pub struct CheckArgs {
     pub allow: Vec<String>,
 }
 
-fn settings() -> Settings {
-    Settings::from_process()
-}
-
 fn project(p: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(match p {
         Some(p) => p.clone(),
@@ -121,34 +117,7 @@ fn consent(c: &Consent, question: &str, printer: &Printer) -> anyhow::Result<boo
     }
 }
 
-fn colour_diff(diff: &str) -> String {
-    diff.lines()
-        .map(|l| {
-            if l.starts_with("+++") || l.starts_with("---") {
-                l.to_owned()
-            } else if l.starts_with('+') {
-                paint(GOOD, l)
-            } else if l.starts_with('-') {
-                paint(ERROR, l)
-            } else if l.starts_with("@@") {
-                paint(NOTE, l)
-            } else {
-                l.to_owned()
-            }
-        })
-        .map(|l| l + "\n")
-        .collect()
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LinkJson<'a> {
-    schema_version: u32,
-    plan: &'a ov::LinkPlan,
-    diff: String,
-    written: bool,
-}
-
-pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_link(args: &LinkArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let mode = match args.mode {
         ModeArg::Work => Mode::Work,
         ModeArg::Replace => Mode::Replace,
@@ -160,7 +129,7 @@ pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::
         version: args.version.clone(),
         force: args.force,
     };
-    let plan = ov::plan_link(&req, &settings())?;
+    let plan = ov::plan_link(&req, &inspect::Settings::of(&settings.env))?;
     for w in &plan.warnings {
         printer.warn(w);
     }
@@ -200,25 +169,7 @@ pub fn run_link(args: &LinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct FileJson<'a> {
-    #[serde(flatten)]
-    change: &'a ov::ops::FileChange,
-    diff: String,
-    /// Changes others made since the link, which stay.
-    left_diff: Option<String>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct UnlinkJson<'a> {
-    schema_version: u32,
-    consumer: &'a Path,
-    items: &'a [ov::ops::UnlinkItem],
-    files: Vec<FileJson<'a>>,
-    written: bool,
-}
-
-pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_unlink(args: &UnlinkArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let modules = if args.all { Vec::new() } else { args.modules.clone() };
     let plan = ov::plan_unlink(&project(args.project.as_ref())?, &modules)?;
     if plan.items.is_empty() {
@@ -242,14 +193,7 @@ pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyh
         ));
     }
     if !printer.json && !printer.quiet {
-        let mut text = String::new();
-        for i in &plan.items {
-            let _ = writeln!(text, "Unlink {} ({} mode, {}):", i.module, i.mode, i.target.display());
-        }
-        for f in plan.files.iter().filter(|f| f.current != f.new) {
-            text.push_str(&colour_diff(&f.diff()));
-        }
-        printer.out(&text)?;
+        printer.out(&render_unlink_plan(&plan))?;
     }
     let changes = plan.files.iter().filter(|f| f.current != f.new).count();
     let written = changes == 0 || consent(&args.consent, "Write these changes?", printer)?;
@@ -288,14 +232,8 @@ pub fn run_unlink(args: &UnlinkArgs, _g: &GlobalArgs, printer: &Printer) -> anyh
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct LinksJson<'a> {
-    schema_version: u32,
-    links: &'a [inspect::LinkStatus],
-}
-
-pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let links = inspect::links(args.project.as_deref(), &settings())?;
+pub fn run_links(args: &LinksArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let links = inspect::links(args.project.as_deref(), &inspect::Settings::of(&settings.env))?;
     if printer.json {
         printer.json(&LinksJson { schema_version: 1, links: &links })?;
         return Ok(Outcome::Clean);
@@ -304,66 +242,16 @@ pub fn run_links(args: &LinksArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow
         printer.note("gokeep: no links");
         return Ok(Outcome::Clean);
     }
-    let mut text = String::new();
-    for l in &links {
-        let state = if l.in_effect { paint(GOOD, "in effect") } else { paint(WARNING, "NOT in effect") };
-        let _ = writeln!(
-            text,
-            "{} => {} ({} mode, {}) in {}: {state}",
-            l.module,
-            l.target.display(),
-            l.mode,
-            l.file.display(),
-            l.consumer.display()
-        );
-        for why in &l.not_in_effect {
-            let _ = writeln!(text, "    {why}");
-        }
-        if l.applied == Applied::Edited {
-            text.push_str("    the file was edited since the link (gokeep's line is still there)\n");
-        }
-        if l.target_go_newer {
-            let _ = writeln!(
-                text,
-                "    the target needs go {}, newer than the consumer's go {}",
-                l.target_go.as_deref().unwrap_or("?"),
-                l.consumer_go.as_deref().unwrap_or("?")
-            );
-        }
-        if l.target_uncommitted == Some(true) {
-            text.push_str("    the target has uncommitted changes\n");
-        }
-    }
-    printer.out(&text)?;
+    printer.out(&render_links(&links))?;
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct CheckJson<'a> {
-    schema_version: u32,
-    #[serde(flatten)]
-    report: &'a check::CheckReport,
-}
-
-pub fn run_check(args: &CheckArgs, _g: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run_check(args: &CheckArgs, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let report = check::check(&project(args.project.as_ref())?, &args.allow)?;
     if printer.json {
         printer.json(&CheckJson { schema_version: 1, report: &report })?;
     } else {
-        let mut text = String::new();
-        for f in &report.findings {
-            match f {
-                Finding::LocalReplace { file, line, text: t, fix, .. } => {
-                    let _ = write!(text, "{}:{line}: local replace: {t}\n    fix: {fix}\n", file.display());
-                }
-                Finding::TrackedGoWork { file, fix } => {
-                    let _ = write!(text, "{}: go.work is tracked by git\n    fix: {fix}\n", file.display());
-                }
-                Finding::StagedGoWork { file, fix } => {
-                    let _ = write!(text, "{}: go.work is staged for commit\n    fix: {fix}\n", file.display());
-                }
-            }
-        }
+        let text = render_check(&report);
         if !text.is_empty() {
             printer.out(&text)?;
         }

@@ -2,18 +2,17 @@
 //! can remove exactly what no build read afterwards.
 
 use anyhow::Context;
-use serde::Serialize;
 
-use gokeep::goenv::GoEnv;
 use gokeep::prune::atime::{AgeSource, age_source_for};
 use gokeep::prune::mark;
 use gokeep::state::journal::{self, JournalEntry};
-use gokeep::state::marks::{self, MarkRecord};
+use gokeep::state::marks;
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::mark::MarkJson;
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -26,24 +25,16 @@ every file a build reads afterwards is fresh again. On a noatime mount reads lea
 mark refuses to run there.")]
 pub struct Args {}
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct MarkJson<'a> {
-    schema_version: u32,
-    mark: &'a MarkRecord,
-    failures: &'a [gokeep::prune::Failure],
-}
-
-pub fn run(_args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(_args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    let env = GoEnv::from_process();
-    let root = cache_root::modcache(global, &env, printer)?;
+    let root = cache_root::modcache(settings, printer)?;
     let (source, why) = age_source_for(root.path());
     if source == AgeSource::Mtime {
         return Err(
             UsageError(format!("cannot mark {}: {why}; reads leave no trace there", root.path().display())).into()
         );
     }
-    let _run_lock = match crate::cli::run_lock::take(global, printer)? {
+    let _run_lock = match crate::cli::run_lock::take(settings, printer)? {
         crate::cli::run_lock::Taken::Skip => return Ok(Outcome::Clean),
         lock => lock,
     };

@@ -7,18 +7,17 @@
 //! Exit code: 0 when every request got an answer Go would accept or fall
 //! through on, 1 otherwise, 2 for usage errors.
 
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
-use gokeep::proxy::matrix::{self, Cell, DEFAULT_MODULES, ENDPOINTS};
+use gokeep::proxy::matrix::{self, DEFAULT_MODULES, ENDPOINTS};
 use gokeep::proxy::route::{Entry, proxy_list};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::probe::{ProbeJson, Skipped, render};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,24 +42,9 @@ pub struct Args {
 /// A proxy and a module path.
 type Pair = (String, String);
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ProbeJson<'a> {
-    schema_version: u32,
-    cells: &'a [Cell],
-    skipped: Vec<Skipped<'a>>,
-    recommendation: &'a matrix::Recommendation,
-}
-
-/// A proxy and a module Go would not send it.
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct Skipped<'a> {
-    module: &'a str,
-    proxy: &'a str,
-}
-
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let timeouts = crate::cli::doctor::timeouts(args.timeout)?;
-    let env = GoEnv::from_process();
+    let env = &settings.env;
     let goproxy = env.get("GOPROXY").unwrap_or("");
     let named = !args.proxies.is_empty();
     let proxies: Vec<String> = if named {
@@ -81,11 +65,11 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
     if proxies.is_empty() {
         return Err(UsageError(format!("GOPROXY={goproxy:?} names no http(s) proxy; give --proxy URL")).into());
     }
-    let modules: Vec<String> = if args.modules.is_empty() { default_modules(&env) } else { args.modules.clone() };
+    let modules: Vec<String> = if args.modules.is_empty() { default_modules(env) } else { args.modules.clone() };
     let (pairs, skipped): (Vec<Pair>, Vec<Pair>) = proxies
         .iter()
         .flat_map(|p| modules.iter().map(move |m| (p.clone(), m.clone())))
-        .partition(|(p, m)| matrix::allowed(&env, p, m, named));
+        .partition(|(p, m)| matrix::allowed(env, p, m, named));
     let total = pairs.len() * ENDPOINTS.len() * usize::from(args.rounds);
     let bar = if std::io::stderr().is_terminal() && !printer.json && !printer.quiet {
         let bar = ProgressBar::new(total as u64);
@@ -127,66 +111,4 @@ fn default_modules(env: &GoEnv) -> Vec<String> {
         .take(5)
         .collect();
     if public.is_empty() { DEFAULT_MODULES.iter().map(|m| (*m).to_owned()).collect() } else { public }
-}
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
-}
-
-fn render(cells: &[Cell], skipped: &[(String, String)], rec: &matrix::Recommendation) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<40} {:<28} {:<8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}",
-        "proxy", "module", "request", "status", "dns ms", "tcp ms", "tls ms", "ttfb ms", "median ms", "spread"
-    );
-    for c in cells {
-        let last = c.rounds.last();
-        let t = last.map(|p| p.timings.clone()).unwrap_or_default();
-        let status = match (&c.failure, c.status) {
-            (Some(f), _) => format!("{:?} at {}", f.kind, f.stage).to_lowercase(),
-            (None, Some(s)) => s.to_string(),
-            (None, None) => "-".into(),
-        };
-        let _ = writeln!(
-            s,
-            "{:<40} {:<28} {:<8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}",
-            gokeep::proxy::lint::redact(&c.proxy),
-            c.module,
-            c.endpoint,
-            status,
-            ms(t.dns_ms),
-            ms(t.connect_ms),
-            ms(t.tls_ms),
-            ms(t.first_byte_ms),
-            ms(c.median_ms),
-            ms(c.spread_ms)
-        );
-        if let Some(f) = &c.failure {
-            let _ = writeln!(s, "    {}", f.message);
-        } else if let Some(does) = last.and_then(|p| p.go_does)
-            && c.status.is_some_and(|st| st != 200)
-        {
-            let _ = writeln!(s, "    go: {does}");
-        }
-    }
-    for (p, m) in skipped {
-        let _ = writeln!(s, "skipped {m} on {}: Go would not send this path there", gokeep::proxy::lint::redact(p));
-    }
-    s.push_str("ranking:\n");
-    for (i, r) in rec.ranking.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            "  {}. {}  {}/{} healthy, median {} ms",
-            i + 1,
-            gokeep::proxy::lint::redact(&r.proxy),
-            r.healthy,
-            r.cells,
-            ms(r.median_ms)
-        );
-    }
-    if !rec.goproxy.is_empty() {
-        let _ = writeln!(s, "recommended: {}", gokeep::proxy::lint::go_env_w("GOPROXY", &rec.goproxy));
-    }
-    s
 }

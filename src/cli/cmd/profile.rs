@@ -9,17 +9,17 @@
 //! unless `--force`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::IsTerminal;
-
-use serde::Serialize;
 
 use gokeep::goenv::GoEnv;
 use gokeep::proxy::lint::{self, Finding, Severity};
 use gokeep::proxy::profile::{self, Profile, Shell};
 
 use crate::cli::exit::UsageError;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::profile::{
+    Applied, DiffJson, ListJson, ShowJson, render_changes, render_findings, render_list, render_show, sorted,
+};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -72,80 +72,28 @@ fn find<'a>(profiles: &'a BTreeMap<String, Profile>, name: &str) -> anyhow::Resu
     })
 }
 
-fn render_findings(s: &mut String, findings: &[Finding]) {
-    for f in findings {
-        let sev = match f.severity {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        let _ = writeln!(s, "  {sev:<7}  {}: {}", f.key, f.message);
-        if let Some(fix) = &f.fix {
-            let _ = writeln!(s, "           fix: {fix}");
-        }
-    }
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ListJson<'a> {
-    schema_version: u32,
-    profiles: Vec<&'a Profile>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ShowJson<'a> {
-    schema_version: u32,
-    profile: &'a Profile,
-    findings: &'a [Finding],
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct DiffJson<'a> {
-    schema_version: u32,
-    profile: &'a str,
-    changes: &'a [profile::Change],
-}
-
-/// `list`, `show` and `diff` have always written their keys in sorted
-/// order, nested objects included; a `Value` keeps them so.
-fn sorted<T: Serialize>(document: &T) -> serde_json::Result<serde_json::Value> {
-    serde_json::to_value(document)
-}
-
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let process = process_env();
     let cwd = std::env::current_dir()?;
     let profiles = profile::load(&profile::default_paths(&process, &cwd)).map_err(|e| UsageError(e.to_string()))?;
-    let env = GoEnv::from_process();
-    let inputs = lint::Inputs::read(process, &env);
+    let env = &settings.env;
+    let inputs = lint::Inputs::read(process, env);
     match &args.action {
         Action::List => {
             if printer.json {
                 printer.json(&sorted(&ListJson { schema_version: 1, profiles: profiles.values().collect() })?)?;
             } else if !printer.quiet {
-                let mut s = String::new();
-                for p in profiles.values() {
-                    let _ = writeln!(s, "{:<16} {} variables  {}", p.name, p.vars.len(), p.source.display());
-                }
-                if profiles.is_empty() {
-                    s.push_str("no profiles (add [profiles.NAME] tables to gokeep.toml or <config dir>/gokeep/profiles.toml)\n");
-                }
-                printer.out(&s)?;
+                printer.out(&render_list(&profiles))?;
             }
             Ok(Outcome::Clean)
         }
         Action::Show { name } => {
             let p = find(&profiles, name)?;
-            let findings = profile::lint_profile(p, &env, &inputs);
+            let findings = profile::lint_profile(p, env, &inputs);
             if printer.json {
                 printer.json(&sorted(&ShowJson { schema_version: 1, profile: p, findings: &findings })?)?;
             } else if !printer.quiet {
-                let mut s = format!("{} ({})\n", p.name, p.source.display());
-                for (k, v) in &p.vars {
-                    let _ = writeln!(s, "  {k}={v}");
-                }
-                render_findings(&mut s, &findings);
-                printer.out(&s)?;
+                printer.out(&render_show(p, &findings))?;
             }
             Ok(if findings.iter().any(|f| f.severity >= Severity::Warning) {
                 Outcome::Findings
@@ -155,7 +103,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Diff { name } => {
             let p = find(&profiles, name)?;
-            let changes = profile::diff(p, &env);
+            let changes = profile::diff(p, env);
             if printer.json {
                 printer.json(&sorted(&DiffJson { schema_version: 1, profile: &p.name, changes: &changes })?)?;
             } else if !printer.quiet {
@@ -165,7 +113,7 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
         }
         Action::Apply { name, shell, yes, force } => {
             let p = find(&profiles, name)?;
-            let findings = profile::lint_profile(p, &env, &inputs);
+            let findings = profile::lint_profile(p, env, &inputs);
             if let Some(shell) = shell {
                 let shell = match shell {
                     ShellArg::Sh => Shell::Sh,
@@ -175,30 +123,9 @@ pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Resu
                 printer.out(&profile::exports(p, shell))?;
                 return Ok(Outcome::Clean);
             }
-            apply(p, &env, &findings, *yes, *force, printer)
+            apply(p, env, &findings, *yes, *force, printer)
         }
     }
-}
-
-fn render_changes(changes: &[profile::Change]) -> String {
-    let mut s = String::new();
-    for c in changes {
-        let from = c.current_source.as_ref().map(ToString::to_string).unwrap_or_default();
-        let _ = writeln!(s, "  {}: {:?} ({from}) → {:?}", c.key, c.current, c.wanted);
-    }
-    if changes.is_empty() {
-        s.push_str("  no change\n");
-    }
-    s
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct Applied<'a> {
-    schema_version: u32,
-    profile: &'a str,
-    written: Option<String>,
-    changes: &'a [profile::Change],
-    findings: &'a [Finding],
 }
 
 fn apply(

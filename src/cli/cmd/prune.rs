@@ -1,29 +1,26 @@
 //! `gokeep prune`: plan what to remove from a policy file and/or flags, show
 //! the plan, ask on a terminal, execute it safely, journal the run.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use std::time::Instant;
 
-use serde::Serialize;
-
 use gokeep::fs::remove::CacheRoot;
-use gokeep::goenv::GoEnv;
-use gokeep::policy::{Overrides, Policy, PolicyError, format_duration, parse_duration, parse_size};
+use gokeep::layout::CacheKind;
+use gokeep::policy::{Overrides, Policy, PolicyError, parse_duration, parse_size};
 use gokeep::prune::execute::{self, ExecOptions};
-use gokeep::prune::prepare::{self, Notice, PrepareError, Prepared, Request};
-use gokeep::prune::{Adjusted, KeptItem, Plan, PlanItem, Reason, Removal, mark};
+use gokeep::prune::prepare::{self, PrepareError, Prepared, Request};
+use gokeep::prune::{Plan, Removal, mark};
 use gokeep::state::journal::{self, JournalEntry};
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::interrupt;
-use crate::cli::printer::{SIZE, age, count, paint, size};
-use crate::cli::status::cache_roots;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::{count, size};
+use crate::cli::render::prune::{PlanJson, PruneJson, render_notices, render_plan, report_removal, unapplied};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -84,33 +81,8 @@ pub struct Args {
     pub yes: bool,
 }
 
-/// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct PruneJson<'a> {
-    schema_version: u32,
-    dry_run: bool,
-    modcache: Option<&'a Path>,
-    gocache: Option<&'a Path>,
-    plan: PlanJson<'a>,
-    /// Absent on a dry run or when nothing was planned.
-    result: Option<&'a Removal>,
-    /// With `[gocache] refresh_kept`: build-cache entries whose mtime was set to now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refreshed_build_entries: Option<u64>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-struct PlanJson<'a> {
-    items: &'a [PlanItem],
-    kept: &'a [KeptItem],
-    adjusted: &'a [Adjusted],
-    total_items: usize,
-    apparent_bytes: u64,
-    disk_bytes: u64,
-}
-
 /// The prune request the flags and `--policy` file add up to.
-fn request(args: &Args, global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<Request> {
+fn request(args: &Args, settings: &Settings) -> anyhow::Result<Request> {
     let policy = match &args.policy {
         Some(p) => Policy::from_file(p)?,
         None => Policy::default(),
@@ -129,7 +101,8 @@ fn request(args: &Args, global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<Requ
     };
     let gocache_max_age =
         args.gocache_max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--gocache-max-age", m))?;
-    let (modcache, gocache) = cache_roots(global, env)?;
+    let modcache = settings.modcache()?.path;
+    let gocache = settings.gocache()?.map(|d| d.path);
     Ok(Request {
         policy,
         from_file: args.policy.is_some(),
@@ -148,34 +121,22 @@ fn prepare_error(e: PrepareError) -> anyhow::Error {
     e.into()
 }
 
-fn render_notices(notices: &[Notice], printer: &Printer) {
-    for n in notices {
-        match n {
-            Notice::UnmatchedProject { origin, why } => {
-                printer.warn(&format!("{origin}: roots.projects entry {why}; it protects nothing"));
-            }
-            Notice::Scan(w) => printer.warn(&format!("{}: {}", w.path.display(), w.message)),
-            Notice::AgesFromMtime { why } => printer.note(&format!("gokeep: {why}")),
-        }
-    }
-}
-
 /// Recognises, scans and plans through the library, saying what it noticed;
 /// a run that deletes takes gokeep's run lock once the request is known to
 /// be good (`None`: a scheduled run found it busy).
 fn prepare(
     args: &Args,
-    global: &GlobalArgs,
+    settings: &Settings,
     printer: &Printer,
     now: Timestamp,
 ) -> anyhow::Result<Option<(Prepared, Option<crate::cli::run_lock::Taken>)>> {
-    let env = GoEnv::from_process();
-    let ready = prepare::recognise(request(args, global, &env)?).map_err(prepare_error)?;
+    let env = &settings.env;
+    let ready = prepare::recognise(request(args, settings)?).map_err(prepare_error)?;
     if let Some(r) = &ready.mod_root {
-        cache_root::note_resolution(r, global.modcache.is_some(), printer);
+        cache_root::note_resolution(r, settings.named_on_command_line(CacheKind::ModCache), printer);
     }
     if let Some(r) = &ready.build_root {
-        cache_root::note_resolution(r, global.gocache.is_some(), printer);
+        cache_root::note_resolution(r, settings.named_on_command_line(CacheKind::BuildCache), printer);
     }
     render_notices(&ready.notices, printer);
     let shown = ready.notices.len();
@@ -183,22 +144,22 @@ fn prepare(
     let lock = if args.dry_run {
         None
     } else {
-        match crate::cli::run_lock::take(global, printer)? {
+        match crate::cli::run_lock::take(settings, printer)? {
             crate::cli::run_lock::Taken::Skip => return Ok(None),
             lock => Some(lock),
         }
     };
     let prepared = ready
-        .prepare(&env, &gokeep::scan::ScanOptions::default(), now, &gokeep::verify::corrupted_targets)
+        .prepare(env, &gokeep::scan::ScanOptions::default(), now, &gokeep::verify::corrupted_targets)
         .map_err(prepare_error)?;
     render_notices(&prepared.notices[shown..], printer);
     Ok(Some((prepared, lock)))
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let now = Timestamp::now();
-    let Some((Prepared { plan, policy, mod_root, build_root, .. }, _run_lock)) = prepare(args, global, printer, now)?
+    let Some((Prepared { plan, policy, mod_root, build_root, .. }, _run_lock)) = prepare(args, settings, printer, now)?
     else {
         return Ok(Outcome::Clean);
     };
@@ -310,37 +271,6 @@ fn run_prepared(
     }
 }
 
-/// The text report of what a run removed, skipped and failed to remove.
-fn report_removal(removal: &Removal, elapsed: std::time::Duration, printer: &Printer) {
-    printer.note(&format!(
-        "gokeep: freed {} on disk ({} apparent): {} files, {} directories in {:.1}s",
-        size(removal.disk_bytes),
-        size(removal.apparent_bytes),
-        removal.files,
-        removal.dirs,
-        elapsed.as_secs_f64()
-    ));
-    for s in &removal.skipped {
-        printer.note(&format!("gokeep: skipped {}: {}", s.target, s.reason));
-    }
-    for f in &removal.failures {
-        printer.note(&format!("gokeep: failed: {}: {}", f.path.display(), f.message));
-    }
-}
-
-/// The `--json` document of a plan that was not carried out.
-fn unapplied<'a>(plan: &'a Plan, plan_json: PlanJson<'a>, dry_run: bool) -> PruneJson<'a> {
-    PruneJson {
-        schema_version: 1,
-        dry_run,
-        modcache: plan.modcache.as_deref(),
-        gocache: plan.gocache.as_deref(),
-        plan: plan_json,
-        result: None,
-        refreshed_build_entries: None,
-    }
-}
-
 /// One journal line per run that was not a dry run; failing to write it is only a warning.
 pub(super) fn journal_run(
     plan: &Plan,
@@ -382,54 +312,4 @@ fn refresh_kept(policy: &Policy, root: Option<&CacheRoot>, printer: &Printer) ->
         ));
     }
     Some(r.entries)
-}
-
-fn rule(r: &Reason) -> String {
-    let days = |s: u64| format_duration(std::time::Duration::from_secs(s));
-    match r {
-        Reason::MaxAge { max_age_secs } => format!("max_age {}", days(*max_age_secs)),
-        Reason::MaxSize { max_size_bytes } => format!("max_size {}", size(*max_size_bytes)),
-        Reason::NotARoot => "only_roots".into(),
-        Reason::KeepLatest { keep_latest } => format!("keep_latest {keep_latest}"),
-        Reason::ToolchainsKeepLatest { keep_latest } => format!("toolchains_keep_latest {keep_latest}"),
-        Reason::ZipsOnlyAfter { after_secs } => format!("zips_only_after {}", days(*after_secs)),
-        Reason::VcsMaxAge { max_age_secs } => format!("vcs_max_age {}", days(*max_age_secs)),
-        Reason::UnusedSinceMark { .. } => "unused_since_mark".into(),
-        Reason::Corrupted { finding } => format!("corrupted: {finding}"),
-        Reason::Debris => "debris".into(),
-        Reason::All => "all".into(),
-        Reason::Sumdb => "sumdb".into(),
-        Reason::GocacheMaxAge { max_age_secs } => format!("gocache max_age {}", days(*max_age_secs)),
-        Reason::GocacheMaxSize { max_size_bytes } => format!("gocache max_size {}", size(*max_size_bytes)),
-        Reason::Fuzz => "fuzz".into(),
-        Reason::Testcache => "testcache".into(),
-    }
-}
-
-fn render_plan(plan: &Plan, now: Timestamp) -> String {
-    let mut s = String::new();
-    for a in &plan.adjusted {
-        let _ = writeln!(s, "adjusted {}: {} instead of {}: {}", a.rule, a.used, a.asked, a.why);
-    }
-    for k in &plan.kept {
-        let _ = writeln!(s, "keeping {}: {}", k.target, k.why);
-    }
-    if plan.items.is_empty() {
-        s.push_str("nothing to remove\n");
-        return s;
-    }
-    let _ = writeln!(s, "{:>10}  {:<24} {:<14} item", "on disk", "rule", "last used");
-    for i in &plan.items {
-        let _ = writeln!(
-            s,
-            "{}  {:<24} {:<14} {}",
-            paint(SIZE, &format!("{:>10}", size(i.disk_bytes))),
-            rule(&i.reason),
-            if i.last_used.is_some() { age(i.last_used, now) } else { "-".into() },
-            i.target
-        );
-    }
-    let disk: u64 = plan.items.iter().map(|i| i.disk_bytes).sum();
-    let _ = writeln!(s, "{:>10}  total, {} items", size(disk), plan.items.len());
-    s
 }

@@ -11,20 +11,20 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{DateTime, FixedOffset, Utc};
-use serde::Serialize;
+use chrono::{DateTime, Utc};
 
-use gokeep::goenv::GoEnv;
 use gokeep::policy::{Policy, parse_duration};
-use gokeep::schedule::install::{self, CrontabTarget, Installed, Plan, Scope, UnitDir};
+use gokeep::schedule::install::{self, CrontabTarget, Plan, Scope, UnitDir};
 use gokeep::schedule::units::{self, Job, ServiceOptions};
 use gokeep::schedule::{CronError, CronExpr, Zone, calendar};
 use gokeep::state::journal;
 
 use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
-use crate::cli::status::cache_roots;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::schedule::{
+    Backend, FieldJson, PlanJson, ShowEntry, ShowJson, ValidateJson, render_plan, render_show, render_validate,
+};
+use crate::cli::{Outcome, Printer, Settings};
 
 const AFTER_HELP: &str = "\
 Expressions are crontab's: minute hour day-of-month month day-of-week (0 and 7 are Sunday; names \
@@ -107,13 +107,6 @@ impl Where {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum Backend {
-    Systemd,
-    Cron,
-}
-
 #[derive(Debug, clap::Args)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per command-line switch")]
 pub struct InstallArgs {
@@ -170,10 +163,10 @@ pub struct UninstallArgs {
     pub yes: bool,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     match &args.action {
         Action::Validate(a) => validate(a, printer),
-        Action::Install(a) => install_cmd(a, global, printer),
+        Action::Install(a) => install_cmd(a, settings, printer),
         Action::Show(a) => show(a, printer),
         Action::Uninstall(a) => uninstall(a, printer),
     }
@@ -192,26 +185,6 @@ fn parse_expr(text: &str) -> anyhow::Result<CronExpr> {
 
 fn parse_zone(tz: Option<&str>) -> anyhow::Result<Zone> {
     tz.map_or(Ok(Zone::Local), |z| Zone::parse(z).map_err(|e| UsageError(e.to_string()).into()))
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-struct FieldJson<'a> {
-    field: &'static str,
-    text: &'a str,
-    values: Vec<u32>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ValidateJson<'a> {
-    schema_version: u32,
-    expression: &'a str,
-    fields: Vec<FieldJson<'a>>,
-    /// Day-of-month and day-of-week are OR-ed (both restricted).
-    days_ored: bool,
-    on_calendar: Vec<String>,
-    /// null: the local zone.
-    zone: Option<&'static str>,
-    next_runs: Vec<DateTime<FixedOffset>>,
 }
 
 fn validate(args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -245,26 +218,7 @@ fn validate(args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     if printer.quiet {
         return Ok(Outcome::Clean);
     }
-    let mut s = format!("{}: valid\n", expr.source);
-    for f in &expr.fields {
-        let _ = writeln!(s, "  {:<13} {}", f.kind.name(), f.text);
-    }
-    if expr.days_ored() {
-        s.push_str("  runs on a day matching day-of-month OR day-of-week (both are restricted)\n");
-    }
-    for c in &on_cal {
-        let _ = writeln!(s, "  systemd: OnCalendar={c}");
-    }
-    let _ = writeln!(
-        s,
-        "next {} ({}):",
-        crate::cli::printer::count(runs.len() as u64, "run", "runs"),
-        zone.name().unwrap_or("local time")
-    );
-    for r in &runs {
-        let _ = writeln!(s, "  {}", r.format("%a %Y-%m-%d %H:%M %:z"));
-    }
-    printer.out(&s)?;
+    printer.out(&render_validate(&expr, &on_cal, zone, &runs))?;
     Ok(Outcome::Clean)
 }
 
@@ -289,17 +243,7 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct PlanJson<'a> {
-    schema_version: u32,
-    action: &'static str,
-    backend: Option<Backend>,
-    plan: &'a Plan,
-    applied: bool,
-    command_failures: Vec<String>,
-}
-
-fn install_cmd(args: &InstallArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+fn install_cmd(args: &InstallArgs, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let expr = parse_expr(&args.at)?;
     let zone = parse_zone(args.tz.as_deref())?;
     let backend = if args.cron { Backend::Cron } else { Backend::Systemd };
@@ -315,9 +259,8 @@ fn install_cmd(args: &InstallArgs, global: &GlobalArgs, printer: &Printer) -> an
         .map_err(|e| UsageError(format!("--randomized-delay {}: {e}", args.randomized_delay)))?;
     let exe = std::env::current_exe().context("locating the gokeep binary")?;
     let policy = policy_path(args.policy.as_deref(), &exe)?;
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
-    let (modcache, gocache) = (absolute(&modcache)?, gocache.as_deref().map(absolute).transpose()?);
+    let modcache = absolute(&settings.modcache()?.path)?;
+    let gocache = settings.gocache()?.map(|d| absolute(&d.path)).transpose()?;
     let scope = args.place.scope();
     let state_dir = match scope {
         Scope::User => gokeep::state::state_dir()?,
@@ -414,39 +357,6 @@ fn execute(
     Ok(Outcome::Clean)
 }
 
-fn render_plan(action: &str, plan: &Plan) -> String {
-    let mut s = format!("gokeep: {action} will:\n");
-    let cmd = |s: &mut String, c: &Vec<String>| {
-        let _ = writeln!(s, "  run {}", c.join(" "));
-    };
-    plan.commands_before.iter().for_each(|c| cmd(&mut s, c));
-    for d in &plan.create_dirs {
-        let _ = writeln!(s, "  create directory {}", d.display());
-    }
-    for w in &plan.write {
-        if w.unchanged {
-            let _ = writeln!(s, "  keep {} (already up to date)", w.path.display());
-            continue;
-        }
-        let _ = writeln!(s, "  write {}:", w.path.display());
-        for l in w.contents.lines() {
-            let _ = writeln!(s, "    | {l}");
-        }
-    }
-    for p in &plan.remove {
-        let _ = writeln!(s, "  remove {}", p.display());
-    }
-    if let Some(c) = &plan.crontab {
-        let (verb, sign) = if action == "install" { ("add to", '+') } else { ("remove from", '-') };
-        let _ = writeln!(s, "  {verb} {} (other lines are kept as they are):", c.target);
-        for l in c.block.lines() {
-            let _ = writeln!(s, "    {sign} {l}");
-        }
-    }
-    plan.commands_after.iter().for_each(|c| cmd(&mut s, c));
-    s
-}
-
 fn uninstall(args: &UninstallArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let mut plan = Plan::default();
     let mut backend = None;
@@ -469,22 +379,6 @@ fn uninstall(args: &UninstallArgs, printer: &Printer) -> anyhow::Result<Outcome>
         }
     }
     execute("uninstall", backend, &plan, &args.place, args.dry_run, args.yes, printer)
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-struct ShowEntry {
-    #[serde(flatten)]
-    installed: Installed,
-    next_run: Option<DateTime<FixedOffset>>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct ShowJson<'a> {
-    schema_version: u32,
-    schedules: &'a [ShowEntry],
-    /// The last prune recorded in the journal (any prune, scheduled or not).
-    last_prune: Option<&'a journal::JournalEntry>,
-    warnings: &'a [String],
 }
 
 fn show(args: &ShowArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -522,25 +416,7 @@ fn show(args: &ShowArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     if printer.json {
         printer.json(&ShowJson { schema_version: 1, schedules: &entries, last_prune: last, warnings: &warnings })?;
     } else if !printer.quiet {
-        let mut s = String::new();
-        if entries.is_empty() {
-            s.push_str("no gokeep schedule installed\n");
-        }
-        for e in &entries {
-            let _ = writeln!(
-                s,
-                "{}  {}  {}{}",
-                e.installed.kind,
-                e.installed.cron.as_deref().unwrap_or("?"),
-                e.installed.location,
-                e.installed.zone.as_deref().map(|z| format!("  (TZ {z})")).unwrap_or_default()
-            );
-            let next =
-                e.next_run.map_or_else(|| "unknown".to_owned(), |t| t.format("%a %Y-%m-%d %H:%M %:z").to_string());
-            let _ = writeln!(s, "  next run: {next}");
-        }
-        let _ = writeln!(s, "last prune: {}", last.map_or_else(|| "none recorded".to_owned(), |e| e.time.rfc3339()));
-        printer.out(&s)?;
+        printer.out(&render_show(&entries, last))?;
         for w in &warnings {
             printer.note(&format!("gokeep: warning: {w}"));
         }

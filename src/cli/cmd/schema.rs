@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::Value;
 
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Without DOCUMENT, lists the documents. \
@@ -109,30 +109,30 @@ impl Document {
     /// The schema, as `gokeep schema <name>` prints it.
     pub fn schema(self) -> Schema {
         let mut schema = match self {
-            Document::Env => root::<crate::cli::env::EnvJson<'static>>(),
-            Document::Status => root::<crate::cli::status::StatusJson<'static>>(),
-            Document::Verify => root::<crate::cli::verify::VerifyJson<'static>>(),
-            Document::Explain => root::<crate::cli::explain::ExplainJson<'static>>(),
-            Document::Prune => root::<crate::cli::prune::PruneJson<'static>>(),
-            Document::Mark => root::<crate::cli::mark::MarkJson<'static>>(),
-            Document::Log => root::<crate::cli::log::LogJson<'static>>(),
-            Document::GocacheRefresh => root::<crate::cli::gocache::RefreshJson<'static>>(),
-            Document::ScheduleValidate => root::<crate::cli::schedule::ValidateJson<'static>>(),
-            Document::ScheduleShow => root::<crate::cli::schedule::ShowJson<'static>>(),
+            Document::Env => root::<crate::cli::render::env::EnvJson<'static>>(),
+            Document::Status => root::<crate::cli::render::status::StatusJson<'static>>(),
+            Document::Verify => root::<crate::cli::render::verify::VerifyJson<'static>>(),
+            Document::Explain => root::<crate::cli::render::explain::ExplainJson<'static>>(),
+            Document::Prune => root::<crate::cli::render::prune::PruneJson<'static>>(),
+            Document::Mark => root::<crate::cli::render::mark::MarkJson<'static>>(),
+            Document::Log => root::<crate::cli::render::log::LogJson<'static>>(),
+            Document::GocacheRefresh => root::<crate::cli::render::gocache::RefreshJson<'static>>(),
+            Document::ScheduleValidate => root::<crate::cli::render::schedule::ValidateJson<'static>>(),
+            Document::ScheduleShow => root::<crate::cli::render::schedule::ShowJson<'static>>(),
             Document::ScheduleInstall | Document::ScheduleUninstall => {
-                root::<crate::cli::schedule::PlanJson<'static>>()
+                root::<crate::cli::render::schedule::PlanJson<'static>>()
             }
-            Document::Doctor => root::<crate::cli::doctor::DoctorJson<'static>>(),
-            Document::DoctorChain => root::<crate::cli::doctor::ChainJson<'static>>(),
-            Document::Probe => root::<crate::cli::probe::ProbeJson<'static>>(),
-            Document::ProfileList => root::<crate::cli::profile::ListJson<'static>>(),
-            Document::ProfileShow => root::<crate::cli::profile::ShowJson<'static>>(),
-            Document::ProfileDiff => root::<crate::cli::profile::DiffJson<'static>>(),
-            Document::ProfileApply => root::<crate::cli::profile::Applied<'static>>(),
-            Document::Link => root::<crate::cli::link::LinkJson<'static>>(),
-            Document::Unlink => root::<crate::cli::link::UnlinkJson<'static>>(),
-            Document::Links => root::<crate::cli::link::LinksJson<'static>>(),
-            Document::Check => root::<crate::cli::link::CheckJson<'static>>(),
+            Document::Doctor => root::<crate::cli::render::doctor::DoctorJson<'static>>(),
+            Document::DoctorChain => root::<crate::cli::render::doctor::ChainJson<'static>>(),
+            Document::Probe => root::<crate::cli::render::probe::ProbeJson<'static>>(),
+            Document::ProfileList => root::<crate::cli::render::profile::ListJson<'static>>(),
+            Document::ProfileShow => root::<crate::cli::render::profile::ShowJson<'static>>(),
+            Document::ProfileDiff => root::<crate::cli::render::profile::DiffJson<'static>>(),
+            Document::ProfileApply => root::<crate::cli::render::profile::Applied<'static>>(),
+            Document::Link => root::<crate::cli::render::link::LinkJson<'static>>(),
+            Document::Unlink => root::<crate::cli::render::link::UnlinkJson<'static>>(),
+            Document::Links => root::<crate::cli::render::link::LinksJson<'static>>(),
+            Document::Check => root::<crate::cli::render::link::CheckJson<'static>>(),
             Document::Error => root::<crate::cli::printer::ErrorJson>(),
         };
         schema.insert("title".into(), Value::from(self.command()));
@@ -150,7 +150,7 @@ fn root<T: JsonSchema>() -> Schema {
     SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>()
 }
 
-pub fn run(args: &Args, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: &Args, _settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
     let text = if let Some(d) = args.document {
         format!("{}\n", serde_json::to_string_pretty(&d.schema())?)
     } else {

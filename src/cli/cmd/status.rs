@@ -1,20 +1,15 @@
 //! `gokeep status` (alias `du`): what the caches hold.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context;
-use serde::Serialize;
-
-use gokeep::goenv::GoEnv;
-use gokeep::report::{self, CacheReport};
+use gokeep::report;
 use gokeep::scan::{self, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 
 use crate::cli::cache_root;
 use crate::cli::metrics;
-use crate::cli::printer::{age, count, size};
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::render::status::{NotYetCreated, StatusJson, render, render_not_yet};
+use crate::cli::{Outcome, Printer, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,51 +22,16 @@ pub struct Args {
     pub metrics: Option<PathBuf>,
 }
 
-/// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct StatusJson<'a> {
-    schema_version: u32,
-    generated_at: Timestamp,
-    caches: &'a [CacheReport],
-    /// Caches at their default or environment location that go has not
-    /// created yet: a normal state on a machine that has downloaded nothing.
-    not_yet_created: &'a [NotYetCreated],
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-struct NotYetCreated {
-    kind: scan::CacheKind,
-    root: PathBuf,
-}
-
-/// Resolves the two cache roots: flags first, then the Go environment.
-/// GOCACHE=off yields `None`.
-pub fn cache_roots(global: &GlobalArgs, env: &GoEnv) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
-    let modcache = match &global.modcache {
-        Some(p) => p.clone(),
-        None => env.modcache_dir().context("resolving GOMODCACHE (use --modcache DIR to choose one)")?,
-    };
-    let gocache = match &global.gocache {
-        Some(p) => Some(p.clone()),
-        None => match env.gocache_dir() {
-            Ok(p) => Some(p),
-            Err(gokeep::goenv::EnvError::CacheOff) => None,
-            Err(e) => return Err(e).context("resolving GOCACHE (use --gocache DIR to choose one)"),
-        },
-    };
-    Ok((modcache, gocache))
-}
-
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let modcache = settings.modcache()?;
+    let gocache = settings.gocache()?;
     // Recognised before anything is counted: a directory that is not a Go
     // cache is an error, not a report. One that does not exist is reported
     // by the scan, as before; an empty one is an empty cache.
     let (modcache, _) =
-        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+        cache_root::for_reading(cache_root::modcache_at(&modcache.path, modcache.from_flag, printer), &modcache.path)?;
     let gocache = match gocache {
-        Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?.0),
+        Some(g) => Some(cache_root::for_reading(cache_root::gocache_at(&g.path, g.from_flag, printer), &g.path)?.0),
         None => None,
     };
     let inventory = scan::scan(Some(&modcache), gocache.as_deref(), &ScanOptions::default());
@@ -84,7 +44,7 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
             Ok(inv) => reports.push(report::cache_report(&inv, args.top, now)),
             // Named on the command line: a mistake (exit 4). From the Go
             // environment: go creates it on its first download or build.
-            Err(ScanError::Missing { kind, path }) if !named_explicitly(kind, global) => {
+            Err(ScanError::Missing { kind, path }) if !settings.named_on_command_line(kind) => {
                 not_yet.push(NotYetCreated { kind, root: path });
             }
             // The first missing cache becomes the error (printed once, at
@@ -132,105 +92,9 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
     finish(missing)
 }
 
-/// Whether the cache of `kind` was named with `--modcache`/`--gocache`.
-fn named_explicitly(kind: scan::CacheKind, global: &GlobalArgs) -> bool {
-    match kind {
-        scan::CacheKind::ModCache => global.modcache.is_some(),
-        scan::CacheKind::BuildCache => global.gocache.is_some(),
-    }
-}
-
-fn render_not_yet(not_yet: &[NotYetCreated]) -> String {
-    let mut s = String::new();
-    for n in not_yet {
-        let (what, when) = match n.kind {
-            scan::CacheKind::ModCache => ("module cache", "the first download"),
-            scan::CacheKind::BuildCache => ("build cache", "the first build"),
-        };
-        let _ = writeln!(s, "{}: no {what} yet at {} (go creates it on {when})", n.kind, n.root.display());
-    }
-    s
-}
-
 fn finish(missing: Option<ScanError>) -> anyhow::Result<Outcome> {
     match missing {
         Some(e) => Err(e.into()),
         None => Ok(Outcome::Clean),
     }
-}
-
-/// "1 module version", "3 entries": a cache's items, counted.
-fn items(kind: scan::CacheKind, n: u64, long: bool) -> String {
-    match (kind, long) {
-        (scan::CacheKind::ModCache, true) => count(n, "module version", "module versions"),
-        (scan::CacheKind::ModCache, false) => count(n, "version", "versions"),
-        (scan::CacheKind::BuildCache, true) => count(n, "cache entry", "cache entries"),
-        (scan::CacheKind::BuildCache, false) => count(n, "entry", "entries"),
-    }
-}
-
-fn render(reports: &[CacheReport], now: Timestamp) -> String {
-    let mut s = String::new();
-    for (i, r) in reports.iter().enumerate() {
-        if i > 0 {
-            s.push('\n');
-        }
-        let _ = writeln!(s, "{} {}", r.kind, r.root.display());
-        let _ = writeln!(
-            s,
-            "  {} on disk ({} apparent), {} files, {}",
-            size(r.disk_bytes),
-            size(r.apparent_bytes),
-            r.files,
-            items(r.kind, r.items, true)
-        );
-        let _ = writeln!(s, "\n  {:<12} {:>12} {:>12} {:>9}", "category", "on disk", "apparent", "files");
-        for c in &r.categories {
-            let _ = writeln!(
-                s,
-                "  {:<12} {:>12} {:>12} {:>9}",
-                c.category.name(),
-                size(c.disk_bytes),
-                size(c.apparent_bytes),
-                c.files
-            );
-        }
-        if !r.top_modules.is_empty() {
-            let _ = writeln!(s, "\n  largest modules");
-            for m in &r.top_modules {
-                let _ = writeln!(
-                    s,
-                    "  {:>12}  {:<50} {:>3} version{}  used {}",
-                    size(m.disk_bytes),
-                    m.module,
-                    m.versions,
-                    if m.versions == 1 { " " } else { "s" },
-                    age(m.last_used, now)
-                );
-            }
-        }
-        if !r.least_recently_used.is_empty() {
-            let _ = writeln!(s, "\n  least recently used");
-            for v in &r.least_recently_used {
-                let _ = writeln!(
-                    s,
-                    "  {:>12}  {:<50} used {}",
-                    size(v.disk_bytes),
-                    format!("{}@{}", v.module, v.version),
-                    age(v.last_used, now)
-                );
-            }
-        }
-        let _ = writeln!(s, "\n  untouched for");
-        for b in &r.age {
-            let _ = writeln!(
-                s,
-                "  > {:>2} days  {:>12}  {}",
-                b.older_than_days,
-                size(b.disk_bytes),
-                items(r.kind, b.items, false)
-            );
-        }
-    }
-    s
 }

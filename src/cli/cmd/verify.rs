@@ -15,29 +15,27 @@
 //! (notes such as "not in cache" do not count); 2 for usage errors, 3 for
 //! I/O or environment errors.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 use gokeep::fs::remove::CacheRoot;
 use gokeep::goenv::GoEnv;
-use gokeep::prune::{self, ExecOptions, Plan, Removal};
+use gokeep::prune::{self, ExecOptions, Plan};
 use gokeep::scan::{self, CacheKind, ScanError, ScanOptions};
 use gokeep::timestamp::Timestamp;
 use gokeep::verify::project::{self, Project};
-use gokeep::verify::{self, Finding, FindingKind, Severity, VerifyReport};
+use gokeep::verify::{self, VerifyReport};
 
 use crate::cli::cache_root;
 use crate::cli::consent::{self, Consent};
 use crate::cli::exit::UsageError;
 use crate::cli::interrupt;
-use crate::cli::printer::{self, count, size};
-use crate::cli::status::cache_roots;
-use crate::cli::{GlobalArgs, Outcome, Printer};
+use crate::cli::printer::{count, size};
+use crate::cli::render::verify::{FixJson, VerifyJson, render, render_plan};
+use crate::cli::{Outcome, Printer, Settings};
 
 pub const AFTER_HELP: &str = "\
 Exit codes:
@@ -93,32 +91,6 @@ pub struct RepairArgs {
     pub redownload: bool,
 }
 
-/// The `--json` document. Bump `schema_version` on any incompatible change.
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct VerifyJson<'a> {
-    schema_version: u32,
-    generated_at: Timestamp,
-    #[serde(flatten)]
-    report: &'a VerifyReport,
-    fix: Option<FixJson>,
-    /// The same checks run again after `--fix` removed what it planned.
-    after_fix: Option<&'a VerifyReport>,
-}
-
-#[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct FixJson {
-    plan: Plan,
-    applied: bool,
-    /// Ctrl-C stopped the removal between entries.
-    pub(super) interrupted: bool,
-    removal: Option<Removal>,
-    redownloaded: Vec<String>,
-    /// go.sum lines rewritten to the hash an independent witness gave.
-    pub(super) go_sum_updated: Vec<project::LineChange>,
-    /// go.sum lines `--update-go-sum` left alone, and why.
-    pub(super) go_sum_refused: Vec<project::Refusal>,
-}
-
 fn resolve_projects(args: &Args, env: &GoEnv) -> anyhow::Result<Vec<Project>> {
     let gowork_off = env.get("GOWORK") == Some("off");
     if args.no_project {
@@ -149,16 +121,17 @@ fn progress_bar(printer: &Printer, len: u64) -> Option<ProgressBar> {
     })
 }
 
-pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let env = GoEnv::from_process();
-    let (modcache, gocache) = cache_roots(global, &env)?;
+pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    let env = &settings.env;
+    let named = settings.modcache()?;
+    let gocache = settings.gocache()?;
     // Recognised before anything is scanned or printed: `--modcache /` or a
     // mistyped GOMODCACHE is an error here, not a walk and an empty report.
     let (modcache, mod_root) =
-        cache_root::for_reading(cache_root::modcache_at(&modcache, global.modcache.is_some(), printer), &modcache)?;
+        cache_root::for_reading(cache_root::modcache_at(&named.path, named.from_flag, printer), &named.path)?;
     let gocache = if args.build_cache {
         let g = gocache.ok_or_else(|| UsageError("--build-cache: GOCACHE is off".into()))?;
-        Some(cache_root::for_reading(cache_root::gocache_at(&g, global.gocache.is_some(), printer), &g)?)
+        Some(cache_root::for_reading(cache_root::gocache_at(&g.path, g.from_flag, printer), &g.path)?)
     } else {
         None
     };
@@ -166,8 +139,8 @@ pub fn run(args: &Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Resul
         Some((path, root)) => (Some(path), root),
         None => (None, None),
     };
-    let projects = resolve_projects(args, &env)?;
-    let report = check(&modcache, global.modcache.is_some(), gocache.as_deref(), projects, printer)?;
+    let projects = resolve_projects(args, env)?;
+    let report = check(&modcache, named.from_flag, gocache.as_deref(), projects, printer)?;
 
     // What was found comes first: --fix's plan and question follow it.
     let text = !printer.json && !printer.quiet;
@@ -302,7 +275,7 @@ fn apply_fix(args: &Args, report: &VerifyReport, roots: &FixRoots<'_>, printer: 
 /// The recognised caches a fix removes from, and the evidence it re-checks
 /// under each version's lock.
 #[derive(Clone, Default)]
-pub(super) struct FixRoots<'a> {
+pub(crate) struct FixRoots<'a> {
     pub modcache: Option<&'a CacheRoot>,
     pub gocache: Option<&'a CacheRoot>,
     pub recheck: Option<gokeep::prune::execute::Recheck>,
@@ -310,7 +283,7 @@ pub(super) struct FixRoots<'a> {
 
 /// Shows the plan, asks (or not, see the module docs), executes it through
 /// the prune executor and optionally runs `go mod download` in `go_dir`.
-pub(super) fn execute_with_consent(
+pub(crate) fn execute_with_consent(
     plan: &Plan,
     roots: &FixRoots<'_>,
     yes: bool,
@@ -409,115 +382,4 @@ fn redownload_removed(plan: &Plan, go_dir: Option<&Path>, printer: &Printer, out
         Ok(s) => printer.note(&format!("gokeep: `go mod download` failed ({s}); go downloads on next use")),
         Err(e) => printer.note(&format!("gokeep: cannot run go ({e}); go downloads on next use")),
     }
-}
-
-fn render_plan(plan: &Plan) -> String {
-    let mut s = format!("gokeep: --fix would remove {}:\n", count(plan.items.len() as u64, "entry", "entries"));
-    for i in &plan.items {
-        let _ = writeln!(s, "  - {}  [{}]", i.target, size(i.disk_bytes));
-        if let prune::Reason::Corrupted { finding } = &i.reason {
-            let _ = writeln!(s, "      because {finding}");
-        }
-    }
-    s.pop();
-    s
-}
-
-fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
-}
-
-fn render_finding(s: &mut String, f: &Finding) {
-    let style = match f.severity {
-        Severity::Error => printer::ERROR,
-        Severity::Warning => printer::WARNING,
-        Severity::Info => printer::NOTE,
-    };
-    let word = printer::paint(style, &format!("{:<8}", severity_word(f.severity)));
-    let _ = writeln!(s, "{word} {:<26} {}", f.kind.name(), f.module_version());
-    let _ = writeln!(s, "         {}", f.detail);
-    if let Some(e) = &f.expected {
-        let _ = writeln!(s, "         expected {e}");
-    }
-    if let Some(a) = &f.actual {
-        let _ = writeln!(s, "         actual   {a}");
-    }
-    for p in &f.paths {
-        let _ = writeln!(s, "         path     {}", p.display());
-    }
-    if let Some(fix) = &f.fix {
-        let _ = writeln!(s, "         fix      {}", fix.action);
-    }
-}
-
-fn render(r: &VerifyReport, verbose: bool) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "Checked {} in {}",
-        count(r.modcache.versions_checked as u64, "module version", "module versions"),
-        r.modcache.root.display()
-    );
-    if r.modcache.sumdb_records > 0 {
-        let _ = write!(s, " ({} with a checksum database record)", r.modcache.sumdb_records);
-    } else {
-        s.push_str(" (no checksum database records cached)");
-    }
-    s.push('\n');
-    for p in &r.projects {
-        let _ = writeln!(
-            s,
-            "Checked {} ({}) against the cache",
-            p.sum_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
-            if p.workspace { "workspace" } else { "module" }
-        );
-        if p.sum_files.is_empty() {
-            let _ = writeln!(s, "  {} has no go.sum", p.root.display());
-        }
-    }
-    if let Some(g) = &r.gocache {
-        let _ = writeln!(
-            s,
-            "Checked {} action entries and {} outputs in {}",
-            g.actions_checked,
-            g.outputs_checked,
-            g.root.display()
-        );
-    }
-    // A go.sum line for a version never downloaded is normal (a partial
-    // cache, a module not built here yet): one line, unless asked for each.
-    let not_in_cache = r.findings.iter().filter(|f| f.kind == FindingKind::NotInCache).count();
-    let shown: Vec<&Finding> = r.findings.iter().filter(|f| verbose || f.kind != FindingKind::NotInCache).collect();
-    if !shown.is_empty() || not_in_cache > 0 {
-        s.push('\n');
-    }
-    if not_in_cache > 0 && !verbose {
-        let what = if not_in_cache == 1 {
-            "1 go.sum entry names a version not in the cache".to_owned()
-        } else {
-            format!("{not_in_cache} go.sum entries name versions not in the cache")
-        };
-        let _ = writeln!(s, "{what}; go downloads them when needed (--verbose lists them)");
-    }
-    for f in shown {
-        render_finding(&mut s, f);
-    }
-    let t = r.tally;
-    if r.findings.is_empty() {
-        let _ = writeln!(s, "\n{}", printer::paint(printer::GOOD, "All verified: no problems found."));
-    } else {
-        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-        let _ = writeln!(
-            s,
-            "\n{}, {}, {}",
-            plural(t.errors, "error"),
-            plural(t.warnings, "warning"),
-            plural(t.infos, "note")
-        );
-    }
-    s
 }
