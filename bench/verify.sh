@@ -12,6 +12,9 @@
 #
 # Measurement: hot page cache (one untimed run of each tool first), ROUNDS
 # (default 3) rounds alternating which tool goes first, median wall time.
+# gokeep runs with --full (every version hashed, as go mod verify does); then,
+# when gokeep has --full, ROUNDS more runs without it time the incremental
+# verify of the unchanged cache (nothing hashed, every file stat'ed).
 #
 # Usage: bench/verify.sh [--prepare-only] [--rounds N]
 # Environment: BENCH_DIR (default /tmp/gokeep-bench), ROUNDS, GOKEEP_BIN (skip
@@ -121,17 +124,24 @@ fi
 # (--project), work go mod verify does not do: the comparison is conservative.
 # VERIFY_PROJECT=0 checks the cache only, exactly what go mod verify covers.
 GK_ARGS=(verify --modcache "$MODCACHE")
+INCREMENTAL=0
 if ((GOKEEP_OK)); then
     if [[ ${VERIFY_PROJECT:-1} != 0 ]] && has_flag verify --project; then
         GK_ARGS+=(--project "$GEN/consumer")
     elif has_flag verify --no-project; then
         GK_ARGS+=(--no-project)
     fi
+    has_flag verify --full && INCREMENTAL=1
 fi
+# What verify remembers between runs lives in this run's own state directory.
+GK_ENV=("${GO_ENV[@]}" "GOKEEP_STATE_DIR=$OUT/state")
+FULL=()
+((INCREMENTAL)) && FULL=(--full)
 gokeep_verify() {
-    (cd "$FIX" && env -i "${GO_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}")
+    (cd "$FIX" && env -i "${GK_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}" "${FULL[@]}")
 }
-gokeep_cmd=(env -i "${GO_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}" --quiet)
+gokeep_cmd=(env -i "${GK_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}" "${FULL[@]}" --quiet)
+gokeep_incr_cmd=(env -i "${GK_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}" --quiet)
 go_cmd=(env -i "${GO_ENV[@]}" go mod verify)
 
 log "warm-up: go mod verify (untimed; fills the page cache)"
@@ -178,6 +188,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
         fi
     done
 done
+declare -a T_GI=() C_GI=() RSS_GI=()
+if ((INCREMENTAL)); then
+    # The full runs above remembered every version: nothing changed since.
+    for ((r = 1; r <= ROUNDS; r++)); do
+        rc=0
+        (cd "$FIX" && timed "$OUT/gi.$r" "${gokeep_incr_cmd[@]}") || rc=$?
+        ((rc <= 1)) || {
+            cat "$OUT/gi.$r.out" >&2
+            die "incremental gokeep verify failed (exit $rc) in round $r"
+        }
+        record GI "$OUT/gi.$r"
+        log "round $r: gokeep verify (incremental)  $(cat "$OUT/gi.$r.wall") s (exit $rc)"
+    done
+    (cd "$FIX" && env -i "${GK_ENV[@]}" "$GOKEEP" "${GK_ARGS[@]}" --json) >"$OUT/gi.json" 2>/dev/null || true
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 go_med=$(median "${T_GO[@]}")
@@ -203,7 +228,7 @@ fi
 
 gk_med=$(median "${T_GK[@]}")
 speedup=$(ratio "$go_med" "$gk_med")
-printf 'gokeep verify:  median %6.3f s wall  (runs: %s)  CPU %s s  max RSS %s\n' "$gk_med" "${T_GK[*]}" \
+printf 'gokeep verify%s:  median %6.3f s wall  (runs: %s)  CPU %s s  max RSS %s\n' "${FULL[*]:+ --full}" "$gk_med" "${T_GK[*]}" \
     "$(median "${C_GK[@]}")" "$(kib_to_mb "$(max_of "${RSS_GK[@]}")")"
 per_round=$(round_ratios T_GO T_GK)
 # shellcheck disable=SC2086
@@ -211,6 +236,15 @@ echo "per-round speed-ups (same conditions within a round): $per_round; median $
 echo "speed-up: ${speedup}x faster than go mod verify (wall)   (target >= 2x: $(verdict "$speedup" 2))"
 echo "          $(ratio "$(median "${C_GO[@]}")" "$(median "${C_GK[@]}")")x less CPU (user+sys; less sensitive to other load)"
 echo "$sha_line"
+if ((INCREMENTAL)); then
+    gi_med=$(median "${T_GI[@]}")
+    printf 'gokeep verify, incremental (cache unchanged since the full runs): median %6.3f s wall  (runs: %s)  CPU %s s  max RSS %s\n' \
+        "$gi_med" "${T_GI[*]}" "$(median "${C_GI[@]}")" "$(kib_to_mb "$(max_of "${RSS_GI[@]}")")"
+    gi_counts=$(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))["modcache"]
+print(m["versions_hashed"], "hashed,", m["versions_unchanged"], "unchanged,", m["bytes_hashed"], "bytes hashed")' "$OUT/gi.json" 2>/dev/null || echo "counts unavailable")
+    echo "          $(ratio "$gk_med" "$gi_med")x faster than the full gokeep verify ($gi_counts)"
+fi
 gk_cpu=$(median "${C_GK[@]}")
 frac() { awk -v b="$1" -v t="$2" -v l="$3" 'BEGIN { printf "%.4f\n", b / t / l }'; }
 pct() { awk -v f="$1" 'BEGIN { printf "%.1f", f * 100 }'; }

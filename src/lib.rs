@@ -3,6 +3,7 @@
 //! it never prints and never exits. The `gokeep` binary renders what it
 //! returns and turns errors into exit codes.
 
+pub mod discover;
 pub mod error;
 pub mod fs;
 pub mod go;

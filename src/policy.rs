@@ -23,6 +23,12 @@
 //! [roots]
 //! projects = ["~/src/*"]     # module versions these projects need are never removed
 //! only_roots = false         # true: remove every other version (CI images)
+//!
+//! [discover]                 # `--discover`: every user's caches on the host
+//! homes = true               # each home in the passwd file: ~/go/pkg/mod, ~/.cache/go-build, ~/.config/go/env
+//! units = true               # GOMODCACHE/GOCACHE in systemd user units
+//! globs = ["/srv/runner/*/go/pkg/mod"]  # more caches (CI runners' work dirs)
+//! passwd = "/etc/passwd"
 //! ```
 //!
 //! Errors name the file, line, column and dotted key
@@ -49,6 +55,7 @@ pub struct Policy {
     pub modcache: ModcachePolicy,
     pub gocache: GocachePolicy,
     pub roots: RootsPolicy,
+    pub discover: DiscoverPolicy,
 }
 
 /// Rules for GOMODCACHE. Durations are "unused for at least".
@@ -96,6 +103,33 @@ pub struct RootsPolicy {
     pub origins: Vec<String>,
     /// Remove every module version the projects do not need.
     pub only_roots: bool,
+}
+
+/// Where `--discover` looks for the caches of every user on the host. It
+/// selects caches and removes nothing itself: each cache found is pruned by
+/// the rules above, as its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct DiscoverPolicy {
+    /// Look in every home directory of the passwd file: `~/go/pkg/mod`,
+    /// `~/.cache/go-build` and what the user's `go env -w` file sets.
+    pub homes: bool,
+    /// Read GOMODCACHE/GOCACHE from systemd user units
+    /// (`~/.config/systemd/user/*.service`, `/etc/systemd/user/*.service`).
+    pub units: bool,
+    /// More cache directories, as absolute globs (`*` `?` `[..]` within one
+    /// path element): CI runners' work directories.
+    pub globs: Vec<String>,
+    /// The accounts file whose homes are searched and whose names are shown.
+    pub passwd: PathBuf,
+}
+
+/// The accounts file of the host.
+pub const DEFAULT_PASSWD: &str = "/etc/passwd";
+
+impl Default for DiscoverPolicy {
+    fn default() -> Self {
+        DiscoverPolicy { homes: true, units: true, globs: Vec::new(), passwd: PathBuf::from(DEFAULT_PASSWD) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -175,6 +209,8 @@ struct RawPolicy {
     gocache: RawGocache,
     #[serde(default)]
     roots: RawRoots,
+    #[serde(default)]
+    discover: RawDiscover,
 }
 
 #[derive(Deserialize, Default)]
@@ -215,6 +251,16 @@ struct RawRoots {
     #[serde(default)]
     projects: Vec<Spanned<String>>,
     only_roots: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDiscover {
+    homes: Option<bool>,
+    units: Option<bool>,
+    #[serde(default)]
+    globs: Vec<Spanned<String>>,
+    passwd: Option<Spanned<String>>,
 }
 
 /// Turns raw values into checked ones, remembering where they were.
@@ -275,6 +321,38 @@ impl Checker<'_> {
                 Ok(g)
             })
             .collect()
+    }
+}
+
+impl Checker<'_> {
+    /// Globs and the passwd file must be absolute: a timer's working
+    /// directory is nobody's choice.
+    fn discover(&self, raw: RawDiscover) -> Result<DiscoverPolicy, PolicyError> {
+        let absolute = |key: &str, v: Spanned<String>| {
+            let span = v.span();
+            let v = v.into_inner();
+            if Path::new(&v).is_absolute() {
+                Ok(v)
+            } else {
+                Err(self.error(span, key, format!("{v:?} is not an absolute path")))
+            }
+        };
+        let mut globs = Vec::new();
+        for g in raw.globs {
+            let span = g.span();
+            let g = absolute("discover.globs", g)?;
+            for part in g.split('/') {
+                if path_match(part, "").is_err() {
+                    return Err(self.error(span, "discover.globs", format!("{g:?} is not a valid pattern ({part:?})")));
+                }
+            }
+            globs.push(g);
+        }
+        let passwd = match raw.passwd {
+            Some(p) => PathBuf::from(absolute("discover.passwd", p)?),
+            None => PathBuf::from(DEFAULT_PASSWD),
+        };
+        Ok(DiscoverPolicy { homes: raw.homes.unwrap_or(true), units: raw.units.unwrap_or(true), globs, passwd })
     }
 }
 
@@ -353,7 +431,8 @@ impl Policy {
             .collect();
         let roots =
             RootsPolicy { projects: rc.projects.into_iter().map(Spanned::into_inner).collect(), origins, only_roots };
-        Ok(Policy { modcache, gocache, roots })
+        let discover = check.discover(raw.discover)?;
+        Ok(Policy { modcache, gocache, roots, discover })
     }
 
     /// The `go clean -modcache` equivalent: every module version, VCS
@@ -743,6 +822,36 @@ only_roots = true
             err("[modcache]\nkeep = [\"ex[ample.com\"]\n").contains("modcache.keep: \"ex[ample.com\" is not a valid")
         );
         assert!(err("[modcache]\nkeep = [\"\"]\n").contains("modcache.keep: \"\" is an empty pattern"));
+    }
+
+    #[test]
+    fn discover_section_defaults_to_homes_and_units_and_checks_paths() {
+        let p = parse("[modcache]\nmax_age = \"30d\"\n").unwrap();
+        assert_eq!(p.discover, DiscoverPolicy::default());
+        assert!(p.discover.homes && p.discover.units && p.discover.globs.is_empty());
+        assert_eq!(p.discover.passwd, Path::new("/etc/passwd"));
+        let p = parse(
+            "[discover]\nhomes = false\nunits = false\nglobs = [\"/srv/runner/*/go/pkg/mod\"]\npasswd = \"/srv/passwd\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.discover,
+            DiscoverPolicy {
+                homes: false,
+                units: false,
+                globs: vec!["/srv/runner/*/go/pkg/mod".into()],
+                passwd: "/srv/passwd".into(),
+            }
+        );
+        assert_eq!(
+            err("[discover]\nglobs = [\"runner/*/go\"]\n"),
+            "schedules/x.toml:2:10: discover.globs: \"runner/*/go\" is not an absolute path"
+        );
+        assert!(
+            err("[discover]\nglobs = [\"/srv/[a\"]\n").contains("discover.globs: \"/srv/[a\" is not a valid pattern")
+        );
+        assert!(err("[discover]\npasswd = \"passwd\"\n").contains("discover.passwd: \"passwd\" is not an absolute"));
+        assert!(err("[discover]\nhome = true\n").contains("discover.home: unknown field `home`"));
     }
 
     #[test]

@@ -22,6 +22,10 @@ const LAYERS: &[&str] = &[
     "scan",
     "report",
     "policy",
+    // Finds every user's caches for `--discover`: recognised through `fs`,
+    // selected by the policy's `[discover]` section; pruning them is the CLI
+    // running gokeep as each owner, so nothing below needs it.
+    "discover",
     "prune",
     "verify",
     "overrides",

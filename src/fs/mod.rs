@@ -10,4 +10,5 @@ pub mod beneath;
 pub mod failpoint;
 pub mod mounts;
 pub mod noatime;
+pub mod owner;
 pub mod remove;

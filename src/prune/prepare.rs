@@ -47,6 +47,9 @@ pub struct Request {
     pub gocache: Option<PathBuf>,
     /// The user's home, for `~` in `roots.projects`.
     pub home: Option<PathBuf>,
+    /// Prune only this cache; the policy's rules for the other are left
+    /// out (a host-wide run prunes each discovered cache on its own).
+    pub only: Option<CacheKind>,
 }
 
 /// Something the user should hear about; the run goes on.
@@ -146,8 +149,9 @@ pub fn recognise(request: Request) -> Result<Ready, PrepareError> {
     if let Some(a) = request.gocache_max_age {
         policy.gocache.max_age = Some(a);
     }
-    let wants_mod = policy.touches(CacheKind::ModCache) || request.unused_since_mark;
-    let wants_build = policy.touches(CacheKind::BuildCache);
+    let wants_mod = request.only != Some(CacheKind::BuildCache)
+        && (policy.touches(CacheKind::ModCache) || request.unused_since_mark);
+    let wants_build = request.only != Some(CacheKind::ModCache) && policy.touches(CacheKind::BuildCache);
     if !wants_mod && !wants_build {
         return Err(PrepareError::NothingToPrune);
     }
@@ -172,7 +176,7 @@ pub fn recognise(request: Request) -> Result<Ready, PrepareError> {
         _ => None,
     };
     let mut notices = Vec::new();
-    let roots = if policy.roots.projects.is_empty() {
+    let roots = if policy.roots.projects.is_empty() || !wants_mod {
         None
     } else {
         Some(project_roots(&policy, request.home.as_deref(), &mut notices)?)

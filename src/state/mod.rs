@@ -3,14 +3,16 @@
 //!
 //! The state dir is `$GOKEEP_STATE_DIR` if set, else `gokeep/` under the
 //! user's state directory (`$XDG_STATE_HOME`, `~/.local/state` on Linux; the
-//! platform's local data directory elsewhere). It holds the run [`journal`], the [`marks`] of `gokeep mark` and the
-//! [`run_lock`] that keeps gokeep runs from overlapping.
+//! platform's local data directory elsewhere). It holds the run [`journal`], the [`marks`] of `gokeep mark`, what
+//! `gokeep verify` last found clean ([`verified`]) and the [`run_lock`] that
+//! keeps gokeep runs from overlapping.
 
 use std::path::PathBuf;
 
 pub mod journal;
 pub mod marks;
 pub mod run_lock;
+pub mod verified;
 
 /// Overrides where gokeep keeps its state (journal, marks, run lock).
 pub const STATE_DIR_ENV: &str = "GOKEEP_STATE_DIR";

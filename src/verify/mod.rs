@@ -12,6 +12,7 @@ mod zipread;
 pub use finding::{Finding, FindingKind, Severity, Tally};
 pub mod explain;
 pub mod gocache;
+pub mod incremental;
 pub mod paste;
 pub mod project;
 
@@ -38,15 +39,18 @@ pub struct VerifyReport {
 
 /// Runs the module cache checks, then the project and build cache checks.
 /// `progress` is called once per module version and per GOCACHE shard.
+/// With `memory`, module versions unchanged since they verified clean are
+/// not hashed again ([`incremental`]).
 pub fn verify(
     modcache: &Path,
     versions: &[VersionRecord],
     gocache: Option<&Path>,
     projects: Vec<project::Project>,
+    memory: Option<&incremental::Memory>,
     progress: &(dyn Fn() + Sync),
 ) -> Result<VerifyReport, std::io::Error> {
     let (mc, gc) = rayon::join(
-        || modcache::check_modcache(modcache, versions, progress),
+        || modcache::check_modcache(modcache, versions, memory, progress),
         || gocache.map(|g| gocache::check_gocache(g, progress)),
     );
     let gc = gc.transpose()?;
@@ -220,7 +224,7 @@ pub fn version_dir(modcache: &Path, module: &str, version: &str) -> PathBuf {
 /// cache's fault.
 #[must_use]
 pub fn corrupted_targets(modcache: &Path, versions: &[VersionRecord]) -> Vec<(Target, String)> {
-    let check = modcache::check_modcache(modcache, versions, &|| {});
+    let check = modcache::check_modcache(modcache, versions, None, &|| {});
     let pairs = check
         .findings()
         .filter(|f| f.severity == Severity::Error)

@@ -20,6 +20,7 @@
 //! trimmed (a trailing newline is accepted), and anything that is not 47
 //! bytes without NUL starting with `h1:` is malformed (`isValidSum`).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -29,11 +30,13 @@ use sha2::{Digest, Sha256};
 
 use super::dirhash::{self, TreeHash, ZipHash};
 use super::finding::{Finding, FindingKind as K};
+use super::incremental::{self, Memory};
 use super::sumdb::{self, SumdbRecord};
 use crate::go::modpath::escape;
 use crate::layout::DownloadFile;
 use crate::prune::Target;
 use crate::scan::VersionRecord;
+use crate::state::verified::VersionMemory;
 
 /// The file names of one module version in the cache.
 #[derive(Debug, Clone)]
@@ -611,15 +614,27 @@ fn dir_detail(diff: Option<&dirhash::TreeDiff>, tree: Option<&TreeHash>) -> Stri
 }
 
 /// Every version's check, in the inventory's order.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ModcacheCheck {
     pub root: PathBuf,
     pub versions_checked: usize,
+    /// Versions whose files were read and hashed in this run.
+    pub versions_hashed: usize,
+    /// Versions not hashed again: they verified clean before and nothing
+    /// they were verified from has changed since, as `stat` sees it (size,
+    /// mtime, ctime and inode of every file, the tree's file list).
+    pub versions_unchanged: usize,
+    /// Bytes of the files read to hash the versions hashed: zips,
+    /// `.ziphash` and `.mod` files, extracted trees.
+    pub bytes_hashed: u64,
     /// Versions the checksum database cache has a record for.
     pub sumdb_records: usize,
     pub sumdb_databases: Vec<String>,
     #[serde(skip)]
     pub versions: Vec<VersionCheck>,
+    /// What a later verify may take as verified, keyed `<module>@<version>`.
+    #[serde(skip)]
+    pub clean: BTreeMap<String, VersionMemory>,
 }
 
 impl ModcacheCheck {
@@ -637,25 +652,54 @@ impl ModcacheCheck {
 }
 
 /// Checks every version, in parallel; `progress` is called once per version.
+/// With `memory`, a version that verified clean before and whose files are
+/// unchanged since (see [`incremental`]) is taken from it, not hashed.
 #[must_use]
-pub fn check_modcache(modcache: &Path, versions: &[VersionRecord], progress: &(dyn Fn() + Sync)) -> ModcacheCheck {
+#[allow(clippy::type_complexity)]
+pub fn check_modcache(
+    modcache: &Path,
+    versions: &[VersionRecord],
+    memory: Option<&Memory>,
+    progress: &(dyn Fn() + Sync),
+) -> ModcacheCheck {
     let dbs = sumdb::databases(modcache);
-    let mut checks: Vec<VersionCheck> = versions
+    // Each check, the bytes read to hash it (none when taken from memory), and what to remember of it.
+    let mut checks: Vec<(VersionCheck, Option<u64>, Option<(String, VersionMemory)>)> = versions
         .par_iter()
         .with_max_len(1)
         .map(|rec| {
-            let c = check_version(modcache, rec, &dbs);
+            // Taken before hashing: a change while the check reads moves ctime
+            // past it, and the next verify hashes the version again.
+            let snap = incremental::snapshot(modcache, rec, &dbs);
+            let (c, hashed) = match memory.and_then(|m| incremental::recalled(m, modcache, rec, &dbs, &snap)) {
+                Some(c) => (c, None),
+                None => (check_version(modcache, rec, &dbs), Some(snap.bytes)),
+            };
+            let keep = incremental::to_remember(&c, &snap);
             progress();
-            c
+            (c, hashed, keep)
         })
         .collect();
-    checks.sort_by(|a, b| (a.module.as_str(), a.version.as_str()).cmp(&(b.module.as_str(), b.version.as_str())));
+    checks
+        .sort_by(|a, b| (a.0.module.as_str(), a.0.version.as_str()).cmp(&(b.0.module.as_str(), b.0.version.as_str())));
+    let versions_hashed = checks.iter().filter(|c| c.1.is_some()).count();
+    let bytes_hashed = checks.iter().filter_map(|c| c.1).sum();
+    let mut clean = BTreeMap::new();
+    let mut out = Vec::with_capacity(checks.len());
+    for (c, _, keep) in checks {
+        clean.extend(keep);
+        out.push(c);
+    }
     ModcacheCheck {
         root: modcache.to_owned(),
-        versions_checked: checks.len(),
-        sumdb_records: checks.iter().filter(|c| !c.sumdb.is_empty()).count(),
+        versions_checked: out.len(),
+        versions_hashed,
+        versions_unchanged: out.len() - versions_hashed,
+        bytes_hashed,
+        sumdb_records: out.iter().filter(|c| !c.sumdb.is_empty()).count(),
         sumdb_databases: dbs,
-        versions: checks,
+        versions: out,
+        clean,
     }
 }
 

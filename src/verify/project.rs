@@ -347,13 +347,7 @@ mod tests {
 
     #[test]
     fn garbage_go_sum_lines_become_findings() {
-        let cache = ModcacheCheck {
-            root: PathBuf::from("/nonexistent"),
-            versions_checked: 0,
-            sumdb_records: 0,
-            sumdb_databases: Vec::new(),
-            versions: Vec::new(),
-        };
+        let cache = ModcacheCheck { root: PathBuf::from("/nonexistent"), ..ModcacheCheck::default() };
         let sum = GoSum::parse(Path::new("go.sum"), "\u{0}\u{1}garbage\nm v1.0.0 h1:x=\nonly two\n");
         let f = check_sum(&sum, &cache);
         let kinds: Vec<K> = f.iter().map(|f| f.kind).collect();

@@ -73,13 +73,19 @@ pub fn parse_lookup(data: &[u8], module: &str, version: &str) -> (Option<String>
     (zip, go_mod)
 }
 
+/// Where database `db` caches its lookup record for `module@version`.
+#[must_use]
+pub fn lookup_path(modcache: &Path, db: &str, module: &str, version: &str) -> PathBuf {
+    let name = format!("{}@{}", escape(module), escape(version));
+    modcache.join("cache/download/sumdb").join(db).join("lookup").join(name)
+}
+
 /// Every cached record for `module@version`, one per database that has one.
 #[must_use]
 pub fn lookup(modcache: &Path, dbs: &[String], module: &str, version: &str) -> Vec<SumdbRecord> {
-    let name = format!("{}@{}", escape(module), escape(version));
     let mut out = Vec::new();
     for db in dbs {
-        let path = modcache.join("cache/download/sumdb").join(db).join("lookup").join(&name);
+        let path = lookup_path(modcache, db, module, version);
         // An empty file is one cmd/go was still writing: it treats it as missing too.
         let Ok(data) = crate::fs::noatime::read(&path) else { continue };
         if data.is_empty() {

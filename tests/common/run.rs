@@ -50,7 +50,11 @@ fn document_of(command: &str) -> Option<String> {
     ];
     let mut words = command.split_whitespace().skip(1);
     let first = words.find(|w| COMMANDS.contains(w))?;
+    let discover = command.split_whitespace().any(|w| w == "--discover");
     let document = match first {
+        "status" | "du" | "prune" if discover => {
+            format!("{}-discover", if first == "prune" { "prune" } else { "status" })
+        }
         "du" => "status".to_owned(),
         "gocache" | "schedule" | "profile" => format!("{first}-{}", words.next()?),
         other => other.to_owned(),

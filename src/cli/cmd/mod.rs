@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap arguments, the resolved settings, one
 //! library call and the rendering of what it returned.
 
+pub mod discover;
 pub mod doctor;
 pub mod env;
 pub mod explain;

@@ -79,16 +79,42 @@ pub struct Args {
     /// Delete without asking (required without a terminal: timers, CI, scripts).
     #[arg(long, short)]
     pub yes: bool,
+    /// Prune every user's caches on the host (see `status --discover`), each
+    /// by a gokeep run as the cache's owner with the same policy. For a
+    /// system timer, as root.
+    #[arg(long, conflicts_with_all = ["roots", "only_roots", "roots_only", "all", "only_cache"])]
+    pub discover: bool,
+    /// Prune only this cache; the policy's rules for the other one are left out.
+    #[arg(long, value_name = "CACHE")]
+    pub only_cache: Option<OnlyCache>,
 }
 
-/// The prune request the flags and `--policy` file add up to.
-fn request(args: &Args, settings: &Settings) -> anyhow::Result<Request> {
-    let policy = match &args.policy {
+/// `--only-cache`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnlyCache {
+    Modcache,
+    Gocache,
+}
+
+/// `--policy FILE`, or `--policy -`: the policy on stdin (how a host-wide
+/// run hands its policy to each owner's run).
+fn policy(args: &Args) -> anyhow::Result<Policy> {
+    Ok(match &args.policy {
+        Some(p) if p.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|source| PolicyError::Read { path: p.clone(), source })?;
+            Policy::from_toml(&text, std::path::Path::new("<stdin>"))?
+        }
         Some(p) => Policy::from_file(p)?,
         None => Policy::default(),
-    };
+    })
+}
+
+/// The command-line rule flags as data.
+fn overrides(args: &Args) -> anyhow::Result<Overrides> {
     let flag = |flag: &str, message: String| PolicyError::Flag { flag: flag.into(), message };
-    let overrides = Overrides {
+    Ok(Overrides {
         max_age: args.max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--max-age", m))?,
         max_size: args.max_size.as_deref().map(parse_size).transpose().map_err(|m| flag("--max-size", m))?,
         keep: args.keep.clone(),
@@ -98,11 +124,29 @@ fn request(args: &Args, settings: &Settings) -> anyhow::Result<Request> {
         corrupted: args.corrupted,
         debris: args.debris,
         all: args.all,
+    })
+}
+
+fn gocache_max_age(args: &Args) -> anyhow::Result<Option<std::time::Duration>> {
+    let flag = |message: String| PolicyError::Flag { flag: "--gocache-max-age".into(), message };
+    Ok(args.gocache_max_age.as_deref().map(parse_duration).transpose().map_err(flag)?)
+}
+
+/// The prune request the flags and `--policy` file add up to.
+fn request(args: &Args, settings: &Settings) -> anyhow::Result<Request> {
+    let policy = policy(args)?;
+    let overrides = overrides(args)?;
+    let gocache_max_age = gocache_max_age(args)?;
+    // With --only-cache the other cache is not resolved: an owner's run
+    // started by `--discover` may have no home for Go's defaults.
+    let (modcache, gocache) = match args.only_cache {
+        None => (settings.modcache()?.path, settings.gocache()?.map(|d| d.path)),
+        Some(OnlyCache::Modcache) => (settings.modcache()?.path, None),
+        Some(OnlyCache::Gocache) => {
+            let gocache = settings.gocache()?.ok_or(PrepareError::BuildCacheOff)?;
+            (PathBuf::new(), Some(gocache.path))
+        }
     };
-    let gocache_max_age =
-        args.gocache_max_age.as_deref().map(parse_duration).transpose().map_err(|m| flag("--gocache-max-age", m))?;
-    let modcache = settings.modcache()?.path;
-    let gocache = settings.gocache()?.map(|d| d.path);
     Ok(Request {
         policy,
         from_file: args.policy.is_some(),
@@ -113,7 +157,46 @@ fn request(args: &Args, settings: &Settings) -> anyhow::Result<Request> {
         gocache,
         // `~` is the user's home, from the process environment: Go's environment has no HOME.
         home: dirs::home_dir(),
+        only: args.only_cache.map(|o| match o {
+            OnlyCache::Modcache => CacheKind::ModCache,
+            OnlyCache::Gocache => CacheKind::BuildCache,
+        }),
     })
+}
+
+/// `prune --discover`: the rules as given, for each owner's run.
+fn discover(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    if args.policy.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+        return Err(gokeep::error::UsageError("--discover reads --policy from a file, not stdin".into()).into());
+    }
+    let mut effective = policy(args)?.with_overrides(&overrides(args)?)?;
+    if let Some(a) = gocache_max_age(args)? {
+        effective.gocache.max_age = Some(a);
+    }
+    let mut rules = Vec::new();
+    for (flag, v) in
+        [("--max-age", &args.max_age), ("--max-size", &args.max_size), ("--gocache-max-age", &args.gocache_max_age)]
+    {
+        if let Some(v) = v {
+            rules.push(format!("{flag}={v}"));
+        }
+    }
+    rules.extend(args.keep.iter().map(|k| format!("--keep={k}")));
+    for (on, flag) in
+        [(args.corrupted, "--corrupted"), (args.debris, "--debris"), (args.unused_since_mark, "--unused-since-mark")]
+    {
+        if on {
+            rules.push(flag.to_owned());
+        }
+    }
+    let flags = super::discover::PruneFlags {
+        policy: args.policy.clone(),
+        rules,
+        effective,
+        dry_run: args.dry_run,
+        yes: args.yes,
+    };
+    super::discover::prune(&flags, settings, printer)
 }
 
 /// A prepare error keeps its type: it knows its exit code.
@@ -157,6 +240,9 @@ fn prepare(
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    if args.discover {
+        return discover(args, settings, printer);
+    }
     let started = Instant::now();
     let now = Timestamp::now();
     let Some((Prepared { plan, policy, mod_root, build_root, .. }, _run_lock)) = prepare(args, settings, printer, now)?

@@ -31,6 +31,10 @@ pub enum Document {
     Explain,
     /// `gokeep prune --json`
     Prune,
+    /// `gokeep status --discover --json`
+    StatusDiscover,
+    /// `gokeep prune --discover --json`
+    PruneDiscover,
     /// `gokeep mark --json`
     Mark,
     /// `gokeep log --json`
@@ -84,6 +88,8 @@ impl Document {
             Document::Verify => "gokeep verify --json",
             Document::Explain => "gokeep explain --json",
             Document::Prune => "gokeep prune --json",
+            Document::StatusDiscover => "gokeep status --discover --json",
+            Document::PruneDiscover => "gokeep prune --discover --json",
             Document::Mark => "gokeep mark --json",
             Document::Log => "gokeep log --json",
             Document::GocacheRefresh => "gokeep gocache refresh --json",
@@ -114,6 +120,8 @@ impl Document {
             Document::Verify => root::<crate::cli::render::verify::VerifyJson<'static>>(),
             Document::Explain => root::<crate::cli::render::explain::ExplainJson<'static>>(),
             Document::Prune => root::<crate::cli::render::prune::PruneJson<'static>>(),
+            Document::StatusDiscover => root::<crate::cli::render::discover::StatusDiscoverJson<'static>>(),
+            Document::PruneDiscover => root::<crate::cli::render::discover::PruneDiscoverJson>(),
             Document::Mark => root::<crate::cli::render::mark::MarkJson<'static>>(),
             Document::Log => root::<crate::cli::render::log::LogJson<'static>>(),
             Document::GocacheRefresh => root::<crate::cli::render::gocache::RefreshJson<'static>>(),

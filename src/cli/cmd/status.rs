@@ -20,9 +20,20 @@ pub struct Args {
     /// `-` for stdout instead of the report).
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// Every user's caches on the host (homes, systemd user units, the
+    /// policy's `[discover] globs`): one line per cache with its owner.
+    /// Run as root to see them all.
+    #[arg(long, conflicts_with = "metrics")]
+    pub discover: bool,
+    /// Policy whose `[discover]` section says where `--discover` looks.
+    #[arg(long, value_name = "FILE", requires = "discover")]
+    pub policy: Option<PathBuf>,
 }
 
 pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Result<Outcome> {
+    if args.discover {
+        return super::discover::status(args.policy.as_deref(), args.top, settings, printer);
+    }
     let modcache = settings.modcache()?;
     let gocache = settings.gocache()?;
     // Recognised before anything is counted: a directory that is not a Go

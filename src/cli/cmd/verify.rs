@@ -47,7 +47,14 @@ Exit codes:
   4  the module cache directory does not exist
 
 --fix removes only cache entries, through the same locked, crash-safe executor as prune.
-Without a terminal it removes nothing unless --yes is given.";
+Without a terminal it removes nothing unless --yes is given.
+
+Incremental verify: a module version that verified clean is remembered in gokeep's state directory
+(size, mtime, ctime and inode of its zip, .ziphash, .mod and every file of its extracted tree) and
+is not hashed again while all of that is unchanged. Edits, replacements, touches, a restored mtime
+(ctime still moves), added or removed files are caught. A change that leaves size, mtime, ctime
+and inode as they were is not: raw writes to the block device, bit rot on the medium. Run with
+--full now and then (say weekly) to hash everything.";
 
 // Each bool is an independent command-line switch.
 #[allow(clippy::struct_excessive_bools)]
@@ -67,6 +74,11 @@ pub struct Args {
     /// (by default one summary line: go downloads them when needed).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Hash every module version, even those unchanged (by stat) since they last verified
+    /// clean. The stat check misses only changes that keep size, mtime, ctime and inode
+    /// (raw block-device writes, bit rot); --full catches those too.
+    #[arg(long)]
+    pub full: bool,
     #[command(flatten)]
     pub repair: RepairArgs,
     /// With --fix: also rewrite this module's go.sum lines that disagree with a whole
@@ -140,7 +152,8 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
         None => (None, None),
     };
     let projects = resolve_projects(args, env)?;
-    let report = check(&modcache, named.from_flag, gocache.as_deref(), projects, printer)?;
+    let memory = if args.full { None } else { recall(&modcache, printer) };
+    let report = check(&modcache, named.from_flag, gocache.as_deref(), projects, memory.as_ref(), printer)?;
 
     // What was found comes first: --fix's plan and question follow it.
     let text = !printer.json && !printer.quiet;
@@ -154,7 +167,7 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
         let fix = apply_fix(args, &report, &roots, printer)?;
         // What was fixed is checked again: the result is the cache as it is now.
         if fix.applied && !fix.interrupted {
-            let again = check(&modcache, true, gocache.as_deref(), report.projects.clone(), printer)?;
+            let again = check(&modcache, true, gocache.as_deref(), report.projects.clone(), memory.as_ref(), printer)?;
             if text {
                 printer.out(&format!("\nAfter --fix:\n{}", render(&again, args.verbose)))?;
             }
@@ -163,7 +176,13 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
         fix_json = Some(fix);
     }
     let interrupted = fix_json.as_ref().is_some_and(|f| f.interrupted);
-    let now = after.as_ref().unwrap_or(&report).tally.failing();
+    let last = after.as_ref().unwrap_or(&report);
+    if last.modcache.versions_checked > 0
+        && let Err(e) = verify::incremental::remember(&last.modcache)
+    {
+        printer.warn(&format!("{e}; the next verify hashes every version again"));
+    }
+    let now = last.tally.failing();
     if printer.json {
         printer.json(&VerifyJson {
             schema_version: 1,
@@ -179,6 +198,19 @@ pub fn run(args: &Args, settings: &Settings, printer: &Printer) -> anyhow::Resul
     Ok(if now { Outcome::Findings } else { Outcome::Clean })
 }
 
+/// What the last verify of `modcache` found clean; an unusable record is
+/// said and ignored.
+fn recall(modcache: &Path, printer: &Printer) -> Option<verify::incremental::Memory> {
+    match verify::incremental::recall(modcache) {
+        verify::incremental::Recall::Remembered(m) => Some(m),
+        verify::incremental::Recall::Nothing => None,
+        verify::incremental::Recall::Ignored(why) => {
+            printer.warn(&format!("ignoring what the last verify remembered ({why}): hashing every version"));
+            None
+        }
+    }
+}
+
 /// Scans the module cache and checks it (and GOCACHE, and the projects' go.sum).
 /// A module cache that does not exist is an error only when `named` on the command line.
 fn check(
@@ -186,6 +218,7 @@ fn check(
     named: bool,
     gocache: Option<&Path>,
     projects: Vec<Project>,
+    memory: Option<&verify::incremental::Memory>,
     printer: &Printer,
 ) -> anyhow::Result<VerifyReport> {
     // verify needs to know which versions exist, not how big their trees are.
@@ -214,7 +247,7 @@ fn check(
             pb.inc(1);
         }
     };
-    let report = verify::verify(modcache, &versions, gocache, projects, &tick)
+    let report = verify::verify(modcache, &versions, gocache, projects, memory, &tick)
         .with_context(|| format!("reading GOCACHE {}", gocache.unwrap_or(Path::new("")).display()))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();

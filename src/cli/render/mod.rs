@@ -1,6 +1,7 @@
 //! Rendering in one place: for each report, the `--json` document serde
 //! writes and the text a person reads. Commands build data and hand it here.
 
+pub(crate) mod discover;
 pub(crate) mod doctor;
 pub(crate) mod env;
 pub(crate) mod explain;

@@ -91,6 +91,16 @@ pub(crate) fn render(r: &VerifyReport, verbose: bool) -> String {
         s.push_str(" (no checksum database records cached)");
     }
     s.push('\n');
+    let m = &r.modcache;
+    if m.versions_unchanged > 0 {
+        let _ = writeln!(
+            s,
+            "  {} unchanged since the last verify (stat), {} re-hashed ({}); --full re-hashes all",
+            m.versions_unchanged,
+            m.versions_hashed,
+            size(m.bytes_hashed)
+        );
+    }
     for p in &r.projects {
         let _ = writeln!(
             s,
