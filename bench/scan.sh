@@ -39,65 +39,7 @@ if [[ ! -f $BENCH_DIR/.complete-$FILES ]]; then
     done
     rm -f "$BENCH_DIR"/.complete-*
     mkdir -p "$MODCACHE" "$GOCACHE_DIR"
-    python3 - "$MODCACHE" "$GOCACHE_DIR" "$FILES" <<'PY'
-import hashlib, json, os, random, sys
-
-modcache, gocache, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
-rng = random.Random(42)
-body = "// Code in a synthetic module.\npackage p\n\n" + "func F() int { return 1 }\n" * 400
-
-def write(path, data, mode=0o644):
-    with open(path, "wb") as f:
-        f.write(data)
-    os.chmod(path, mode)
-
-files, n = 0, 0
-while files < target:
-    host = ["github.com", "golang.org/x", "gopkg.in", "example.com"][n % 4]
-    path = f"{host}/Org{n % 37}/repo{n}" if n % 5 == 0 else f"{host}/org{n % 37}/repo{n}"
-    esc = "".join("!" + c.lower() if c.isupper() else c for c in path)
-    versions = [f"v1.{k}.0" for k in range(rng.randint(1, 3))]
-    dl = os.path.join(modcache, "cache", "download", esc, "@v")
-    os.makedirs(dl, exist_ok=True)
-    for v in versions:
-        root = os.path.join(modcache, f"{esc}@{v}")
-        size_sum = 0
-        for d in range(rng.randint(2, 8)):
-            sub = os.path.join(root, "internal" if d == 0 else f"pkg{d}", f"sub{d}")
-            os.makedirs(sub, exist_ok=True)
-            for i in range(rng.randint(4, 20)):
-                size = min(int(rng.lognormvariate(7.5, 1.0)), len(body))
-                write(os.path.join(sub, f"file{i}.go"), body[:size].encode(), 0o444)
-                files += 1
-                size_sum += size
-        write(os.path.join(root, "go.mod"), f"module {path}\n\ngo 1.21\n".encode(), 0o444)
-        write(os.path.join(root, "LICENSE"), b"MIT\n" * 200, 0o444)
-        files += 2
-        write(os.path.join(dl, f"{v}.info"), json.dumps({"Version": v, "Time": "2024-01-01T00:00:00Z"}).encode())
-        write(os.path.join(dl, f"{v}.mod"), f"module {path}\n\ngo 1.21\n".encode())
-        write(os.path.join(dl, f"{v}.zip"), os.urandom(max(size_sum // 4, 512)))
-        write(os.path.join(dl, f"{v}.ziphash"), b"h1:" + hashlib.sha256(root.encode()).digest().hex()[:44].encode())
-        write(os.path.join(dl, f"{v}.lock"), b"")
-        files += 5
-        # Go leaves extracted trees read-only.
-        for d, _, _ in os.walk(root, topdown=False):
-            os.chmod(d, 0o555)
-    write(os.path.join(dl, "list"), "".join(v + "\n" for v in versions).encode())
-    files += 1
-    n += 1
-os.makedirs(os.path.join(modcache, "cache"), exist_ok=True)
-write(os.path.join(modcache, "cache", "lock"), b"")
-
-for s in range(256):
-    os.makedirs(os.path.join(gocache, f"{s:02x}"), exist_ok=True)
-for i in range(3000):
-    h = hashlib.sha256(str(i).encode()).hexdigest()
-    write(os.path.join(gocache, h[:2], h + "-a"), b"v1 " + b"0" * 171 + b"\n")
-    write(os.path.join(gocache, h[:2], h + "-d"), os.urandom(rng.randint(100, 20000)))
-write(os.path.join(gocache, "README"), b"This directory holds cached build artifacts from the Go build system.\n")
-write(os.path.join(gocache, "trim.txt"), b"1700000000")
-print(f"{n} modules, {files} files in the module cache", file=sys.stderr)
-PY
+    python3 bench/gen_scan.py "$MODCACHE" "$GOCACHE_DIR" "$FILES"
     touch "$BENCH_DIR/.complete-$FILES"
 fi
 

@@ -3,7 +3,9 @@
 //! refreshes: gokeep may fail, skip or leave the cache half-done, but it
 //! never writes, creates, truncates, removes or touches a time outside the
 //! cache. The canary tree is compared byte for byte, modification times
-//! included, before and after.
+//! and access times included, before and after. Besides prune, verify --fix
+//! and refresh, the racer meets mark (which stamps access times), prune
+//! --unused-since-mark, the build-cache age rule and explain --fix.
 //!
 //! The canary is a copy of each swapped directory with its lock files left
 //! out and every `@v/list` replaced by other text, so that a lock file
@@ -13,7 +15,7 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -155,12 +157,21 @@ static ONE_RACE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Runs `command` (a gokeep invocation, repeated `times`) while `dirs` are
 /// swapped for links into a canary; the canary must be untouched.
-fn race(sb: &GoSandbox, what: &str, dirs: &[PathBuf], times: usize, command: &dyn Fn() -> assert_cmd::Command) {
+/// Returns each run's exit code and last line of stderr.
+fn race(
+    sb: &GoSandbox,
+    what: &str,
+    dirs: &[PathBuf],
+    times: usize,
+    command: &dyn Fn() -> assert_cmd::Command,
+) -> Vec<(i32, String)> {
     // One race at a time: a racer starved of CPU by another test's gokeep swaps too rarely to find anything.
     let _one = ONE_RACE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let canary_root = sb.root().join(format!("canary-{}", what.replace(' ', "-")));
     let canaries = make_canary(dirs, &canary_root);
     let before = snapshot_with_times(&canary_root);
+    // Taken after the snapshot, whose reads may have moved access times.
+    let atimes_before = atimes(&canary_root);
     let racer = Racer::start(dirs.to_vec(), canaries);
     let mut outcomes = Vec::new();
     for _ in 0..times {
@@ -168,7 +179,13 @@ fn race(sb: &GoSandbox, what: &str, dirs: &[PathBuf], times: usize, command: &dy
         outcomes.push((code, err.lines().last().unwrap_or("").to_owned()));
     }
     let swaps = racer.stop();
+    let atimes_after = atimes(&canary_root);
     let after = snapshot_with_times(&canary_root);
+    let stamped: Vec<_> = atimes_after.iter().filter(|(k, v)| atimes_before.get(*k) != Some(*v)).take(8).collect();
+    assert!(
+        stamped.is_empty(),
+        "{what}: gokeep set access times outside the cache through a swapped directory ({swaps} swaps): {stamped:#?}"
+    );
     if before != after {
         let changed: Vec<_> = after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).take(8).collect();
         let gone: Vec<_> = before.keys().filter(|k| !after.contains_key(*k)).take(8).collect();
@@ -178,6 +195,21 @@ fn race(sb: &GoSandbox, what: &str, dirs: &[PathBuf], times: usize, command: &dy
         );
     }
     assert!(swaps > 0, "{what}: the racer never swapped");
+    outcomes
+}
+
+/// The access time of everything under `dir`, read with `lstat` only (no
+/// read that could move it): `mark` stamps access times, nothing else does.
+fn atimes(dir: &Path) -> std::collections::BTreeMap<PathBuf, (i64, i64)> {
+    WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let md = e.metadata().unwrap();
+            (e.path().to_owned(), (md.atime(), md.atime_nsec()))
+        })
+        .collect()
 }
 
 /// Versions of `example.com/many`: enough locks, markers and list
@@ -303,4 +335,134 @@ fn gocache_refresh_never_sets_a_time_through_a_swapped_shard() {
         c.args(["gocache", "refresh", "--threads", "1"]);
         c
     });
+}
+
+/// What one row of [`other_writers_never_write_through_a_swapped_directory`]
+/// prepares in a trial's module cache and build cache copies; returns what
+/// gokeep reads on stdin.
+type Prepare = fn(&Fixture, &Path, &Path) -> String;
+
+fn nothing_to_prepare(_: &Fixture, _: &Path, _: &Path) -> String {
+    String::new()
+}
+
+/// `gokeep mark` on the trial's copy, with no racer.
+fn marked(fx: &Fixture, mc: &Path, _: &Path) -> String {
+    let mut c = fx.sandbox.gokeep();
+    c.args(["mark", "--modcache", &mc.display().to_string()]);
+    run_ok(&mut c);
+    String::new()
+}
+
+/// Every build-cache entry old enough to be trimmed.
+fn aged_gocache(_: &Fixture, _: &Path, gc: &Path) -> String {
+    for i in 0..=255u8 {
+        let shard = gc.join(format!("{i:02x}"));
+        if shard.is_dir() {
+            set_tree_times(&shard, 10 * 86_400);
+        }
+    }
+    String::new()
+}
+
+/// A tampered zip of `example.com/a` v1.2.0 (tree and .ziphash gone, so go
+/// reads the zip), and the error `go build` prints for it.
+fn tampered(fx: &Fixture, mc: &Path, _: &Path) -> String {
+    let m = fx.module("example.com/a", "v1.2.0");
+    let evil = m.clone().file("evil.go", "package a\n\nvar Evil = 1\n");
+    let zip = mc.join(m.download_file_rel("zip"));
+    fs::write(&zip, evil.zip_bytes()).unwrap();
+    set_tree_times(&zip, 3600);
+    fs::remove_file(mc.join(m.download_file_rel("ziphash"))).unwrap();
+    let tree = mc.join(m.extracted_rel());
+    GoSandbox::make_writable(&tree);
+    fs::remove_dir_all(&tree).unwrap();
+    let mc_s = mc.display().to_string();
+    let out = fx.sandbox.go_with_env(&fx.consumer, &["build", "./..."], &[("GOMODCACHE", &mc_s)]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(stderr.contains("checksum mismatch"), "go build fails on the tampered zip:\n{stderr}");
+    stderr
+}
+
+/// Build-cache shards holding entries, for the racer to swap.
+fn shards(gc: &Path) -> Vec<PathBuf> {
+    (0..=255u8)
+        .map(|i| gc.join(format!("{i:02x}")))
+        .filter(|s| fs::read_dir(s).is_ok_and(|mut d| d.next().is_some()))
+        .take(4)
+        .collect()
+}
+
+/// One row: what it is, what to prepare, which directories the racer
+/// swaps, gokeep's arguments (`{mc}`, `{gc}` and `{consumer}` replaced).
+struct Row {
+    name: &'static str,
+    prepare: Prepare,
+    gocache_dirs: bool,
+    args: &'static [&'static str],
+    /// Which of [`module_dirs`]' levels (or, for the build cache, runs) to race.
+    trials: &'static [usize],
+}
+
+#[test]
+fn other_writers_never_write_through_a_swapped_directory() {
+    let rows = [
+        Row {
+            name: "mark",
+            prepare: nothing_to_prepare,
+            gocache_dirs: false,
+            args: &["mark", "--modcache", "{mc}"],
+            trials: &[1, 2],
+        },
+        Row {
+            name: "prune --unused-since-mark",
+            prepare: marked,
+            gocache_dirs: false,
+            args: &["prune", "--unused-since-mark", "--yes", "--threads", "1", "--modcache", "{mc}"],
+            trials: &[0, 2],
+        },
+        Row {
+            name: "prune --gocache-max-age",
+            prepare: aged_gocache,
+            gocache_dirs: true,
+            args: &["prune", "--gocache-max-age", "5d", "--yes", "--threads", "1", "--gocache", "{gc}"],
+            trials: &[0],
+        },
+        Row {
+            name: "explain --fix",
+            prepare: tampered,
+            gocache_dirs: false,
+            args: &["explain", "--online", "--fix", "--yes", "--project", "{consumer}", "--modcache", "{mc}"],
+            trials: &[1, 2],
+        },
+    ];
+    let fx = fixture();
+    let mut n = 100;
+    for row in &rows {
+        for &trial in row.trials {
+            n += 1;
+            let mc = modcache_copy(&fx, n);
+            let gc = mc.parent().unwrap().join("gocache");
+            copy_tree(&fx.gocache(), &gc);
+            let stdin = (row.prepare)(&fx, &mc, &gc);
+            let dirs = if row.gocache_dirs { shards(&gc) } else { module_dirs(&mc, trial) };
+            assert!(!dirs.is_empty(), "{}: directories to swap", row.name);
+            let args: Vec<String> = row
+                .args
+                .iter()
+                .map(|a| {
+                    a.replace("{mc}", &mc.display().to_string())
+                        .replace("{gc}", &gc.display().to_string())
+                        .replace("{consumer}", &fx.consumer.display().to_string())
+                })
+                .collect();
+            let outcomes = race(&fx.sandbox, &format!("{} {trial}", row.name), &dirs, 1, &|| {
+                let mut c = gokeep_slowly(&fx.sandbox);
+                c.args(&args).write_stdin(stdin.clone());
+                c
+            });
+            // The command itself was right: it ran, whatever the racer did to it.
+            assert!(outcomes.iter().all(|(code, _)| *code != 2), "{}: {outcomes:?}", row.name);
+        }
+    }
 }

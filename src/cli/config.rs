@@ -23,6 +23,8 @@ pub struct Settings {
     gocache_flag: Option<PathBuf>,
     /// A scheduled run: skip instead of waiting when another run holds the lock.
     pub if_idle: bool,
+    /// `--threads N` as given, for a child gokeep run on the user's behalf.
+    pub threads: Option<u16>,
 }
 
 /// A cache directory and where its name came from. A cache named on the
@@ -45,6 +47,7 @@ impl Settings {
             modcache_flag: global.modcache.clone(),
             gocache_flag: global.gocache.clone(),
             if_idle: global.if_idle,
+            threads: global.threads,
         }
     }
 

@@ -11,15 +11,17 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// Opens `path` for reading without updating its access time where possible.
+/// Opens the cache file `path` for reading without updating its access time
+/// where possible. A symbolic link in its place is an error (Go never
+/// leaves one there; following it would read outside the cache), and a
+/// FIFO reads as empty instead of blocking the run until someone writes.
 pub fn open(path: &Path) -> io::Result<File> {
-    open_with(path, 0)
+    open_with(path, (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
 }
 
-/// Like [`open`], but fails on a symlink instead of following it, and does
-/// not block on a FIFO.
+/// [`open`], named for callers that rely on its refusing a link.
 pub fn open_no_follow(path: &Path) -> io::Result<File> {
-    open_with(path, (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+    open(path)
 }
 
 /// Opens `rel` below the open directory `dir` like [`open_no_follow`]: the

@@ -36,7 +36,8 @@
 //! refused, not followed. Creating, opening, renaming and setting times
 //! inside a cache go the same way ([`super::beneath`]). A link is unlinked
 //! as itself. Directories Go made read-only (extracted module trees are
-//! 0555) are made owner-writable just before their children are removed. Something that vanished in the meantime is
+//! 0555) are made owner-writable just before their children are removed, and
+//! given their mode back when they cannot be removed after all. Something that vanished in the meantime is
 //! not an error: another process removing it is the same outcome.
 
 use std::ffi::CString;
@@ -445,14 +446,20 @@ fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r
         Ok(st) => st,
         Err(e) => return r.fail(path, std::io::Error::from(e)),
     };
-    if st.st_mode & 0o700 != 0o700 {
-        let _ = failpoint::after(fchmod(sub, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777)));
-    }
+    let opened = st.st_mode & 0o700 != 0o700
+        && failpoint::after(fchmod(sub, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777))).is_ok();
     remove_contents(sub, path, r);
     match failpoint::after(unlinkat(parent, name, AtFlags::REMOVEDIR)) {
         Ok(()) => count_stat(&st, true, r),
         Err(Errno::NOENT) => {}
-        Err(e) => r.fail(path, std::io::Error::from(e)),
+        Err(e) => {
+            // A directory that stays keeps the mode its owner gave it: Go's
+            // read-only trees stay read-only around what could not be removed.
+            if opened {
+                let _ = failpoint::after(fchmod(sub, Mode::from_raw_mode(st.st_mode & 0o7777)));
+            }
+            r.fail(path, std::io::Error::from(e));
+        }
     }
 }
 

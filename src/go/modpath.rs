@@ -261,19 +261,32 @@ pub fn check_path_major(v: &str, path_major: &str) -> Result<(), WrongMajor> {
         if m == "v0" || m == "v1" || version::build(v) == "incompatible" {
             return Ok(());
         }
-        "v0 or v1"
+        "v0 or v1".to_owned()
     } else {
-        if m == pm[1..] {
+        // Byte-wise, as Go slices `pathMajor[1:]`: a suffix that does not
+        // start with one ASCII byte is compared, not split inside a character.
+        let rest = &pm.as_bytes()[1..];
+        if m.as_bytes() == rest {
             return Ok(());
         }
-        &pm[1..]
+        String::from_utf8_lossy(rest).into_owned()
     };
-    Err(WrongMajor { version: v.to_owned(), want: want.to_owned(), got: m })
+    Err(WrongMajor { version: v.to_owned(), want, got: m })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `modpath` fuzz target: a suffix starting with a
+    /// multi-byte character was sliced inside it.
+    #[test]
+    fn check_path_major_compares_a_non_ascii_suffix_without_splitting_it() {
+        let e = check_path_major("v2.0.0", "цv2").unwrap_err();
+        assert_eq!((e.got.as_str(), e.want.as_str()), ("v2", "\u{fffd}v2"));
+        assert!(check_path_major("v2.0.0", "/v2").is_ok());
+        assert!(check_path_major("v3.0.0", "é").is_err());
+    }
 
     #[test]
     fn escape_round_trips_upper_case_paths() {

@@ -193,6 +193,12 @@ pub struct KeptItem {
 /// used within the last hour, as Go's own `Trim` adds mtimeInterval to its limit.
 pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * 3600);
 
+/// How stale a used build-cache entry's mtime may be (`mtimeInterval` in
+/// `cmd/go/internal/cache`). An age rule adds it, as Go's `Trim` adds it to
+/// its 5-day limit: an entry whose mtime is `max_age` old may have been used
+/// up to an hour later, inside `max_age`.
+pub const GO_MTIME_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Something that could not be removed; the rest of the plan still ran.
 pub use crate::fs::remove::Failure;
 

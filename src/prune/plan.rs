@@ -75,7 +75,8 @@
 //! takes its `.tmp-` extraction dirs (`ExtractTemp`) with it.
 //!
 //! ## GOCACHE
-//! `max_age` → `BuildEntriesBefore { now - max_age }`; `max_size` → the
+//! `max_age` → `BuildEntriesBefore { now - max_age - 1h }` (the hour is
+//! Go's mtime quantum, [`GO_MTIME_INTERVAL`], which Go's own `Trim` adds too); `max_size` → the
 //! cutoff at the end of the oldest UTC day of `build_entries_by_day` after
 //! which what remains fits; both → the later cutoff. A cutoff is never later
 //! than `now - 2h` ([`MIN_BUILD_ENTRY_AGE`]: Go refreshes an entry's mtime
@@ -93,10 +94,10 @@ use crate::policy::{FuzzMode, Policy, SumdbMode, TestcacheMode, format_duration}
 use crate::scan::{CacheInventory, Stats, VersionRecord};
 use crate::timestamp::Timestamp;
 
-use super::MIN_BUILD_ENTRY_AGE;
 use super::atime::AgeSource;
 use super::toolchains::InUse;
 use super::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target};
+use super::{GO_MTIME_INTERVAL, MIN_BUILD_ENTRY_AGE};
 
 const DAY_SECS: i64 = 86_400;
 /// Everything [`plan`] decides from.
@@ -572,7 +573,8 @@ fn plan_gocache(input: &PlanInput, inv: &CacheInventory, others: &mut Others) {
     let fuzz = inv.categories.get(&Category::Fuzz).copied().filter(|s| !s.is_empty());
     let mut cut: Option<(Timestamp, Reason)> = None;
     if let Some(age) = g.max_age {
-        cut = Some((before(input.now, age).min(latest), Reason::GocacheMaxAge { max_age_secs: secs(age) }));
+        let cutoff = before(input.now, age + GO_MTIME_INTERVAL).min(latest);
+        cut = Some((cutoff, Reason::GocacheMaxAge { max_age_secs: secs(age) }));
     }
     if let Some(max) = g.max_size {
         let mut remaining = inv.total.disk_bytes;
@@ -1216,7 +1218,8 @@ mod tests {
         let p = gocache_plan(&g, GocachePolicy { max_age: Some(5 * DAY), ..Default::default() });
         assert_eq!(p.gocache, Some(PathBuf::from("/cache/build")));
         assert_eq!(p.items.len(), 1);
-        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: days_ago(5) });
+        // Go's mtime quantum on top, as Go's own trim adds it.
+        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(days_ago(5).0 - 3600) });
         assert_eq!(p.items[0].reason, Reason::GocacheMaxAge { max_age_secs: 5 * 86_400 });
         assert_eq!(p.items[0].disk_bytes, 1000, "whole days before the cutoff");
         let p = gocache_plan(&g, GocachePolicy { max_age: Some(Duration::from_secs(60)), ..Default::default() });
@@ -1237,7 +1240,7 @@ mod tests {
         assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(NOW - 7200) });
         // With max_age too, the later cutoff wins.
         let p = gocache_plan(&g, GocachePolicy { max_size: Some(200), max_age: Some(DAY), ..Default::default() });
-        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: days_ago(1) });
+        assert_eq!(p.items[0].target, Target::BuildEntriesBefore { cutoff: Timestamp(days_ago(1).0 - 3600) });
         assert_eq!(p.items[0].reason, Reason::GocacheMaxAge { max_age_secs: 86_400 });
     }
 

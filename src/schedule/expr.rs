@@ -320,7 +320,9 @@ fn parse_field(kind: FieldKind, text: &str) -> Result<BTreeSet<u32>, String> {
         while v <= end {
             // Day-of-week 7 is Sunday, as 0 is.
             values.insert(if kind == FieldKind::DayOfWeek && v == 7 { 0 } else { v });
-            v += step.unwrap_or(1);
+            // A step past u32::MAX (`1/4294967295`) ends the walk like any step past the range.
+            let Some(next) = v.checked_add(step.unwrap_or(1)) else { break };
+            v = next;
         }
     }
     Ok(values)
@@ -606,5 +608,15 @@ mod tests {
             Err(CronError::Never { line: "0 0 30 2 *".into(), days: "30".into(), months: "2".into() })
         );
         assert!(CronExpr::parse("0 0 31 4,5 *").is_ok(), "May has a 31st");
+    }
+
+    /// Found by the `cron` fuzz target: a step near `u32::MAX` overflowed
+    /// the walk through the range (a panic, or a wrapped value in release).
+    #[test]
+    fn a_step_larger_than_the_range_selects_only_its_start() {
+        for (field, start) in [("1/4294967295", 1), ("59/4294967295", 59), ("2-5/4294967294", 2), ("*/4294967295", 0)] {
+            let e = CronExpr::parse(&format!("{field} * * * *")).unwrap();
+            assert_eq!(e.field(FieldKind::Minute).values, BTreeSet::from([start]), "{field}");
+        }
     }
 }

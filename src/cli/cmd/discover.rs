@@ -207,6 +207,9 @@ fn run_as_owner(exe: &Path, c: &Cache, policy_text: &str, flags: &PruneFlags, se
     if settings.if_idle {
         cmd.arg("--if-idle");
     }
+    if let Some(n) = settings.threads {
+        cmd.arg("--threads").arg(n.to_string());
+    }
     cmd.args(["prune", "--policy", "-", "--only-cache", only, cache_flag]).arg(c.root.path());
     cmd.args(&flags.rules);
     cmd.arg(if flags.dry_run { "--dry-run" } else { "--yes" });
