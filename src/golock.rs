@@ -41,6 +41,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::layout::{self, DownloadFile};
 
 use crate::fs::beneath::{open_file_at, read_entries};
+use crate::fs::failpoint;
 use crate::fs::remove::CacheRoot;
 
 /// Why a lock could not be taken.
@@ -225,13 +226,14 @@ pub fn rewrite_version_list(root: &CacheRoot, at_v: &Path) -> Result<(), LockErr
     if old == want.as_bytes() {
         return Ok(());
     }
-    f.set_len(0).map_err(err)?;
-    f.set_len(want.len() as u64).map_err(err)?;
+    failpoint::after(f.set_len(0)).map_err(err)?;
+    failpoint::after(f.set_len(want.len() as u64)).map_err(err)?;
     f.seek(SeekFrom::Start(0)).map_err(err)?;
     if let Err(e) = f.write_all(want.as_bytes()) {
         let _ = f.set_len(0);
         return Err(err(e));
     }
+    failpoint::mutated();
     Ok(())
 }
 

@@ -475,3 +475,25 @@ fn prune_without_a_terminal_and_without_yes_shows_the_plan_deletes_nothing_and_e
     assert!(doc["result"].is_null() && !doc["plan"]["items"].as_array().unwrap().is_empty(), "{doc:#}");
     assert_eq!(cached_versions(&fx), before);
 }
+
+/// cmd/go creates a tree's parent with `os.MkdirAll` (stat, then mkdir each
+/// missing level) under the lock of the version it extracts, not of the one
+/// gokeep removes: a parent gokeep removed between those two steps fails
+/// the extraction with "mkdir …: no such file or directory". So a rule that
+/// removes versions beside running `go` leaves the directories on the way.
+#[test]
+fn a_version_removed_by_age_leaves_the_directories_on_the_way_to_its_tree() {
+    let fx = Fixture::with_modules(vec![Module::named("example.com/only/one", "v1.0.0", "one", "one")]);
+    let tree = fx.extracted_dir("example.com/only/one", "v1.0.0");
+    age_tree(&fx.modcache(), 30);
+    let doc = cmd_ok(fx.sandbox.gokeep().args(["prune", "--max-age", "7d", "--yes", "--json"]));
+    assert_eq!(doc["plan"]["total_items"], 1, "{doc:#}");
+    assert!(!tree.exists(), "{doc:#}");
+    let parent = tree.parent().unwrap();
+    assert!(parent.is_dir(), "{} was removed with the tree", parent.display());
+    assert!(fx.modcache().join("example.com").is_dir());
+    // And --all, which like `go clean -modcache` leaves no empty directory,
+    // removes them.
+    cmd_ok(fx.sandbox.gokeep().args(["prune", "--all", "--yes", "--json"]));
+    assert!(!fx.modcache().join("example.com").exists());
+}

@@ -3,10 +3,14 @@
 //! rename, fsync the directory. Used for a user's go.sum, the mark record
 //! and Prometheus textfiles.
 
+use std::ffi::OsString;
 use std::fs::{self, File, Permissions};
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+
+use super::failpoint;
 
 /// Writes `bytes` to `path` atomically. An existing file keeps its
 /// permission bits (a temp file is created 0600, which would hide a go.sum
@@ -29,12 +33,55 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => 0o644,
         Err(e) => return Err(e),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(without_temp_path)?;
-    tmp.write_all(bytes).map_err(without_temp_path)?;
-    tmp.as_file().set_permissions(Permissions::from_mode(mode))?;
+    let (prefix, suffix) = temp_affixes(path);
+    let builder = tempfile::Builder::new().prefix(&prefix).suffix(suffix).tempfile_in(dir);
+    let mut tmp = failpoint::after(builder).map_err(without_temp_path)?;
+    failpoint::after(tmp.write_all(bytes)).map_err(without_temp_path)?;
+    failpoint::after(tmp.as_file().set_permissions(Permissions::from_mode(mode)))?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| without_temp_path(e.error))?;
+    failpoint::mutated();
     File::open(dir)?.sync_all()
+}
+
+/// The temp file of `path` is `.<name>.<random>.gokeep-tmp`, beside it: a
+/// process killed before its rename leaves one, which says whose it is and
+/// which [`remove_stale_temps`] finds.
+fn temp_affixes(path: &Path) -> (OsString, &'static str) {
+    let mut prefix = OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    (prefix, TEMP_SUFFIX)
+}
+
+const TEMP_SUFFIX: &str = ".gokeep-tmp";
+
+/// Removes the temp files [`replace_file`] left beside `path` when it was
+/// stopped before its rename. Only for a caller holding the lock that every
+/// writer of `path` takes (a live writer's temp file would go too).
+pub fn remove_stale_temps(path: &Path) -> io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (prefix, suffix) = temp_affixes(path);
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        let bytes = name.as_bytes();
+        let ours = bytes.len() > prefix.len() + suffix.len()
+            && bytes.starts_with(prefix.as_bytes())
+            && bytes.ends_with(suffix.as_bytes());
+        if ours && e.file_type()?.is_file() {
+            match failpoint::after(fs::remove_file(e.path())) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// tempfile names its random file in every error ("… at path dir/.tmpXy12");
@@ -84,6 +131,23 @@ mod tests {
         replace_file(&link, b"new\n").unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(&target).unwrap(), "new\n");
+    }
+
+    #[test]
+    fn stale_temps_of_the_file_go_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("go.mod");
+        fs::write(&p, "module m\n").unwrap();
+        for name in
+            [".go.mod.x1Yz.gokeep-tmp", ".go.mod.gokeep-tmp", ".go.work.a.gokeep-tmp", ".go.mod.a.tmp", "go.sum"]
+        {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        remove_stale_temps(&p).unwrap();
+        let mut left: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, [".go.mod.a.tmp", ".go.mod.gokeep-tmp", ".go.work.a.gokeep-tmp", "go.mod", "go.sum"]);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use rustix::fs::{
 };
 use rustix::io::Errno;
 
+use super::failpoint;
 use super::remove::{CacheRoot, DIR_FLAGS, Refusal};
 
 /// A refusal as an I/O error, so callers that report I/O errors report it.
@@ -95,7 +96,7 @@ pub fn lstat_at(dir: &OwnedFd, name: &CStr) -> io::Result<Option<Stat>> {
 
 /// Sets the times of `name` in an open directory, a link as itself.
 pub fn set_times_at(dir: &OwnedFd, name: &CStr, times: Times) -> io::Result<()> {
-    Ok(utimensat(dir, name, &times.timestamps(), AtFlags::SYMLINK_NOFOLLOW)?)
+    Ok(failpoint::after(utimensat(dir, name, &times.timestamps(), AtFlags::SYMLINK_NOFOLLOW))?)
 }
 
 /// Opens the directory `name` in an open directory, never through a link.
@@ -107,6 +108,9 @@ pub fn open_dir_at(dir: &OwnedFd, name: &CStr) -> io::Result<OwnedFd> {
 /// directory; the file itself is never a link followed.
 pub fn open_file_at(dir: &OwnedFd, name: &CStr, flags: OFlags, mode: Mode) -> io::Result<File> {
     let fd = openat(dir, name, flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY, mode)?;
+    if flags.contains(OFlags::CREATE) {
+        failpoint::mutated();
+    }
     Ok(File::from(fd))
 }
 
@@ -183,7 +187,8 @@ impl CacheRoot {
         for part in parts {
             at.push(part);
             match mkdirat(&fd, part, mode) {
-                Ok(()) | Err(Errno::EXIST) => {}
+                Ok(()) => failpoint::mutated(),
+                Err(Errno::EXIST) => {}
                 Err(e) => return Err(e.into()),
             }
             fd = match openat(&fd, part, DIR_FLAGS, Mode::empty()) {
@@ -263,7 +268,7 @@ impl CacheRoot {
             }
         }
         let fd = self.open_dir(dir)?;
-        Ok(renameat(&fd, from, &fd, to)?)
+        Ok(failpoint::after(renameat(&fd, from, &fd, to))?)
     }
 }
 

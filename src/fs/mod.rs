@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod beneath;
+pub mod failpoint;
 pub mod mounts;
 pub mod noatime;
 pub mod owner;

@@ -56,6 +56,7 @@ use rustix::io::{Errno, fcntl_dupfd_cloexec};
 
 use serde::Serialize;
 
+use super::failpoint;
 use crate::layout::CacheKind;
 
 /// The first words of the README cmd/go writes into every build cache.
@@ -336,7 +337,7 @@ impl CacheRoot {
     /// something was just created in stays). Returns whether it was removed.
     pub fn remove_empty_dir(&self, target: &Path) -> Result<bool, Refusal> {
         let Some((parent, name)) = self.open_parent(target)? else { return Ok(false) };
-        Ok(unlinkat(&parent, &name, AtFlags::REMOVEDIR).is_ok())
+        Ok(failpoint::after(unlinkat(&parent, &name, AtFlags::REMOVEDIR)).is_ok())
     }
 
     /// Removes a directory tree (or a single file or link) inside the root.
@@ -382,7 +383,7 @@ fn count_stat(st: &rustix::fs::Stat, is_dir: bool, r: &mut Freed) {
 }
 
 fn unlink_at(dir: &OwnedFd, name: &CString, st: &rustix::fs::Stat, path: &Path, r: &mut Freed) {
-    match unlinkat(dir, name, AtFlags::empty()) {
+    match failpoint::after(unlinkat(dir, name, AtFlags::empty())) {
         Ok(()) => count_stat(st, false, r),
         Err(Errno::NOENT) => {}
         Err(e) => r.fail(path, std::io::Error::from(e)),
@@ -445,16 +446,17 @@ fn remove_subdir(parent: &OwnedFd, name: &CString, sub: &OwnedFd, path: &Path, r
         Ok(st) => st,
         Err(e) => return r.fail(path, std::io::Error::from(e)),
     };
-    let opened = st.st_mode & 0o700 != 0o700 && fchmod(sub, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777)).is_ok();
+    let opened = st.st_mode & 0o700 != 0o700
+        && failpoint::after(fchmod(sub, Mode::from_raw_mode((st.st_mode | 0o700) & 0o7777))).is_ok();
     remove_contents(sub, path, r);
-    match unlinkat(parent, name, AtFlags::REMOVEDIR) {
+    match failpoint::after(unlinkat(parent, name, AtFlags::REMOVEDIR)) {
         Ok(()) => count_stat(&st, true, r),
         Err(Errno::NOENT) => {}
         Err(e) => {
             // A directory that stays keeps the mode its owner gave it: Go's
             // read-only trees stay read-only around what could not be removed.
             if opened {
-                let _ = fchmod(sub, Mode::from_raw_mode(st.st_mode & 0o7777));
+                let _ = failpoint::after(fchmod(sub, Mode::from_raw_mode(st.st_mode & 0o7777)));
             }
             r.fail(path, std::io::Error::from(e));
         }

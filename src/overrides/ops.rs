@@ -96,6 +96,10 @@ pub struct LinkPlan {
     pub extra_uses: Vec<String>,
     #[serde(skip)]
     pub previous: Option<(String, String)>,
+    /// The record of this very link is there and the file is not written
+    /// yet: a link stopped between the two; applying only writes the file.
+    #[serde(skip)]
+    pub resumes: bool,
 }
 
 impl LinkPlan {
@@ -143,6 +147,13 @@ pub fn plan_link(req: &LinkRequest, settings: &Settings) -> Result<LinkPlan, Ove
     }
     let records = state::load(&state::links_dir()?, &consumer)?;
     if let Some(r) = records.links.iter().find(|r| r.module == module) {
+        if r.target == target
+            && r.mode == req.mode
+            && r.version == req.version
+            && let Some(plan) = same_link_again(r, &consumer, consumer_module)?
+        {
+            return Ok(plan);
+        }
         return Err(OverrideError::AlreadyLinked { module, target: r.target.clone(), consumer });
     }
     let (file, before, edit, written_path, nothing_to_do) = match req.mode {
@@ -205,7 +216,43 @@ pub fn plan_link(req: &LinkRequest, settings: &Settings) -> Result<LinkPlan, Ove
         after: edit.after,
         extra_uses: edit.extra_uses,
         previous: edit.previous,
+        resumes: false,
     })
+}
+
+/// The same link asked for again, with its record there: done already when
+/// the file holds what the link wrote, or to be finished when it still
+/// holds the bytes from before (a link stopped after its record and before
+/// its file). `None` when the file changed otherwise since.
+fn same_link_again(
+    r: &LinkRecord,
+    consumer: &Path,
+    consumer_module: String,
+) -> Result<Option<LinkPlan>, OverrideError> {
+    let Some(after) = r.after.clone() else { return Ok(None) };
+    let current = read_opt(&r.file)?;
+    let done = current.as_ref() == Some(&after);
+    if !done && current != r.before {
+        return Ok(None);
+    }
+    Ok(Some(LinkPlan {
+        consumer: consumer.to_owned(),
+        consumer_module,
+        module: r.module.clone(),
+        target: r.target.clone(),
+        mode: r.mode,
+        version: r.version.clone(),
+        file: r.file.clone(),
+        creates_file: current.is_none(),
+        written_path: r.written_path.clone(),
+        nothing_to_do: done.then(|| format!("{} is already linked to {}", r.module, r.target.display())),
+        warnings: Vec::new(),
+        before: current,
+        after,
+        extra_uses: r.extra_uses.clone(),
+        previous: r.previous.clone(),
+        resumes: !done,
+    }))
 }
 
 fn newest_go(vs: &[Option<&str>]) -> String {
@@ -213,8 +260,12 @@ fn newest_go(vs: &[Option<&str>]) -> String {
 }
 
 /// Writes a user file: temp file in the same directory, fsync, rename.
+/// Called under the consumer's lock, so a temp file of the same file there
+/// is one a stopped gokeep left, which would otherwise stay in the repository.
 fn write_user_file(path: &Path, data: &[u8]) -> Result<(), OverrideError> {
-    crate::fs::atomic::replace_file(path, data).map_err(|e| OverrideError::Write { path: path.to_owned(), source: e })
+    let err = |e| OverrideError::Write { path: path.to_owned(), source: e };
+    crate::fs::atomic::remove_stale_temps(path).map_err(err)?;
+    crate::fs::atomic::replace_file(path, data).map_err(err)
 }
 
 /// Applies a planned link under the consumer's lock. The record is written
@@ -224,6 +275,14 @@ pub fn apply_link(p: &LinkPlan) -> Result<LinkRecord, OverrideError> {
     let _lock = state::lock(&dir, &p.consumer)?;
     let mut records = state::load(&dir, &p.consumer)?;
     if let Some(r) = records.links.iter().find(|r| r.module == p.module) {
+        if p.resumes && r.target == p.target && r.after.as_ref() == Some(&p.after) {
+            if read_opt(&p.file)? != p.before {
+                return Err(OverrideError::Raced { path: p.file.clone() });
+            }
+            check_writable(&p.file)?;
+            write_user_file(&p.file, &p.after)?;
+            return Ok(r.clone());
+        }
         return Err(OverrideError::AlreadyLinked {
             module: p.module.clone(),
             target: r.target.clone(),
@@ -408,7 +467,8 @@ pub fn apply_unlink(p: &UnlinkPlan) -> Result<(), OverrideError> {
     for f in p.files.iter().filter(|f| f.current != f.new) {
         match &f.new {
             Some(b) => write_user_file(&f.file, b)?,
-            None => fs::remove_file(&f.file).map_err(|e| OverrideError::Write { path: f.file.clone(), source: e })?,
+            None => crate::fs::failpoint::after(fs::remove_file(&f.file))
+                .map_err(|e| OverrideError::Write { path: f.file.clone(), source: e })?,
         }
     }
     state::store(&dir, &p.remaining)

@@ -129,8 +129,10 @@ fn parse(path: &Path, b: &[u8]) -> Result<Records, OverrideError> {
 /// Writes the consumer's records atomically; none left removes the file.
 pub fn store(dir: &Path, records: &Records) -> Result<(), OverrideError> {
     let path = record_path(dir, &records.consumer);
+    // Under the consumer's lock: a temp file of the record is one a stopped run left.
+    crate::fs::atomic::remove_stale_temps(&path).map_err(|e| OverrideError::Write { path: path.clone(), source: e })?;
     if records.links.is_empty() {
-        return match fs::remove_file(&path) {
+        return match crate::fs::failpoint::after(fs::remove_file(&path)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OverrideError::Write { path, source: e }),
             _ => Ok(()),
         };

@@ -63,9 +63,13 @@
 //! try to re-extract it and fail. A tree left half-removed keeps the marker,
 //! and the failure says what is left and how to finish.
 //!
-//! Directories on the way to a removed tree (`example.com/`) that it leaves
-//! empty are removed with `rmdir`, never recursively; cmd/go re-creates them
-//! as it extracts (x/mod's `Unzip` calls `MkdirAll`).
+//! Directories on the way to a removed tree (`example.com/`) stay: cmd/go
+//! creates a tree's parent with `os.MkdirAll` (stat, then mkdir each missing
+//! level) under the lock of the version it extracts, so a parent removed
+//! between its two steps fails a `go mod download` of a neighbouring
+//! version with "mkdir …: no such file or directory". Only `--all`, the
+//! `go clean -modcache` equivalent (racy in the same way), removes those it
+//! leaves empty, with `rmdir`, never recursively.
 //!
 //! ## Build cache
 //! GOCACHE entries are removed without locks, as cmd/go's own trim does, but
@@ -94,7 +98,7 @@ use crate::layout::{self, BuildPath, DownloadFile, escape};
 use crate::scan::CacheKind;
 use crate::timestamp::Timestamp;
 
-use super::{MIN_BUILD_ENTRY_AGE, Plan, PlanItem, Removal, Skip, Target};
+use super::{MIN_BUILD_ENTRY_AGE, Plan, PlanItem, Reason, Removal, Skip, Target};
 use crate::fs::beneath::{lstat_at, read_entries};
 use crate::fs::remove::{self, CacheRoot, Freed, Refusal};
 use crate::golock::{self, VersionLock};
@@ -205,6 +209,7 @@ pub fn execute_in(
         lock_wait: opts.lock_wait,
         recheck: opts.recheck.clone(),
         now: SystemTime::now(),
+        empty_parents: plan.items.iter().any(|i| i.reason == Reason::All),
     };
     let groups = version_groups(&plan.items);
     let stopped = || opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
@@ -308,6 +313,9 @@ struct Executor {
     lock_wait: Duration,
     recheck: Option<Recheck>,
     now: SystemTime,
+    /// The plan empties the cache (`--all`): directories on the way to a
+    /// removed tree go too (see the module docs for why only then).
+    empty_parents: bool,
 }
 
 /// Adds a checked removal's result, or records the refusal as a failure.
@@ -466,7 +474,9 @@ impl Executor {
         let untouched = tree.files == 0 && tree.dirs == 0;
         *r += tree;
         if !self.exists(&dir) {
-            self.remove_empty_parents(r, &dir);
+            if self.empty_parents {
+                self.remove_empty_parents(r, &dir);
+            }
             return true;
         }
         if untouched && !marked_before {
@@ -654,7 +664,7 @@ impl Executor {
             return skip(target, format!("also the name of version {full}, whose download files the cache holds"));
         }
         add(&mut r, &dir, root.remove_tree(&dir));
-        if !self.exists(&dir) {
+        if self.empty_parents && !self.exists(&dir) {
             self.remove_empty_parents(&mut r, &dir);
         }
         r
@@ -841,7 +851,6 @@ impl Executor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prune::Reason;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;

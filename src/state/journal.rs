@@ -80,7 +80,7 @@ pub fn append_to(path: &Path, entry: &JournalEntry) -> Result<(), JournalError> 
     if last[0] != b'\n' {
         line.insert(0, '\n');
     }
-    if let Err(e) = f.write_all(line.as_bytes()) {
+    if let Err(e) = crate::fs::failpoint::after(f.write_all(line.as_bytes())) {
         // Part of the line may be on disk: take it back, so no later run
         // finds a torn line. Shrinking needs no free space.
         return Err(match f.set_len(len) {

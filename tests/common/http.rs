@@ -25,12 +25,25 @@ pub enum Behaviour {
     Hangup,
     /// TLS with this certificate and key (PEM), then serves the directory.
     Tls { cert_pem: String, key_pem: String, dir: PathBuf },
+    /// Serves the directory, but a `.zip` stops after the first half of its
+    /// body (headers announce the whole) until [`TestProxy::release`]: the
+    /// `go` fetching it sits inside its download, holding the version lock.
+    StallZip(PathBuf),
 }
 
 pub struct TestProxy {
     pub addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
+    gate: Arc<Gate>,
+}
+
+/// Where [`Behaviour::StallZip`] holds a zip: how many are held right now,
+/// and whether they may go on.
+#[derive(Default)]
+struct Gate {
+    held: std::sync::atomic::AtomicUsize,
+    open: AtomicBool,
 }
 
 impl TestProxy {
@@ -39,18 +52,29 @@ impl TestProxy {
         let addr = listener.local_addr().expect("local addr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (log2, stop2) = (Arc::clone(&log), Arc::clone(&stop));
+        let gate = Arc::new(Gate::default());
+        let (log2, stop2, gate2) = (Arc::clone(&log), Arc::clone(&stop), Arc::clone(&gate));
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::Relaxed) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (b, l, s) = (behaviour.clone(), Arc::clone(&log2), Arc::clone(&stop2));
-                std::thread::spawn(move || handle(conn, &b, &l, &s));
+                let (b, l, s, g) = (behaviour.clone(), Arc::clone(&log2), Arc::clone(&stop2), Arc::clone(&gate2));
+                std::thread::spawn(move || handle(conn, &b, &l, &s, &g));
             }
         });
-        Self { addr, log, stop }
+        Self { addr, log, stop, gate }
+    }
+
+    /// How many zip downloads [`Behaviour::StallZip`] holds halfway right now.
+    pub fn stalled(&self) -> usize {
+        self.gate.held.load(Ordering::SeqCst)
+    }
+
+    /// Lets every held (and every later) zip download finish.
+    pub fn release(&self) {
+        self.gate.open.store(true, Ordering::SeqCst);
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -110,7 +134,29 @@ fn respond<W: Write>(mut w: W, dir: Option<&PathBuf>, status: u16, path: &str) {
     let _ = w.flush();
 }
 
-fn handle(mut conn: TcpStream, b: &Behaviour, log: &Mutex<Vec<String>>, stop: &AtomicBool) {
+/// The first half of a zip, then (once the gate opens) the rest.
+fn respond_in_halves<W: Write>(mut w: W, dir: &PathBuf, path: &str, gate: &Gate, stop: &AtomicBool) {
+    let rel = path.trim_start_matches('/');
+    let file = dir.join(rel);
+    if rel.contains("..") || !file.is_file() {
+        return respond(w, Some(dir), 200, path);
+    }
+    let body = std::fs::read(file).unwrap();
+    let head = format!("HTTP/1.1 200 X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let half = body.len() / 2;
+    let _ = w.write_all(head.as_bytes());
+    let _ = w.write_all(&body[..half]);
+    let _ = w.flush();
+    gate.held.fetch_add(1, Ordering::SeqCst);
+    while !gate.open.load(Ordering::SeqCst) && !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    gate.held.fetch_sub(1, Ordering::SeqCst);
+    let _ = w.write_all(&body[half..]);
+    let _ = w.flush();
+}
+
+fn handle(mut conn: TcpStream, b: &Behaviour, log: &Mutex<Vec<String>>, stop: &AtomicBool, gate: &Gate) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
     match b {
         Behaviour::Hangup => {}
@@ -144,6 +190,16 @@ fn handle(mut conn: TcpStream, b: &Behaviour, log: &Mutex<Vec<String>>, stop: &A
                     std::thread::sleep(*d);
                 }
                 respond(&mut conn, Some(dir), 200, &path);
+            }
+        }
+        Behaviour::StallZip(dir) => {
+            if let Some(path) = read_request(&mut conn) {
+                log.lock().unwrap().push(path.clone());
+                if std::path::Path::new(&path).extension().is_some_and(|e| e == "zip") {
+                    respond_in_halves(&mut conn, dir, &path, gate, stop);
+                } else {
+                    respond(&mut conn, Some(dir), 200, &path);
+                }
             }
         }
         Behaviour::Status(s) => {

@@ -61,7 +61,7 @@ pub use fixture::{CONSUMER_MODULE, Fixture, du, du_with, standard_modules};
 #[allow(unused_imports)]
 pub use module::{GoMod, Module};
 #[allow(unused_imports)]
-pub use run::{Run, assert_go_ok, cmd, cmd_ok, command_line, parse_json, run, run_ok};
+pub use run::{Run, Stopped, assert_go_ok, cmd, cmd_ok, command_line, parse_json, run, run_ok, run_to_failpoint};
 #[allow(unused_imports)]
 pub use sandbox::{GoSandbox, age_tree, go_bin_dir, go_offline, gokeep_bin, set_tree_times};
 #[allow(unused_imports)]

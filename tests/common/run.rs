@@ -127,3 +127,34 @@ pub fn assert_go_ok(out: &Output, what: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// How a gokeep run with `GOKEEP_FAILPOINT` set ended.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Aborted right after its n-th file-system mutation.
+    AtFailpoint,
+    /// Made fewer than n mutations and exited 0.
+    Finished,
+}
+
+/// Runs gokeep with `GOKEEP_FAILPOINT=n`. Any other ending (an error exit,
+/// another signal) fails the test with what gokeep printed.
+#[allow(dead_code)]
+pub fn run_to_failpoint(cmd: &mut assert_cmd::Command, n: u64) -> Stopped {
+    use std::os::unix::process::ExitStatusExt;
+    let command = command_line(cmd);
+    let out = cmd.env(gokeep::fs::failpoint::ENV, n.to_string()).output().unwrap_or_else(|e| panic!("{command}: {e}"));
+    if out.status.signal() == Some(signal_hook::consts::SIGABRT) {
+        return Stopped::AtFailpoint;
+    }
+    assert!(
+        out.status.success(),
+        "`{command}` with {}={n} neither stopped there nor succeeded ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        gokeep::fs::failpoint::ENV,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Stopped::Finished
+}
