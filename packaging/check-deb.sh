@@ -75,8 +75,7 @@ mkdir -p "$root/home" "$root/mod/cache/download" "$root/build"
 plan=$(HOME="$root/home" GOKEEP_STATE_DIR="$root/state" \
     "$root/usr/bin/gokeep" --modcache "$root/mod" --gocache "$root/build" \
     schedule install --unit-dir "$root/units" --dry-run)
-# (schedule install joins ../share to the binary's directory: usr/bin/../share.)
-grep -qE -- "--policy $root/usr/(bin/\.\./)?share/gokeep/schedules/nightly\.toml" <<<"$plan" || {
+grep -qF -- "--policy $root/usr/share/gokeep/schedules/nightly.toml" <<<"$plan" || {
     echo "check-deb: schedule install does not use the packaged nightly.toml:" >&2
     echo "$plan" >&2
     exit 1

@@ -227,9 +227,12 @@ fn policy_path(given: Option<&Path>, exe: &Path) -> anyhow::Result<PathBuf> {
     let path = if let Some(p) = given {
         p.to_owned()
     } else {
-        let shipped = ["../share/gokeep/schedules/nightly.toml", "/usr/share/gokeep/schedules/nightly.toml"];
-        let dir = exe.parent().unwrap_or(Path::new("/"));
-        shipped.iter().map(|p| dir.join(p)).find(|p| p.is_file()).ok_or_else(|| {
+        // Beside the binary's prefix (`<prefix>/bin/gokeep` → `<prefix>/share/…`,
+        // spelled without `..` so the unit reads plainly), else the package's.
+        let nightly = "share/gokeep/schedules/nightly.toml";
+        let prefix = exe.parent().and_then(Path::parent);
+        let shipped = [prefix.map(|p| p.join(nightly)), Some(Path::new("/usr").join(nightly))];
+        shipped.into_iter().flatten().find(|p| p.is_file()).ok_or_else(|| {
             UsageError("no --policy given and the shipped nightly.toml is not installed: pass --policy FILE".into())
         })?
     };
