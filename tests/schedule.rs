@@ -186,6 +186,38 @@ fn a_system_unit_runs_as_the_cache_owner() {
 }
 
 #[test]
+fn a_host_wide_unit_runs_prune_discover_as_root_and_may_write_below_the_homes_and_runner_dirs() {
+    let w = World::new();
+    let home = w.path("home");
+    let md = fs::metadata(&home).unwrap();
+    fs::write(w.path("passwd"), format!("u:x:{}:{}::{}:/bin/sh\n", md.uid(), md.gid(), home.display())).unwrap();
+    fs::create_dir_all(w.path("runners/r1")).unwrap();
+    let policy = w.path("host.toml");
+    fs::write(
+        &policy,
+        format!(
+            "[modcache]\nmax_age = \"30d\"\n[discover]\nunits = false\nglobs = [\"{}/*/go/pkg/mod\"]\npasswd = \"{}\"\n",
+            w.path("runners").display(),
+            w.path("passwd").display()
+        ),
+    )
+    .unwrap();
+    let policy = policy.display().to_string();
+    w.ok(&["schedule", "install", "--system", "--discover", "--policy", &policy, "--yes"]);
+    let service = fs::read_to_string(w.path("units/gokeep-prune.service")).unwrap();
+    assert!(service.contains(&format!("--if-idle prune --discover --policy {policy} --yes")), "{service}");
+    assert!(!service.contains("--modcache") && !service.contains("User="), "{service}");
+    // The homes' directory (users added later are covered) and the runners' fixed prefix.
+    let tmp = w.dir.path().display().to_string();
+    assert!(service.contains(&format!("ReadWritePaths=-{tmp} /var/lib/gokeep\n")), "{service}");
+    systemd_verify(&[w.path("units/gokeep-prune.service"), w.path("units/gokeep-prune.timer")]);
+
+    // Host-wide means a system unit.
+    let out = w.gokeep(&["schedule", "install", "--discover", "--policy", &policy, "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn a_unit_file_gokeep_did_not_write_is_left_alone() {
     let w = World::new();
     let theirs = "[Service]\nExecStart=/usr/local/bin/my-prune\n";

@@ -255,6 +255,33 @@ fn kind_rank(k: CacheKind) -> u8 {
 
 /// The accounts whose home exists and is theirs (several system accounts
 /// share `/` or `/usr/sbin`; such a home is nobody's to search).
+/// Where the owners' runs of a host-wide prune write, for a system unit's
+/// `ReadWritePaths=`: the directories holding the homes (so a user added
+/// after the unit was written is covered too), the fixed part of each glob,
+/// and every cache `discovery` found (a unit's cache may be anywhere).
+#[must_use]
+pub fn writable_roots(policy: &DiscoverPolicy, discovery: &Discovery) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    if policy.homes || policy.units {
+        let accounts = passwd::read(&policy.passwd).unwrap_or_default();
+        out.extend(homes(&accounts).iter().map(|a| a.home.parent().unwrap_or(&a.home).to_owned()));
+    }
+    for g in &policy.globs {
+        let fixed: PathBuf = Path::new(g)
+            .components()
+            .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+            .collect();
+        out.push(fixed);
+    }
+    out.extend(discovery.caches.iter().map(|c| c.root.path().to_owned()));
+    out.sort();
+    out.dedup();
+    // A directory below another one listed adds nothing.
+    let all = out.clone();
+    out.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q)));
+    out
+}
+
 fn homes(accounts: &[Account]) -> Vec<&Account> {
     let mut out: Vec<&Account> = Vec::new();
     for a in accounts {

@@ -32,6 +32,9 @@ pub struct Job {
     pub gocache: Option<PathBuf>,
     /// gokeep's state directory (journal, marks), passed as `GOKEEP_STATE_DIR`.
     pub state_dir: PathBuf,
+    /// `Some`: the host-wide job, `prune --discover` as root, whose owners'
+    /// runs write below these directories (instead of `modcache`/`gocache`).
+    pub host_wide: Option<Vec<PathBuf>>,
 }
 
 impl Job {
@@ -43,13 +46,17 @@ impl Job {
             "--quiet".into(),
             // A run still going when the next tick comes (or a prune by hand) is not waited for.
             "--if-idle".into(),
-            "--modcache".into(),
-            self.modcache.display().to_string(),
         ];
-        if let Some(g) = &self.gocache {
-            v.extend(["--gocache".into(), g.display().to_string()]);
+        if self.host_wide.is_some() {
+            v.extend(["prune".into(), "--discover".into()]);
+        } else {
+            v.extend(["--modcache".into(), self.modcache.display().to_string()]);
+            if let Some(g) = &self.gocache {
+                v.extend(["--gocache".into(), g.display().to_string()]);
+            }
+            v.push("prune".into());
         }
-        v.extend(["prune".into(), "--policy".into(), self.policy.display().to_string(), "--yes".into()]);
+        v.extend(["--policy".into(), self.policy.display().to_string(), "--yes".into()]);
         v
     }
 }
@@ -66,8 +73,12 @@ pub struct ServiceOptions {
 #[must_use]
 pub fn service(job: &Job, opts: &ServiceOptions) -> String {
     let exec: Vec<String> = job.argv().iter().map(|a| systemd_word(a, true)).collect();
-    let mut rw = vec![format!("-{}", job.modcache.display())];
-    if let Some(g) = &job.gocache {
+    // `-`: a directory that is missing is no error (go creates caches lazily).
+    let mut rw = match &job.host_wide {
+        Some(dirs) => dirs.iter().map(|d| format!("-{}", d.display())).collect(),
+        None => vec![format!("-{}", job.modcache.display())],
+    };
+    if let (Some(g), None) = (&job.gocache, &job.host_wide) {
         rw.push(format!("-{}", g.display()));
     }
     rw.push(job.state_dir.display().to_string());
@@ -175,7 +186,19 @@ mod tests {
             modcache: "/home/u/go/pkg/mod".into(),
             gocache: Some("/home/u/.cache/go-build".into()),
             state_dir: "/home/u/.local/state/gokeep".into(),
+            host_wide: None,
         }
+    }
+
+    #[test]
+    fn a_host_wide_job_prunes_by_discovery_as_root_and_may_write_below_the_homes() {
+        let job = Job { host_wide: Some(vec!["/home".into(), "/srv/runner".into()]), ..job() };
+        let opts = ServiceOptions { owner: None, state_directory: Some("gokeep".into()) };
+        let s = service(&job, &opts);
+        assert!(s.contains("--quiet --if-idle prune --discover --policy"), "{s}");
+        assert!(!s.contains("--modcache"), "{s}");
+        assert!(!s.contains("User="), "root starts it; each owner's run drops to the owner: {s}");
+        assert!(s.contains("ReadWritePaths=-/home -/srv/runner /home/u/.local/state/gokeep\n"), "{s}");
     }
 
     #[test]

@@ -136,6 +136,10 @@ pub struct InstallArgs {
     /// Do not ask. Without a terminal nothing is written unless --yes is given.
     #[arg(long, short)]
     pub yes: bool,
+    /// The host-wide job: a system unit that runs `prune --discover` as root,
+    /// which prunes every user's caches as their owner (see `status --discover`).
+    #[arg(long, requires = "system", conflicts_with = "cron")]
+    pub discover: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -269,11 +273,22 @@ fn install_cmd(args: &InstallArgs, settings: &Settings, printer: &Printer) -> an
         Scope::User => gokeep::state::state_dir()?,
         Scope::System => PathBuf::from("/var/lib/gokeep"),
     };
-    let job = Job { exe, policy, modcache, gocache, state_dir };
+    let host_wide = if args.discover {
+        let rules = Policy::from_file(&policy)?.discover;
+        let found = gokeep::discover::discover(&rules)?;
+        Some(gokeep::discover::writable_roots(&rules, &found))
+    } else {
+        None
+    };
+    let job = Job { exe, policy, modcache, gocache, state_dir, host_wide };
     let plan = match backend {
         Backend::Systemd => {
             let opts = match scope {
                 Scope::User => ServiceOptions::default(),
+                // Root starts it; each owner's run drops to its owner.
+                Scope::System if job.host_wide.is_some() => {
+                    ServiceOptions { owner: None, state_directory: Some("gokeep".into()) }
+                }
                 Scope::System => {
                     let md = std::fs::metadata(&job.modcache).with_context(|| {
                         format!("{}: a system unit runs as the module cache's owner", job.modcache.display())
