@@ -160,6 +160,8 @@ pub struct Discovery {
     /// Candidates a viewer other than root was not allowed to look at: not
     /// listed one by one (every private home would be one).
     pub unreadable: usize,
+    /// The homes searched (each owned by its account), for a host-wide unit.
+    pub homes: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -243,7 +245,8 @@ pub fn discover(policy: &DiscoverPolicy) -> Result<Discovery, DiscoverError> {
         ))
     });
     refused.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Discovery { caches: found, refused, viewer, unreadable })
+    let homes = if policy.homes || policy.units { homes.iter().map(|a| a.home.clone()).collect() } else { Vec::new() };
+    Ok(Discovery { caches: found, refused, viewer, unreadable, homes })
 }
 
 fn kind_rank(k: CacheKind) -> u8 {
@@ -261,11 +264,7 @@ fn kind_rank(k: CacheKind) -> u8 {
 /// and every cache `discovery` found (a unit's cache may be anywhere).
 #[must_use]
 pub fn writable_roots(policy: &DiscoverPolicy, discovery: &Discovery) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = Vec::new();
-    if policy.homes || policy.units {
-        let accounts = passwd::read(&policy.passwd).unwrap_or_default();
-        out.extend(homes(&accounts).iter().map(|a| a.home.parent().unwrap_or(&a.home).to_owned()));
-    }
+    let mut out: Vec<PathBuf> = discovery.homes.iter().map(|h| h.parent().unwrap_or(h).to_owned()).collect();
     for g in &policy.globs {
         let fixed: PathBuf = Path::new(g)
             .components()
