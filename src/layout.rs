@@ -13,6 +13,11 @@ use serde::Serialize;
 /// The module path of the toolchains that `GOTOOLCHAIN` switching downloads.
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 
+/// How stale a used build-cache entry's mtime may be: Go refreshes it only
+/// when it is older than this (`mtimeInterval` in `cmd/go/internal/cache`,
+/// `markUsed`), and its `Trim` adds it to the age limit.
+pub const GOCACHE_MTIME_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 // Kept under these names for the call sites that still use them.
 pub use crate::go::modpath::{escape, unescape};
 pub use crate::go::version::{Semver, compare_versions, is_pseudo_version, parse_semver};

@@ -200,13 +200,12 @@ pub struct KeptItem {
 /// (`markUsed`, mtimeInterval), so an entry a build used a moment ago can
 /// carry an mtime an hour older than that use. Two hours keeps every entry
 /// used within the last hour, as Go's own `Trim` adds mtimeInterval to its limit.
-pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * 3600);
+pub const MIN_BUILD_ENTRY_AGE: Duration = Duration::from_secs(2 * GOCACHE_MTIME_INTERVAL.as_secs());
 
-/// How stale a used build-cache entry's mtime may be (`mtimeInterval` in
-/// `cmd/go/internal/cache`). An age rule adds it, as Go's `Trim` adds it to
-/// its 5-day limit: an entry whose mtime is `max_age` old may have been used
-/// up to an hour later, inside `max_age`.
-pub const GO_MTIME_INTERVAL: Duration = Duration::from_secs(3600);
+/// An age rule adds Go's mtime quantum, as Go's `Trim` adds it to its
+/// 5-day limit: an entry whose mtime is `max_age` old may have been used up
+/// to an hour later, inside `max_age`.
+pub use crate::layout::GOCACHE_MTIME_INTERVAL;
 
 /// Something that could not be removed; the rest of the plan still ran.
 pub use crate::fs::remove::Failure;

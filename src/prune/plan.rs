@@ -76,7 +76,7 @@
 //!
 //! ## GOCACHE
 //! `max_age` → `BuildEntriesBefore { now - max_age - 1h }` (the hour is
-//! Go's mtime quantum, [`GO_MTIME_INTERVAL`], which Go's own `Trim` adds too); `max_size` → the
+//! Go's mtime quantum, [`GOCACHE_MTIME_INTERVAL`], which Go's own `Trim` adds too); `max_size` → the
 //! cutoff at the end of the oldest UTC day of `build_entries_by_day` after
 //! which what remains fits; both → the later cutoff. A cutoff is never later
 //! than `now - 2h` ([`MIN_BUILD_ENTRY_AGE`]: Go refreshes an entry's mtime
@@ -97,7 +97,7 @@ use crate::timestamp::Timestamp;
 use super::atime::AgeSource;
 use super::toolchains::InUse;
 use super::{Adjusted, KeptItem, Plan, PlanItem, Reason, Target};
-use super::{GO_MTIME_INTERVAL, MIN_BUILD_ENTRY_AGE};
+use super::{GOCACHE_MTIME_INTERVAL, MIN_BUILD_ENTRY_AGE};
 
 const DAY_SECS: i64 = 86_400;
 /// Everything [`plan`] decides from.
@@ -617,7 +617,7 @@ fn plan_gocache(input: &PlanInput, inv: &CacheInventory, others: &mut Others) {
     let fuzz = inv.categories.get(&Category::Fuzz).copied().filter(|s| !s.is_empty());
     let mut cut: Option<(Timestamp, Reason)> = None;
     if let Some(age) = g.max_age {
-        let cutoff = before(input.now, age + GO_MTIME_INTERVAL).min(latest);
+        let cutoff = before(input.now, age + GOCACHE_MTIME_INTERVAL).min(latest);
         cut = Some((cutoff, Reason::GocacheMaxAge { max_age_secs: secs(age) }));
     }
     if let Some(max) = g.max_size {
